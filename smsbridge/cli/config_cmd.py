@@ -1,0 +1,44 @@
+"""``smsbridge config …``: inspect the effective configuration."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from smsbridge import config as config_mod
+from smsbridge.cli import AppContext, handle_errors, main, pass_app
+
+
+@main.group("config")
+def config_group() -> None:
+    """Inspect the configuration.
+
+    \b
+    Example:
+        smsbridge --config /etc/smsbridge/config.toml config check
+    """
+
+
+@config_group.command("check")
+@click.option("--json", "as_json", is_flag=True, help="Print the effective config as JSON.")
+@pass_app
+@handle_errors
+def config_check(app: AppContext, as_json: bool) -> None:
+    """Validate the config and print the effective values (the SIM PIN masked).
+
+    \b
+    Example:
+        smsbridge --config /etc/smsbridge/config.toml config check
+    """
+    cfg = app.config
+    data = config_mod.as_dict(cfg)
+    if as_json:
+        click.echo(json.dumps({"source": cfg.source, **data}, indent=2))
+        return
+    click.echo(f"# config: {cfg.source or 'built-in defaults (no config file found)'}")
+    for section, body in data.items():
+        click.echo(f"\n[{section}]")
+        for key, value in body.items():
+            click.echo(f"{key} = {json.dumps(value, ensure_ascii=False)}")
+    click.echo("\n# OK: the config is valid")

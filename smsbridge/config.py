@@ -1,0 +1,251 @@
+"""Configuration: one TOML file -> frozen dataclasses.
+
+Lookup order: an explicit path (``--config``), ``$SMSBRIDGE_CONFIG``,
+``/etc/smsbridge/config.toml``; with none of them, the defaults below, which work
+for a first try. Every key is checked: an unknown key, a wrong type or a value out
+of range is a ConfigError naming the file, the key and what is expected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from smsbridge.errors import ConfigError
+
+SYSTEM_CONFIG = Path("/etc/smsbridge/config.toml")
+ENV_VAR = "SMSBRIDGE_CONFIG"
+
+
+def _opt(default: Any, *, lo: float | None = None, hi: float | None = None,
+         choices: tuple[str, ...] | None = None, secret: bool = False) -> Any:
+    meta = {"lo": lo, "hi": hi, "choices": choices, "secret": secret}
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: type(default)(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class ModemConfig:
+    backend: str = _opt("at", choices=("at", "gammu"))
+    port: str = _opt("/dev/gsm-modem")
+    baudrate: int = _opt(115200, lo=300, hi=4_000_000)
+    pin: str = _opt("", secret=True)
+    memory: str = _opt("SM", choices=("SM", "ME", "MT", "SR"))
+    profile: str = _opt("auto")
+    command_timeout: float = _opt(10.0, lo=0.5, hi=600)
+    send_timeout: float = _opt(60.0, lo=1, hi=600)
+    sim_busy_wait: float = _opt(30.0, lo=0, hi=600)
+    gammurc: str = _opt("")
+    gammu_section: int = _opt(0, lo=0, hi=99)
+    gammu_connection: str = _opt("at")
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    path: str = _opt("smsbridge.db")
+    busy_timeout: float = _opt(30.0, lo=0.1, hi=3600)
+
+
+@dataclass(frozen=True)
+class TicketConfig:
+    prefix: str = _opt("LP")
+    digits: int = _opt(6, lo=3, hi=10)
+
+
+@dataclass(frozen=True)
+class ReplyConfig:
+    language: str = _opt("id", choices=("id", "en"))
+    enabled: bool = _opt(True)
+    status_keywords: list = _opt(["CEK", "STATUS"])
+    # Empty strings mean "the built-in text of ``language``" (see replies.py).
+    ack: str = _opt("")
+    status: str = _opt("")
+    unknown_ticket: str = _opt("")
+    followup: str = _opt("")
+
+
+@dataclass(frozen=True)
+class DaemonConfig:
+    poll_seconds: float = _opt(10.0, lo=0.5, hi=3600)
+    followup_minutes: float = _opt(10.0, lo=0, hi=7 * 24 * 60)
+    part_timeout_minutes: float = _opt(30.0, lo=1, hi=7 * 24 * 60)
+    reconnect_max_seconds: float = _opt(60.0, lo=1, hi=3600)
+    operator_name: str = _opt("smsbridge")
+
+
+@dataclass(frozen=True)
+class OutboxConfig:
+    max_attempts: int = _opt(6, lo=1, hi=100)
+    retry_base_seconds: float = _opt(30.0, lo=0, hi=86400)
+    retry_max_seconds: float = _opt(3600.0, lo=0, hi=7 * 86400)
+    status_report: bool = _opt(True)
+
+
+@dataclass(frozen=True)
+class AbuseConfig:
+    replies_per_hour: int = _opt(5, lo=0, hi=1000)
+    loop_threshold: int = _opt(3, lo=1, hi=1000)
+    short_code_max_digits: int = _opt(5, lo=0, hi=8)
+    blocklist: list = _opt([])
+
+
+@dataclass(frozen=True)
+class HookConfig:
+    command: str = _opt("")
+    url: str = _opt("")
+    timeout_seconds: float = _opt(10.0, lo=0.1, hi=600)
+    max_attempts: int = _opt(5, lo=1, hi=100)
+    reveal_numbers: bool = _opt(False)
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    level: str = _opt("INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+
+
+@dataclass(frozen=True)
+class Config:
+    modem: ModemConfig = field(default_factory=ModemConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    tickets: TicketConfig = field(default_factory=TicketConfig)
+    replies: ReplyConfig = field(default_factory=ReplyConfig)
+    daemon: DaemonConfig = field(default_factory=DaemonConfig)
+    outbox: OutboxConfig = field(default_factory=OutboxConfig)
+    abuse: AbuseConfig = field(default_factory=AbuseConfig)
+    hook: HookConfig = field(default_factory=HookConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+    source: str | None = field(default=None, compare=False)
+
+    def replace(self, **sections: Any) -> Config:
+        """A copy with whole sections or single keys changed: ``replace(modem={"port": p})``."""
+        changes = {}
+        for name, value in sections.items():
+            if isinstance(value, dict):
+                value = dataclasses.replace(getattr(self, name), **value)
+            changes[name] = value
+        return dataclasses.replace(self, **changes)
+
+
+_SECTION_CLASSES = {
+    "modem": ModemConfig, "database": DatabaseConfig, "tickets": TicketConfig,
+    "replies": ReplyConfig, "daemon": DaemonConfig, "outbox": OutboxConfig,
+    "abuse": AbuseConfig, "hook": HookConfig, "logging": LoggingConfig,
+}
+_TYPE_NAMES = {str: "a string", int: "a whole number", float: "a number", bool: "true or false",
+               list: "a list"}
+
+
+def _check_value(cls: type, f: dataclasses.Field, value: Any, path: str | None, key: str) -> Any:
+    expected = type(f.default_factory() if f.default is dataclasses.MISSING else f.default)
+    meta = f.metadata
+    ok = isinstance(value, expected) and not (expected is not bool and isinstance(value, bool))
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        value, ok = float(value), True
+    if not ok:
+        raise ConfigError(f"expected {_TYPE_NAMES[expected]}, got {value!r}", path=path, key=key)
+    if expected is list and not all(isinstance(v, str) for v in value):
+        raise ConfigError("expected a list of strings", path=path, key=key)
+    if meta.get("choices") and value not in meta["choices"]:
+        raise ConfigError(f"expected one of {', '.join(meta['choices'])}, got {value!r}",
+                          path=path, key=key)
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise ConfigError(f"expected a value from {lo:g} to {hi:g}, got {value!r}",
+                          path=path, key=key)
+    return value
+
+
+def _validate_semantics(cfg: Config, path: str | None) -> None:
+    prefix = cfg.tickets.prefix
+    if not (prefix == "" or (prefix.isascii() and prefix.isalpha() and len(prefix) <= 4)):
+        raise ConfigError(f"expected up to 4 letters A-Z, got {prefix!r}", path=path,
+                          key="tickets.prefix")
+    if set(prefix.upper()) & {"O", "I"}:
+        raise ConfigError("the letters O and I are not allowed (they read as 0 and 1)",
+                          path=path, key="tickets.prefix")
+    if cfg.modem.pin and not (cfg.modem.pin.isdigit() and 4 <= len(cfg.modem.pin) <= 8):
+        raise ConfigError("expected 4 to 8 digits", path=path, key="modem.pin")
+    if not cfg.modem.port:
+        raise ConfigError("expected a device path or a pyserial URL", path=path, key="modem.port")
+    if cfg.outbox.retry_max_seconds < cfg.outbox.retry_base_seconds:
+        raise ConfigError("must not be smaller than retry_base_seconds", path=path,
+                          key="outbox.retry_max_seconds")
+
+
+def from_dict(data: dict[str, Any], *, path: str | None = None) -> Config:
+    sections: dict[str, Any] = {}
+    for name, body in data.items():
+        cls = _SECTION_CLASSES.get(name)
+        if cls is None:
+            raise ConfigError(f"unknown section; known: {', '.join(_SECTION_CLASSES)}",
+                              path=path, key=name)
+        if not isinstance(body, dict):
+            raise ConfigError("expected a table of keys", path=path, key=name)
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        values = {}
+        for key, value in body.items():
+            f = fields.get(key)
+            if f is None:
+                raise ConfigError(f"unknown key; known in [{name}]: {', '.join(fields)}",
+                                  path=path, key=f"{name}.{key}")
+            values[key] = _check_value(cls, f, value, path, f"{name}.{key}")
+        sections[name] = cls(**values)
+    cfg = Config(**sections, source=path)
+    _validate_semantics(cfg, path)
+    if path and not Path(cfg.database.path).is_absolute():
+        # A relative database path is relative to the config file, not to the cwd of
+        # whoever runs the CLI: operators and the daemon must open the same file.
+        db = str((Path(path).parent / cfg.database.path).resolve())
+        cfg = cfg.replace(database={"path": db})
+    return cfg
+
+
+def find_config_path(explicit: str | os.PathLike | None = None,
+                     environ: dict[str, str] | None = None) -> Path | None:
+    env = os.environ if environ is None else environ
+    if explicit:
+        return Path(explicit)
+    if env.get(ENV_VAR):
+        return Path(env[ENV_VAR])
+    if SYSTEM_CONFIG.exists():
+        return SYSTEM_CONFIG
+    return None
+
+
+def load(explicit: str | os.PathLike | None = None,
+         environ: dict[str, str] | None = None) -> Config:
+    """Load the effective config (see module docstring for the lookup order)."""
+    path = find_config_path(explicit, environ)
+    if path is None:
+        return Config()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("config file not found", path=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file: {exc}", path=str(path)) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", path=str(path)) from None
+    return from_dict(data, path=str(path))
+
+
+def as_dict(cfg: Config, *, mask_secrets: bool = True) -> dict[str, dict[str, Any]]:
+    """The effective config as plain data; secrets are shown as ``****`` when set."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, cls in _SECTION_CLASSES.items():
+        section = getattr(cfg, name)
+        body = {}
+        for f in dataclasses.fields(cls):
+            value = getattr(section, f.name)
+            if mask_secrets and f.metadata.get("secret") and value:
+                value = "****"
+            body[f.name] = value
+        out[name] = body
+    return out

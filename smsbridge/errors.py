@@ -1,0 +1,121 @@
+"""One exception tree for smsbridge.
+
+Every error a user can meet is one of these; the CLI prints ``str(error)`` as one
+line and exits non-zero, so each message must stand on its own and say what to do.
+
+    SmsBridgeError
+    ├── ConfigError            bad or unreadable config (key, file, what is expected)
+    ├── PduError               a PDU that is not valid 23.040 (what is wrong, at which octet)
+    ├── ModemError             anything between us and the device
+    │   ├── PortError          the port cannot be opened, or vanished
+    │   ├── ModemTimeout       the modem did not answer a command in time
+    │   ├── CommandError       the modem answered ERROR / +CME ERROR / +CMS ERROR
+    │   ├── SimError           SIM missing, PIN/PUK needed, wrong PIN (never retried)
+    │   └── BackendUnavailable the chosen backend's library is not installed
+    └── StoreError             the case database
+        ├── DatabaseError      missing, locked, corrupt or read-only database
+        ├── UnknownTicket      no case has that ticket
+        ├── InvalidTransition  a status change the workflow does not allow
+        └── InvalidInput       a bad status name, date, number or option value
+"""
+
+from __future__ import annotations
+
+
+class SmsBridgeError(Exception):
+    """Base of every smsbridge error."""
+
+
+class ConfigError(SmsBridgeError):
+    def __init__(self, message: str, *, path: str | None = None, key: str | None = None):
+        self.path = path
+        self.key = key
+        where = ""
+        if path and key:
+            where = f"{path}: [{key}] "
+        elif path:
+            where = f"{path}: "
+        elif key:
+            where = f"[{key}] "
+        super().__init__(f"{where}{message}")
+
+
+class PduError(SmsBridgeError):
+    """A PDU that cannot be decoded; ``offset`` is the octet where decoding failed."""
+
+    def __init__(self, reason: str, *, offset: int | None = None):
+        self.reason = reason
+        self.offset = offset
+        at = f" (at octet {offset})" if offset is not None else ""
+        super().__init__(f"malformed PDU: {reason}{at}")
+
+
+class ModemError(SmsBridgeError):
+    """Base of device errors."""
+
+
+class PortError(ModemError):
+    def __init__(self, message: str, *, port: str | None = None):
+        self.port = port
+        super().__init__(f"{port}: {message}" if port else message)
+
+
+class ModemTimeout(ModemError):
+    def __init__(self, command: str, seconds: float):
+        self.command = command
+        self.seconds = seconds
+        super().__init__(f"modem gave no answer to {command} within {seconds:g} s")
+
+
+class CommandError(ModemError):
+    """The modem refused a command. ``kind`` is "CMS", "CME" or None for a bare ERROR."""
+
+    def __init__(self, command: str, kind: str | None = None, code: int | None = None,
+                 name: str | None = None):
+        self.command = command
+        self.kind = kind
+        self.code = code
+        self.name = name
+        if kind is None:
+            what = "ERROR"
+        else:
+            what = f"+{kind} ERROR {code}" + (f" ({name})" if name else "")
+        super().__init__(f"modem answered {what} to {command}")
+
+
+class SimError(ModemError):
+    """The SIM cannot be used: missing, locked, or the configured PIN was refused."""
+
+
+class BackendUnavailable(ModemError):
+    pass
+
+
+class StoreError(SmsBridgeError):
+    """Base of case database errors."""
+
+
+class DatabaseError(StoreError):
+    pass
+
+
+class UnknownTicket(StoreError):
+    def __init__(self, ticket: str, hint: str | None = None):
+        self.ticket = ticket
+        super().__init__(f"no case with ticket {ticket!r}" + (f": {hint}" if hint else ""))
+
+
+class InvalidTransition(StoreError):
+    def __init__(self, ticket: str, current: str, wanted: str, allowed: tuple[str, ...]):
+        self.ticket = ticket
+        self.current = current
+        self.wanted = wanted
+        self.allowed = allowed
+        nxt = ", ".join(allowed) if allowed else "none"
+        super().__init__(
+            f"case {ticket} is {current}; it cannot become {wanted} (allowed next: {nxt})"
+        )
+
+
+class InvalidInput(StoreError):
+    pass

@@ -1,0 +1,102 @@
+"""The narrow interface the daemon uses to talk to any modem backend.
+
+A backend (AT over pyserial, python-gammu) owns its device from one thread; the
+daemon calls these methods from that same thread only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """One message as it sits in the modem's storage.
+
+    ``pdu`` is the PDU exactly as the modem listed it (SMSC part included), so the
+    daemon can store it raw and recognise it again after a crash. A backend that
+    cannot give raw PDUs (gammu) fills ``pdu`` with an equivalent PDU it built.
+    """
+
+    memory: str
+    index: int
+    status: int  # 27.005 <stat>: 0 unread, 1 read, 2 unsent, 3 sent
+    pdu: bytes
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """+CMTI: a message was stored at ``index`` of ``memory``."""
+
+    memory: str
+    index: int
+
+
+@dataclass(frozen=True)
+class NewStatusReport:
+    """+CDSI (stored) or +CDS (delivered directly, ``pdu`` set)."""
+
+    memory: str | None
+    index: int | None
+    pdu: bytes | None = None
+
+
+@dataclass(frozen=True)
+class OtherEvent:
+    """Any other unsolicited line (RING, +CREG, ^RSSI, …): logged, otherwise ignored."""
+
+    line: str
+
+
+ModemEvent = NewMessage | NewStatusReport | OtherEvent
+
+
+@dataclass(frozen=True)
+class ModemStatus:
+    manufacturer: str | None = None
+    model: str | None = None
+    revision: str | None = None
+    imei: str | None = None
+    imsi: str | None = None
+    sim: str | None = None  # "READY", "SIM PIN", "SIM PUK", "NOT INSERTED", …
+    registration: int | None = None  # +CREG <stat>: 1 home, 5 roaming, 2 searching, 3 denied, 0 none
+    operator: str | None = None
+    rssi: int | None = None  # +CSQ raw 0..31, 99 unknown
+    storage_memory: str | None = None
+    storage_used: int | None = None
+    storage_total: int | None = None
+    smsc: str | None = None
+
+    @property
+    def signal_dbm(self) -> int | None:
+        if self.rssi is None or self.rssi == 99 or not 0 <= self.rssi <= 31:
+            return None
+        return -113 + 2 * self.rssi
+
+    @property
+    def registered(self) -> bool:
+        return self.registration in (1, 5)
+
+
+class Modem(Protocol):
+    """What the daemon needs from a modem. Every method may raise ModemError."""
+
+    def open(self) -> None:
+        """Open the device and initialise it so that new messages are stored and announced."""
+
+    def close(self) -> None: ...
+
+    def list(self) -> list[StoredMessage]:
+        """Every message in storage (received, read, and status reports)."""
+
+    def delete(self, index: int) -> None:
+        """Delete one slot. Deleting an already empty slot is not an error."""
+
+    def send(self, number: str, text: str, *, status_report: bool = True) -> list[int]:
+        """Send ``text`` (split into parts as needed); return the TP-MR of each part."""
+
+    def status(self) -> ModemStatus: ...
+
+    def poll_events(self, timeout: float) -> list[ModemEvent]:
+        """Wait up to ``timeout`` seconds for unsolicited events; return those seen (maybe none)."""
