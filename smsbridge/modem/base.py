@@ -60,7 +60,8 @@ class ModemStatus:
     imei: str | None = None
     imsi: str | None = None
     sim: str | None = None  # "READY", "SIM PIN", "SIM PUK", "NOT INSERTED", …
-    registration: int | None = None  # +CREG <stat>: 1 home, 5 roaming, 2 searching, 3 denied, 0 none
+    # +CREG <stat>: 1 home, 5 roaming, 2 searching, 3 denied, 0 not registered
+    registration: int | None = None
     operator: str | None = None
     rssi: int | None = None  # +CSQ raw 0..31, 99 unknown
     storage_memory: str | None = None
