@@ -6,6 +6,7 @@ line and exits non-zero, so each message must stand on its own and say what to d
     SmsBridgeError
     ├── ConfigError            bad or unreadable config (key, file, what is expected)
     ├── PduError               a PDU that is not valid 23.040 (what is wrong, at which octet)
+    ├── EncodeError            a number or text that cannot be put into an SMS-SUBMIT/DELIVER
     ├── ModemError             anything between us and the device
     │   ├── PortError          the port cannot be opened, or vanished
     │   ├── ModemTimeout       the modem did not answer a command in time
@@ -48,6 +49,10 @@ class PduError(SmsBridgeError):
         self.offset = offset
         at = f" (at octet {offset})" if offset is not None else ""
         super().__init__(f"malformed PDU: {reason}{at}")
+
+
+class EncodeError(SmsBridgeError):
+    """A number or text that cannot be encoded into a PDU (what is wrong with it)."""
 
 
 class ModemError(SmsBridgeError):
