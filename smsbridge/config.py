@@ -66,7 +66,6 @@ class ReplyConfig:
     ack: str = _opt("")
     status: str = _opt("")
     unknown_ticket: str = _opt("")
-    followup: str = _opt("")
 
 
 @dataclass(frozen=True)
@@ -76,6 +75,8 @@ class DaemonConfig:
     part_timeout_minutes: float = _opt(30.0, lo=1, hi=7 * 24 * 60)
     reconnect_max_seconds: float = _opt(60.0, lo=1, hi=3600)
     operator_name: str = _opt("smsbridge")
+    # Numbers starting 0 are national: stored as +<country_code>… so one phone is one reporter.
+    country_code: str = _opt("62")
 
 
 @dataclass(frozen=True)
