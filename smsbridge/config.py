@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import string
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -169,6 +170,12 @@ def _validate_semantics(cfg: Config, path: str | None) -> None:
     if set(prefix.upper()) & {"O", "I"}:
         raise ConfigError("the letters O and I are not allowed (they read as 0 and 1)",
                           path=path, key="tickets.prefix")
+    width = len(prefix) + (1 if prefix else 0) + cfg.tickets.digits
+    if width > 12:
+        raise ConfigError(f"prefix and digits make {width}-character tickets; at most 12 fit "
+                          "a citizen's reply", path=path, key="tickets.digits")
+    for name in ("ack", "status", "unknown_ticket"):
+        _check_template(cfg, name, path)
     if cfg.modem.pin and not (cfg.modem.pin.isdigit() and 4 <= len(cfg.modem.pin) <= 8):
         raise ConfigError("expected 4 to 8 digits", path=path, key="modem.pin")
     if not cfg.modem.port:
@@ -176,6 +183,26 @@ def _validate_semantics(cfg: Config, path: str | None) -> None:
     if cfg.outbox.retry_max_seconds < cfg.outbox.retry_base_seconds:
         raise ConfigError("must not be smaller than retry_base_seconds", path=path,
                           key="outbox.retry_max_seconds")
+
+
+_TEMPLATE_FIELDS = {"ack": {"ticket"}, "status": {"ticket", "status"},
+                    "unknown_ticket": {"ticket"}}
+
+
+def _check_template(cfg: Config, name: str, path: str | None) -> None:
+    text = getattr(cfg.replies, name)
+    if not text:
+        return
+    try:
+        used = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
+    except ValueError as exc:
+        raise ConfigError(f"not a valid template ({exc}); write braces as {{{{ }}}}",
+                          path=path, key=f"replies.{name}") from None
+    unknown = used - _TEMPLATE_FIELDS[name]
+    if unknown:
+        allowed = ", ".join(f"{{{f}}}" for f in sorted(_TEMPLATE_FIELDS[name]))
+        raise ConfigError(f"unknown placeholder {{{sorted(unknown)[0]}}}; allowed: {allowed}",
+                          path=path, key=f"replies.{name}")
 
 
 def from_dict(data: dict[str, Any], *, path: str | None = None) -> Config:

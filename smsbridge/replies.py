@@ -8,7 +8,6 @@ one piece on the oldest feature phone (tests/test_replies.py checks every one).
 from __future__ import annotations
 
 import re
-import string
 from dataclasses import dataclass
 
 from smsbridge.config import ReplyConfig
@@ -55,10 +54,6 @@ _STATUS_WORDS: dict[str, dict[str, str]] = {
     },
 }
 
-PLACEHOLDERS = {"ack": {"ticket"}, "status": {"ticket", "status"},
-                "unknown_ticket": {"ticket"}, "no_case": set()}
-
-
 @dataclass(frozen=True)
 class Templates:
     ack: str
@@ -86,11 +81,6 @@ class Templates:
 
     def render_unknown(self, ticket: str) -> str:
         return self.unknown_ticket.format(ticket=ticket)
-
-
-def template_fields(template: str) -> set[str]:
-    """The ``{names}`` a template uses (to reject unknown placeholders in a config)."""
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
 @dataclass(frozen=True)
