@@ -1,0 +1,73 @@
+"""The serial port, opened from a URL: the only module that imports pyserial.
+
+``serial_for_url`` takes a device path (``/dev/gsm-modem``), ``socket://host:port``,
+``rfc2217://host:port`` or ``spy:///dev/ttyUSB0`` (logs the traffic: handy in the field).
+pyserial's exceptions become PortError here, so nothing above knows pyserial exists.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Protocol
+
+import serial
+
+from smsbridge.errors import PortError
+
+
+class Port(Protocol):
+    """What the AT driver needs from a byte stream to a modem."""
+
+    url: str
+
+    def write(self, data: bytes) -> None: ...
+
+    def read(self, max_wait: float) -> bytes:
+        """Bytes available within ``max_wait`` seconds (maybe none)."""
+
+    def close(self) -> None: ...
+
+
+class SerialPort:
+    """A pyserial port behind the ``Port`` interface."""
+
+    def __init__(self, url: str, handle: serial.SerialBase) -> None:
+        self.url = url
+        self._handle = handle
+
+    def write(self, data: bytes) -> None:
+        try:
+            self._handle.write(data)
+            self._handle.flush()
+        except (serial.SerialException, OSError) as exc:
+            raise PortError(f"write failed, the device may have vanished: {exc}",
+                            port=self.url) from exc
+
+    def read(self, max_wait: float) -> bytes:
+        try:
+            self._handle.timeout = max(0.0, max_wait)
+            first = self._handle.read(1)
+            if not first:
+                return b""
+            waiting = self._handle.in_waiting
+            return first + (self._handle.read(waiting) if waiting else b"")
+        except (serial.SerialException, OSError) as exc:
+            raise PortError(f"read failed, the device may have vanished: {exc}",
+                            port=self.url) from exc
+
+    def close(self) -> None:
+        # Closing a port whose device already vanished must not fail the caller.
+        with contextlib.suppress(serial.SerialException, OSError):
+            self._handle.close()
+
+
+def open_port(url: str, *, baudrate: int = 115200) -> SerialPort:
+    """Open ``url`` for AT traffic (8N1, no flow control) or raise PortError."""
+    try:
+        handle = serial.serial_for_url(url, baudrate=baudrate, timeout=0, write_timeout=10,
+                                       exclusive=True if "://" not in url else None)
+    except (serial.SerialException, OSError, ValueError) as exc:
+        hint = ("check the udev rule / `ls /dev/ttyUSB*`" if "://" not in url
+                else "check the URL and that the other end is listening")
+        raise PortError(f"cannot open the modem port ({exc}); {hint}", port=url) from exc
+    return SerialPort(url, handle)
