@@ -1,0 +1,86 @@
+"""Citizen-facing texts and keyword commands, and when smsbridge must stay quiet."""
+
+from __future__ import annotations
+
+import pytest
+
+from smsbridge.config import ReplyConfig
+from smsbridge.replies import (
+    STATUSES,
+    StatusQuery,
+    Templates,
+    auto_reply_decision,
+    parse_command,
+)
+
+LONGEST_TICKETS = ["ABCD-1234567", "AB-123456789", "1234567890"]
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+@pytest.mark.parametrize("ticket", LONGEST_TICKETS)
+def test_default_templates_fit_one_gsm7_sms_with_the_longest_ticket(language, ticket):
+    from smsbridge.sms import pdu
+
+    t = Templates.from_config(ReplyConfig(language=language))
+    texts = [t.render_ack(ticket), t.render_unknown(ticket), t.no_case]
+    texts += [t.render_status(ticket, status) for status in STATUSES]
+    for text in texts:
+        assert pdu.fits_gsm7(text), text
+        assert pdu.parts_needed(text) == 1, (len(text), text)
+
+
+def test_status_words_never_tell_a_reporter_their_report_was_fake():
+    for language in ("id", "en"):
+        t = Templates.from_config(ReplyConfig(language=language))
+        reply = t.render_status("LP-000001", "fake")
+        assert "fake" not in reply.lower() and "palsu" not in reply.lower()
+
+
+def test_configured_template_replaces_the_built_in_one():
+    t = Templates.from_config(ReplyConfig(ack="Terima kasih, tiket {ticket}"))
+    assert t.render_ack("LP-000007") == "Terima kasih, tiket LP-000007"
+
+
+@pytest.mark.parametrize("text, ticket", [
+    ("CEK LP-000123", "LP-000123"),
+    ("cek lp000123", "lp000123"),
+    ("Cek  LP 000123", "LP000123"),
+    ("STATUS 123", "123"),
+    ("cek: LP-000123", "LP-000123"),
+    ("CEK", None),
+])
+def test_status_query_is_recognised(text, ticket):
+    assert parse_command(text, ["CEK", "STATUS"]) == StatusQuery(ticket)
+
+
+@pytest.mark.parametrize("text", [
+    "cek lokasi judi di pasar minggu malam ini",
+    "Ada balap liar di jalan sudirman",
+    "",
+    "CEKLP000123 tolong",
+])
+def test_a_report_that_starts_like_a_command_is_still_a_report(text):
+    assert parse_command(text, ["CEK", "STATUS"]) is None
+
+
+def _decide(**overrides):
+    args = dict(sender_is_person=True, blocked=False, replies_last_hour=0, replies_per_hour=5,
+                identical_texts_last_hour=1, loop_threshold=3)
+    args.update(overrides)
+    return auto_reply_decision(**args)
+
+
+def test_a_first_report_from_a_person_is_answered():
+    assert _decide().send
+
+
+@pytest.mark.parametrize("overrides, reason", [
+    ({"sender_is_person": False}, "service"),
+    ({"blocked": True}, "blocklist"),
+    ({"replies_last_hour": 5}, "limit"),
+    ({"identical_texts_last_hour": 4}, "loop"),
+    ({"enabled": False}, "disabled"),
+])
+def test_no_automatic_reply_when_a_rule_forbids_it(overrides, reason):
+    decision = _decide(**overrides)
+    assert not decision.send and reason in decision.reason
