@@ -161,9 +161,10 @@ def read_timestamp(r: Reader, field: str) -> datetime:
     quarters = (zone & 0x07) * 10 + (zone >> 4)
     if zone & 0x08:
         quarters = -quarters
+    # Two-digit years: 90-99 are the 1990s, as gammu and most phones read them.
     try:
         return datetime(
-            2000 + year, month, day, hour, minute, second,
+            year + (2000 if year < 90 else 1900), month, day, hour, minute, second,
             tzinfo=timezone(timedelta(minutes=15 * quarters)),
         )
     except ValueError as exc:
@@ -183,8 +184,8 @@ def encode_timestamp(when: datetime) -> bytes:
     quarters = int(minutes // 15)
     if minutes % 15 or abs(quarters) > 79:
         raise EncodeError(f"time zone {offset} is not a whole number of quarter hours")
-    if not 2000 <= when.year <= 2099:
-        raise EncodeError(f"a PDU time stamp holds years 2000-2099, not {when.year}")
-    fields = (when.year - 2000, when.month, when.day, when.hour, when.minute, when.second)
+    if not 1990 <= when.year <= 2089:
+        raise EncodeError(f"a PDU time stamp holds years 1990-2089, not {when.year}")
+    fields = (when.year % 100, when.month, when.day, when.hour, when.minute, when.second)
     zone = _swapped(abs(quarters)) | (0x08 if quarters < 0 else 0)
     return bytes(_swapped(v) for v in fields) + bytes((zone,))
