@@ -111,7 +111,8 @@ class UnknownTicket(StoreError):
 
 
 class InvalidTransition(StoreError):
-    def __init__(self, ticket: str, current: str, wanted: str, allowed: tuple[str, ...]):
+    def __init__(self, ticket: str, current: str, wanted: str, allowed: tuple[str, ...],
+                 hint: str | None = None):
         self.ticket = ticket
         self.current = current
         self.wanted = wanted
@@ -119,6 +120,7 @@ class InvalidTransition(StoreError):
         nxt = ", ".join(allowed) if allowed else "none"
         super().__init__(
             f"case {ticket} is {current}; it cannot become {wanted} (allowed next: {nxt})"
+            + (f"; {hint}" if hint else "")
         )
 
 

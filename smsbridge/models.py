@@ -1,0 +1,150 @@
+"""Frozen dataclasses that cross layers: what the store returns and the CLI formats.
+
+Times are ISO 8601 strings with an offset (the store writes UTC, ``+00:00``), so they
+sort as text and survive JSON unchanged; ``to_local`` turns one into local time for
+people.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+
+def now_iso() -> str:
+    """The current time as stored: UTC, seconds, with its offset."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def to_iso(moment: datetime) -> str:
+    """A timezone-aware datetime as stored (naive datetimes are taken as local time)."""
+    if moment.tzinfo is None:
+        moment = moment.astimezone()
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def to_local(iso: str | None) -> datetime | None:
+    return None if iso is None else datetime.fromisoformat(iso).astimezone()
+
+
+@dataclass(frozen=True)
+class Case:
+    """One citizen report. ``reporter`` is the full number: mask it when showing it."""
+
+    id: int
+    ticket: str
+    status: str
+    reporter: str
+    channel: str
+    text: str
+    received_at: str
+    updated_at: str
+    assigned_to: str | None = None
+    duplicate_of: str | None = None  # the other case's ticket
+    incomplete: bool = False
+    flags: tuple[str, ...] = ()
+    first_action_at: str | None = None
+    last_message_at: str | None = None
+    messages: int = 0
+
+
+@dataclass(frozen=True)
+class CaseEvent:
+    """One line of a case's audit trail."""
+
+    id: int
+    case_id: int
+    at: str
+    operator: str
+    action: str
+    old_status: str | None = None
+    new_status: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """An SMS to send; the daemon moves it through queued -> sent -> delivered."""
+
+    id: int
+    case_id: int | None
+    number: str
+    text: str
+    kind: str
+    state: str
+    attempts: int
+    created_at: str
+    created_by: str
+    next_attempt_at: str | None = None
+    last_error: str | None = None
+    sent_at: str | None = None
+    delivered_at: str | None = None
+    refs: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class InboundRecord:
+    """One stored inbound SMS (or status report), raw PDU beside the decoded text."""
+
+    id: int
+    pdu_hash: str
+    pdu: str
+    kind: str
+    received_at: str
+    error: str | None = None
+    sender: str | None = None
+    sender_toa: int | None = None
+    smsc: str | None = None
+    sent_at: str | None = None
+    text: str | None = None
+    concat_ref: int | None = None
+    concat_total: int | None = None
+    concat_seq: int | None = None
+    case_id: int | None = None
+
+
+@dataclass(frozen=True)
+class CaseDetail:
+    """A case with everything ``cases show`` prints."""
+
+    case: Case
+    messages: tuple[InboundRecord, ...]
+    events: tuple[CaseEvent, ...]
+    outbox: tuple[OutboxItem, ...]
+
+
+@dataclass(frozen=True)
+class CaseQuery:
+    """Filters of ``cases list``; ``since``/``until`` are stored-format times."""
+
+    statuses: tuple[str, ...] = ()
+    since: str | None = None
+    until: str | None = None
+    search: str | None = None
+    reporter: str | None = None
+    assigned: str | None = None
+    limit: int | None = 50
+
+
+@dataclass(frozen=True)
+class NewCase:
+    """A case to create; the store gives it a ticket."""
+
+    reporter: str
+    text: str
+    channel: str = "sms"
+    received_at: str | None = None
+    incomplete: bool = False
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Stats:
+    since: str | None
+    until: str | None
+    total: int
+    by_status: dict[str, int]
+    by_day: tuple[tuple[str, int], ...]
+    fake_share: float | None
+    median_first_action_seconds: float | None
+    top_fake_reporters: tuple[tuple[str, int], ...] = field(default=())

@@ -1,0 +1,83 @@
+"""Reporters' numbers hidden, and citizens' text made harmless for terminals (pure).
+
+A reporter's number is shown masked everywhere unless an operator asks to reveal it
+(the store records who did). Text that came by SMS is untrusted: an ESC sequence in
+a report could clear an operator's screen, retitle the window or hide lines, and a
+CR or backspace could overwrite what the table shows; a text opening with ``=`` runs
+as a formula when an export is opened in a spreadsheet.
+"""
+
+from __future__ import annotations
+
+import re
+
+MASK = "****"
+
+# Numbers this short are services (short codes), not people: nothing to protect.
+_SHORT_CODE_MAX = 5
+
+# C0 and C1 controls and DEL; Unicode bidi overrides and isolates, which reorder what a
+# terminal shows ("Trojan Source", CVE-2021-42574); line and paragraph separators.
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]"
+)
+
+
+def _visible(char: str) -> str:
+    code = ord(char)
+    if code < 0x20:
+        return chr(0x2400 + code)  # Unicode control pictures: ␛ ␍ ␇ ␈
+    if code == 0x7F:
+        return "\u2421"  # ␡
+    return f"<U+{code:04X}>"
+
+
+def neutralise(text: str, *, multiline: bool = False) -> str:
+    """``text`` with every control character shown as a harmless visible symbol.
+
+    Escape sequences stay readable (``␛[2J``) so an operator can see that a report
+    tried something. With ``multiline`` newlines and tabs are kept (``cases
+    show``); otherwise they become ``⏎`` and a space (one table row per case).
+    CRLF is a line end from phones, not an attack; with ``multiline`` a lone CR too.
+    """
+    text = text.replace("\r\n", "\n")
+    if multiline:
+        text = text.replace("\r", "\n")
+    # ESC itself becomes visible, so "ESC [2J" prints as the harmless text "␛[2J".
+    text = _CONTROL.sub(lambda m: _visible(m.group(0)), text)
+    if multiline:
+        return text.replace("\t", "    ")
+    return text.replace("\n", "\u23ce").replace("\t", " ")
+
+
+def mask_number(number: str | None) -> str:
+    """``+6281234567110`` -> ``+62812****7110``: enough to tell numbers apart, not to call.
+
+    Short codes and alphanumeric senders (``TELKOMSEL``) are services and shown as
+    they are. Shorter subscriber numbers keep less, so at least a third stays hidden.
+    """
+    if not number:
+        return ""
+    plus = number.startswith("+")
+    digits = number[1:] if plus else number
+    if not digits.isdigit() or len(digits) <= _SHORT_CODE_MAX:
+        return number
+    if len(digits) >= 10:
+        head, tail = (5 if plus else 4), 4
+    else:
+        head, tail = 2, 2
+    return ("+" if plus else "") + digits[:head] + MASK + digits[-tail:]
+
+
+_MASKED_OR_NUMBER = re.compile(r"\+?[0-9]+(?:\*{4}[0-9]+)?")
+
+
+def csv_safe(value: str) -> str:
+    """A cell a spreadsheet will not run: a leading = + - @ (or TAB/CR) gets a quote.
+
+    Numbers such as ``+62812****7110`` are left alone: they are data, not formulas.
+    (OWASP "CSV Injection".)
+    """
+    if value and value[0] in "=+-@\t\r" and not _MASKED_OR_NUMBER.fullmatch(value):
+        return "'" + value
+    return value

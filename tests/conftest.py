@@ -1,0 +1,42 @@
+"""Shared fixtures: a real SQLite file per test and a config file pointing at it."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """Where a fresh case database goes (the file does not exist yet)."""
+    return tmp_path / "smsbridge.db"
+
+
+def write_config(directory: Path, db: Path, extra: str = "") -> Path:
+    """A config file using ``db``; ``extra`` is appended TOML (more sections)."""
+    path = directory / "config.toml"
+    path.write_text(f'[database]\npath = "{db}"\nbusy_timeout = 30.0\n{extra}', encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def config_file(tmp_path: Path, db_path: Path) -> Path:
+    return write_config(tmp_path, db_path)
+
+
+@pytest.fixture
+def cli_env(config_file: Path) -> dict[str, str]:
+    """Environment for running ``python -m smsbridge`` as a subprocess on ``db_path``."""
+    env = dict(os.environ)
+    env["SMSBRIDGE_CONFIG"] = str(config_file)
+    env["SMSBRIDGE_OPERATOR"] = "test-operator"
+    env.pop("COLUMNS", None)
+    return env
+
+
+@pytest.fixture
+def python() -> str:
+    return sys.executable
