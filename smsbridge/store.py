@@ -355,7 +355,7 @@ class CaseStore:
 
     @classmethod
     def open(cls, path: str | os.PathLike, *, busy_timeout: float = 30.0, create: bool = True,
-             prefix: str = "LP", digits: int = 6) -> CaseStore:
+             ticket_prefix: str = "LP", ticket_digits: int = 6) -> CaseStore:
         """Open (and migrate) the database at ``path``.
 
         A missing file is created (mode 0640) only with ``create``; a missing
@@ -381,7 +381,8 @@ class CaseStore:
             conn = sqlite3.connect(where, timeout=busy_timeout, isolation_level=None)
         except sqlite3.Error as exc:
             raise _explain(where, exc, busy_timeout) from exc
-        store = cls(conn, where, busy_timeout=busy_timeout, prefix=prefix, digits=digits)
+        store = cls(conn, where, busy_timeout=busy_timeout, prefix=ticket_prefix,
+                    digits=ticket_digits)
         try:
             store._prepare()
         except BaseException:
@@ -392,7 +393,8 @@ class CaseStore:
     @classmethod
     def from_config(cls, cfg: Config, *, create: bool = True) -> CaseStore:
         return cls.open(cfg.database.path, busy_timeout=cfg.database.busy_timeout,
-                        create=create, prefix=cfg.tickets.prefix, digits=cfg.tickets.digits)
+                        create=create, ticket_prefix=cfg.tickets.prefix,
+                        ticket_digits=cfg.tickets.digits)
 
     @_guarded
     def _prepare(self) -> None:
@@ -825,23 +827,6 @@ class CaseStore:
             median_first_action_seconds=statistics.median(delays) if delays else None,
             top_fake_reporters=top_fake,
         )
-
-    # daemon state ------------------------------------------------------------------
-
-    @_guarded
-    def daemon_state(self) -> dict[str, str | None]:
-        return {r[0]: r[1] for r in self.conn.execute("SELECT key, value FROM daemon_state")}
-
-    @_guarded
-    def set_daemon_state(self, values: dict[str, str | None]) -> None:
-        now = now_iso()
-        with self.transaction() as conn:
-            conn.executemany(
-                "INSERT INTO daemon_state (key, value, updated_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
-                " updated_at = excluded.updated_at",
-                [(k, v, now) for k, v in values.items()],
-            )
 
 
 def _check_new_case(new: NewCase) -> None:
