@@ -1,0 +1,610 @@
+"""The emulated GSM modem itself: AT commands, SIM storage and the network side.
+
+No I/O and no threads here: :class:`ModemCore` is fed one command line at a time
+by the server in ``emulator.py`` (which owns the pty/TCP lines, the clock-driven
+timers and the lock) and answers through a :class:`Sink`. Keeping the modem's
+behaviour apart from the plumbing lets each be read on its own.
+
+The answers follow 27.007 (general commands) and 27.005 (SMS, PDU mode) as USB
+sticks of the Huawei E173 kind give them, V.250 verbose format (``\\r\\n<text>\\r\\n``).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from smsbridge.errors import CommandError, PduError
+from smsbridge.sms import pdu as pdu_codec
+
+if TYPE_CHECKING:
+    from smsbridge.modem.emulator import EmulatorSettings
+
+MEMORIES = ("SM", "ME", "MT")  # all name the one emulated storage
+
+# Verbose texts for AT+CMEE=2 (27.005 §3.2.5, 27.007 §9.2).
+CMS_TEXT = {
+    300: "ME failure", 302: "operation not allowed", 303: "operation not supported",
+    304: "invalid PDU mode parameter", 310: "SIM not inserted", 311: "SIM PIN required",
+    314: "SIM busy", 316: "SIM PUK required", 321: "invalid memory index",
+    322: "memory full", 500: "unknown error",
+}
+CME_TEXT = {
+    3: "operation not allowed", 4: "operation not supported", 11: "SIM PIN required",
+    12: "SIM PUK required", 14: "SIM busy", 16: "incorrect password", 100: "unknown",
+}
+
+_EXTENDED = re.compile(r"([+^][A-Za-z]+)(=\?|=|\?)?(.*)", re.S)
+_BASIC = re.compile(r"(&?[A-Za-z])(\d*)")
+
+
+class Sink(Protocol):
+    def reply(self, data: bytes) -> None:
+        """Bytes for the line whose command is running."""
+
+    def urc(self, data: bytes) -> None:
+        """An unsolicited result code, for every line."""
+
+
+@dataclass(frozen=True)
+class SentSms:
+    """One SMS-SUBMIT the emulator accepted (what a driver sent)."""
+
+    recipient: str
+    text: str
+    pdu: bytes  # as written after the prompt, SMSC part included
+    reference: int  # the TP-MR answered in "+CMGS: <mr>"
+    concat: pdu_codec.Concat | None
+    at: float  # monotonic time of acceptance
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """A command waiting for its PDU after "> " (27.005 §3.5.1 CMGS, §3.5.3 CMGW)."""
+
+    command: str  # "+CMGS" or "+CMGW"
+    length: int  # TPDU octets announced, the SMSC part excluded
+    stat: int = 2  # for CMGW: the <stat> to store with
+
+
+@dataclass
+class _Slot:
+    stat: int  # 0 REC UNREAD, 1 REC READ, 2 STO UNSENT, 3 STO SENT
+    pdu: bytes
+
+
+@dataclass
+class _Session:
+    """What ATZ or a reboot sets back to power-on values."""
+
+    echo: bool
+    cmee: int = 0
+    cmgf: int = 0
+    cnmi: tuple[int, int, int, int, int] = (0, 0, 0, 0, 0)
+    cpms: tuple[str, str, str] = ("SM", "SM", "SM")
+    creg_n: int = 0
+
+
+@dataclass
+class _Sim:
+    pin: str | None
+    unlocked: bool = False
+    wrong_tries: int = 0
+    busy_until: float = 0.0
+
+    @property
+    def state(self) -> str:
+        if self.wrong_tries >= 3:
+            return "SIM PUK"
+        if self.pin is not None and not self.unlocked:
+            return "SIM PIN"
+        return "READY"
+
+
+@dataclass
+class _Network:
+    queue: deque[tuple[bool, bytes]] = field(default_factory=deque)  # (is_report, pdu)
+    held: bool = False
+    next_delivery: float = 0.0
+
+
+def tpdu_length(pdu: bytes) -> int:
+    """The <length> of a listing: octets after the SMSC part (27.005 §3.1)."""
+    if not pdu:
+        return 0
+    return max(0, len(pdu) - 1 - pdu[0])
+
+
+def _is_status_report(pdu: bytes) -> bool:
+    # TP-MTI (23.040 §9.2.3.1) of the first TPDU octet; 0b10 is SMS-STATUS-REPORT.
+    first = 1 + pdu[0] if pdu else 0
+    return first < len(pdu) and pdu[first] & 0x03 == 0x02
+
+
+class ModemCore:
+    """State and behaviour of one emulated modem; every call under the server's lock."""
+
+    def __init__(self, settings: EmulatorSettings, clock: Callable[[], float], sink: Sink):
+        self.settings = settings
+        self.clock = clock
+        self.sink = sink
+        self.session = _Session(echo=settings.echo)
+        self.sim = _Sim(pin=settings.pin)
+        self.network = _Network()
+        self.storage: dict[int, _Slot] = {}
+        self.sent: list[SentSms] = []
+        self.powered = True
+        self.radio_on = True
+        self.revision = settings.revision
+        self.smsc = settings.smsc
+        self.fail_sends = 0
+        self.fail_code = 500
+        self.listing_hook: int | None = None  # deliver one message after this many entries
+        self._next_mr = 0
+        self._lagged_used: int | None = None
+        self._handlers: dict[str, Callable[[str, list[str]], None]] = {
+            "+CMEE": self._cmee, "+CPIN": self._cpin, "+CMGF": self._cmgf, "+CPMS": self._cpms,
+            "+CNMI": self._cnmi, "+CMGL": self._cmgl, "+CMGR": self._cmgr, "+CMGD": self._cmgd,
+            "+CMGS": self._cmgs, "+CMGW": self._cmgw, "+CSQ": self._csq, "+CREG": self._creg,
+            "+COPS": self._cops, "+CGMI": self._cgmi, "+CGMM": self._cgmm, "+CGMR": self._cgmr,
+            "+CGSN": self._cgsn, "+GMI": self._cgmi, "+GMM": self._cgmm, "+GMR": self._cgmr,
+            "+GSN": self._cgsn, "+CIMI": self._cimi, "+CSCA": self._csca, "+CFUN": self._cfun,
+            "+CSMS": self._csms, "^CURC": self._accept,
+        }
+        self.boot()
+
+    # ---------------------------------------------------------------- power
+    def boot(self) -> None:
+        """Power-on: session settings lost; the SIM asks for its PIN again; storage kept."""
+        self.session = _Session(echo=self.settings.echo)
+        self.sim = _Sim(pin=self.settings.pin,
+                        busy_until=self.clock() + self.settings.sim_busy_at_start)
+        self.radio_on = True
+        self._lagged_used = None
+        for line in self.settings.boot_urcs:
+            self.sink.urc(_block(line))
+
+    # ---------------------------------------------------------------- storage
+    @property
+    def indexes(self) -> range:
+        first = self.settings.first_index
+        return range(first, first + self.settings.storage_size)
+
+    def _free_index(self) -> int | None:
+        for index in self.indexes:
+            if index not in self.storage:
+                return index
+        return None
+
+    def _delete(self, index: int) -> None:
+        if index in self.storage:
+            if self._lagged_used is None:
+                self._lagged_used = len(self.storage)
+            del self.storage[index]
+
+    # ---------------------------------------------------------------- network side
+    def inject(self, pdu: bytes, *, report: bool | None = None) -> None:
+        is_report = _is_status_report(pdu) if report is None else report
+        self.network.queue.append((is_report, pdu))
+
+    def deliver_due(self, now: float) -> float | None:
+        """Deliver what the network may deliver now; return when to try again.
+
+        ``None`` means nothing will become deliverable by time alone (queue empty,
+        held, or storage full: a delete or a control call wakes the server).
+        """
+        net = self.network
+        while net.queue and not net.held and self.powered and self.radio_on:
+            if now < net.next_delivery:
+                return net.next_delivery
+            if not self._deliver_one():
+                return None
+            net.next_delivery = now + self.settings.delivery_gap
+        return None
+
+    def _deliver_one(self) -> bool:
+        """Hand the oldest queued message to the modem; False while storage is full."""
+        is_report, pdu = self.network.queue[0]
+        _mode, mt, _bm, ds, _bfr = self.session.cnmi
+        # 27.005 §3.4.1: mt=2 / ds=1 route the PDU straight to the TE, unstored.
+        direct = ds == 1 if is_report else mt == 2
+        if direct:
+            self.network.queue.popleft()
+            urc = "+CDS: " if is_report else "+CMT: ,"
+            self.sink.urc(_block(f"{urc}{tpdu_length(pdu)}", pdu.hex().upper()))
+            return True
+        index = self._free_index()
+        if index is None:
+            return False
+        self.network.queue.popleft()
+        self.storage[index] = _Slot(0, pdu)
+        memory = self.session.cpms[2]
+        if is_report and ds == 2:
+            self.sink.urc(_block(f'+CDSI: "{memory}",{index}'))
+        elif not is_report and mt in (1, 3):
+            self.sink.urc(_block(f'+CMTI: "{memory}",{index}'))
+        return True
+
+    # ---------------------------------------------------------------- commands
+    def execute(self, line: str) -> Prompt | None:
+        """Run one command line (``AT…``); the answer goes to the sink.
+
+        Returns a Prompt when the command waits for a PDU; the caller then feeds
+        the bytes up to Ctrl-Z to :meth:`finish_body` (or ESC to :meth:`cancel_body`).
+        """
+        text = line.strip()
+        if text[:2].upper() != "AT":
+            return None  # noise without the AT prefix is ignored, as by real modems
+        prompt: Prompt | None = None
+        try:
+            for segment in _split_outside_quotes(text[2:], ";"):
+                prompt = self._segment(segment.strip())
+        except _AlreadyAnswered:
+            return None
+        except CommandError as exc:
+            self._final_error(exc)
+            return None
+        if prompt is None:
+            self.sink.reply(b"\r\nOK\r\n")
+        else:
+            self.sink.reply(b"\r\n> ")
+        return prompt
+
+    def _segment(self, segment: str) -> Prompt | None:
+        while segment and segment[0] not in "+^":
+            match = _BASIC.match(segment)
+            if match is None:
+                raise CommandError(segment)
+            self._basic(match[1].upper(), match[2])
+            segment = segment[match.end():]
+        if not segment:
+            return None
+        match = _EXTENDED.fullmatch(segment)
+        if match is None:
+            raise CommandError(segment)
+        name, op, rest = match[1].upper(), match[2] or "", match[3]
+        if rest and op not in ("=",):
+            raise CommandError(name)
+        handler = self._handlers.get(name)
+        if handler is None:
+            raise CommandError(name, "CME", 100)
+        args = [a.strip() for a in next(csv.reader([rest], skipinitialspace=True))] if rest else []
+        if name in ("+CMGS", "+CMGW") and op == "=":
+            return self._prompt(name, args)
+        handler(op, args)
+        return None
+
+    def _basic(self, letter: str, value: str) -> None:
+        if letter == "E":
+            self.session.echo = value == "1"
+        elif letter == "Z" or letter == "&F":
+            self.session = _Session(echo=self.settings.echo)
+        elif letter == "I":
+            self._info(self.settings.manufacturer, self.settings.model,
+                       f"Revision: {self.revision}")
+        elif letter in ("V", "Q", "&W", "&C", "&D", "S", "X"):
+            if letter == "V" and value == "0":
+                raise CommandError("ATV0", "CME", 4)  # numeric result codes: not emulated
+        else:
+            raise CommandError(f"AT{letter}{value}")
+
+    def _final_error(self, exc: CommandError) -> None:
+        cmee = self.session.cmee
+        if exc.kind is None or cmee == 0:
+            self.sink.reply(b"\r\nERROR\r\n")
+            return
+        table = CMS_TEXT if exc.kind == "CMS" else CME_TEXT
+        code = exc.code if exc.code is not None else 100
+        what = table.get(code, str(code)) if cmee == 2 else str(code)
+        self.sink.reply(f"\r\n+{exc.kind} ERROR: {what}\r\n".encode())
+
+    def _info(self, *lines: str) -> None:
+        self.sink.reply(_block(*lines))
+
+    def _require_sim(self, command: str, kind: str) -> None:
+        if self.clock() < self.sim.busy_until:
+            raise CommandError(command, kind, 314 if kind == "CMS" else 14)
+        state = self.sim.state
+        if state == "SIM PIN":
+            raise CommandError(command, kind, 311 if kind == "CMS" else 11)
+        if state == "SIM PUK":
+            raise CommandError(command, kind, 316 if kind == "CMS" else 12)
+
+    @staticmethod
+    def _int(command: str, value: str, lo: int, hi: int, kind: str = "CMS") -> int:
+        if not value.isdigit() or not lo <= int(value) <= hi:
+            raise CommandError(command, kind, 304 if kind == "CMS" else 3)
+        return int(value)
+
+    # ---------------------------------------------------------------- general (27.007)
+    def _accept(self, op: str, args: list[str]) -> None:
+        pass
+
+    def _cmee(self, op: str, args: list[str]) -> None:
+        if op == "?":
+            self._info(f"+CMEE: {self.session.cmee}")
+        elif op == "=?":
+            self._info("+CMEE: (0-2)")
+        else:
+            self.session.cmee = self._int("+CMEE", args[0] if args else "0", 0, 2, "CME")
+
+    def _cpin(self, op: str, args: list[str]) -> None:
+        if self.clock() < self.sim.busy_until:
+            raise CommandError("+CPIN", "CME", 14)
+        if op == "?":
+            self._info(f"+CPIN: {self.sim.state}")
+            return
+        if op != "=" or not args:
+            raise CommandError("+CPIN", "CME", 3)
+        state = self.sim.state
+        if state == "SIM PUK":
+            raise CommandError("+CPIN", "CME", 12)
+        if state == "READY":
+            raise CommandError("+CPIN", "CME", 3)
+        if args[0] != self.sim.pin:
+            # Three wrong PINs lock the SIM (31.102): why a driver must never retry one.
+            self.sim.wrong_tries += 1
+            raise CommandError("+CPIN", "CME", 16)
+        self.sim.unlocked = True
+
+    def _csq(self, op: str, args: list[str]) -> None:
+        rssi = self.settings.rssi if self.radio_on else 99
+        self._info(f"+CSQ: {rssi},99")
+
+    def _creg(self, op: str, args: list[str]) -> None:
+        if op == "?":
+            stat = self.settings.registration if self.radio_on else 0
+            self._info(f"+CREG: {self.session.creg_n},{stat}")
+        elif op == "=?":
+            self._info("+CREG: (0-2)")
+        else:
+            self.session.creg_n = self._int("+CREG", args[0] if args else "0", 0, 2, "CME")
+
+    def _cops(self, op: str, args: list[str]) -> None:
+        if op == "?":
+            if self.radio_on and self.settings.registration in (1, 5):
+                self._info(f'+COPS: 0,0,"{self.settings.operator}",2')
+            else:
+                self._info("+COPS: 0")
+        elif op == "=?":
+            self._info(f'+COPS: (2,"{self.settings.operator}","{self.settings.operator}",'
+                       '"51010",2),,(0-4),(0-2)')
+
+    def _cgmi(self, op: str, args: list[str]) -> None:
+        self._info(self.settings.manufacturer)
+
+    def _cgmm(self, op: str, args: list[str]) -> None:
+        self._info(self.settings.model)
+
+    def _cgmr(self, op: str, args: list[str]) -> None:
+        self._info(self.revision)
+
+    def _cgsn(self, op: str, args: list[str]) -> None:
+        self._info(self.settings.imei)
+
+    def _cimi(self, op: str, args: list[str]) -> None:
+        self._require_sim("+CIMI", "CME")
+        self._info(self.settings.imsi)
+
+    def _cfun(self, op: str, args: list[str]) -> None:
+        if op == "?":
+            self._info(f"+CFUN: {1 if self.radio_on else 0}")
+        elif op == "=?":
+            self._info("+CFUN: (0,1,4),(0-1)")
+        elif op == "=":
+            fun = self._int("+CFUN", args[0] if args else "", 0, 4, "CME")
+            reset = len(args) > 1 and args[1] == "1"
+            if reset:
+                # 27.007 §8.2: reset before setting; the OK goes out first, then the boot.
+                self.sink.reply(b"\r\nOK\r\n")
+                self.boot()
+                raise _AlreadyAnswered()
+            self.radio_on = fun == 1
+
+    # ---------------------------------------------------------------- SMS (27.005)
+    def _cmgf(self, op: str, args: list[str]) -> None:
+        if op == "?":
+            self._info(f"+CMGF: {self.session.cmgf}")
+        elif op == "=?":
+            self._info("+CMGF: (0)")
+        elif args and args[0] == "0":
+            self.session.cmgf = 0
+        else:
+            # Text mode is not emulated: it loses encodings, concatenation and zones.
+            raise CommandError("+CMGF", "CMS", 303)
+
+    def _csms(self, op: str, args: list[str]) -> None:
+        if op == "?":
+            self._info("+CSMS: 0,1,1,1")
+        elif op == "=?":
+            self._info("+CSMS: (0,1)")
+        else:
+            self._info("+CSMS: 1,1,1")
+
+    def _csca(self, op: str, args: list[str]) -> None:
+        if op == "?":
+            kind = 145 if self.smsc.startswith("+") else 129
+            self._info(f'+CSCA: "{self.smsc}",{kind}')
+        elif op == "=" and args:
+            self.smsc = args[0]
+
+    def _cpms(self, op: str, args: list[str]) -> None:
+        count = self.settings.cpms_memories
+        if op == "=?":
+            names = ",".join(f'"{m}"' for m in MEMORIES)
+            self._info(",".join([f"({names})"] * count))
+            return
+        self._require_sim("+CPMS", "CMS")
+        if op == "=":
+            if not args or len(args) > 3 or any(a.upper() not in MEMORIES for a in args):
+                raise CommandError("+CPMS", "CMS", 302)
+            mems = [a.upper() for a in args]
+            while len(mems) < 3:
+                mems.append(self.session.cpms[len(mems)])
+            self.session.cpms = (mems[0], mems[1], mems[2])
+        used = self._reported_used()
+        total = self.settings.storage_size
+        if op == "?":
+            fields = [f'"{m}",{used},{total}' for m in self.session.cpms[:count]]
+        else:
+            fields = [f"{used},{total}"] * count
+        self._info("+CPMS: " + ",".join(fields))
+
+    def _reported_used(self) -> int:
+        # Quirk (usage_lag): some sticks count a delete only from the second query on.
+        if self.settings.usage_lag and self._lagged_used is not None:
+            used, self._lagged_used = self._lagged_used, None
+            return used
+        self._lagged_used = None
+        return len(self.storage)
+
+    def _cnmi(self, op: str, args: list[str]) -> None:
+        if op == "?":
+            self._info("+CNMI: " + ",".join(map(str, self.session.cnmi)))
+        elif op == "=?":
+            self._info("+CNMI: (0-2),(0-3),(0,2),(0-2),(0,1)")
+        else:
+            limits = (2, 3, 3, 2, 1)
+            if len(args) > len(limits):
+                raise CommandError("+CNMI", "CMS", 302)
+            values = [self._int("+CNMI", a or "0", 0, hi)
+                      for a, hi in zip(args, limits, strict=False)]
+            values += list(self.session.cnmi[len(values):])
+            self.session.cnmi = (values[0], values[1], values[2], values[3], values[4])
+
+    def _cmgl(self, op: str, args: list[str]) -> None:
+        if op == "=?":
+            self._info("+CMGL: (0-4)")
+            return
+        self._require_sim("+CMGL", "CMS")
+        # 27.005 §3.4.2: in PDU mode <stat> is 0-4 and defaults to 0 (REC UNREAD).
+        stat = self._int("+CMGL", args[0] if args else "0", 0, 4)
+        if self.settings.cmgl_broken:
+            raise _AlreadyAnswered()  # Huawei quirk: the listing never answers
+        entries = [(i, s) for i, s in sorted(self.storage.items()) if stat in (4, s.stat)]
+        for count, (index, slot) in enumerate(entries, start=1):
+            self._info(f"+CMGL: {index},{slot.stat},,{tpdu_length(slot.pdu)}",
+                       slot.pdu.hex().upper())
+            if slot.stat == 0:
+                slot.stat = 1
+            if self.listing_hook == count:
+                self.listing_hook = None
+                if self.network.queue:
+                    self._deliver_one()
+
+    def _cmgr(self, op: str, args: list[str]) -> None:
+        if op == "=?":
+            return
+        self._require_sim("+CMGR", "CMS")
+        index = self._int("+CMGR", args[0] if args else "", 0, 65535)
+        slot = self.storage.get(index)
+        if slot is None:
+            raise CommandError("+CMGR", "CMS", 321)
+        self._info(f"+CMGR: {slot.stat},,{tpdu_length(slot.pdu)}", slot.pdu.hex().upper())
+        if slot.stat == 0:
+            slot.stat = 1
+
+    def _cmgd(self, op: str, args: list[str]) -> None:
+        if op == "=?":
+            used = ",".join(map(str, sorted(self.storage)))
+            self._info(f"+CMGD: ({used}),(0-4)")
+            return
+        self._require_sim("+CMGD", "CMS")
+        index = self._int("+CMGD", args[0] if args else "", 0, 65535)
+        flag = self._int("+CMGD", args[1], 0, 4) if len(args) > 1 and args[1] else 0
+        if flag == 0:
+            if index not in self.indexes:
+                raise CommandError("+CMGD", "CMS", 321)
+            self._delete(index)
+            return
+        # 27.005 §3.5.4 <delflag>: 1 read, 2 read+sent, 3 read+sent+unsent, 4 all.
+        doomed = {1: {1}, 2: {1, 3}, 3: {1, 2, 3}, 4: {0, 1, 2, 3}}[flag]
+        for i in [i for i, s in self.storage.items() if s.stat in doomed]:
+            self._delete(i)
+
+    def _cmgs(self, op: str, args: list[str]) -> None:
+        pass  # only "=?" reaches here; "=" goes through _prompt
+
+    _cmgw = _cmgs
+
+    def _prompt(self, name: str, args: list[str]) -> Prompt:
+        self._require_sim(name, "CMS")
+        length = self._int(name, args[0] if args else "", 1, 255)
+        stat = self._int(name, args[1], 2, 3) if name == "+CMGW" and len(args) > 1 else 2
+        if name == "+CMGW" and self._free_index() is None:
+            raise CommandError(name, "CMS", 322)
+        return Prompt(name, length, stat)
+
+    def cancel_body(self) -> None:
+        """ESC after the prompt: nothing is sent."""
+        self.sink.reply(b"\r\nOK\r\n")
+
+    def finish_body(self, prompt: Prompt, body: bytes) -> None:
+        """The PDU hex written after the prompt, up to (not including) Ctrl-Z."""
+        try:
+            self._finish_body(prompt, body)
+        except _AlreadyAnswered:
+            pass
+        except CommandError as exc:
+            self._final_error(exc)
+
+    def _finish_body(self, prompt: Prompt, body: bytes) -> None:
+        try:
+            pdu = bytes.fromhex(body.decode("ascii").strip())
+        except (UnicodeDecodeError, ValueError):
+            raise CommandError(prompt.command, "CMS", 304) from None
+        if tpdu_length(pdu) != prompt.length:
+            raise CommandError(prompt.command, "CMS", 304)
+        if prompt.command == "+CMGW":
+            index = self._free_index()
+            if index is None:
+                raise CommandError(prompt.command, "CMS", 322)
+            self.storage[index] = _Slot(prompt.stat, pdu)
+            self._info(f"+CMGW: {index}")
+            self.sink.reply(b"\r\nOK\r\n")
+            return
+        if self.fail_sends > 0:
+            self.fail_sends -= 1
+            raise CommandError(prompt.command, "CMS", self.fail_code)
+        try:
+            info = pdu_codec.decode_submit(pdu, with_smsc=True)
+        except PduError:
+            raise CommandError(prompt.command, "CMS", 304) from None
+        reference = self._next_mr
+        self._next_mr = (self._next_mr + 1) % 256
+        self.sent.append(SentSms(info.recipient, info.text, pdu, reference, info.concat,
+                                 self.clock()))
+        self._info(f"+CMGS: {reference}")
+        self.sink.reply(b"\r\nOK\r\n")
+        if info.status_report_requested and self.settings.status_reports:
+            report = pdu_codec.encode_status_report(reference, info.recipient, smsc=self.smsc)
+            self.inject(report, report=True)
+
+
+class _AlreadyAnswered(CommandError):
+    """A command that wrote its own final answer (or, for a hang, none at all)."""
+
+    def __init__(self) -> None:
+        super().__init__("(answered)")
+
+
+def _block(*lines: str) -> bytes:
+    return ("\r\n" + "\r\n".join(lines) + "\r\n").encode("latin-1")
+
+
+def _split_outside_quotes(text: str, sep: str) -> list[str]:
+    parts, current, quoted = [], [], False
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+        if char == sep and not quoted:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return parts
