@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import select
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -384,3 +385,168 @@ def test_send_delay_holds_the_answer_at_least_that_long(tmp_path: Path) -> None:
         line.until(b"OK\r\n")
         assert emu.sent[0].at - started >= delay
         line.close()
+
+
+# ------------------------------------------------------------------ faults
+def test_silent_modem_answers_nothing_until_it_recovers(emulator: Emulator, wire: Wire) -> None:
+    emulator.set_silent(True)
+    wire.send("AT\r")
+    assert wire.quiet_for(0.3) == b""
+    emulator.set_silent(False)
+    assert lines(wire.command("AT")) == ["OK"]
+
+
+def test_garbage_reaches_the_line_and_the_modem_still_answers(
+        emulator: Emulator, wire: Wire) -> None:
+    emulator.inject_garbage(b"\xff\x00\x81junk\r\n")
+    assert wire.until(b"junk\r\n").endswith(b"\xff\x00\x81junk\r\n")
+    assert lines(wire.command("AT")) == ["OK"]
+
+
+def test_failed_sends_answer_cms_error_then_sending_works_again(
+        emulator: Emulator, wire: Wire) -> None:
+    submit = pdu.encode_submit("+628111222333", "halo", status_report=False)[0]
+    emulator.fail_sends(2, code=500)
+    assert lines(send(wire, submit)) == ["+CMS ERROR: 500"]
+    assert lines(send(wire, submit)) == ["+CMS ERROR: 500"]
+    assert lines(send(wire, submit)) == ["+CMGS: 0", "OK"]
+    assert len(emulator.sent) == 1
+
+
+def test_busy_sim_answers_314_and_cme_14_then_recovers(emulator: Emulator, wire: Wire) -> None:
+    emulator.sim_busy(60)
+    assert lines(wire.command("AT+CMGL=4")) == ["+CMS ERROR: 314"]
+    assert lines(wire.command("AT+CPIN?")) == ["+CME ERROR: 14"]
+    assert lines(wire.command("AT+CGMI")) == ["huawei", "OK"]  # not a SIM command
+    emulator.sim_busy(0)
+    assert lines(wire.command("AT+CMGL=4")) == ["OK"]
+
+
+@with_settings(sim_busy_at_start=60)
+def test_sim_is_busy_right_after_power_on_when_configured(wire: Wire) -> None:
+    assert lines(wire.command('AT+CPMS="SM","SM","SM"')) == ["+CMS ERROR: 314"]
+
+
+@with_settings(boot_urcs=("RDY", "SMS Ready"))
+def test_reboot_loses_settings_keeps_storage_and_announces_itself(
+        emulator: Emulator, wire: Wire) -> None:
+    index = sms_in(emulator, wire)
+    emulator.reboot()
+    wire.until(b"\r\nRDY\r\n\r\nSMS Ready\r\n")
+    assert wire.command("AT") == "AT\r\r\nOK\r\n"  # echo is back on
+    assert lines(wire.command("AT+CNMI?"))[-2:] == ["+CNMI: 0,0,0,0,0", "OK"]
+    assert list(emulator.stored()) == [index]
+
+
+def test_cfun_reset_answers_ok_then_reboots(emulator: Emulator, wire: Wire) -> None:
+    assert lines(wire.command("AT+CFUN=1,1")) == ["OK"]
+    assert wire.command("AT") == "AT\r\r\nOK\r\n"
+
+
+@with_settings(pin="1234")
+def test_reboot_asks_for_the_pin_again(emulator: Emulator) -> None:
+    line = Wire.open(emulator.port)
+    line.command('ATE0;+CPIN="1234"')
+    emulator.reboot()
+    assert lines(line.command("AT+CPIN?"))[-2:] == ["+CPIN: SIM PIN", "OK"]
+    line.close()
+
+
+def test_port_vanishes_and_reappears_at_the_same_link(emulator: Emulator, wire: Wire) -> None:
+    index = sms_in(emulator, wire)
+    emulator.vanish(0.2)
+    assert not os.path.lexists(emulator.port)
+    with pytest.raises((EOFError, OSError)):
+        wire.until(b"never", timeout=2)
+    emulator.inject_text("+6281234567", "while away")
+    assert emulator.wait_for(lambda e: not e.vanished, 5)
+    assert os.path.exists(emulator.port)
+    again = Wire.open(emulator.port)
+    assert again.command("AT") == "AT\r\r\nOK\r\n"  # came back rebooted
+    assert emulator.wait_for(lambda e: e.storage_used == 2, 5)
+    assert index in emulator.stored()
+    again.close()
+
+
+@with_settings(cmgl_broken=True)
+def test_broken_cmgl_never_answers_but_cmgr_still_reads(emulator: Emulator, wire: Wire) -> None:
+    index = sms_in(emulator, wire)
+    wire.send("AT+CMGL=4\r")
+    assert wire.quiet_for(0.3) == b""
+    assert lines(wire.command(f"AT+CMGR={index}"))[0].startswith("+CMGR: 0,,")
+
+
+@with_settings(usage_lag=True)
+def test_usage_count_lags_one_query_behind_a_delete(emulator: Emulator, wire: Wire) -> None:
+    index = sms_in(emulator, wire)
+    wire.command(f"AT+CMGD={index}")
+    assert lines(wire.command("AT+CPMS?"))[0].startswith('+CPMS: "SM",1,30')
+    assert lines(wire.command("AT+CPMS?"))[0].startswith('+CPMS: "SM",0,30')
+
+
+def test_urcs_of_any_kind_can_be_emitted(emulator: Emulator, wire: Wire) -> None:
+    emulator.emit_urc("^RSSI:14")
+    assert wire.until(b"\r\n^RSSI:14\r\n")
+
+
+def test_line_noise_never_stops_the_modem_answering(emulator: Emulator, wire: Wire) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.binary(max_size=200))
+    def check(noise: bytes) -> None:
+        wire.send(noise.replace(b"\x1a", b"").replace(b"\x1b", b"") + b"\rATE0\r")
+        wire.until(re.compile(rb"ATE0\r|\r\nOK\r\n|ERROR[^\r]*\r\n"))
+        wire.quiet_for(0.01)
+        assert lines(wire.command("AT+CMEE=1;+CGMM"))[-2:] == ["E173", "OK"]
+
+    check()
+
+
+# ------------------------------------------------------------------ timing model
+def test_command_latency_delays_each_answer_at_least_that_long(tmp_path: Path) -> None:
+    latency = 0.1
+    with Emulator(EmulatorSettings(command_latency=latency, echo=False),
+                  link=str(tmp_path / "m")) as emu:
+        line = Wire.open(emu.port)
+        started = time.monotonic()
+        line.command("AT")
+        line.command("AT")
+        assert time.monotonic() - started >= 2 * latency
+        line.close()
+
+
+def test_baud_rate_paces_the_answer_bytes(tmp_path: Path) -> None:
+    with Emulator(EmulatorSettings(baudrate=9600, echo=False), link=str(tmp_path / "m")) as emu:
+        line = Wire.open(emu.port)
+        started = time.monotonic()
+        answer = line.command("AT+CMGL=?;+CNMI=?;+CPMS=?;+CGMM;+CGSN;+CSCA?")
+        # 9600 baud carries 960 bytes/s: the answer cannot arrive sooner than its size says.
+        assert time.monotonic() - started >= len(answer) / 960 * 0.9
+        line.close()
+
+
+# ------------------------------------------------------------------ TCP
+def test_tcp_clients_speak_to_the_same_modem_and_hear_its_urcs(tmp_path: Path) -> None:
+    with Emulator(EmulatorSettings(echo=False), link=str(tmp_path / "m"), tcp_port=0) as emu:
+        assert emu.tcp_url == f"socket://127.0.0.1:{emu.tcp_port}"
+        sock = socket.create_connection(("127.0.0.1", emu.tcp_port), timeout=5)
+        remote = Wire(sock.fileno())
+        assert lines(remote.command("AT+CNMI=2,1,0,2,0;+CGMI")) == ["huawei", "OK"]
+        pty = Wire.open(emu.port)
+        emu.inject_text("+6281234567", "lewat TCP")
+        remote.until(b'+CMTI: "SM",1\r\n')
+        pty.until(b'+CMTI: "SM",1\r\n')
+        assert lines(remote.command("AT+CMGR=1"))[0].startswith("+CMGR: 0,,")
+        pty.close()
+        sock.close()
+
+
+def test_tcp_port_is_back_after_the_modem_vanished(tmp_path: Path) -> None:
+    with Emulator(EmulatorSettings(echo=False), tcp_port=0) as emu:
+        port = emu.tcp_port
+        emu.vanish(0.1)
+        assert emu.wait_for(lambda e: not e.vanished, 5)
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            assert lines(Wire(sock.fileno()).command("AT")) == ["OK"]
