@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 import re
 import select
+import signal
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -550,3 +553,48 @@ def test_tcp_port_is_back_after_the_modem_vanished(tmp_path: Path) -> None:
         assert emu.wait_for(lambda e: not e.vanished, 5)
         with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
             assert lines(Wire(sock.fileno()).command("AT")) == ["OK"]
+
+
+# ------------------------------------------------------------------ smsbridge emulator
+def run_cli(link: Path) -> tuple[subprocess.Popen[bytes], Wire]:
+    proc = subprocess.Popen([sys.executable, "-m", "smsbridge", "emulator", "--link", str(link)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    out = Wire(proc.stdout.fileno())
+    assert out.until(b"\n", timeout=20) == f"port: {link}\n".encode()
+    return proc, out
+
+
+def test_cli_emulator_serves_injects_from_stdin_and_stops_on_sigterm(tmp_path: Path) -> None:
+    link = tmp_path / "gsm-modem"
+    proc, out = run_cli(link)
+    try:
+        line = Wire.open(str(link))
+        assert line.command("ATE0;+CNMI=2,1,0,2,0") == "ATE0;+CNMI=2,1,0,2,0\r\r\nOK\r\n"
+        proc.stdin.write(b"+6281234567890 Ada pencurian di pasar\n")
+        proc.stdin.flush()
+        out.until(b"queued 1 part(s) from +6281234567890\n")
+        line.until(b'+CMTI: "SM",1\r\n')
+        pdu_line = lines(line.command("AT+CMGR=1"))[1]
+        assert pdu.decode(bytes.fromhex(pdu_line)).text == "Ada pencurian di pasar"
+        line.close()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+        assert out.until(b"emulator stopped\n")
+        assert not link.exists()
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_cli_emulator_stops_cleanly_at_end_of_stdin(tmp_path: Path) -> None:
+    link = tmp_path / "gsm-modem"
+    proc, out = run_cli(link)
+    try:
+        proc.stdin.write(b"/status\n")
+        proc.stdin.close()
+        assert proc.wait(timeout=20) == 0
+        assert b"\nstorage 0/30, network queue 0, sent 0\n" in out.until(b"emulator stopped\n")
+        assert not link.exists()
+    finally:
+        proc.kill()
+        proc.wait()

@@ -1,0 +1,134 @@
+"""``smsbridge emulator``: a GSM modem without hardware, to try smsbridge or demo it."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from types import FrameType
+
+import click
+
+from smsbridge.cli import handle_errors, main
+from smsbridge.errors import EncodeError, PduError
+from smsbridge.modem.emulator import Emulator, EmulatorSettings
+
+CONTROL_HELP = """\
+control lines on stdin:
+  <sender> <text>      an SMS arrives, e.g.  +6281234567890 Ada pencurian di pasar
+  /pdu <hex>           a raw PDU arrives (SMSC part first)
+  /silent on|off       the modem stops / resumes answering
+  /reboot              the modem restarts (settings lost)
+  /vanish <seconds>    the port disappears and comes back
+  /fail <count> [code] the next sends answer +CMS ERROR <code> (default 500)
+  /busy <seconds>      the SIM answers "busy"
+  /status              storage, network queue and sent count"""
+
+
+class _Terminated(Exception):
+    """SIGTERM arrived: leave the control loop and stop the emulator cleanly."""
+
+
+@main.command("emulator")
+@click.option("--link", metavar="PATH", help="Symlink pointing at the pty, e.g. /tmp/gsm-modem.")
+@click.option("--tcp", "tcp_port", type=click.IntRange(0, 65535), metavar="PORT",
+              help="Also serve the modem on 127.0.0.1:PORT (socket://127.0.0.1:PORT).")
+@click.option("--storage", type=click.IntRange(1, 1000), default=30, show_default=True,
+              help="SIM storage slots.")
+@click.option("--first-index", type=click.IntRange(0, 1), default=1, show_default=True,
+              help="Index of the first storage slot (0 or 1, both exist in the field).")
+@click.option("--send-delay", type=click.FloatRange(0), default=0.0, show_default=True,
+              help="Seconds from the PDU's Ctrl-Z to +CMGS.")
+@click.option("--latency", type=click.FloatRange(0), default=0.0, show_default=True,
+              help="Seconds before each answer.")
+@click.option("--delivery-gap", type=click.FloatRange(0), default=0.0, show_default=True,
+              help="Minimum seconds between two incoming messages.")
+@click.option("--baud", type=click.IntRange(0), default=0, show_default=True,
+              help="Pace the line at this speed (0: no pacing).")
+@click.option("--pin", metavar="PIN", help="The SIM asks for this PIN at start.")
+@click.option("--stdin/--no-stdin", "use_stdin", default=True, show_default=True,
+              help="Read control lines from stdin; end of stdin stops the emulator. "
+                   "With --no-stdin it runs until SIGTERM or Ctrl-C.")
+@handle_errors
+def emulator_cmd(link: str | None, tcp_port: int | None, storage: int, first_index: int,
+                 send_delay: float, latency: float, delivery_gap: float, baud: int,
+                 pin: str | None, use_stdin: bool) -> None:
+    """Run an emulated GSM modem on a pty (and TCP) and print its port.
+
+    It speaks AT commands in PDU mode like a USB modem with a SIM; point
+    [modem] port at the printed path. Stop it with Ctrl-C, SIGTERM or end of stdin.
+
+    \b
+    Example:
+        smsbridge emulator --link /tmp/gsm-modem --tcp 7000 --send-delay 2
+    """
+    settings = EmulatorSettings(storage_size=storage, first_index=first_index,
+                                send_delay=send_delay, command_latency=latency,
+                                delivery_gap=delivery_gap, baudrate=baud, pin=pin)
+    emulator = Emulator(settings, link=link, tcp_port=tcp_port)
+    stop = threading.Event()
+
+    def terminate(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+        raise _Terminated()
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    emulator.start()
+    try:
+        click.echo(f"port: {emulator.port}")
+        if emulator.tcp_url:
+            click.echo(f"tcp: {emulator.tcp_url}")
+        if use_stdin:
+            click.echo(CONTROL_HELP)
+        sys.stdout.flush()
+        if use_stdin:
+            for line in sys.stdin:
+                click.echo(control(emulator, line.strip()))
+        else:
+            stop.wait()
+    except (_Terminated, KeyboardInterrupt):
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut stop() short
+        emulator.stop()
+        signal.signal(signal.SIGTERM, previous)
+    click.echo("emulator stopped")
+
+
+def control(emulator: Emulator, line: str) -> str:
+    """Apply one control line; return what to tell the administrator."""
+    if not line:
+        return ""
+    word, _, rest = line.partition(" ")
+    rest = rest.strip()
+    try:
+        if not word.startswith("/"):
+            if not rest:
+                return "usage: <sender> <text>"
+            parts = emulator.inject_text(word, rest)
+            return f"queued {parts} part(s) from {word}"
+        if word == "/pdu":
+            emulator.inject_pdu(rest)
+            return "queued 1 raw PDU"
+        if word == "/silent" and rest in ("on", "off"):
+            emulator.set_silent(rest == "on")
+            return f"silent {rest}"
+        if word == "/reboot":
+            emulator.reboot()
+            return "rebooted"
+        if word == "/vanish":
+            emulator.vanish(float(rest or "5"))
+            return f"vanished for {float(rest or '5'):g} s"
+        if word == "/fail":
+            count, _, code = rest.partition(" ")
+            emulator.fail_sends(int(count or "1"), int(code or "500"))
+            return f"the next {int(count or '1')} send(s) fail"
+        if word == "/busy":
+            emulator.sim_busy(float(rest or "10"))
+            return "SIM busy"
+        if word == "/status":
+            return (f"storage {emulator.storage_used}/{emulator.settings.storage_size}, "
+                    f"network queue {emulator.network_queue}, sent {len(emulator.sent)}")
+    except (EncodeError, PduError, ValueError) as exc:
+        return f"refused: {exc}"
+    return f"unknown control line {line!r}\n{CONTROL_HELP}"
