@@ -51,8 +51,10 @@ if TYPE_CHECKING:
 
     from smsbridge.config import Config
 
-SCHEMA_VERSION = 2
-FILE_MODE = 0o640  # owner and group: the service user and the operators' group
+SCHEMA_VERSION = 3
+# Owner and group only: the service user, and operators in its group, who must be
+# able to write (updates, replies) as well as read.
+FILE_MODE = 0o660
 CHANNELS = ("sms", "phone", "whatsapp", "walk-in")
 OUTBOX_KINDS = ("ack", "status", "operator", "notice")
 OUTBOX_STATES = ("queued", "sent", "delivered", "failed", "gave_up")
@@ -191,7 +193,17 @@ END;
 INSERT INTO cases_fts (cases_fts) VALUES ('rebuild');
 """
 
-MIGRATION_NAMES = ("0001_initial", "0002_case_search")
+# Version 3: a part of a long SMS waits (handled_at NULL) until its siblings make a
+# case with it, or the part timeout makes an incomplete case; whatever happens to it,
+# handled_at says it is done, so it is never picked up twice.
+_SCHEMA_3 = """
+ALTER TABLE messages ADD COLUMN handled_at TEXT;
+UPDATE messages SET handled_at = received_at WHERE case_id IS NOT NULL
+    OR concat_total IS NULL OR concat_total <= 1;
+CREATE INDEX messages_waiting ON messages (concat_total) WHERE handled_at IS NULL;
+"""
+
+MIGRATION_NAMES = ("0001_initial", "0002_case_search", "0003_message_handled")
 
 
 def _run_script(db: Database, script: str, version: int) -> None:
@@ -227,6 +239,10 @@ def migrations() -> Migrations:
     @steps(name=MIGRATION_NAMES[1])
     def case_search(db: Database) -> None:
         _run_script(db, _SCHEMA_2, 2)
+
+    @steps(name=MIGRATION_NAMES[2])
+    def message_handled(db: Database) -> None:
+        _run_script(db, _SCHEMA_3, 3)
 
     return steps
 
@@ -800,8 +816,12 @@ class CaseStore:
 
     @_guarded
     def stats(self, *, since: str | None = None, until: str | None = None,
-              top: int = 5) -> Stats:
-        """Counts for the window [since, until): by status, by day, fakes, speed."""
+              top: int = 5, utc_offset_seconds: int = 0) -> Stats:
+        """Counts for the window [since, until): by status, by day, fakes, speed.
+
+        Days are counted in the zone ``utc_offset_seconds`` east of UTC (the
+        operators' local time: Indonesia has no daylight saving time).
+        """
         where, params = self._filters(CaseQuery(since=since, until=until))
         clause = (" WHERE " + " AND ".join(where)) if where else ""
         with self._snapshot():
@@ -810,8 +830,8 @@ class CaseStore:
                     f"SELECT status, count(*) FROM cases c{clause} GROUP BY status", params):
                 by_status[status] = count
             by_day = tuple(tuple(r) for r in self.conn.execute(
-                f"SELECT substr(received_at, 1, 10), count(*) FROM cases c{clause}"
-                " GROUP BY 1 ORDER BY 1", params))
+                f"SELECT date(received_at, '{int(utc_offset_seconds):+d} seconds'), count(*)"
+                f" FROM cases c{clause} GROUP BY 1 ORDER BY 1", params))
             delays = [r[0] for r in self.conn.execute(
                 "SELECT (julianday(first_action_at) - julianday(received_at)) * 86400"
                 f" FROM cases c{clause}{' AND' if clause else ' WHERE'}"
@@ -827,6 +847,245 @@ class CaseStore:
             median_first_action_seconds=statistics.median(delays) if delays else None,
             top_fake_reporters=top_fake,
         )
+
+
+    # --- the daemon's side: inbound messages, parts, follow-ups, the outbox -------------
+    # Called by bridge.py inside one ``transaction()`` per drained batch, so a batch's
+    # messages, cases, events and replies commit together or not at all.
+
+    @_guarded
+    def message_seen(self, pdu_hash: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM messages WHERE pdu_hash = ?",
+                                 (pdu_hash,)).fetchone() is not None
+
+    @_guarded
+    def add_message(self, *, pdu_hash: str, pdu: str, kind: str, received_at: str,
+                    error: str | None = None, sender: str | None = None,
+                    sender_toa: int | None = None, smsc: str | None = None,
+                    sent_at: str | None = None, text: str | None = None,
+                    concat_ref: int | None = None, concat_total: int | None = None,
+                    concat_seq: int | None = None) -> int:
+        """Store one raw inbound PDU with what was decoded of it; returns its id."""
+        if kind not in MESSAGE_KINDS:
+            raise InvalidInput(f"message kind {kind!r}")
+        # Only a multi-part part waits for siblings; anything else is handled in the
+        # same transaction that stores it.
+        handled = None if concat_total and concat_total > 1 else received_at
+        with self.transaction() as conn:
+            return conn.execute(
+                "INSERT INTO messages (pdu_hash, pdu, kind, error, sender, sender_toa, smsc,"
+                " sent_at, received_at, text, concat_ref, concat_total, concat_seq,"
+                " handled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (pdu_hash, pdu, kind, error, sender, sender_toa, smsc, sent_at, received_at,
+                 text, concat_ref, concat_total, concat_seq, handled),
+            ).fetchone()[0]
+
+    @_guarded
+    def waiting_parts(self, sender: str, reference: int, total: int, *, since: str
+                      ) -> list[InboundRecord]:
+        """Parts of one long SMS that have not made a case yet, oldest first."""
+        rows = self.conn.execute(
+            "SELECT * FROM messages WHERE sender = ? AND concat_ref = ? AND concat_total = ?"
+            " AND handled_at IS NULL AND received_at >= ? ORDER BY id",
+            (sender, reference, total, since)).fetchall()
+        return [_inbound(r) for r in rows]
+
+    @_guarded
+    def stale_part_groups(self, *, before: str) -> list[list[InboundRecord]]:
+        """Groups of waiting parts whose first part arrived before ``before``."""
+        rows = self.conn.execute(
+            "SELECT * FROM messages WHERE handled_at IS NULL AND concat_total > 1"
+            " ORDER BY sender, concat_ref, concat_total, id").fetchall()
+        groups: dict[tuple, list[InboundRecord]] = {}
+        for row in rows:
+            rec = _inbound(row)
+            groups.setdefault((rec.sender, rec.concat_ref, rec.concat_total), []).append(rec)
+        return [g for g in groups.values() if min(p.received_at for p in g) < before]
+
+    @_guarded
+    def finish_messages(self, message_ids: Iterable[int], *, at: str) -> None:
+        """Mark waiting parts as dealt with (made a case, or kept without one)."""
+        with self.transaction() as conn:
+            conn.executemany("UPDATE messages SET handled_at = ? WHERE id = ?",
+                             [(at, i) for i in message_ids])
+
+    @_guarded
+    def attach_messages(self, message_ids: Iterable[int], case_id: int) -> None:
+        ids = list(message_ids)
+        now = now_iso()
+        with self.transaction() as conn:
+            conn.executemany(
+                "UPDATE messages SET case_id = ?, handled_at = coalesce(handled_at, ?)"
+                " WHERE id = ?", [(case_id, now, i) for i in ids])
+            conn.execute("UPDATE cases SET last_message_at = ? WHERE id = ?", (now, case_id))
+
+    @_guarded
+    def open_case_of(self, reporter: str, *, since: str) -> Case | None:
+        """The reporter's open case that last heard from them at or after ``since``."""
+        row = self.conn.execute(
+            f"SELECT {_CASE_COLUMNS} FROM {_CASE_FROM} WHERE c.reporter = ?"
+            f" AND c.status IN ({_sql_list(tickets.OPEN_STATUSES)})"
+            " AND c.last_message_at >= ? ORDER BY c.id DESC LIMIT 1",
+            (reporter, since)).fetchone()
+        return _case(row) if row else None
+
+    @_guarded
+    def latest_case_of(self, reporter: str) -> Case | None:
+        row = self.conn.execute(
+            f"SELECT {_CASE_COLUMNS} FROM {_CASE_FROM} WHERE c.reporter = ?"
+            " ORDER BY c.id DESC LIMIT 1", (reporter,)).fetchone()
+        return _case(row) if row else None
+
+    @_guarded
+    def find_case_of(self, ticket: str, *, reporter: str) -> Case | None:
+        """The case with this ticket if ``reporter`` reported it; None otherwise."""
+        try:
+            number = self.ticket_number(ticket)
+        except (InvalidInput, UnknownTicket):
+            return None
+        row = self.conn.execute(
+            f"SELECT {_CASE_COLUMNS} FROM {_CASE_FROM} WHERE c.id = ? AND c.reporter = ?",
+            (number, reporter)).fetchone()
+        return _case(row) if row else None
+
+    @_guarded
+    def add_followup(self, case_id: int, message_ids: Iterable[int], text: str, *, at: str,
+                     operator: str) -> None:
+        """Add a later SMS of the reporter to their open case (no new ticket)."""
+        with self.transaction() as conn:
+            self.attach_messages(message_ids, case_id)
+            current = conn.execute("SELECT text FROM cases WHERE id = ?",
+                                   (case_id,)).fetchone()[0]
+            repeated = text.strip() in current
+            if not repeated:
+                conn.execute("UPDATE cases SET text = text || ? || ?, updated_at = ?"
+                             " WHERE id = ?", ("\n", text, at, case_id))
+            self._event(conn, case_id, operator, "followup",
+                        note="the same text again" if repeated else text)
+
+    @_guarded
+    def flag_case(self, case_id: int, flag: str, *, operator: str, note: str) -> None:
+        with self.transaction() as conn:
+            flags = conn.execute("SELECT flags FROM cases WHERE id = ?", (case_id,)).fetchone()[0]
+            if flag in flags.split(","):
+                return
+            conn.execute("UPDATE cases SET flags = ? WHERE id = ?",
+                         (",".join(filter(None, [*flags.split(","), flag])), case_id))
+            self._event(conn, case_id, operator, "flag", note=f"{flag}: {note}")
+
+    @_guarded
+    def add_note(self, case_id: int, note: str, *, operator: str, at: str | None = None) -> None:
+        with self.transaction() as conn:
+            self._event(conn, case_id, operator, "note", note=note)
+
+    @_guarded
+    def count_messages_from(self, sender: str, *, since: str, text: str | None = None) -> int:
+        sql = ("SELECT count(*) FROM messages WHERE sender = ? AND received_at >= ?"
+               " AND kind = 'deliver'")
+        params: list[Any] = [sender, since]
+        if text is not None:
+            sql += " AND text = ?"
+            params.append(text)
+        return self.conn.execute(sql, params).fetchone()[0]
+
+    @_guarded
+    def count_auto_replies(self, number: str, *, since: str) -> int:
+        return self.conn.execute(
+            "SELECT count(*) FROM outbox WHERE number = ? AND created_at >= ?"
+            " AND kind IN ('ack', 'status')", (number, since)).fetchone()[0]
+
+    @_guarded
+    def next_due_sms(self, *, at: str) -> OutboxItem | None:
+        row = self.conn.execute(
+            "SELECT * FROM outbox WHERE state = 'queued' AND next_attempt_at <= ?"
+            " ORDER BY next_attempt_at, id LIMIT 1", (at,)).fetchone()
+        return _outbox(row) if row else None
+
+    @_guarded
+    def next_send_time(self) -> str | None:
+        return self.conn.execute(
+            "SELECT min(next_attempt_at) FROM outbox WHERE state = 'queued'").fetchone()[0]
+
+    @_guarded
+    def outbox_backlog(self) -> int:
+        return self.conn.execute(
+            "SELECT count(*) FROM outbox WHERE state = 'queued'").fetchone()[0]
+
+    @_guarded
+    def mark_sent(self, outbox_id: int, refs: list[int], *, at: str) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE outbox SET state = 'sent', sent_at = ?, refs = ?, attempts ="
+                " attempts + 1, last_error = NULL, next_attempt_at = NULL WHERE id = ?",
+                (at, json.dumps(refs), outbox_id))
+
+    @_guarded
+    def mark_retry(self, outbox_id: int, error: str, *, attempts: int, next_at: str) -> None:
+        with self.transaction() as conn:
+            conn.execute("UPDATE outbox SET attempts = ?, last_error = ?, next_attempt_at = ?"
+                         " WHERE id = ?", (attempts, error, next_at, outbox_id))
+
+    @_guarded
+    def mark_gave_up(self, outbox_id: int, error: str, *, attempts: int, at: str) -> None:
+        with self.transaction() as conn:
+            row = conn.execute(
+                "UPDATE outbox SET state = 'gave_up', attempts = ?, last_error = ?,"
+                " next_attempt_at = NULL WHERE id = ? RETURNING case_id, created_by",
+                (attempts, error, outbox_id)).fetchone()
+            if row and row[0] is not None:
+                self._event(conn, row[0], row[1], "reply_failed",
+                            note=f"SMS not sent after {attempts} attempts: {error}")
+
+    @_guarded
+    def record_delivery(self, number: str, reference: int, *, delivered: bool, status: int,
+                        at: str) -> bool:
+        """Apply a status report to the SMS it answers; False when none matches."""
+        with self.transaction() as conn:
+            row = conn.execute(
+                "SELECT id FROM outbox WHERE number = ? AND state IN ('sent', 'delivered')"
+                " AND EXISTS (SELECT 1 FROM json_each(outbox.refs) WHERE value = ?)"
+                " ORDER BY id DESC LIMIT 1", (number, reference)).fetchone()
+            if row is None:
+                return False
+            if delivered:
+                conn.execute("UPDATE outbox SET state = 'delivered', delivered_at = ?"
+                             " WHERE id = ?", (at, row[0]))
+            else:
+                conn.execute("UPDATE outbox SET state = 'failed', last_error = ? WHERE id = ?",
+                             (f"not delivered (TP-ST 0x{status:02X})", row[0]))
+            return True
+
+    @_guarded
+    def queue_hook(self, case_id: int, *, at: str) -> None:
+        with self.transaction() as conn:
+            conn.execute("INSERT INTO hooks (case_id, next_attempt_at) VALUES (?, ?)",
+                         (case_id, at))
+
+    @_guarded
+    def due_hooks(self, *, at: str, limit: int = 50) -> list[tuple[int, int, Case]]:
+        rows = self.conn.execute(
+            "SELECT id, case_id, attempts FROM hooks WHERE done_at IS NULL"
+            " AND next_attempt_at <= ? ORDER BY id LIMIT ?", (at, limit)).fetchall()
+        return [(r[0], r[2], self._get(self.conn, r[1])) for r in rows]
+
+    @_guarded
+    def hook_done(self, hook_id: int, *, at: str) -> None:
+        with self.transaction() as conn:
+            conn.execute("UPDATE hooks SET done_at = ?, last_error = NULL WHERE id = ?",
+                         (at, hook_id))
+
+    @_guarded
+    def hook_retry(self, hook_id: int, error: str, *, attempts: int, next_at: str) -> None:
+        with self.transaction() as conn:
+            conn.execute("UPDATE hooks SET attempts = ?, last_error = ?, next_attempt_at = ?"
+                         " WHERE id = ?", (attempts, error, next_at, hook_id))
+
+    @_guarded
+    def hook_gave_up(self, hook_id: int, error: str, *, attempts: int) -> None:
+        # done_at stays NULL and next_attempt_at NULL: visible as given up, never retried.
+        with self.transaction() as conn:
+            conn.execute("UPDATE hooks SET attempts = ?, last_error = ?, next_attempt_at = NULL"
+                         " WHERE id = ?", (attempts, error, hook_id))
 
 
 def _check_new_case(new: NewCase) -> None:

@@ -1,0 +1,298 @@
+"""How cases look on a terminal, in JSON and in CSV; and dates as operators type them.
+
+Everything a citizen wrote passes through ``privacy.neutralise`` before it reaches a
+terminal, and every reporter number through ``privacy.mask_number`` unless the
+operator asked to reveal it (the caller records that). Heavy modules (json, csv) are
+imported where used: this module is loaded on every ``smsbridge`` start.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, time, timedelta
+from typing import IO, Any
+
+from smsbridge.errors import InvalidInput
+from smsbridge.models import Case, CaseDetail, Stats, to_iso, to_local
+from smsbridge.privacy import csv_safe, mask_number, neutralise
+
+CSV_COLUMNS = ("ticket", "status", "reporter", "channel", "received_at", "updated_at",
+               "assigned_to", "duplicate_of", "incomplete", "flags", "messages", "text")
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_when(text: str, *, option: str, end_of_day: bool = False) -> str:
+    """``YYYY-MM-DD`` or an ISO 8601 datetime -> the stored form (UTC with offset).
+
+    A bare day means local midnight; with ``end_of_day`` (for ``--until``) the
+    midnight after it, so ``--until 2024-05-01`` includes that whole day. A datetime
+    without an offset is local time.
+    """
+    value = text.strip()
+    try:
+        if _DAY.fullmatch(value):
+            day = date.fromisoformat(value)
+            if end_of_day:
+                day += timedelta(days=1)
+            return to_iso(datetime.combine(day, time()))
+        return to_iso(datetime.fromisoformat(value))
+    except ValueError:
+        raise InvalidInput(
+            f"{option} {text!r} is not a date; use YYYY-MM-DD or an ISO 8601 time such as "
+            "2024-05-01T14:30 or 2024-05-01T14:30+07:00"
+        ) from None
+
+
+def days_ago(days: int) -> str:
+    return to_iso(datetime.combine(date.today() - timedelta(days=days), time()))
+
+
+def local_time(iso: str | None, *, seconds: bool = False) -> str:
+    moment = to_local(iso)
+    if moment is None:
+        return "-"
+    return moment.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def shown_number(number: str | None, reveal: bool) -> str:
+    return (number or "") if reveal else mask_number(number)
+
+
+# --- widths: a table row must stay one row, whatever script or emoji a text holds --
+
+
+def _cell_width(char: str) -> int:
+    if unicodedata.combining(char):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` cut to ``width`` terminal cells (an ellipsis marks a cut), then padded."""
+    cells, out = 0, []
+    widths = [_cell_width(c) for c in text]
+    if sum(widths) <= width:
+        return text + " " * (width - sum(widths))
+    for char, w in zip(text, widths, strict=True):
+        if cells + w > width - 1:
+            break
+        out.append(char)
+        cells += w
+    return "".join(out) + "…" + " " * (width - 1 - cells)
+
+
+def table(cases: Iterable[Case], *, reveal: bool, width: int = 80) -> Iterator[str]:
+    """One line per case, at most ``width`` cells (80 fits any terminal)."""
+    width = max(width, 60)
+    heads = ("TICKET", "STATUS", "RECEIVED", "REPORTER")
+    sizes = (12, 9, 16, 14)
+    text_width = width - sum(sizes) - len(sizes)
+    yield " ".join(fit(h, s) for h, s in zip(heads, sizes, strict=True)) + " TEXT"
+    for case in cases:
+        marks = ("[" + ",".join(case.flags) + "] ") if case.flags else ""
+        if case.assigned_to:
+            marks = f"@{case.assigned_to} " + marks
+        cells = (case.ticket, case.status, local_time(case.received_at),
+                 shown_number(case.reporter, reveal))
+        row = " ".join(fit(neutralise(c), s) for c, s in zip(cells, sizes, strict=True))
+        yield (row + " " + fit(neutralise(marks + case.text), text_width)).rstrip()
+
+
+# --- JSON --------------------------------------------------------------------------
+
+
+def case_dict(case: Case, *, reveal: bool) -> dict[str, Any]:
+    return {
+        "ticket": case.ticket,
+        "status": case.status,
+        "reporter": shown_number(case.reporter, reveal),
+        "channel": case.channel,
+        "text": case.text,
+        "received_at": case.received_at,
+        "updated_at": case.updated_at,
+        "assigned_to": case.assigned_to,
+        "duplicate_of": case.duplicate_of,
+        "incomplete": case.incomplete,
+        "flags": list(case.flags),
+        "first_action_at": case.first_action_at,
+        "last_message_at": case.last_message_at,
+        "messages": case.messages,
+    }
+
+
+def detail_dict(detail: CaseDetail, *, reveal: bool) -> dict[str, Any]:
+    data = case_dict(detail.case, reveal=reveal)
+    data["inbound"] = [
+        {"received_at": m.received_at, "sent_at": m.sent_at, "kind": m.kind,
+         "sender": shown_number(m.sender, reveal), "text": m.text, "error": m.error,
+         "part": [m.concat_seq, m.concat_total] if m.concat_total else None,
+         # The raw PDU holds the sender's number in clear.
+         **({"pdu": m.pdu} if reveal else {})}
+        for m in detail.messages
+    ]
+    data["history"] = [
+        {"at": e.at, "operator": e.operator, "action": e.action, "old_status": e.old_status,
+         "new_status": e.new_status, "note": e.note}
+        for e in detail.events
+    ]
+    data["outbox"] = [
+        {"created_at": o.created_at, "created_by": o.created_by, "kind": o.kind,
+         "number": shown_number(o.number, reveal), "text": o.text, "state": o.state,
+         "attempts": o.attempts, "sent_at": o.sent_at, "delivered_at": o.delivered_at,
+         "last_error": o.last_error}
+        for o in detail.outbox
+    ]
+    return data
+
+
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def to_json(data: Any, *, indent: int | None = 2) -> str:
+    """JSON that is safe on a terminal: json escapes C0 controls itself; C1 controls
+    and bidi overrides are escaped here too (``\\u009b`` is a CSI on some terminals)."""
+    import json
+
+    text = json.dumps(data, ensure_ascii=False, indent=indent)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
+def write_json(cases: Iterable[Case], out: IO[str], *, reveal: bool) -> int:
+    """One JSON array, one case per line, streamed (an export may hold a million)."""
+    count = 0
+    out.write("[")
+    for case in cases:
+        out.write(("," if count else "") + "\n" + to_json(case_dict(case, reveal=reveal),
+                                                          indent=None))
+        count += 1
+    out.write("\n]\n")
+    return count
+
+
+# --- CSV ---------------------------------------------------------------------------
+
+
+def csv_row(case: Case, *, reveal: bool) -> list[str]:
+    data = case_dict(case, reveal=reveal)
+    data["flags"] = ",".join(case.flags)
+    data["incomplete"] = "1" if case.incomplete else "0"
+    data["text"] = neutralise(case.text, multiline=True)
+    return [csv_safe(str(data[c]) if data[c] is not None else "") for c in CSV_COLUMNS]
+
+
+def write_csv(cases: Iterable[Case], out: IO[str], *, reveal: bool) -> int:
+    import csv
+
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    count = 0
+    for case in cases:
+        writer.writerow(csv_row(case, reveal=reveal))
+        count += 1
+    return count
+
+
+# --- cases show --------------------------------------------------------------------
+
+
+def detail_text(detail: CaseDetail, *, reveal: bool) -> Iterator[str]:
+    case = detail.case
+    yield f"Ticket:    {case.ticket}"
+    status = case.status + (f" (of {case.duplicate_of})" if case.duplicate_of else "")
+    yield f"Status:    {status}"
+    yield f"Reporter:  {shown_number(case.reporter, reveal)}  (via {case.channel})"
+    yield f"Received:  {local_time(case.received_at, seconds=True)}"
+    yield f"Updated:   {local_time(case.updated_at, seconds=True)}"
+    yield f"Assigned:  {neutralise(case.assigned_to or '-')}"
+    if case.flags or case.incomplete:
+        flags = list(case.flags) + (["incomplete: parts missing"] if case.incomplete else [])
+        yield f"Flags:     {neutralise(', '.join(flags))}"
+    yield ""
+    yield from _indented(case.text)
+    yield ""
+    yield f"Messages ({len(detail.messages)}):"
+    for m in detail.messages:
+        part = f" part {m.concat_seq}/{m.concat_total}" if m.concat_total else ""
+        yield (f"  {local_time(m.received_at, seconds=True)}  {m.kind}{part}  from "
+               f"{shown_number(m.sender, reveal) or '?'}")
+        if m.error:
+            yield f"    error: {neutralise(m.error)}"
+        if m.text:
+            yield from _indented(m.text, "    ")
+    yield ""
+    yield f"History ({len(detail.events)}):"
+    for e in detail.events:
+        change = f" {e.old_status or ''} -> {e.new_status}" if e.new_status else ""
+        note = f": {neutralise(e.note)}" if e.note else ""
+        who = neutralise(e.operator)
+        yield f"  {local_time(e.at, seconds=True)}  {who}  {e.action}{change}{note}"
+    yield ""
+    yield f"Replies and SMS sent ({len(detail.outbox)}):"
+    for o in detail.outbox:
+        when = {"delivered": o.delivered_at, "sent": o.sent_at}.get(o.state)
+        state = o.state + (f" {local_time(when)}" if when else "")
+        if o.last_error and o.state in ("queued", "failed", "gave_up"):
+            state += f" ({neutralise(o.last_error)}, {o.attempts} attempts)"
+        yield (f"  {local_time(o.created_at, seconds=True)}  {o.kind} by "
+               f"{neutralise(o.created_by)} to {shown_number(o.number, reveal)}: {state}")
+        yield from _indented(o.text, "    ")
+
+
+def _indented(text: str, prefix: str = "  ") -> Iterator[str]:
+    for line in neutralise(text, multiline=True).split("\n"):
+        yield prefix + line
+
+
+# --- stats -------------------------------------------------------------------------
+
+
+def stats_dict(stats: Stats) -> dict[str, Any]:
+    return {
+        "since": stats.since,
+        "until": stats.until,
+        "total": stats.total,
+        "by_status": stats.by_status,
+        "by_day": [{"day": d, "cases": n} for d, n in stats.by_day],
+        "fake_share": stats.fake_share,
+        "median_first_action_seconds": stats.median_first_action_seconds,
+        "top_fake_reporters": [{"reporter": mask_number(r), "fake_cases": n}
+                               for r, n in stats.top_fake_reporters],
+    }
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+def stats_text(stats: Stats) -> Iterator[str]:
+    since = local_time(stats.since) if stats.since else "the first case"
+    until = local_time(stats.until) if stats.until else "now"
+    yield f"Cases received from {since} to {until}: {stats.total}"
+    yield ""
+    yield "By status:"
+    for status, count in stats.by_status.items():
+        yield f"  {status:<10} {count:>8}"
+    share = "-" if stats.fake_share is None else f"{stats.fake_share:.1%}"
+    yield ""
+    yield f"Fake reports: {share}"
+    yield f"Median time from report to first action: {duration(stats.median_first_action_seconds)}"
+    if stats.top_fake_reporters:
+        yield ""
+        yield "Numbers with the most fake reports:"
+        for number, count in stats.top_fake_reporters:
+            yield f"  {mask_number(number):<16} {count:>6}"
+    yield ""
+    yield "By day:"
+    for day, count in stats.by_day:
+        yield f"  {day}  {count:>6}"

@@ -1,0 +1,96 @@
+"""``smsbridge stats`` and ``smsbridge export``: the line's figures and its data."""
+
+from __future__ import annotations
+
+import click
+
+from smsbridge.cli import AppContext, handle_errors, main, pass_app
+
+DEFAULT_STATS_DAYS = 30
+
+
+@main.command("stats")
+@click.option("--since", metavar="DATE",
+              help=f"From DATE (YYYY-MM-DD or ISO time; default: {DEFAULT_STATS_DAYS} days ago).")
+@click.option("--until", metavar="DATE", help="Up to DATE (a bare day is included).")
+@click.option("--all", "all_time", is_flag=True, help="Every case ever received.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+@handle_errors
+def stats(app: AppContext, since: str | None, until: str | None, all_time: bool,
+          as_json: bool) -> None:
+    """Cases by status and by day, share of fake reports, median time to first action,
+    and the numbers with the most fake reports (masked).
+
+    \b
+    Examples:
+        smsbridge stats
+        smsbridge stats --since 2024-01-01 --json
+    """
+    from datetime import datetime
+
+    from smsbridge.cli import output
+    from smsbridge.cli.cases_cmd import open_store
+    from smsbridge.errors import InvalidInput
+
+    if all_time and since:
+        raise InvalidInput("choose one of --since and --all")
+    start = None if all_time else (output.parse_when(since, option="--since") if since
+                                   else output.days_ago(DEFAULT_STATS_DAYS))
+    end = output.parse_when(until, option="--until", end_of_day=True) if until else None
+    offset = datetime.now().astimezone().utcoffset()
+    with open_store(app) as store:
+        result = store.stats(since=start, until=end,
+                             utc_offset_seconds=int(offset.total_seconds()) if offset else 0)
+    if as_json:
+        click.echo(output.to_json(output.stats_dict(result)))
+        return
+    for line in output.stats_text(result):
+        click.echo(line)
+
+
+@main.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv",
+              show_default=True, help="Output format.")
+@click.option("--since", metavar="DATE", help="Cases received on or after DATE.")
+@click.option("--until", metavar="DATE", help="Cases received up to DATE (a bare day is included).")
+@click.option("-o", "--output", "out_path", type=click.Path(dir_okay=False, writable=True),
+              help="Write to FILE (created 0640) instead of standard output.")
+@pass_app
+@handle_errors
+def export(app: AppContext, fmt: str, since: str | None, until: str | None,
+           out_path: str | None) -> None:
+    """Export cases, oldest first, reporters' numbers masked.
+
+    CSV cells cannot run as spreadsheet formulas and control characters are
+    neutralised; JSON keeps the texts as received.
+
+    \b
+    Examples:
+        smsbridge export --since 2024-05-01 > mei.csv
+        smsbridge export --format json -o cases.json
+    """
+    import os
+    import sys
+
+    from smsbridge.cli import output
+    from smsbridge.cli.cases_cmd import open_store
+
+    start = output.parse_when(since, option="--since") if since else None
+    end = output.parse_when(until, option="--until", end_of_day=True) if until else None
+    with open_store(app) as store:
+        cases = store.iter_cases(since=start, until=end)
+        if out_path:
+            fd = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+            out = os.fdopen(fd, "w", encoding="utf-8", newline="")
+        else:
+            out = sys.stdout
+        try:
+            write = output.write_csv if fmt == "csv" else output.write_json
+            count = write(cases, out, reveal=False)
+        finally:
+            if out_path:
+                out.close()
+    if out_path:
+        click.echo(f"{count} cases written to {out_path}", err=True)
+
