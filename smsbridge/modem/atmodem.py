@@ -177,7 +177,13 @@ class AtModem:
         if self._profile.cmgl and not self._cmgl_broken:
             try:
                 messages = self._list_cmgl()
-            except ModemTimeout:
+            except ModemTimeout as hung:
+                # A modem that still answers AT is alive: only its CMGL hangs (Huawei).
+                # One that does not is silent altogether, and the timeout stands.
+                try:
+                    self._command("AT", timeout=min(self.command_timeout, 2.0))
+                except ModemTimeout:
+                    raise hung from None
                 log.warning("AT+CMGL=4 got no answer: reading storage slot by slot from now on")
                 self._cmgl_broken = True
             else:
@@ -219,6 +225,7 @@ class AtModem:
                 raise CommandError(f"AT+CMGS={part.tpdu_length}", None, None,
                                    f"no message reference in the answer {value!r}")
             references.append(int(value.split(",")[0]))
+        self._recover_settings()
         return references
 
     def status(self) -> ModemStatus:
@@ -398,17 +405,21 @@ class AtModem:
         """Run a storage operation; if it failed because the modem restarted (PDU mode
         lost: CMGL/CMGR/CMGD answer ERROR), re-initialise and run it once more."""
         try:
-            return operation()
+            result = operation()
         except CommandError:
             self._settings_suspect = True
             if not self._recover_settings():
                 raise
-        return operation()
+            return operation()
+        # An echo seen during a command that still worked: restore CNMI & co. now, not at
+        # the next call, so the messages arriving meanwhile are announced.
+        self._recover_settings()
+        return result
 
     # -- storage -----------------------------------------------------------------------
 
     def _list_cmgl(self) -> list[StoredMessage]:
-        timeout = self._profile.cmgl_timeout or self.command_timeout
+        timeout = min(self._profile.cmgl_timeout or self.command_timeout, self.command_timeout)
         answer = self._command("AT+CMGL=4", timeout=timeout)
         messages = []
         for item in answer:

@@ -1,0 +1,319 @@
+"""AtModem against the emulator over a real pty, through every fault the emulator offers."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from smsbridge.errors import CommandError, ModemError, ModemTimeout, PortError, SimError
+from smsbridge.modem.atmodem import AtModem, parse_cpms, parse_creg
+from smsbridge.modem.base import NewMessage, NewStatusReport, OtherEvent
+from smsbridge.modem.emulator import Emulator, EmulatorSettings
+from smsbridge.sms.pdu import decode
+
+SENDER = "+6281234567890"
+
+
+@pytest.fixture
+def start(tmp_path: Path) -> Iterator[Callable[..., tuple[Emulator, AtModem]]]:
+    """``start(settings fields…, modem=dict(...))``: an emulator on a link and an open AtModem."""
+    running: list[tuple[Emulator, AtModem]] = []
+
+    def _start(*, modem: dict | None = None, open_modem: bool = True, **settings):
+        emu = Emulator(EmulatorSettings(**settings), link=str(tmp_path / "gsm-modem"))
+        emu.start()
+        options = {"command_timeout": 2.0, "sim_busy_wait": 5.0, **(modem or {})}
+        driver = AtModem(emu.port, **options)
+        running.append((emu, driver))
+        if open_modem:
+            driver.open()
+        return emu, driver
+
+    yield _start
+    for emu, driver in running:
+        driver.close()
+        emu.stop()
+
+
+def events_until(driver: AtModem, wanted: Callable[[list], bool], timeout: float = 5.0) -> list:
+    """Poll events until ``wanted(all seen so far)`` or the deadline."""
+    seen: list = []
+    deadline = time.monotonic() + timeout
+    while not wanted(seen) and time.monotonic() < deadline:
+        seen += driver.poll_events(0.2)
+    return seen
+
+
+def deliver(emu: Emulator, driver: AtModem, *texts: str) -> None:
+    """Inject messages and wait until the modem announced every one of them."""
+    for text in texts:
+        emu.inject_text(SENDER, text)
+    seen = events_until(driver, lambda s: sum(isinstance(e, NewMessage) for e in s) >= len(texts))
+    assert sum(isinstance(e, NewMessage) for e in seen) == len(texts)
+
+
+def texts(messages) -> list[str]:
+    return sorted(decode(m.pdu).text for m in messages)
+
+
+def test_new_message_is_announced_listed_and_decodable(start):
+    emu, modem = start()
+    deliver(emu, modem, "lapor: pencurian motor")
+    (message,) = modem.list()
+    assert message.memory == "SM" and message.status == 0
+    assert decode(message.pdu).sender == SENDER
+    assert decode(message.pdu).text == "lapor: pencurian motor"
+
+
+def test_read_returns_one_slot_and_none_for_an_empty_one(start):
+    emu, modem = start()
+    deliver(emu, modem, "satu")
+    (listed,) = modem.list()
+    assert modem.read(listed.index).pdu == listed.pdu
+    assert modem.read(listed.index + 1) is None
+
+
+def test_delete_frees_the_slot_and_an_empty_slot_is_not_an_error(start):
+    emu, modem = start()
+    deliver(emu, modem, "hapus saya")
+    (message,) = modem.list()
+    modem.delete(message.index)
+    modem.delete(message.index)
+    assert modem.list() == []
+    assert emu.storage_used == 0
+
+
+def test_send_long_text_uses_one_reference_and_returns_each_parts_mr(start):
+    emu, modem = start()
+    mrs = modem.send(SENDER, "Laporan diterima. " * 15)
+    assert len(mrs) == len(set(mrs)) == 2
+    parts = emu.sent
+    assert [p.reference for p in parts] == mrs
+    assert {p.concat.reference for p in parts} == {parts[0].concat.reference}
+    assert "".join(p.text for p in parts) == "Laporan diterima. " * 15
+    modem.send(SENDER, "Laporan kedua. " * 15)
+    assert emu.sent[2].concat.reference != parts[0].concat.reference
+
+
+def test_send_asking_a_status_report_brings_a_status_report_event(start):
+    _emu, modem = start()
+    (mr,) = modem.send(SENDER, "terima kasih", status_report=True)
+    seen = events_until(modem, lambda s: any(isinstance(e, NewStatusReport) for e in s))
+    (report,) = [e for e in seen if isinstance(e, NewStatusReport)]
+    stored = modem.read(report.index)
+    assert decode(stored.pdu).reference == mr
+
+
+def test_status_tells_identity_network_signal_storage_and_smsc(start):
+    emu, modem = start(rssi=17, operator="INDOSAT", storage_size=25)
+    deliver(emu, modem, "x")
+    s = modem.status()
+    assert (s.manufacturer, s.model, s.imei) == ("huawei", "E173", "861234567890123")
+    assert (s.sim, s.registration, s.operator) == ("READY", 1, "INDOSAT")
+    assert (s.rssi, s.signal_dbm) == (17, -79)
+    assert (s.storage_used, s.storage_total) == (1, 25)
+    assert s.smsc == "+6281100000"
+    assert modem.profile.name == "huawei"
+
+
+@pytest.mark.parametrize("memories", [1, 2, 3])
+def test_cpms_answered_with_one_two_or_three_memories(start, memories):
+    emu, modem = start(cpms_memories=memories)
+    deliver(emu, modem, "a", "b")
+    assert texts(modem.list()) == ["a", "b"]
+    assert (modem.status().storage_used, modem.status().storage_total) == (2, 30)
+
+
+def test_silent_modem_raises_a_typed_timeout_and_recovers_when_it_answers_again(start):
+    emu, modem = start(modem={"command_timeout": 0.5})
+    emu.set_silent(True)
+    with pytest.raises(ModemTimeout) as caught:
+        modem.list()
+    assert caught.value.seconds == 0.5 and "AT+CMGL" in caught.value.command
+    emu.set_silent(False)
+    deliver(emu, modem, "masih hidup")
+    assert texts(modem.list()) == ["masih hidup"]
+
+
+def test_garbage_on_the_line_does_not_disturb_commands_or_urcs(start):
+    emu, modem = start()
+    emu.inject_garbage(b"\xff\x00\xfe\r\n\x81GARBAGE\x07\r\n")
+    deliver(emu, modem, "tetap terbaca")
+    emu.inject_garbage(b"\xf0\xf1")
+    assert texts(modem.list()) == ["tetap terbaca"]
+
+
+def test_failed_send_raises_command_error_with_the_modems_code(start):
+    emu, modem = start()
+    emu.fail_sends(1, code=500)
+    with pytest.raises(CommandError) as caught:
+        modem.send(SENDER, "gagal")
+    assert (caught.value.kind, caught.value.code) == ("CMS", 500)
+    assert emu.sent == []
+    assert len(modem.send(SENDER, "berhasil")) == 1
+
+
+def test_sim_busy_at_start_is_waited_out(start):
+    emu, modem = start(open_modem=False, sim_busy_at_start=1.0)
+    modem.open()
+    deliver(emu, modem, "setelah sibuk")
+    assert texts(modem.list()) == ["setelah sibuk"]
+
+
+def test_sim_busy_longer_than_the_wait_raises_the_busy_error(start):
+    emu, modem = start(modem={"sim_busy_wait": 0.5})
+    emu.sim_busy(30)
+    with pytest.raises(CommandError) as caught:
+        modem.list()
+    assert caught.value.code in (314, 14)
+
+
+def test_sim_pin_is_entered_when_configured(start):
+    emu, modem = start(pin="1234", modem={"pin": "1234"})
+    deliver(emu, modem, "pin ok")
+    assert modem.status().sim == "READY"
+
+
+def test_sim_pin_asked_but_not_configured_says_what_to_set(start):
+    _emu, modem = start(pin="1234", open_modem=False)
+    with pytest.raises(SimError, match=r"set \[modem\] pin"):
+        modem.open()
+    assert modem.status().sim == "SIM PIN"
+
+
+def test_wrong_pin_is_never_retried(start):
+    _emu, modem = start(pin="1234", open_modem=False, modem={"pin": "9999"})
+    for _ in range(4):
+        with pytest.raises(SimError, match="PIN"):
+            modem.open()
+    # Had the driver tried the PIN each time, three attempts would have locked the SIM.
+    assert modem.status().sim == "SIM PIN"
+
+
+def test_reboot_is_detected_and_the_modem_reinitialised(start):
+    emu, modem = start()
+    deliver(emu, modem, "sebelum")
+    emu.reboot()
+    assert texts(modem.list()) == ["sebelum"]
+    # CNMI was restored: new messages are announced again.
+    deliver(emu, modem, "sesudah")
+    assert texts(modem.list()) == ["sebelum", "sesudah"]
+
+
+def test_reboot_urc_while_idle_triggers_a_settings_check(start):
+    emu, modem = start(boot_urcs=("^BOOT:12345,0,0,0,72",))
+    emu.reboot()
+    seen = events_until(modem, lambda s: any(isinstance(e, OtherEvent) for e in s))
+    assert any(e.line.startswith("^BOOT") for e in seen)
+    deliver(emu, modem, "setelah boot")
+
+
+def test_port_that_vanished_is_reopened_when_it_comes_back(start):
+    emu, modem = start()
+    deliver(emu, modem, "sebelum hilang")
+    emu.vanish(0.5)
+    errors: list[ModemError] = []
+    deadline = time.monotonic() + 10
+    listed = None
+    while listed is None and time.monotonic() < deadline:
+        try:
+            listed = modem.list()
+        except (PortError, ModemTimeout) as exc:
+            errors.append(exc)
+            emu.wait_for(lambda e: not e.vanished, timeout=0.2)
+    assert errors and isinstance(errors[0], PortError)
+    assert texts(listed) == ["sebelum hilang"]
+    deliver(emu, modem, "sesudah kembali")
+
+
+@pytest.mark.parametrize("first_index", [0, 1])
+def test_hanging_cmgl_falls_back_to_cmgr_slot_by_slot(start, first_index, caplog):
+    emu, modem = start(cmgl_broken=True, first_index=first_index, storage_size=5,
+                       modem={"command_timeout": 0.5, "profile": "generic"})
+    deliver(emu, modem, "a", "b", "c", "d", "e")
+    assert set(emu.stored()) == set(range(first_index, first_index + 5))
+    with caplog.at_level(logging.WARNING):
+        assert texts(modem.list()) == ["a", "b", "c", "d", "e"]
+    assert "slot by slot" in caplog.text
+    modem.delete(min(emu.stored()))
+    assert texts(modem.list()) == ["b", "c", "d", "e"]
+
+
+@pytest.mark.parametrize("first_index", [0, 1])
+def test_storage_indexes_from_zero_or_one(start, first_index):
+    emu, modem = start(first_index=first_index)
+    deliver(emu, modem, "pertama")
+    (message,) = modem.list()
+    assert message.index == first_index
+    assert modem.read(first_index).pdu == message.pdu
+
+
+def test_lagging_usage_counter_after_delete_needs_no_slot_scan(start, caplog):
+    emu, modem = start(usage_lag=True)
+    deliver(emu, modem, "a", "b", "c")
+    for message in modem.list()[:2]:
+        modem.delete(message.index)
+    with caplog.at_level(logging.WARNING):
+        assert texts(modem.list()) == ["c"]
+    assert "slot by slot" not in caplog.text
+
+
+def test_cmti_in_the_middle_of_a_listing_is_not_lost(start):
+    emu, modem = start()
+    deliver(emu, modem, "a", "b")
+    emu.hold_network(True)
+    emu.inject_text(SENDER, "di tengah daftar")
+    emu.urc_during_next_listing(after=1)
+    listed = modem.list()
+    assert {"a", "b"} <= set(texts(listed))
+    seen = events_until(modem, lambda s: any(isinstance(e, NewMessage) for e in s))
+    (new,) = [e for e in seen if isinstance(e, NewMessage)]
+    assert decode(modem.read(new.index).pdu).text == "di tengah daftar"
+
+
+def test_unknown_urcs_become_other_events(start):
+    emu, modem = start()
+    emu.emit_urc("RING")
+    emu.emit_urc("^RSSI:12")
+    seen = events_until(modem, lambda s: len(s) >= 2)
+    assert [e.line for e in seen] == ["RING", "^RSSI:12"]
+
+
+def test_socket_url_reaches_the_same_modem(start):
+    emu = Emulator(EmulatorSettings(), tcp_port=0)
+    with emu:
+        modem = AtModem(emu.tcp_url, command_timeout=2.0)
+        modem.open()
+        try:
+            assert modem.status().imei == "861234567890123"
+        finally:
+            modem.close()
+
+
+def test_missing_port_raises_port_error_with_a_hint(tmp_path):
+    modem = AtModem(str(tmp_path / "no-such-tty"))
+    with pytest.raises(PortError, match="ttyUSB"):
+        modem.open()
+
+
+@pytest.mark.parametrize("line, expected", [
+    ('+CPMS: "SM",3,30,"SM",3,30,"SM",3,30', ("SM", 3, 30)),
+    ("+CPMS: 3,30,3,30,3,30", (None, 3, 30)),
+    ('+CPMS: "ME",0,255', ("ME", 0, 255)),
+    ("+CPMS: 7,20", (None, 7, 20)),
+    ("+CPMS: ", None),
+])
+def test_cpms_answers_of_every_shape_parse(line, expected):
+    assert parse_cpms(line) == expected
+
+
+@pytest.mark.parametrize("line, stat", [
+    ("+CREG: 0,1", 1), ("+CREG: 2,5,\"00AB\",\"1234\"", 5), ("+CREG: 3", 3),
+    ("+CREG: 1,\"00AB\",\"1234\"", 1), ("+CREG: x", None),
+])
+def test_creg_answer_and_urc_forms_parse(line, stat):
+    assert parse_creg(line) == stat
