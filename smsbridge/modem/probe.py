@@ -24,6 +24,8 @@ REGISTRATION = {
 }
 
 FIX_PORT = "port not found: check the udev rule / `ls /dev/ttyUSB*`"
+FIX_PERMISSION = ("no permission to open the port: add the service user to the dialout group "
+                  "(or set the group in the udev rule)")
 FIX_SILENT = ("the modem does not answer AT commands: a USB stick shows several ports and "
               "only one answers AT; try the others (`ls /dev/ttyUSB*`)")
 FIX_PIN = "SIM needs a PIN: set [modem] pin"
@@ -81,7 +83,9 @@ def assess(port: str, status: ModemStatus | None, error: ModemError | None = Non
     problems: list[str] = []
     warnings: list[str] = []
     if isinstance(error, PortError):
-        problems.append(f"{FIX_PORT} ({error})")
+        cause = str(error.__cause__ or error)
+        problems.append(FIX_PERMISSION if "ermission denied" in cause
+                        else f"{FIX_PORT} ({cause})")
     elif isinstance(error, ModemTimeout):
         problems.append(FIX_SILENT)
     elif isinstance(error, SimError):
