@@ -14,6 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import serial
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from smsbridge.modem.emulator import Emulator, EmulatorSettings
 from smsbridge.sms import pdu
@@ -390,6 +393,30 @@ def test_send_delay_holds_the_answer_at_least_that_long(tmp_path: Path) -> None:
         line.close()
 
 
+def test_pyserial_opens_the_link_like_a_device(emulator: Emulator) -> None:
+    with serial.serial_for_url(emulator.port, baudrate=115200, timeout=5) as port:
+        port.write(b"ATE0\r")
+        assert port.read_until(b"OK\r\n").endswith(b"\r\nOK\r\n")
+        port.write(b"AT+CGMM\r")
+        assert port.read_until(b"OK\r\n") == b"\r\nE173\r\n\r\nOK\r\n"
+
+
+@with_settings(storage_size=30, echo=False)
+def test_a_thousand_reports_drain_through_thirty_slots_without_loss(emulator: Emulator) -> None:
+    line = Wire.open(emulator.port)
+    for n in range(1000):
+        emulator.inject_text("+6281234567", f"laporan {n}")
+    texts = []
+    while len(texts) < 1000:
+        listing = lines(line.command("AT+CMGL=4"))
+        for header, hexpdu in zip(listing[:-1:2], listing[1:-1:2], strict=True):
+            texts.append(pdu.decode(bytes.fromhex(hexpdu)).text)
+            line.command(f"AT+CMGD={header.split(' ')[1].split(',')[0]}")
+    assert sorted(texts) == sorted(f"laporan {n}" for n in range(1000))
+    assert emulator.network_queue == 0
+    line.close()
+
+
 # ------------------------------------------------------------------ faults
 def test_silent_modem_answers_nothing_until_it_recovers(emulator: Emulator, wire: Wire) -> None:
     emulator.set_silent(True)
@@ -493,9 +520,6 @@ def test_urcs_of_any_kind_can_be_emitted(emulator: Emulator, wire: Wire) -> None
 
 
 def test_line_noise_never_stops_the_modem_answering(emulator: Emulator, wire: Wire) -> None:
-    from hypothesis import HealthCheck, given, settings
-    from hypothesis import strategies as st
-
     @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
     @given(st.binary(max_size=200))
     def check(noise: bytes) -> None:

@@ -22,6 +22,7 @@ import heapq
 import itertools
 import logging
 import os
+import re
 import select
 import socket
 import threading
@@ -41,9 +42,9 @@ __all__ = ["Emulator", "EmulatorSettings", "SentSms"]
 
 log = logging.getLogger(__name__)
 
-CTRL_Z = 0x1A
 ESC = 0x1B
 _MAX_LINE = 4096  # a command line longer than this is noise: dropped like a modem's overflow
+_BODY_END = re.compile(rb"[\x1a\x1b]")  # Ctrl-Z sends, ESC cancels (27.005 §3.5.1)
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,8 @@ class Emulator:
                  link: str | None = None, tcp_port: int | None = None):
         if settings.first_index not in (0, 1) or settings.storage_size < 1:
             raise ValueError("storage needs first_index 0 or 1 and at least one slot")
+        if settings.cpms_memories not in (1, 2, 3):
+            raise ValueError("cpms_memories is how many memories +CPMS reports: 1, 2 or 3")
         self.settings = settings
         self.link = link
         self._want_tcp = tcp_port
@@ -452,9 +455,10 @@ class Emulator:
     def _take(self, line: _Line) -> bool:
         buf = line.inbuf
         if line.prompt is not None:
-            end = next((i for i, b in enumerate(buf) if b in (CTRL_Z, ESC)), -1)
-            if end < 0:
+            found = _BODY_END.search(buf)
+            if found is None:
                 return False
+            end = found.start()
             body, terminator = bytes(buf[:end]), buf[end]
             del buf[:end + 1]
             prompt, line.prompt = line.prompt, None
