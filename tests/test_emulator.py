@@ -622,3 +622,15 @@ def test_cli_emulator_stops_cleanly_at_end_of_stdin(tmp_path: Path) -> None:
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_emulator_starts_again_after_stop_with_its_storage(tmp_path: Path) -> None:
+    emu = Emulator(EmulatorSettings(echo=False), link=str(tmp_path / "m"))
+    emu.inject_text("+6281234567", "sebelum start")
+    for _ in range(2):
+        with emu:
+            line = Wire.open(emu.port)
+            assert lines(line.command("AT")) == ["OK"]
+            assert emu.wait_for(lambda e: e.storage_used == 1, 5)
+            line.close()
+        assert not (tmp_path / "m").exists()

@@ -118,9 +118,7 @@ class Emulator:
         self._silent = False
         self._vanished = False
         self._concat_ref = 0
-        self._wake_r, self._wake_w = os.pipe()
-        os.set_blocking(self._wake_r, False)
-        os.set_blocking(self._wake_w, False)
+        self._wake_r = self._wake_w = -1
         self._thread: threading.Thread | None = None
         self._stopping = False
 
@@ -129,6 +127,10 @@ class Emulator:
         with self._lock:
             if self._thread is not None:
                 return
+            self._stopping = False
+            self._wake_r, self._wake_w = os.pipe()
+            os.set_blocking(self._wake_r, False)
+            os.set_blocking(self._wake_w, False)
             self._open_ports()
             self._core.boot()  # power-on now: SIM busy and boot URCs count from here
             self._thread = threading.Thread(target=self._serve, name="gsm-emulator",
@@ -512,6 +514,8 @@ class Emulator:
         heapq.heappush(self._timers, (when, next(self._seq), action))
 
     def _wake(self) -> None:
+        if self._thread is None:
+            return  # not serving: the next start() looks at the state anyway
         with contextlib.suppress(BlockingIOError):
             os.write(self._wake_w, b"!")
 
@@ -521,7 +525,12 @@ class Emulator:
             with self._lock:
                 if self._stopping:
                     return
-                timeout = self._step()
+                try:
+                    timeout = self._step()
+                except Exception:
+                    # A bug here must not leave drivers hanging on a dead line: log, serve on.
+                    log.exception("emulator step failed")
+                    timeout = 0.05
                 self._changed.notify_all()
                 readers = [self._wake_r, *self._lines]
                 if self._listener is not None:
@@ -537,7 +546,10 @@ class Emulator:
                     if line is not None:
                         line.blocked = False
                 for fd in readable:
-                    self._readable(fd)
+                    try:
+                        self._readable(fd)
+                    except Exception:
+                        log.exception("emulator failed serving fd %d", fd)
 
     def _step(self) -> float | None:
         """Run what is due; return how long select may sleep."""
