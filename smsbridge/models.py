@@ -101,6 +101,7 @@ class InboundRecord:
     concat_total: int | None = None
     concat_seq: int | None = None
     case_id: int | None = None
+    handled_at: str | None = None  # NULL while a part of a long SMS waits for its siblings
 
 
 @dataclass(frozen=True)

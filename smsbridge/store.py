@@ -374,7 +374,7 @@ class CaseStore:
              ticket_prefix: str = "LP", ticket_digits: int = 6) -> CaseStore:
         """Open (and migrate) the database at ``path``.
 
-        A missing file is created (mode 0640) only with ``create``; a missing
+        A missing file is created (mode 0660) only with ``create``; a missing
         directory is always an error, so a wrong path is never silently replaced by
         an empty database.
         """
@@ -854,6 +854,21 @@ class CaseStore:
     # messages, cases, events and replies commit together or not at all.
 
     @_guarded
+    def daemon_state(self) -> dict[str, str | None]:
+        """What the daemon last said about itself (``smsbridge status`` reads it)."""
+        return {r[0]: r[1] for r in self.conn.execute("SELECT key, value FROM daemon_state")}
+
+    @_guarded
+    def set_daemon_state(self, values: dict[str, str | None]) -> None:
+        now = now_iso()
+        with self.transaction() as conn:
+            conn.executemany(
+                "INSERT INTO daemon_state (key, value, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
+                " updated_at = excluded.updated_at",
+                [(k, v, now) for k, v in values.items()])
+
+    @_guarded
     def message_seen(self, pdu_hash: str) -> bool:
         return self.conn.execute("SELECT 1 FROM messages WHERE pdu_hash = ?",
                                  (pdu_hash,)).fetchone() is not None
@@ -1097,7 +1112,7 @@ def _check_new_case(new: NewCase) -> None:
 
 
 def _create_private_file(file: Path) -> None:
-    """Create the database file 0640 whatever the umask; SQLite gives its -wal and
+    """Create the database file 0660 whatever the umask; SQLite gives its -wal and
     -shm files the same mode."""
     try:
         fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)

@@ -1,0 +1,318 @@
+"""One step of smsbridge's job: drain the modem -> store -> commit -> delete -> reply.
+
+The order is the product's promise. A message leaves the modem only after the
+transaction holding it (with its case and the reply to send) has committed, so a
+crash at any point loses nothing; a message listed again after a crash is known by
+the hash of its raw PDU, so nothing is stored twice. Sending is a separate, slow
+step (seconds per SMS) that the daemon interleaves with draining, so a backlog of
+replies never lets the SIM fill up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from smsbridge.config import Config
+from smsbridge.errors import CommandError, ModemError, PduError
+from smsbridge.models import Case, NewCase, to_iso
+from smsbridge.modem.base import Modem, StoredMessage
+from smsbridge.numbers import SenderKind, classify, normalize
+from smsbridge.privacy import mask_number
+from smsbridge.replies import StatusQuery, Templates, auto_reply_decision, parse_command
+from smsbridge.sms import pdu as pdu_codec
+from smsbridge.store import CaseStore
+
+log = logging.getLogger(__name__)
+
+UNKNOWN_SENDER = "unknown"
+# How far back sibling parts of a long SMS are looked for. Concatenation references
+# are only 8 bits: a phone reuses one within days, so a part must not be matched
+# with an old, unrelated part that happens to share (sender, reference, total).
+PART_LOOKBACK = timedelta(days=1)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def pdu_hash(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+@dataclass
+class DrainResult:
+    listed: int = 0
+    stored: int = 0
+    already_stored: int = 0
+    deleted: int = 0
+    new_cases: list[str] = field(default_factory=list)
+
+
+class Bridge:
+    """The daemon's unit of work, over one modem and one store (both injected)."""
+
+    def __init__(self, modem: Modem, store: CaseStore, config: Config, *, clock=utcnow):
+        self.modem = modem
+        self.store = store
+        self.clock = clock
+        self.reconfigure(config)
+
+    def reconfigure(self, config: Config) -> None:
+        """Take a reloaded config (SIGHUP): templates, windows, limits."""
+        self.config = config
+        self.templates = Templates.from_config(config.replies)
+        self.operator = config.daemon.operator_name
+        self.blocklist = {normalize(n, config.daemon.country_code) for n in config.abuse.blocklist}
+
+    # -- receiving ---------------------------------------------------------------------
+
+    def drain(self) -> DrainResult:
+        """Move every message in the modem's storage into the database, then delete it."""
+        result = DrainResult()
+        listed = self.modem.list()
+        result.listed = len(listed)
+        if not listed:
+            return result
+        now = self.clock()
+        with self.store.transaction():
+            for message in listed:
+                if self._ingest(message, now, result):
+                    result.stored += 1
+                else:
+                    result.already_stored += 1
+        # Committed: only now may the messages leave the modem.
+        for message in listed:
+            self.modem.delete(message.index)
+            result.deleted += 1
+        return result
+
+    def _ingest(self, message: StoredMessage, now: datetime, result: DrainResult) -> bool:
+        digest = pdu_hash(message.pdu)
+        if self.store.message_seen(digest):
+            return False
+        raw_hex = message.pdu.hex().upper()
+        try:
+            decoded = pdu_codec.decode(message.pdu)
+        except PduError as exc:
+            self._ingest_undecodable(digest, raw_hex, exc, now, result)
+            return True
+        if isinstance(decoded, pdu_codec.StatusReport):
+            self.store.add_message(
+                pdu_hash=digest, pdu=raw_hex, kind="status_report", received_at=to_iso(now),
+                sender=normalize(decoded.recipient, self.config.daemon.country_code),
+                sender_toa=decoded.recipient_toa, smsc=decoded.smsc,
+                sent_at=to_iso(decoded.discharged_at), text=None)
+            self._record_delivery(decoded, now)
+            return True
+        self._ingest_deliver(decoded, digest, raw_hex, now, result)
+        return True
+
+    def _ingest_undecodable(self, digest: str, raw_hex: str, exc: PduError, now: datetime,
+                            result: DrainResult) -> None:
+        # Stored raw and shown to operators as a case, then deleted from the SIM like
+        # any other: a PDU we cannot read must never clog the storage.
+        message_id = self.store.add_message(
+            pdu_hash=digest, pdu=raw_hex, kind="undecodable", error=str(exc),
+            received_at=to_iso(now))
+        case = self.store.create_case(
+            NewCase(reporter=UNKNOWN_SENDER, channel="sms", received_at=to_iso(now),
+                    text=f"[undecodable SMS: {exc}]", incomplete=True,
+                    flags=("undecodable",)),
+            operator=self.operator)
+        self.store.attach_messages([message_id], case.id)
+        result.new_cases.append(case.ticket)
+        log.warning("stored an undecodable PDU as case %s: %s", case.ticket, exc)
+
+    def _ingest_deliver(self, sms: pdu_codec.Deliver, digest: str, raw_hex: str, now: datetime,
+                        result: DrainResult) -> None:
+        country = self.config.daemon.country_code
+        sender = sms.sender if sms.is_alphanumeric else normalize(sms.sender, country)
+        concat = sms.concat if sms.concat and sms.concat.total > 1 else None
+        message_id = self.store.add_message(
+            pdu_hash=digest, pdu=raw_hex, kind="deliver", received_at=to_iso(now),
+            sender=sender, sender_toa=sms.sender_toa, smsc=sms.smsc,
+            sent_at=to_iso(sms.timestamp), text=sms.text,
+            concat_ref=concat.reference if concat else None,
+            concat_total=concat.total if concat else None,
+            concat_seq=concat.sequence if concat else None)
+        if concat is None:
+            self._handle_text(sender, sms.is_alphanumeric, sms.text, [message_id], now, result)
+            return
+        parts = self.store.waiting_parts(sender, concat.reference, concat.total,
+                                         since=to_iso(now - PART_LOOKBACK))
+        by_seq = {}
+        for part in parts:
+            by_seq.setdefault(part.concat_seq, part)
+        if len(by_seq) < concat.total:
+            log.info("part %d of %d from %s waits for its siblings", concat.sequence,
+                     concat.total, mask_number(sender))
+            return
+        text = "".join(by_seq[seq].text or "" for seq in sorted(by_seq))
+        self._handle_text(sender, sms.is_alphanumeric, text, [p.id for p in parts], now, result)
+
+    def expire_parts(self) -> list[str]:
+        """Turn parts that waited past the timeout into cases marked incomplete."""
+        now = self.clock()
+        cutoff = now - timedelta(minutes=self.config.daemon.part_timeout_minutes)
+        made: list[str] = []
+        with self.store.transaction():
+            for group in self.store.stale_part_groups(before=to_iso(cutoff)):
+                parts = sorted(group, key=lambda p: p.concat_seq or 0)
+                total = parts[0].concat_total or len(parts)
+                have = {p.concat_seq for p in parts}
+                pieces = []
+                for seq in range(1, total + 1):
+                    part = next((p for p in parts if p.concat_seq == seq), None)
+                    pieces.append(part.text if part and part.text else "[…]")
+                text = "".join(pieces)
+                result = DrainResult()
+                self._handle_text(parts[0].sender or UNKNOWN_SENDER, False, text,
+                                  [p.id for p in parts], now, result, incomplete=True)
+                made += result.new_cases
+                log.warning("made case(s) %s from %d of %d parts after waiting",
+                            ",".join(result.new_cases) or "-", len(have), total)
+        return made
+
+    # -- what a text means ----------------------------------------------------------------
+
+    def _handle_text(self, sender: str, alphanumeric: bool, text: str, message_ids: list[int],
+                     now: datetime, result: DrainResult, *, incomplete: bool = False) -> None:
+        # Whatever follows (a case, a follow-up, an answer, or nothing for a service
+        # sender), these messages are dealt with and must not be picked up again.
+        self.store.finish_messages(message_ids, at=to_iso(now))
+        kind = classify(sender, alphanumeric=alphanumeric,
+                        short_code_max_digits=self.config.abuse.short_code_max_digits)
+        if kind is not SenderKind.PERSON:
+            # Operators' notices (credit, promotions) are kept, but are nobody's report.
+            log.info("stored a message from service sender %s (no case, no reply)", sender)
+            return
+        if sender in self.blocklist:
+            log.info("stored a message from blocklisted %s (no case, no reply)",
+                     mask_number(sender))
+            return
+        query = parse_command(text, self.config.replies.status_keywords)
+        if query is not None and not incomplete:
+            self._answer_status_query(sender, query, text, message_ids, now)
+            return
+        hour_ago = to_iso(now - timedelta(hours=1))
+        identical = self.store.count_messages_from(sender, since=hour_ago, text=text)
+        looping = identical > self.config.abuse.loop_threshold
+        window = timedelta(minutes=self.config.daemon.followup_minutes)
+        open_case = self.store.open_case_of(sender, since=to_iso(now - window)) if window else None
+        if open_case is not None:
+            self.store.add_followup(open_case.id, message_ids, text, at=to_iso(now),
+                                    operator=self.operator)
+            if looping:
+                self.store.flag_case(open_case.id, "loop", operator=self.operator,
+                                     note="same text more than "
+                                          f"{self.config.abuse.loop_threshold} times in an hour")
+            log.info("follow-up from %s added to case %s", mask_number(sender), open_case.ticket)
+            return
+        case = self.store.create_case(
+            NewCase(reporter=sender, text=text, channel="sms", received_at=to_iso(now),
+                    incomplete=incomplete, flags=("loop",) if looping else ()),
+            operator=self.operator)
+        self.store.attach_messages(message_ids, case.id)
+        result.new_cases.append(case.ticket)
+        if self.config.hook.command or self.config.hook.url:
+            self.store.queue_hook(case.id, at=to_iso(now))
+        self._maybe_reply(sender, case, self.templates.render_ack(case.ticket), "ack", now,
+                          identical)
+        log.info("new case %s from %s", case.ticket, mask_number(sender))
+
+    def _answer_status_query(self, sender: str, query: StatusQuery, query_text: str,
+                             message_ids: list[int], now: datetime) -> None:
+        case: Case | None
+        if query.ticket is None:
+            case = self.store.latest_case_of(sender)
+            text = (self.templates.render_status(case.ticket, case.status) if case
+                    else self.templates.no_case)
+        else:
+            case = self.store.find_case_of(query.ticket, reporter=sender)
+            # The same answer for "no such ticket" and "not your ticket": a CEK must not
+            # tell a stranger that a ticket exists, let alone its state.
+            text = (self.templates.render_status(case.ticket, case.status) if case
+                    else self.templates.render_unknown(query.ticket.upper()))
+        if case is not None:
+            self.store.attach_messages(message_ids, case.id)
+        # A phone (or an auto-responder) sending CEK over and over is a loop like any other.
+        identical = self.store.count_messages_from(
+            sender, since=to_iso(now - timedelta(hours=1)), text=query_text)
+        self._maybe_reply(sender, case, text, "status", now, identical)
+        log.info("status query from %s answered (%s)", mask_number(sender),
+                 case.ticket if case else "no case")
+
+    def _maybe_reply(self, sender: str, case: Case | None, text: str, kind: str, now: datetime,
+                     identical: int) -> None:
+        decision = auto_reply_decision(
+            sender_is_person=True, blocked=sender in self.blocklist,
+            replies_last_hour=self.store.count_auto_replies(
+                sender, since=to_iso(now - timedelta(hours=1))),
+            replies_per_hour=self.config.abuse.replies_per_hour,
+            identical_texts_last_hour=identical,
+            loop_threshold=self.config.abuse.loop_threshold,
+            enabled=self.config.replies.enabled)
+        if decision.send:
+            self.store.queue_sms(sender, text, kind=kind, created_by=self.operator,
+                                 case_id=case.id if case else None)
+        elif case is not None:
+            self.store.add_note(case.id, f"no automatic reply: {decision.reason}",
+                                operator=self.operator, at=to_iso(now))
+
+    def _record_delivery(self, report: pdu_codec.StatusReport, now: datetime) -> None:
+        if not report.final:
+            return
+        number = normalize(report.recipient, self.config.daemon.country_code)
+        matched = self.store.record_delivery(number, report.reference,
+                                             delivered=report.delivered, status=report.status,
+                                             at=to_iso(now))
+        if not matched:
+            log.info("status report for an unknown message (ref %d) ignored", report.reference)
+
+    # -- sending ------------------------------------------------------------------------
+
+    def send_one(self) -> bool:
+        """Send the next due SMS from the outbox; True when one was tried."""
+        now = self.clock()
+        item = self.store.next_due_sms(at=to_iso(now))
+        if item is None:
+            return False
+        try:
+            refs = self.modem.send(item.number, item.text,
+                                   status_report=self.config.outbox.status_report)
+        except (CommandError, PduError) as exc:
+            self._send_failed(item, str(exc), now)
+            return True
+        except ModemError as exc:
+            # The modem itself is in trouble (timeout, port gone): count the attempt, and
+            # let the daemon reconnect.
+            self._send_failed(item, str(exc), now)
+            raise
+        self.store.mark_sent(item.id, refs, at=to_iso(self.clock()))
+        log.info("sent %s reply %d to %s (%d part(s))", item.kind, item.id,
+                 mask_number(item.number), len(refs))
+        return True
+
+    def _send_failed(self, item, error: str, now: datetime) -> None:
+        attempts = item.attempts + 1
+        cfg = self.config.outbox
+        if attempts >= cfg.max_attempts:
+            self.store.mark_gave_up(item.id, error, attempts=attempts, at=to_iso(now))
+            log.error("gave up reply %d to %s after %d attempts: %s", item.id,
+                      mask_number(item.number), attempts, error)
+            return
+        delay = min(cfg.retry_base_seconds * 2 ** (attempts - 1), cfg.retry_max_seconds)
+        self.store.mark_retry(item.id, error, attempts=attempts,
+                              next_at=to_iso(now + timedelta(seconds=delay)))
+        log.warning("reply %d to %s failed (attempt %d, next in %gs): %s", item.id,
+                    mask_number(item.number), attempts, delay, error)
+
+    def next_send_due_in(self) -> float | None:
+        """Seconds until the next outbox item is due (0 when one is due now), or None."""
+        due = self.store.next_send_time()
+        if due is None:
+            return None
+        return max(0.0, (datetime.fromisoformat(due) - self.clock()).total_seconds())

@@ -1,0 +1,141 @@
+"""``smsbridge daemon`` and ``smsbridge status``: run the job, and look at it while it runs."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+
+import click
+
+from smsbridge.cli import AppContext, handle_errors, main, pass_app
+
+# A heartbeat older than this means the daemon is gone or hung (it beats every 5 s).
+STALE_AFTER_SECONDS = 30
+
+
+@main.command("daemon")
+@click.option("--port", metavar="URL", help="Modem port, overriding [modem] port.")
+@pass_app
+@handle_errors
+def daemon_command(app: AppContext, port: str | None) -> None:
+    """Run the bridge: receive reports, make cases, send replies (for systemd).
+
+    Runs until SIGTERM; SIGHUP reloads the config. Logs go to stderr.
+
+    \b
+    Example:
+        smsbridge --config /etc/smsbridge/config.toml daemon
+    """
+    from smsbridge import config as config_mod
+    from smsbridge.daemon import Daemon, setup_logging
+
+    cfg = app.config
+    if port:
+        cfg = cfg.replace(modem={"port": port})
+
+    def reload() -> config_mod.Config:
+        new = config_mod.load(app.config_path)
+        return new.replace(modem={"port": port}) if port else new
+
+    setup_logging(cfg.logging.level)
+    daemon = Daemon(cfg, reload=reload)
+    daemon.install_signal_handlers()
+    raise SystemExit(daemon.run())
+
+
+def _age_seconds(iso: str | None) -> float | None:
+    if not iso:
+        return None
+    return (datetime.now(UTC) - datetime.fromisoformat(iso)).total_seconds()
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists; it runs as another user (the smsbridge service user)
+    return True
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def daemon_report(state: dict, backlog: int) -> dict:
+    """What ``status`` shows, from the daemon's state row (pure, for tests)."""
+    age = _age_seconds(state.get("heartbeat"))
+    pid = int(state["pid"]) if (state.get("pid") or "").isdigit() else None
+    running = pid is not None and age is not None and age < STALE_AFTER_SECONDS
+    return {
+        "running": running,
+        "pid": pid if running else None,
+        "started_at": state.get("started_at"),
+        "heartbeat_age_seconds": None if age is None else round(age, 1),
+        "last_poll": state.get("last_poll"),
+        "modem": state.get("modem"),
+        "signal_dbm": _int(state.get("signal_dbm")),
+        "operator": state.get("operator"),
+        "storage_used": _int(state.get("storage_used")),
+        "storage_total": _int(state.get("storage_total")),
+        "outbox_backlog": backlog,
+        "last_error": state.get("last_error"),
+        "last_error_at": state.get("last_error_at"),
+    }
+
+
+@main.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@pass_app
+@handle_errors
+def status_command(app: AppContext, as_json: bool) -> None:
+    """Is the daemon alive, how is the modem, how many replies wait to be sent.
+
+    Read from the database, so it works while the daemon holds the modem's port.
+    Exits 0 when the daemon is running, 1 when it is not.
+
+    \b
+    Example:
+        smsbridge status
+    """
+    from smsbridge.store import CaseStore
+
+    cfg = app.config
+    store = CaseStore.from_config(cfg, create=False)
+    try:
+        report = daemon_report(store.daemon_state(), store.outbox_backlog())
+    finally:
+        store.close()
+    if report["running"] and not _pid_alive(report["pid"]):
+        report["running"] = False
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+    else:
+        _print_status(report)
+    if not report["running"]:
+        raise SystemExit(1)
+
+
+def _print_status(r: dict) -> None:
+    if r["running"]:
+        click.echo(f"daemon:   running (pid {r['pid']}, since {r['started_at']})")
+    elif r["heartbeat_age_seconds"] is None:
+        click.echo("daemon:   never started on this database")
+    else:
+        age = r["heartbeat_age_seconds"]
+        click.echo(f"daemon:   NOT running (last sign of life {age:.0f} s ago)")
+    click.echo(f"last poll: {r['last_poll'] or '-'}")
+    signal = f"{r['signal_dbm']} dBm" if r["signal_dbm"] is not None else "unknown"
+    click.echo(f"modem:    {r['modem'] or '-'}, operator {r['operator'] or '-'}, signal {signal}")
+    if r["storage_total"]:
+        click.echo(f"storage:  {r['storage_used']}/{r['storage_total']} messages on the modem")
+    click.echo(f"outbox:   {r['outbox_backlog']} SMS waiting to be sent")
+    if r["last_error"]:
+        click.echo(f"last error: {r['last_error']} ({r['last_error_at']})")

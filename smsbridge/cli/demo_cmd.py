@@ -1,0 +1,53 @@
+"""``smsbridge demo``: see the whole job run on the built-in modem emulator."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import click
+
+from smsbridge.cli import handle_errors, main
+
+
+@main.command("demo")
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
+              help="Keep the demo's database and config here (default: a temporary directory).")
+@handle_errors
+def demo_command(directory: Path | None) -> None:
+    """Run the daemon on the built-in modem emulator with sample citizen reports.
+
+    Citizens' phones send reports (Indonesian, a long one in parts, emoji, an
+    operator's notice, a follow-up, a CEK query); the real daemon makes cases and
+    answers; then the cases and the replies the phones received are shown.
+
+    \b
+    Example:
+        smsbridge demo --dir ./demo
+        smsbridge --config ./demo/config.toml cases list
+    """
+    from smsbridge.demo import run_demo
+    from smsbridge.privacy import mask_number, neutralise
+
+    if directory is None:
+        with tempfile.TemporaryDirectory(prefix="smsbridge-demo-") as tmp:
+            result = run_demo(Path(tmp), say=click.echo)
+            _show(result, mask_number, neutralise, kept=False)
+    else:
+        result = run_demo(directory, say=click.echo)
+        _show(result, mask_number, neutralise, kept=True)
+
+
+def _show(result, mask_number, neutralise, *, kept: bool) -> None:
+    click.echo("\nCases in the database (reporters' numbers masked):")
+    for case in result.cases:
+        text = neutralise(case["text"])
+        text = text if len(text) <= 52 else text[:51] + "…"
+        flags = f" [{case['flags']}]" if case["flags"] else ""
+        click.echo(f"  {case['ticket']:<10} {case['status']:<9} {case['reporter']:<16} "
+                   f"{text}{flags}")
+    click.echo("\nReplies the citizens' phones received:")
+    for number, text in result.replies:
+        click.echo(f"  to {mask_number(number):<16} {neutralise(text)}")
+    if kept:
+        click.echo(f"\nExplore: smsbridge --config {result.config_path} cases list")

@@ -1,0 +1,260 @@
+"""The smsbridge process: the main loop, signals, reconnects, sd_notify, logging.
+
+One thread owns the modem and runs the loop below; each turn it drains the
+modem's storage when a +CMTI came or the poll timer ran out, sends at most ONE
+reply (sending takes seconds; draining between two sends keeps the SIM from
+filling), then waits for the modem's next event. The hook runner has a thread of
+its own and never touches the modem.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from smsbridge import config as config_mod
+from smsbridge.bridge import Bridge
+from smsbridge.errors import DatabaseError, ModemError, SmsBridgeError
+from smsbridge.hooks import HookRunner
+from smsbridge.modem.base import Modem, NewMessage, NewStatusReport, OtherEvent
+from smsbridge.modem.factory import make_modem
+from smsbridge.sdnotify import Notifier
+from smsbridge.store import CaseStore
+
+log = logging.getLogger(__name__)
+
+HOUSEKEEPING_SECONDS = 60.0
+MODEM_STATUS_SECONDS = 60.0
+HEARTBEAT_SECONDS = 5.0
+# Longest single wait for the modem, so that signals and the watchdog are served promptly.
+MAX_WAIT = 1.0
+
+
+def setup_logging(level: str) -> None:
+    """stderr, one line per event. Under systemd the journal adds time and unit itself."""
+    handler = logging.StreamHandler(sys.stderr)
+    if os.environ.get("JOURNAL_STREAM"):
+        handler.setFormatter(logging.Formatter("<%(levelno)s>%(name)s: %(message)s"))
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def _utc() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Daemon:
+    def __init__(self, config: config_mod.Config, *,
+                 modem_factory: Callable[[config_mod.ModemConfig], Modem] = make_modem,
+                 reload: Callable[[], config_mod.Config] | None = None,
+                 notifier: Notifier | None = None):
+        self.config = config
+        self._modem_factory = modem_factory
+        self._reload = reload
+        self.notifier = notifier or Notifier()
+        self._stop = threading.Event()
+        self._reload_requested = False
+        self._ready_sent = False
+        self._last_error: str | None = None
+        self._next_watchdog = 0.0
+        self.modem: Modem | None = None
+        self.store: CaseStore | None = None
+        self.bridge: Bridge | None = None
+        self.hooks: HookRunner | None = None
+
+    # -- signals ------------------------------------------------------------------------
+
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGTERM, lambda *_: self.stop())
+        signal.signal(signal.SIGINT, lambda *_: self.stop())
+        signal.signal(signal.SIGHUP, lambda *_: self.request_reload())
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def request_reload(self) -> None:
+        self._reload_requested = True
+
+    # -- the process --------------------------------------------------------------------
+
+    def run(self) -> int:
+        """Run until stopped; the exit code for the process."""
+        self.store = CaseStore.from_config(self.config, create=True)
+        self._state(pid=os.getpid(), started_at=_utc(), stopped_at=None, last_error=None,
+                    modem=None, heartbeat=_utc())
+        self.hooks = HookRunner(self.config, self.store.path)
+        self.hooks.start()
+        log.info("smsbridge daemon started (pid %d, database %s, modem %s via %s)",
+                 os.getpid(), self.config.database.path, self.config.modem.port,
+                 self.config.modem.backend)
+        backoff = 1.0
+        try:
+            while not self._stop.is_set():
+                try:
+                    self._connect()
+                    backoff = 1.0
+                    self._serve()
+                except ModemError as exc:
+                    self._error(f"modem: {exc}")
+                    self._disconnect()
+                    self.notifier.notify(STATUS=f"modem unavailable, retrying: {exc}")
+                    self._pause(backoff)
+                    backoff = min(backoff * 2, self.config.daemon.reconnect_max_seconds)
+        finally:
+            self.notifier.notify(STOPPING=1, STATUS="stopping")
+            self._disconnect()
+            if self.hooks:
+                self.hooks.stop()
+            self._state(stopped_at=_utc(), pid=None)
+            self.store.close()
+            log.info("smsbridge daemon stopped")
+        return 0
+
+    def _state(self, **values: object) -> None:
+        """Record what ``smsbridge status`` shows (it reads this from the database)."""
+        self.store.set_daemon_state(
+            {k: None if v is None else str(v) for k, v in values.items()})
+
+    def _watchdog(self) -> None:
+        interval = self.notifier.watchdog_interval
+        now = time.monotonic()
+        if interval and now >= self._next_watchdog:
+            self.notifier.notify(WATCHDOG=1)
+            self._next_watchdog = now + interval
+
+    def _pause(self, seconds: float) -> None:
+        """Wait (interrupted by stop) while still telling systemd's watchdog we are alive:
+        a vanished modem is a state we handle, not a hang to be restarted."""
+        deadline = time.monotonic() + seconds
+        while not self._stop.is_set() and (left := deadline - time.monotonic()) > 0:
+            self._watchdog()
+            self._stop.wait(min(left, MAX_WAIT))
+
+    def _error(self, message: str) -> None:
+        # Log a failure once, not every second while it lasts.
+        if message != self._last_error:
+            log.error("%s", message)
+            self._last_error = message
+            if self.store:
+                self._state(last_error=message, last_error_at=_utc())
+
+    def _connect(self) -> None:
+        self.modem = self._modem_factory(self.config.modem)
+        self.modem.open()
+        self.bridge = Bridge(self.modem, self.store, self.config)
+        if self._last_error:
+            log.info("modem is back")
+        self._last_error = None
+        status = self._refresh_modem_status()
+        log.info("modem ready: %s %s, signal %s dBm, storage %s/%s",
+                 status.manufacturer or "?", status.model or "?",
+                 status.signal_dbm if status.signal_dbm is not None else "?",
+                 status.storage_used, status.storage_total)
+        if not self._ready_sent:
+            self.notifier.notify(READY=1, STATUS="modem ready")
+            self._ready_sent = True
+
+    def _disconnect(self) -> None:
+        if self.modem is not None:
+            with contextlib.suppress(SmsBridgeError):
+                self.modem.close()
+            self.modem = None
+
+    def _refresh_modem_status(self):
+        status = self.modem.status()
+        backlog = self.store.outbox_backlog()
+        self._state(
+            modem=" ".join(filter(None, [status.manufacturer, status.model])) or None,
+            signal_dbm=status.signal_dbm, registration=status.registration,
+            operator=status.operator, storage_used=status.storage_used,
+            storage_total=status.storage_total, backlog=backlog, modem_checked_at=_utc())
+        self.notifier.notify(STATUS=(
+            f"signal {status.signal_dbm if status.signal_dbm is not None else '?'} dBm, "
+            f"storage {status.storage_used}/{status.storage_total}, backlog {backlog}"))
+        return status
+
+    def _do_reload(self) -> None:
+        self._reload_requested = False
+        if self._reload is None:
+            return
+        try:
+            new = self._reload()
+        except SmsBridgeError as exc:
+            log.error("config not reloaded, keeping the old one: %s", exc)
+            return
+        modem_changed = new.modem != self.config.modem
+        self.config = new
+        logging.getLogger().setLevel(new.logging.level)
+        self.bridge.reconfigure(new)
+        self.hooks.reconfigure(new)
+        log.info("config reloaded from %s", new.source or "defaults")
+        if modem_changed:
+            raise ModemError("modem settings changed: reconnecting")
+
+    def _serve(self) -> None:
+        mono = time.monotonic
+        need_drain = True  # whatever arrived while we were away
+        next_poll = next_housekeeping = next_status = next_beat = 0.0
+        db_backoff = 1.0
+        while not self._stop.is_set():
+            if self._reload_requested:
+                self._do_reload()
+            now = mono()
+            try:
+                if need_drain or now >= next_poll:
+                    result = self.bridge.drain()
+                    need_drain = False
+                    next_poll = now + self.config.daemon.poll_seconds
+                    self._state(last_poll=_utc())
+                    if result.listed:
+                        log.debug("drained %d message(s), %d new case(s)", result.listed,
+                                  len(result.new_cases))
+                    if result.new_cases and self.hooks:
+                        self.hooks.wake()
+                if now >= next_housekeeping:
+                    self.bridge.expire_parts()
+                    next_housekeeping = now + HOUSEKEEPING_SECONDS
+                if now >= next_status:
+                    self._refresh_modem_status()
+                    next_status = now + MODEM_STATUS_SECONDS
+                sent = self.bridge.send_one()
+                db_backoff = 1.0
+            except DatabaseError as exc:
+                # Disk full, database locked for too long, read-only file: nothing was
+                # deleted from the modem (drain deletes only after a commit), so wait and
+                # try again; the modem keeps the messages meanwhile.
+                self._error(f"database: {exc} (messages stay on the modem)")
+                need_drain = True
+                self._pause(db_backoff)
+                db_backoff = min(db_backoff * 2, 30.0)
+                continue
+            if self._last_error and self._last_error.startswith("database"):
+                log.info("database writable again")
+                self._last_error = None
+                self._state(last_error=None)
+            due_in = self.bridge.next_send_due_in()
+            wait = min(MAX_WAIT, max(0.0, next_poll - mono()))
+            if sent or (due_in is not None and due_in == 0):
+                wait = 0.0
+            elif due_in is not None:
+                wait = min(wait, due_in)
+            for event in self.modem.poll_events(wait):
+                if isinstance(event, (NewMessage, NewStatusReport)):
+                    need_drain = True
+                elif isinstance(event, OtherEvent):
+                    log.debug("modem event: %s", event.line)
+            now = mono()
+            self._watchdog()
+            if now >= next_beat:
+                self._state(heartbeat=_utc())
+                next_beat = now + HEARTBEAT_SECONDS
