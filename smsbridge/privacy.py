@@ -54,7 +54,7 @@ def mask_number(number: str | None) -> str:
     """``+6281234567110`` -> ``+62812****7110``: enough to tell numbers apart, not to call.
 
     Short codes and alphanumeric senders (``TELKOMSEL``) are services and shown as
-    they are. Shorter subscriber numbers keep less, so at least a third stays hidden.
+    they are. Shorter numbers show less: at least a third, and three digits, stay hidden.
     """
     if not number:
         return ""
@@ -62,10 +62,10 @@ def mask_number(number: str | None) -> str:
     digits = number[1:] if plus else number
     if not digits.isdigit() or len(digits) <= _SHORT_CODE_MAX:
         return number
-    if len(digits) >= 10:
-        head, tail = (5 if plus else 4), 4
-    else:
-        head, tail = 2, 2
+    # Hide at least a third of the digits, and never fewer than three.
+    shown = len(digits) - max(3, len(digits) // 3)
+    tail = min(4, shown // 2)
+    head = min(5 if plus else 4, shown - tail)
     return ("+" if plus else "") + digits[:head] + MASK + digits[-tail:]
 
 

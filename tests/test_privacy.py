@@ -1,0 +1,75 @@
+"""Reporters' numbers stay masked; citizens' text cannot drive an operator's terminal."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from smsbridge.privacy import csv_safe, mask_number, neutralise
+
+
+def test_number_is_masked_as_the_issue_shows():
+    assert mask_number("+6281234567110") == "+62812****7110"
+    assert mask_number("081234567110") == "0812****7110"
+
+
+@pytest.mark.parametrize("service", ["TELKOMSEL", "3636", "123", ""])
+def test_services_and_short_codes_are_shown_as_they_are(service):
+    assert mask_number(service) == service
+
+
+@settings(max_examples=200)
+@given(st.from_regex(r"\+?[0-9]{6,15}", fullmatch=True))
+def test_masked_number_hides_a_third_of_its_digits_and_at_least_three(number):
+    masked = mask_number(number)
+    digits = number.lstrip("+")
+    head, tail = masked.lstrip("+").split("****")
+    assert digits.startswith(head) and digits.endswith(tail)
+    hidden = len(digits) - len(head) - len(tail)
+    assert hidden >= max(3, len(digits) // 3)
+
+
+TERMINAL_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+@settings(max_examples=300)
+@given(st.text())
+def test_neutralised_text_has_no_control_character_left(text):
+    assert not TERMINAL_CONTROLS.search(neutralise(text))
+    assert "\n" not in neutralise(text)
+    assert not TERMINAL_CONTROLS.search(neutralise(text, multiline=True))
+
+
+@pytest.mark.parametrize(("attack", "shown"), [
+    ("\x1b[2Jhapus layar", "␛[2Jhapus layar"),             # clear screen
+    ("\x1b]0;judul\x07", "␛]0;judul␇"),                     # retitle the window
+    ("laporan asli\rpalsu", "laporan asli␍palsu"),          # overwrite the line
+    ("abc\x08\x08\x08xyz", "abc␈␈␈xyz"),                     # backspace over text
+    ("\x9b31m", "<U+009B>31m"),                              # 8-bit CSI
+    ("abc\u202edcba", "abc<U+202E>dcba"),                    # bidi override
+])
+def test_terminal_attacks_are_shown_not_executed(attack, shown):
+    assert neutralise(attack) == shown
+
+
+def test_multiline_keeps_lines_and_reads_crlf_as_a_line_end():
+    assert neutralise("satu\r\ndua\tx", multiline=True) == "satu\ndua    x"
+    assert neutralise("satu\r\ndua") == "satu⏎dua"
+
+
+def test_ordinary_indonesian_text_and_emoji_pass_unchanged():
+    text = "Ada judi di Jl. Merdeka No. 5, tiap malam jam 22.00 😡 — tolong!"
+    assert neutralise(text) == text
+
+
+@pytest.mark.parametrize("cell", ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\t=x", "=HYPERLINK(\"x\")"])
+def test_csv_cell_that_a_spreadsheet_would_run_gets_a_quote(cell):
+    assert csv_safe(cell) == "'" + cell
+
+
+@pytest.mark.parametrize("cell", ["+62812****7110", "+6281234567110", "laporan", "", "0812"])
+def test_csv_numbers_and_plain_text_stay_as_they_are(cell):
+    assert csv_safe(cell) == cell
