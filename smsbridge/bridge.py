@@ -257,7 +257,7 @@ class Bridge:
             enabled=self.config.replies.enabled)
         if decision.send:
             self.store.queue_sms(sender, text, kind=kind, created_by=self.operator,
-                                 case_id=case.id if case else None)
+                                 case_id=case.id if case else None, at=to_iso(now))
         elif case is not None:
             self.store.add_note(case.id, f"no automatic reply: {decision.reason}",
                                 operator=self.operator, at=to_iso(now))

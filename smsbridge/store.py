@@ -551,6 +551,8 @@ class CaseStore:
     def create_case(self, new: NewCase, *, operator: str, note: str | None = None) -> Case:
         """A new case with the next ticket, and its "created" event."""
         _check_new_case(new)
+        if new.status != "new":
+            raise InvalidInput(f"a new case starts as new, not {new.status!r}")
         with self.transaction() as conn:
             number = self._allocate(conn)
             self._insert_cases(conn, number, [new], operator, note)
@@ -587,12 +589,13 @@ class CaseStore:
         for number, new in enumerate(cases, start=first):
             at = new.received_at or now
             rows.append((number, tickets.format_ticket(number, self.prefix, self.digits),
-                         new.reporter, new.channel, new.text, at, now, int(new.incomplete),
-                         ",".join(new.flags), at))
-            events.append((number, now, operator, "created", None, "new", note))
+                         new.status, new.reporter, new.channel, new.text, at, now,
+                         int(new.incomplete), ",".join(new.flags), new.first_action_at, at))
+            events.append((number, now, operator, "created", None, new.status, note))
         conn.executemany(
-            "INSERT INTO cases (id, ticket, reporter, channel, text, received_at, updated_at,"
-            " incomplete, flags, last_message_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO cases (id, ticket, status, reporter, channel, text, received_at,"
+            " updated_at, incomplete, flags, first_action_at, last_message_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
         conn.executemany(
@@ -798,11 +801,11 @@ class CaseStore:
 
     @_guarded
     def queue_sms(self, number: str, text: str, *, kind: str, created_by: str,
-                  case_id: int | None = None) -> OutboxItem:
-        """Put one SMS in the outbox (state queued, due now)."""
+                  case_id: int | None = None, at: str | None = None) -> OutboxItem:
+        """Put one SMS in the outbox (state queued, due ``at``, default now)."""
         if kind not in OUTBOX_KINDS:
             raise InvalidInput(f"outbox kind {kind!r}; expected one of {', '.join(OUTBOX_KINDS)}")
-        now = now_iso()
+        now = at or now_iso()
         with self.transaction() as conn:
             row = conn.execute(
                 "INSERT INTO outbox (case_id, number, text, kind, state, created_at,"
@@ -1109,6 +1112,7 @@ def _check_new_case(new: NewCase) -> None:
                            f"{', '.join(CHANNELS)}")
     if not new.reporter.strip():
         raise InvalidInput("the reporter's number is empty")
+    tickets.check_status(new.status)
 
 
 def _create_private_file(file: Path) -> None:
