@@ -129,7 +129,11 @@ class CaseQuery:
 
 @dataclass(frozen=True)
 class NewCase:
-    """A case to create; the store gives it a ticket."""
+    """A case to create; the store gives it a ticket.
+
+    ``status`` and ``first_action_at`` exist for importing earlier records
+    (``CaseStore.import_cases``); a case created now is always new.
+    """
 
     reporter: str
     text: str
@@ -137,6 +141,8 @@ class NewCase:
     received_at: str | None = None
     incomplete: bool = False
     flags: tuple[str, ...] = ()
+    status: str = "new"
+    first_action_at: str | None = None
 
 
 @dataclass(frozen=True)

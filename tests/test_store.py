@@ -272,3 +272,15 @@ def test_newer_schema_is_refused(db_path: Path):
         s.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     with pytest.raises(DatabaseError, match="newer"):
         CaseStore.open(db_path)
+
+
+def test_store_benchmark_runs_end_to_end_on_a_small_seed(tmp_path: Path):
+    import subprocess
+    import sys
+
+    bench = Path(__file__).parent.parent / "bench" / "bench_store.py"
+    result = subprocess.run([sys.executable, str(bench), "--cases", "300", "--runs", "1",
+                             "--db", str(tmp_path / "bench.db")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "bytes per case" in result.stdout and "cases list --status new" in result.stdout

@@ -1,0 +1,179 @@
+"""Case store benchmark: seed N cases, then time operators' commands as whole processes.
+
+    python bench/bench_store.py                      # 1,000,000 cases, 7 runs per command
+    python bench/bench_store.py --cases 20000 --runs 3
+    python bench/bench_store.py --db big.db --reuse  # time again on an existing seed
+
+Seeds cases of about 200 characters (Indonesian report vocabulary, place names,
+times) spread over two years, with a realistic mix of statuses, then measures the
+median wall time of ``python -m smsbridge …`` for:
+
+    cases list --status new --limit 50      target < 300 ms
+    cases list --search WORD --limit 50     target < 500 ms
+    cases show TICKET                       target < 300 ms
+    stats                                   target < 1 s
+
+and the database size per case (target < 1 KB). Prints a Markdown section for
+bench/RESULTS.md. A script, not a test: timings depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import resource
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from smsbridge.models import NewCase
+from smsbridge.store import CaseStore
+
+_VOCABULARY = """
+ada laporan judi sabung ayam di pasar malam jalan gang dekat masjid sekolah warung
+kios terminal pelabuhan stasiun rumah kos kontrakan narkoba sabu ganja pencurian
+motor mobil helm tas dompet handphone begal jambret preman pungli parkir liar
+perkelahian tawuran pelajar remaja minuman keras mabuk balap liar knalpot bising
+malam hari siang pagi sore setiap minggu sering sekali tolong segera pak polisi
+petugas datang cek lokasi warga resah takut melapor identitas dirahasiakan mohon
+bantuan terima kasih kejadian sudah lama belum ada tindakan orang tidak dikenal
+membawa senjata tajam mengancam memalak pedagang sopir angkot ojek penumpang
+kecelakaan lalu lintas jalan rusak lampu mati gelap rawan banjir macet total
+penipuan online transfer rekening pinjaman arisan investasi bodong kekerasan
+rumah tangga anak perempuan tetangga berteriak minta tolong kebakaran asap
+"""
+WORDS = _VOCABULARY.split()
+PLACES = ["Merdeka", "Sudirman", "Diponegoro", "Gajah Mada", "Ahmad Yani", "Pemuda",
+          "Veteran", "Pahlawan", "Kartini", "Imam Bonjol", "Gatot Subroto", "Hasanuddin"]
+SEARCH_WORD = "sabung"
+# A line several months into service: most cases are closed.
+STATUS_MIX = (("resolved", 55), ("fake", 12), ("duplicate", 8), ("confirmed", 8),
+              ("checking", 9), ("new", 8))
+
+
+def texts(rng: random.Random) -> Iterator[str]:
+    while True:
+        words = rng.choices(WORDS, k=40)
+        place = f"Jl. {rng.choice(PLACES)} No. {rng.randint(1, 250)}"
+        when = f"jam {rng.randint(0, 23):02d}.{rng.choice(('00', '15', '30', '45'))}"
+        text = " ".join(words[:12]) + f" {place} " + " ".join(words[12:]) + f" {when}"
+        yield text[:200].rsplit(" ", 1)[0].capitalize()
+
+
+def seed_cases(n: int, rng: random.Random) -> Iterator[NewCase]:
+    statuses = [s for s, _ in STATUS_MIX]
+    weights = [w for _, w in STATUS_MIX]
+    start = datetime.now(UTC) - timedelta(days=730)
+    step = timedelta(days=730) / n
+    reporters = [f"+628{rng.randint(10**9, 10**10 - 1)}" for _ in range(max(n // 5, 1))]
+    text = texts(rng)
+    for i in range(n):
+        received = start + step * i
+        status = rng.choices(statuses, weights)[0]
+        acted = None
+        if status != "new":
+            acted = (received + timedelta(minutes=rng.expovariate(1 / 45))).isoformat(
+                timespec="seconds")
+        yield NewCase(reporter=rng.choice(reporters), text=next(text), channel="sms",
+                      received_at=received.isoformat(timespec="seconds"), status=status,
+                      first_action_at=acted)
+
+
+def time_command(config: Path, args: list[str], runs: int) -> tuple[float, float]:
+    """Median wall time and median CPU time (user + system) of the whole process.
+
+    CPU time is reported too because wall time on a shared machine includes waiting
+    for a core; CPU time does not.
+    """
+    env = dict(os.environ, SMSBRIDGE_CONFIG=str(config), SMSBRIDGE_OPERATOR="bench")
+    wall, cpu = [], []
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        began = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "smsbridge", *args], env=env,
+                              capture_output=True, text=True)
+        wall.append(time.perf_counter() - began)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+        if done.returncode != 0:
+            raise SystemExit(f"smsbridge {' '.join(args)} failed: {done.stderr.strip()}")
+    return statistics.median(wall), statistics.median(cpu)
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--db", type=Path, help="database file (default: a temporary one)")
+    parser.add_argument("--reuse", action="store_true", help="time an existing --db as is")
+    parser.add_argument("--seed", type=int, default=2024)
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="smsbridge-bench-"))
+    db = (args.db or workdir / "bench.db").resolve()
+    config = workdir / "config.toml"
+    config.write_text(f'[database]\npath = "{db}"\n', encoding="utf-8")
+
+    seconds = None
+    if not args.reuse:
+        if db.exists():
+            raise SystemExit(f"{db} exists; pass --reuse to time it, or remove it")
+        began = time.perf_counter()
+        with CaseStore.open(db) as store:
+            count = store.import_cases(seed_cases(args.cases, random.Random(args.seed)),
+                                       operator="bench", batch_size=50_000)
+        seconds = time.perf_counter() - began
+    with CaseStore.open(db, create=False) as store:
+        count = store.stats().total
+    size = db.stat().st_size
+    ticket = f"LP-{random.Random(args.seed).randint(1, count):06d}"
+
+    commands = {
+        "cases list --status new --limit 50": ["cases", "list", "--status", "new",
+                                               "--limit", "50"],
+        f"cases list --search {SEARCH_WORD} --limit 50": ["cases", "list", "--search",
+                                                          SEARCH_WORD, "--limit", "50"],
+        f"cases show {ticket}": ["cases", "show", ticket],
+        "stats (last 30 days)": ["stats"],
+        "stats --all": ["stats", "--all"],
+        "smsbridge --help (start-up alone)": ["--help"],
+    }
+    targets = {0: 0.3, 1: 0.5, 2: 0.3, 3: 1.0}
+    results = [(name, time_command(config, argv, args.runs)) for name, argv in
+               commands.items()]
+
+    print(f"Machine: {os.cpu_count()} CPUs ({cpu_model()}), Python "
+          f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
+          f"{datetime.now(UTC):%Y-%m-%d}")
+    print(f"Cases: {count:,}; database {size / 2**20:,.0f} MiB = {size / count:,.0f} bytes "
+          f"per case (target < 1024)")
+    if seconds is not None:
+        print(f"Seeding: {seconds:,.1f} s = {count / seconds:,.0f} cases/s")
+    print(f"Load average while timing: {os.getloadavg()[0]:.1f}")
+    print(f"\n| command (whole process, median of {args.runs}) | wall | CPU | target |")
+    print("| --- | ---: | ---: | ---: |")
+    for i, (name, (wall, cpu)) in enumerate(results):
+        target = f"< {targets[i] * 1000:.0f} ms" if i in targets else ""
+        print(f"| `{name}` | {wall * 1000:,.0f} ms | {cpu * 1000:,.0f} ms | {target} |")
+
+
+if __name__ == "__main__":
+    main()
