@@ -224,6 +224,12 @@ class Emulator:
         with self._lock:
             return {i: slot.stat for i, slot in sorted(self._core.storage.items())}
 
+    def deliveries(self) -> list[tuple[float, bytes]]:
+        """(``time.monotonic()``, PDU) of each message put into storage (+CMTI/+CDSI), oldest
+        first: the latest 100,000, a copy."""
+        with self._lock:
+            return list(self._core.deliveries)
+
     @property
     def sent(self) -> list[SentSms]:
         """Every SMS-SUBMIT accepted, in order (a copy)."""

@@ -144,6 +144,9 @@ class ModemCore:
         self.fail_sends = 0
         self.fail_code = 500
         self.listing_hook: int | None = None  # deliver one message after this many entries
+        # (clock time, PDU) of each delivery into storage, i.e. each +CMTI/+CDSI: what
+        # benchmarks measure latency from. Bounded, so a long-running emulator stays small.
+        self.deliveries: deque[tuple[float, bytes]] = deque(maxlen=100_000)
         self._next_mr = 0
         self._lagged_used: int | None = None
         self._handlers: dict[str, Callable[[str, list[str]], None]] = {
@@ -222,6 +225,7 @@ class ModemCore:
             return False
         self.network.queue.popleft()
         self.storage[index] = _Slot(0, pdu)
+        self.deliveries.append((self.clock(), pdu))
         memory = self.session.cpms[2]
         if is_report and ds == 2:
             self.sink.urc(_block(f'+CDSI: "{memory}",{index}'))
