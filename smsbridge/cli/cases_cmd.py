@@ -94,7 +94,7 @@ def cases_list(app: AppContext, statuses: tuple[str, ...], since: str | None,
         since=output.parse_when(since, option="--since") if since else None,
         until=output.parse_when(until, option="--until", end_of_day=True) if until else None,
         search=search,
-        reporter=normalize(reporter) if reporter else None,
+        reporter=normalize(reporter, app.config.daemon.country_code) if reporter else None,
         assigned=assigned,
         limit=limit or None,
     )
@@ -200,7 +200,7 @@ def cases_add(app: AppContext, reporter: str, channel: str, text: tuple[str, ...
     from smsbridge.models import NewCase
     from smsbridge.numbers import normalize
 
-    number = normalize(reporter)
+    number = normalize(reporter, app.config.daemon.country_code)
     if not number.lstrip("+").isdigit():
         raise InvalidInput(f"--reporter {reporter!r} is not a phone number")
     body = " ".join(text).strip()
