@@ -262,3 +262,21 @@ def test_two_processes_writing_at_once_never_fail_and_tickets_stay_unique(db_pat
 def test_new_database_file_is_owner_and_group_only(cli, db_path: Path):
     add(cli)
     assert os.stat(db_path).st_mode & 0o007 == 0
+
+
+def test_every_command_in_the_operators_guide_exists_with_its_options():
+    import shlex
+
+    guide = Path(__file__).resolve().parent.parent / "docs" / "operators.md"
+    lines = [line.split("  #")[0].split(" > ")[0] for line in guide.read_text().splitlines()
+             if line.startswith("smsbridge ")]
+    assert len(lines) > 20
+    for line in lines:
+        words = shlex.split(line)[1:]
+        command: click.Command = main
+        while isinstance(command, click.Group) and words and words[0] in command.commands:
+            command = command.commands[words.pop(0)]
+        assert not isinstance(command, click.Group), line
+        known = {opt for param in command.params for opt in param.opts}
+        used = {w for w in words if w.startswith("-")}
+        assert used <= known, f"{line}: unknown {used - known}"
