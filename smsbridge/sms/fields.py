@@ -124,8 +124,10 @@ def encode_address(number: str) -> bytes:
         return bytes((len(digits), toa)) + encode_digits(digits)
     septets = gsm7.encode(number)
     if septets is None or not 0 < len(septets) <= 11:
+        # Possibly a mistyped phone number: describe it without repeating it.
         raise EncodeError(
-            f"alphanumeric address {number!r} must be 1 to 11 GSM-7 characters"
+            f"address of {len(number)} characters is neither a phone number "
+            "('+' and digits) nor an alphanumeric name of 1 to 11 GSM-7 characters"
         )
     semi_octets = (7 * len(septets) + 3) // 4
     return bytes((semi_octets, TOA_ALPHANUMERIC)) + gsm7.pack(septets)

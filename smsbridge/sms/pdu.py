@@ -17,6 +17,7 @@ from smsbridge.errors import EncodeError, PduError
 from smsbridge.sms import gsm7
 from smsbridge.sms.fields import (
     Reader,
+    check_number,
     encode_address,
     encode_smsc,
     encode_timestamp,
@@ -222,9 +223,8 @@ def encode_submit(
     parts under reference ``reference & 0xFF`` (or a 16-bit one with ``wide_reference``).
     TP-MR is 0: the modem assigns the real one and answers it in +CMGS.
     """
+    check_number(number)  # an SMS cannot be sent to an alphanumeric name
     address = encode_address(number)
-    if address[1] == 0xD0:
-        raise EncodeError("an SMS cannot be sent to an alphanumeric address")
     first = MTI_SUBMIT | (TP_SRR if status_report else 0)
     validity = b""
     if validity_hours is not None:
