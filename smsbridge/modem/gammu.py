@@ -1,0 +1,605 @@
+"""GammuModem: the Modem protocol on python-gammu's StateMachine (libgammu).
+
+libgammu knows hundreds of phones and modems; administrators who already run Gammu
+keep their gammurc. This is the only module that imports ``gammu``.
+
+One thread owns the StateMachine (STYLE.md example 6, python-gammu's ``worker.py``):
+every gammu call is a job run on that thread, and the daemon's thread waits for its
+result. libgammu calls our incoming-message callback from inside a gammu call on the
+owner thread; the callback only puts an event on a queue (gammu must not be called
+from its own callbacks).
+
+Gammu hands out parsed messages, not raw PDUs. ``list()`` rebuilds a PDU per message,
+deterministically (same message -> same bytes), so the daemon's crash dedup by PDU hash
+and its decoder work as with the AT backend: SMS-DELIVER through ``gammu.EncodePDU``,
+SMS-STATUS-REPORT (which EncodePDU cannot produce) through our own encoder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import gammu
+
+from smsbridge.config import ModemConfig
+from smsbridge.errors import CommandError, ConfigError, ModemTimeout, PortError, SimError
+from smsbridge.modem.base import (
+    ModemEvent,
+    ModemStatus,
+    NewMessage,
+    NewStatusReport,
+    OtherEvent,
+    StoredMessage,
+)
+from smsbridge.sms.pdu import encode_status_report, fits_gsm7
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+StateMachineFactory = Callable[[], Any]
+
+# gammu's error classes that mean "the device is not there or stopped working": the
+# StateMachine is dropped and opened again on the next call, like a vanished port.
+_PORT_ERRORS = {
+    "ERR_DEVICEOPENERROR", "ERR_DEVICELOCKED", "ERR_DEVICENOTEXIST", "ERR_DEVICEBUSY",
+    "ERR_DEVICENOPERMISSION", "ERR_DEVICENODRIVER", "ERR_DEVICENOTWORK",
+    "ERR_DEVICEDTRRTSERROR", "ERR_DEVICECHANGESPEEDERROR", "ERR_DEVICEWRITEERROR",
+    "ERR_DEVICEREADERROR", "ERR_DEVICEPARITYERROR", "ERR_NOTCONNECTED", "ERR_PHONEOFF",
+}
+_CONFIG_ERRORS = {
+    "ERR_UNKNOWNCONNECTIONTYPESTRING", "ERR_UNKNOWNMODELSTRING", "ERR_UNCONFIGURED",
+    "ERR_NONE_SECTION", "ERR_CANTOPENFILE", "ERR_DISABLED",
+}
+_SIM_ERRORS = {"ERR_SECURITYERROR", "ERR_NOSIM"}
+_UNSUPPORTED = {"ERR_NOTSUPPORTED", "ERR_NOTIMPLEMENTED"}
+_STATE = {"UnRead": 0, "Read": 1, "UnSent": 2, "Sent": 3}
+# GSM_NetworkInfo_State -> 27.007 +CREG <stat>, so probe judges both backends alike.
+_REGISTRATION = {"HomeNetwork": 1, "RoamingNetwork": 5, "RequestingNetwork": 2,
+                 "NoNetwork": 0, "RegistrationDenied": 3, "Unknown": 4}
+# GetSecurityStatus -> the words of AT+CPIN?, which probe and the daemon already read.
+_SIM_STATE = {None: "READY", "PIN": "SIM PIN", "PUK": "SIM PUK", "PIN2": "SIM PIN2",
+              "PUK2": "SIM PUK2", "Phone": "PH-SIM PIN", "Network": "PH-NET PIN"}
+_POLL_SLICE = 0.2  # seconds between two looks at the device while waiting for events
+_SIM_PAUSE = 0.5
+
+
+def _gammu_name(exc: BaseException) -> str:
+    return type(exc).__name__
+
+
+def _gammu_text(exc: BaseException) -> str:
+    info = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
+    return str(info.get("Text") or exc)
+
+
+def _gammu_code(exc: BaseException) -> int | None:
+    info = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
+    code = info.get("Code")
+    return code if isinstance(code, int) else None
+
+
+class GammuCommandError(CommandError):
+    """libgammu refused an operation; ``name`` is gammu's error (ERR_…), ``code`` its number."""
+
+    def __init__(self, command: str, name: str, code: int | None, text: str):
+        super().__init__(command, "GAMMU", code, name)
+        self.text = text
+        self.args = (f"gammu: {command} failed: {text} ({name})",)
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+def translate(exc: BaseException, what: str, *, device: str, seconds: float) -> Exception:
+    """One of our typed errors for a gammu exception raised by ``what``."""
+    name, text = _gammu_name(exc), _gammu_text(exc)
+    if name == "ERR_TIMEOUT":
+        return ModemTimeout(what, seconds)
+    if name in _PORT_ERRORS:
+        return PortError(f"gammu cannot use the device: {text} ({name})", port=device)
+    if name in _SIM_ERRORS:
+        if name == "ERR_NOSIM":
+            return SimError("no SIM card: insert one (power the modem off first)")
+        return SimError(f"the SIM refused {what}: {text}; a PIN may be needed "
+                        "(set [modem] pin) or the configured one is wrong")
+    if name in _CONFIG_ERRORS:
+        return ConfigError(f"gammu cannot start with this configuration: {text} ({name})",
+                           key="modem")
+    return GammuCommandError(what, name, _gammu_code(exc), text)
+
+
+class _Owner:
+    """The one thread that ever touches a StateMachine: callers submit jobs and wait."""
+
+    def __init__(self, name: str) -> None:
+        self._jobs: queue.Queue[tuple[Callable[[], Any], Future] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    @property
+    def thread(self) -> threading.Thread:
+        return self._thread
+
+    def call(self, job: Callable[[], T], timeout: float) -> T:
+        if threading.current_thread() is self._thread:
+            # A gammu callback calling gammu again: libgammu forbids it, and here it
+            # would also deadlock waiting for itself.
+            raise RuntimeError("gammu must not be called from the owner thread's callbacks")
+        future: Future = Future()
+        self._jobs.put((job, future))
+        return future.result(timeout)
+
+    def stop(self, timeout: float) -> None:
+        self._jobs.put(None)
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while (item := self._jobs.get()) is not None:
+            job, future = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(job())
+            except BaseException as exc:  # handed to the caller, who raises it
+                future.set_exception(exc)
+
+
+@dataclass(frozen=True)
+class GammuSettings:
+    """Where the StateMachine's configuration comes from: a gammurc section, or ours."""
+
+    device: str
+    connection: str = "at"
+    gammurc: str = ""
+    section: int = 0
+    device_override: bool = False  # with gammurc: replace its device with ``device``
+
+    @property
+    def description(self) -> str:
+        if self.gammurc and not self.device_override:
+            return f"{self.gammurc} [gammu{self.section or ''}]"
+        return self.device
+
+
+class GammuModem:
+    """A phone or modem driven by libgammu, behind the Modem protocol."""
+
+    def __init__(self, settings: GammuSettings, *, pin: str = "", memory: str = "SM",
+                 command_timeout: float = 10.0, send_timeout: float = 60.0,
+                 sim_busy_wait: float = 30.0,
+                 state_machine: StateMachineFactory | None = None) -> None:
+        self.settings = settings
+        self.url = settings.description
+        self._pin = pin
+        self._memory = memory
+        self.command_timeout = command_timeout
+        self.send_timeout = send_timeout
+        self.sim_busy_wait = sim_busy_wait
+        self._factory: StateMachineFactory = state_machine or gammu.StateMachine
+        self._owner: _Owner | None = None
+        self._sm: Any = None  # touched only by jobs on the owner thread
+        self._wanted_open = False
+        self._pin_refused = False
+        self._events: queue.SimpleQueue[ModemEvent] = queue.SimpleQueue()
+        self._folders: dict[int, int] = {}  # location -> folder, from the last listing
+        self._incoming = False  # libgammu announces new SMS through our callback
+        self._ready = False  # connected and the SIM unlocked
+        self._smsc_time = True  # the driver reads a status report's TP-DT
+
+    @classmethod
+    def from_config(cls, cfg: ModemConfig, *, port: str | None = None) -> GammuModem:
+        if cfg.gammurc:
+            settings = GammuSettings(port or cfg.port, cfg.gammu_connection, cfg.gammurc,
+                                     cfg.gammu_section, device_override=port is not None)
+        else:
+            settings = GammuSettings(port or cfg.port, cfg.gammu_connection)
+        return cls(settings, pin=cfg.pin, memory=cfg.memory,
+                   command_timeout=cfg.command_timeout, send_timeout=cfg.send_timeout,
+                   sim_busy_wait=cfg.sim_busy_wait)
+
+    @property
+    def owner_thread(self) -> threading.Thread | None:
+        return self._owner.thread if self._owner else None
+
+    # -- the Modem protocol ------------------------------------------------------------
+
+    def open(self) -> None:
+        """Connect and unlock the SIM; SimError leaves the phone connected for ``status()``."""
+        self._wanted_open = True
+        self._connect()
+        self._run(self._unlock_sim, "GetSecurityStatus",
+                  timeout=self.sim_busy_wait + self._net_timeout)
+
+    def close(self) -> None:
+        self._wanted_open = False
+        if self._owner is None:
+            return
+        try:
+            self._run(self._terminate, "Terminate")
+        except (ModemTimeout, PortError) as exc:
+            log.warning("closing gammu: %s", exc)
+        self._owner.stop(self.command_timeout)
+        self._owner = None
+
+    def list(self) -> list[StoredMessage]:
+        self._ensure_open()
+        found: list[StoredMessage] = []
+        folders: dict[int, int] = {}
+        location: int | None = None
+        while True:
+            try:
+                parts = self._run(lambda loc=location: self._next_sms(loc), "GetNextSMS")
+            except GammuCommandError as exc:
+                if exc.name == "ERR_EMPTY":
+                    break
+                raise
+            for part in parts:
+                location = int(part["Location"])
+                folders[location] = int(part.get("Folder") or 0)
+                message = stored_message(part, self._memory, smsc_time=self._smsc_time)
+                if message is not None:
+                    found.append(message)
+        self._folders = folders
+        return found
+
+    def delete(self, index: int) -> None:
+        self._ensure_open()
+        folder = self._folders.get(index, 0)
+        try:
+            self._run(lambda: self._sm.DeleteSMS(Folder=folder, Location=index), "DeleteSMS")
+        except GammuCommandError as exc:
+            if exc.name not in ("ERR_EMPTY", "ERR_INVALIDLOCATION"):
+                raise
+        self._folders.pop(index, None)
+
+    def send(self, number: str, text: str, *, status_report: bool = True) -> list[int]:
+        """Encode with gammu.EncodeSMS (GSM-7 when it fits, else UCS2; concatenated when
+        long) and send each part; the TP-MR of each. Parts before a refusal were sent."""
+        self._ensure_open()
+        parts = encode_parts(number, text, status_report=status_report)
+        references = []
+        for part in parts:
+            reference = self._run(lambda p=part: self._sm.SendSMS(p), "SendSMS",
+                                  timeout=self.send_timeout + self._net_timeout)
+            references.append(int(reference))
+        return references
+
+    def status(self) -> ModemStatus:
+        """What libgammu learns from the device; each unanswerable question stays None."""
+        self._ensure_connected()
+        return self._run(self._status, "status",
+                         timeout=self.command_timeout * 10 + self._net_timeout)
+
+    def poll_events(self, timeout: float) -> list[ModemEvent]:
+        """New-message events from libgammu's callback (AT: +CMTI). Drivers without
+        callbacks (the dummy phone) return [] after ``timeout``: the daemon's poll timer
+        then finds new messages."""
+        self._ensure_connected()
+        deadline = time.monotonic() + timeout
+        events = self._drain_events()
+        while not events:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            if self._incoming:
+                # ReadDevice makes libgammu read the port and dispatch what came,
+                # calling our callback for +CMTI and friends.
+                self._run(lambda: self._sm.ReadDevice(False), "ReadDevice")
+            with contextlib.suppress(queue.Empty):
+                events.append(self._events.get(timeout=min(remaining, _POLL_SLICE)))
+            events += self._drain_events()
+        return events
+
+    # -- running jobs on the owner thread ---------------------------------------------
+
+    @property
+    def _net_timeout(self) -> float:
+        # libgammu has its own timeouts and answers ERR_TIMEOUT; ours is the safety net
+        # for a call that never returns, so it is well above libgammu's.
+        return self.command_timeout * 3
+
+    def _run(self, job: Callable[[], T], what: str, *, timeout: float | None = None) -> T:
+        if self._owner is None:
+            raise PortError("the modem is not open", port=self.url)
+        seconds = timeout if timeout is not None else self._net_timeout
+        try:
+            return self._owner.call(job, seconds)
+        except FutureTimeout:
+            # The owner thread is stuck inside libgammu: abandon it (a daemon thread)
+            # and its StateMachine; the next call starts a fresh owner.
+            log.error("gammu %s did not return within %g s; abandoning its thread", what,
+                      seconds)
+            self._owner = None
+            self._sm = None
+            raise ModemTimeout(what, seconds) from None
+        except gammu.GSMError as exc:
+            error = translate(exc, what, device=self.url, seconds=self.command_timeout)
+            if isinstance(error, PortError):
+                self._drop()
+            raise error from None
+
+    def _drop(self) -> None:
+        owner = self._owner
+        if owner is None:
+            return
+        with contextlib.suppress(FutureTimeout, gammu.GSMError):
+            owner.call(self._terminate, self.command_timeout)
+
+    def _connect(self) -> None:
+        if self._owner is None:
+            self._owner = _Owner(f"gammu {self.url}")
+        if self._sm is not None:
+            self._drop()
+        self._run(self._init, "Init", timeout=self.command_timeout * 3 + self._net_timeout)
+
+    def _ensure_connected(self) -> None:
+        if self._owner is None or self._sm is None:
+            if not self._wanted_open:
+                raise PortError("the modem is not open", port=self.url)
+            log.info("re-opening %s with gammu", self.url)
+            self._connect()
+            # On SimError status() still reports it; list/send raise it again.
+            with contextlib.suppress(SimError):
+                self._run(self._unlock_sim, "GetSecurityStatus",
+                          timeout=self.sim_busy_wait + self._net_timeout)
+
+    def _ensure_open(self) -> None:
+        self._ensure_connected()
+        if not self._ready:
+            self._run(self._unlock_sim, "GetSecurityStatus",
+                      timeout=self.sim_busy_wait + self._net_timeout)
+
+    # -- jobs (these run on the owner thread only) ------------------------------------
+
+    def _init(self) -> None:
+        sm = self._factory()
+        s = self.settings
+        if s.gammurc:
+            sm.ReadConfig(Section=s.section, Configuration=0, Filename=s.gammurc)
+            if s.device_override:
+                config = sm.GetConfig(0)
+                config["Device"] = s.device
+                sm.SetConfig(0, config)
+        else:
+            # Connection "none" exists only for gammu's dummy phone (a directory posing
+            # as a phone); any other connection lets libgammu detect the model.
+            model = "dummy" if s.connection == "none" else ""
+            sm.SetConfig(0, {"Device": s.device, "Connection": s.connection, "Model": model})
+        sm.Init()
+        # The dummy driver's SMS files hold no TP-DT: gammu fills in the current time,
+        # which would make a status report's rebuilt PDU differ on every listing.
+        self._smsc_time = sm.GetConfig(0).get("Connection") != "none"
+        self._sm = sm
+        self._ready = self._incoming = False
+        sm.SetIncomingCallback(self._on_incoming)
+        try:
+            sm.SetIncomingSMS(True)
+        except gammu.GSMError as exc:
+            log.info("gammu cannot announce new SMS here (%s); the poll timer finds them",
+                     _gammu_name(exc))
+        else:
+            self._incoming = True
+        log.info("gammu connected to %s", self.url)
+
+    def _terminate(self) -> None:
+        sm, self._sm = self._sm, None
+        self._ready = False
+        if sm is not None:
+            sm.Terminate()
+
+    def _sim_state(self) -> str:
+        try:
+            code = self._sm.GetSecurityStatus()
+        except gammu.GSMError as exc:
+            if _gammu_name(exc) == "ERR_NOSIM":
+                return "NOT INSERTED"
+            raise
+        return _SIM_STATE.get(code, str(code))
+
+    def _unlock_sim(self) -> None:
+        try:
+            state = self._sim_state()
+        except gammu.GSMError as exc:
+            if _gammu_name(exc) not in _UNSUPPORTED:
+                raise
+            state = "READY"  # a driver that cannot tell has no PIN to ask for
+        if state == "READY":
+            self._ready = True
+            return
+        if state == "SIM PIN":
+            if self._pin_refused:
+                raise SimError("the SIM refused the configured PIN before; not trying again "
+                               "(a third wrong PIN locks the SIM): fix [modem] pin and restart")
+            if not self._pin:
+                raise SimError("SIM needs a PIN: set [modem] pin")
+            try:
+                self._sm.EnterSecurityCode("PIN", self._pin)
+            except gammu.GSMError as exc:
+                if _gammu_name(exc) == "ERR_SECURITYERROR":
+                    self._pin_refused = True
+                    raise SimError("the SIM refused the configured PIN; it is not retried "
+                                   "(a third wrong PIN locks the SIM): check [modem] pin"
+                                   ) from None
+                raise
+            # After a correct PIN the SIM reads its files for a few seconds.
+            deadline = time.monotonic() + self.sim_busy_wait
+            while (state := self._sim_state()) != "READY" and time.monotonic() < deadline:
+                threading.Event().wait(_SIM_PAUSE)
+            if state == "READY":
+                self._ready = True
+                return
+        if state == "SIM PUK":
+            raise SimError("SIM is locked and needs its PUK: unlock it in a phone")
+        if state == "NOT INSERTED":
+            raise SimError("no SIM card: insert one (power the modem off first)")
+        raise SimError(f"SIM not usable: gammu reports {state}")
+
+    def _next_sms(self, location: int | None) -> list[dict]:
+        if location is None:
+            return self._sm.GetNextSMS(Start=True, Folder=0)
+        return self._sm.GetNextSMS(Location=location, Folder=0)
+
+    def _status(self) -> ModemStatus:
+        sm = self._sm
+
+        def ask(question: Callable[[], Any]) -> Any:
+            try:
+                return question()
+            except gammu.GSMError as exc:
+                name = _gammu_name(exc)
+                if name == "ERR_TIMEOUT" or name in _PORT_ERRORS:
+                    raise
+                return None
+
+        model = ask(sm.GetModel)
+        firmware = ask(sm.GetFirmware)
+        network = ask(sm.GetNetworkInfo) or {}
+        sms = ask(sm.GetSMSStatus)
+        smsc = ask(lambda: sm.GetSMSC(Location=1))
+        used, total = storage_usage(sms, self._memory)
+        try:
+            sim = self._sim_state()
+        except gammu.GSMError as exc:
+            if _gammu_name(exc) == "ERR_TIMEOUT" or _gammu_name(exc) in _PORT_ERRORS:
+                raise
+            sim = None
+        return ModemStatus(
+            manufacturer=ask(sm.GetManufacturer) or None,
+            model=(model[1] or model[0] or None) if model else None,
+            revision=firmware[0] or None if firmware else None,
+            imei=ask(sm.GetIMEI) or None,
+            imsi=ask(sm.GetSIMIMSI) or None,
+            sim=sim,
+            registration=_REGISTRATION.get(network.get("State")) if network else None,
+            operator=network.get("NetworkName") or network.get("NetworkCode") or None,
+            rssi=rssi_of(ask(sm.GetSignalQuality)),
+            storage_memory=self._memory if total is not None else None,
+            storage_used=used,
+            storage_total=total,
+            smsc=(smsc or {}).get("Number") or None,
+        )
+
+    def _on_incoming(self, _sm: Any, kind: str, data: Any) -> None:
+        # Called by libgammu inside a gammu call on the owner thread: queue, nothing more.
+        self._events.put(incoming_event(kind, data, self._memory))
+
+    def _drain_events(self) -> list[ModemEvent]:
+        events: list[ModemEvent] = []
+        while True:
+            try:
+                events.append(self._events.get_nowait())
+            except queue.Empty:
+                return events
+
+
+# -- pure conversions at the gammu boundary --------------------------------------------
+
+
+def incoming_event(kind: str, data: Any, memory: str) -> ModemEvent:
+    """A libgammu incoming callback as the daemon sees it."""
+    data = data if isinstance(data, dict) else {}
+    location = data.get("Location")
+    if kind == "SMS" and isinstance(location, int) and location > 0:
+        mem = data.get("Memory") or memory
+        if data.get("Type") == "Status_Report" or mem == "SR":
+            return NewStatusReport(mem, location)
+        return NewMessage(mem, location)
+    return OtherEvent(f"gammu {kind}")
+
+
+def rssi_of(signal: dict | None) -> int | None:
+    """gammu's signal quality as +CSQ's raw 0..31 (99 unknown), as ModemStatus wants it."""
+    if not signal:
+        return None
+    dbm = signal.get("SignalStrength", -1)
+    percent = signal.get("SignalPercent", -1)
+    if isinstance(dbm, int) and -113 <= dbm <= -51:
+        return (dbm + 113) // 2
+    if isinstance(percent, int) and 0 <= percent <= 100:
+        return round(percent * 31 / 100)
+    return 99
+
+
+def storage_usage(sms: dict | None, memory: str) -> tuple[int | None, int | None]:
+    """(used, total) of ``memory`` from GetSMSStatus: SM is the SIM, the rest the phone."""
+    if not sms:
+        return None, None
+    if memory == "SM":
+        return sms.get("SIMUsed"), sms.get("SIMSize")
+    return sms.get("PhoneUsed"), sms.get("PhoneSize")
+
+
+def _as_utc(value: Any) -> Any:
+    # gammu.EncodePDU writes a timestamp's wall-clock fields with zone 00 whatever its
+    # tzinfo: only a UTC time keeps the instant right.
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC)
+    return value
+
+
+def _utc_or_none(value: Any) -> datetime | None:
+    return value.astimezone(UTC) if isinstance(value, datetime) and value.tzinfo else value
+
+
+def rebuild_pdu(part: dict, *, smsc_time: bool = True) -> bytes:
+    """A full PDU (SMSC part first) equivalent to one message gammu read.
+
+    Deterministic: the same message gives the same bytes on every listing, which is
+    what the daemon's crash dedup hashes. ``smsc_time=False``: the driver does not read
+    a status report's discharge time, so the submission time stands in for it.
+    """
+    if part.get("Type") == "Status_Report":
+        smsc = (part.get("SMSC") or {}).get("Number") or None
+        # gammu reads TP-SCTS into DateTime and TP-DT into SMSCDateTime.
+        submitted = _utc_or_none(part.get("DateTime"))
+        return encode_status_report(
+            int(part.get("MessageReference") or 0) & 0xFF, part.get("Number") or "",
+            status=int(part.get("DeliveryStatus") or 0) & 0xFF,
+            submitted_at=submitted,
+            discharged_at=_utc_or_none(part.get("SMSCDateTime")) if smsc_time else submitted,
+            smsc=smsc)
+    message = dict(part)
+    message["DateTime"] = _as_utc(message.get("DateTime"))
+    return bytes(gammu.EncodePDU(message, Layout="Deliver"))
+
+
+def stored_message(part: dict, memory: str, *, smsc_time: bool = True) -> StoredMessage | None:
+    """One gammu SMS dict -> StoredMessage; None for outgoing copies (SMS-SUBMIT)."""
+    kind = part.get("Type")
+    if kind == "Submit":
+        # Drafts and sent copies in the phone's outbox are not messages to receive.
+        log.debug("skipping an outgoing message at location %s", part.get("Location"))
+        return None
+    try:
+        pdu = rebuild_pdu(part, smsc_time=smsc_time)
+    except (gammu.GSMError, ValueError, TypeError) as exc:
+        # Still listed, so it is stored (as undecodable) and deleted rather than
+        # clogging the storage; the marker is deterministic and decodes to an error.
+        log.warning("cannot rebuild a PDU for location %s: %s", part.get("Location"), exc)
+        pdu = ("GAMMU " + repr(sorted((k, str(v)) for k, v in part.items()))).encode()
+    return StoredMessage(part.get("Memory") or memory, int(part["Location"]),
+                         _STATE.get(part.get("State"), 0), pdu)
+
+
+def encode_parts(number: str, text: str, *, status_report: bool = True) -> list[dict]:
+    """SMS dicts for SendSMS: GSM-7 when every character fits, else UCS2, split by gammu."""
+    info = {"Class": -1, "Unicode": not fits_gsm7(text),
+            "Entries": [{"ID": "ConcatenatedTextLong", "Buffer": text}]}
+    parts = gammu.EncodeSMS(info)
+    for part in parts:
+        part["Number"] = number
+        part["SMSC"] = {"Location": 1}  # the SMSC stored in the SIM, as AT+CMGS uses
+        # In libgammu an outgoing message of type Status_Report is an SMS-SUBMIT with
+        # TP-SRR set (what `gammu sendsms -report` does).
+        part["Type"] = "Status_Report" if status_report else "Submit"
+    return parts
