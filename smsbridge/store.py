@@ -19,6 +19,7 @@ parameterised SQL on the same connection.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -50,7 +51,7 @@ if TYPE_CHECKING:
 
     from smsbridge.config import Config
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # Owner and group only: the service user, and operators in its group, who must be
 # able to write (updates, replies) as well as read.
 FILE_MODE = 0o660
@@ -202,7 +203,15 @@ UPDATE messages SET handled_at = received_at WHERE case_id IS NOT NULL
 CREATE INDEX messages_waiting ON messages (concat_total) WHERE handled_at IS NULL;
 """
 
-MIGRATION_NAMES = ("0001_initial", "0002_case_search", "0003_message_handled")
+# Version 4: ``stats`` reads one index range instead of a million table rows: every
+# column it needs (status, first action, reporter) rides along with received_at.
+_SCHEMA_4 = """
+DROP INDEX cases_received;
+CREATE INDEX cases_received ON cases (received_at, status, first_action_at, reporter);
+"""
+
+MIGRATION_NAMES = ("0001_initial", "0002_case_search", "0003_message_handled",
+                   "0004_stats_index")
 
 
 def _run_script(db: Database, script: str, version: int) -> None:
@@ -242,6 +251,10 @@ def migrations() -> Migrations:
     @steps(name=MIGRATION_NAMES[2])
     def message_handled(db: Database) -> None:
         _run_script(db, _SCHEMA_3, 3)
+
+    @steps(name=MIGRATION_NAMES[3])
+    def stats_index(db: Database) -> None:
+        _run_script(db, _SCHEMA_4, 4)
 
     return steps
 
@@ -648,6 +661,16 @@ class CaseStore:
                    f" WHERE cases_fts MATCH ? {''.join(' AND ' + w for w in where)}"
                    " ORDER BY f.rowid DESC")
             params = [fts_query(query.search), *params]
+        elif len(query.statuses) > 1 and query.limit is not None:
+            # The newest ``limit`` of each status, merged: one short index walk per
+            # status instead of sorting every case of all of them.
+            statuses = [tickets.check_status(s) for s in query.statuses]
+            where, params = self._filters(dataclasses.replace(query, statuses=()))
+            walk = ("SELECT * FROM (SELECT c.id FROM cases c WHERE "
+                    + " AND ".join(["c.status = ?", *where]) + " ORDER BY c.id DESC LIMIT ?)")
+            sql = (f"SELECT {_CASE_COLUMNS} FROM {_CASE_FROM} WHERE c.id IN ("
+                   + " UNION ALL ".join([walk] * len(statuses)) + ") ORDER BY c.id DESC")
+            params = [p for s in statuses for p in (s, *params, query.limit)]
         else:
             sql = (f"SELECT {_CASE_COLUMNS} FROM {_CASE_FROM}"
                    f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY c.id DESC")
@@ -825,23 +848,27 @@ class CaseStore:
         operators' local time: Indonesia has no daylight saving time).
         """
         where, params = self._filters(CaseQuery(since=since, until=until))
+        # Every query reads only the covering index cases_received (migration 0004):
+        # named, so a planner without ANALYZE figures cannot pick a table scan.
+        source = "cases c INDEXED BY cases_received"
         clause = (" WHERE " + " AND ".join(where)) if where else ""
+        by_status = {status: 0 for status in tickets.STATUSES}
+        days: dict[str, int] = {}
         with self._snapshot():
-            by_status = {status: 0 for status in tickets.STATUSES}
-            for status, count in self.conn.execute(
-                    f"SELECT status, count(*) FROM cases c{clause} GROUP BY status", params):
-                by_status[status] = count
-            by_day = tuple(tuple(r) for r in self.conn.execute(
-                f"SELECT date(received_at, '{int(utc_offset_seconds):+d} seconds'), count(*)"
-                f" FROM cases c{clause} GROUP BY 1 ORDER BY 1", params))
+            for day, status, count in self.conn.execute(
+                    f"SELECT date(received_at, '{int(utc_offset_seconds):+d} seconds'), status,"
+                    f" count(*) FROM {source}{clause} GROUP BY 1, 2", params):
+                by_status[status] += count
+                days[day] = days.get(day, 0) + count
             delays = [r[0] for r in self.conn.execute(
                 "SELECT (julianday(first_action_at) - julianday(received_at)) * 86400"
-                f" FROM cases c{clause}{' AND' if clause else ' WHERE'}"
-                " first_action_at IS NOT NULL", params)]
-            fake_where = " AND ".join([*where, "c.status = 'fake'"])
+                f" FROM {source} WHERE {' AND '.join([*where, 'first_action_at IS NOT NULL'])}",
+                params)]
+            fakes = " AND ".join([*where, "c.status = 'fake'"])
             top_fake = tuple(tuple(r) for r in self.conn.execute(
-                f"SELECT reporter, count(*) AS n FROM cases c WHERE {fake_where}"
+                f"SELECT reporter, count(*) AS n FROM {source} WHERE {fakes}"
                 " GROUP BY reporter ORDER BY n DESC, reporter LIMIT ?", [*params, top]))
+        by_day = tuple(sorted(days.items()))
         total = sum(by_status.values())
         return Stats(
             since=since, until=until, total=total, by_status=by_status, by_day=by_day,

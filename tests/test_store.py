@@ -284,3 +284,14 @@ def test_store_benchmark_runs_end_to_end_on_a_small_seed(tmp_path: Path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "bytes per case" in result.stdout and "cases list --status new" in result.stdout
+
+
+def test_several_statuses_list_the_newest_of_all_of_them(store: CaseStore):
+    for _ in range(6):
+        add(store)
+    for ticket, status in (("1", "checking"), ("4", "checking"), ("5", "fake")):
+        store.update_case(ticket, operator="sari", status=status)
+    query = CaseQuery(statuses=("new", "checking"), limit=3)
+    assert [c.id for c in store.list_cases(query)] == [6, 4, 3]
+    query = CaseQuery(statuses=("new", "checking"), limit=None)
+    assert [c.id for c in store.list_cases(query)] == [6, 4, 3, 2, 1]
