@@ -29,7 +29,7 @@ def modem_group() -> None:
 def probe_command(app: AppContext, port: str | None, as_json: bool) -> None:
     """Report maker, model, IMEI, SIM, network, signal, SMSC and storage, and say what to fix.
 
-    Speaks AT to the port whatever [modem] backend is; the daemon must not be running
+    Uses the configured [modem] backend (AT or gammu); the daemon must not be running
     (one program at a time owns the port). Exits 0 only when the modem is ready to
     receive SMS.
 
@@ -39,10 +39,9 @@ def probe_command(app: AppContext, port: str | None, as_json: bool) -> None:
         smsbridge modem probe --port /dev/ttyUSB2 --json
     """
     from smsbridge.modem import probe
-    from smsbridge.modem.atmodem import AtModem
+    from smsbridge.modem.factory import make_modem
 
-    cfg = app.config.modem
-    modem = AtModem.from_config(cfg, port=port)
+    modem = make_modem(app.config.modem, port=port)
     report = probe.probe(modem, modem.url)
     if as_json:
         click.echo(json.dumps(probe.report_dict(report), indent=2, ensure_ascii=False))

@@ -1,0 +1,315 @@
+"""GammuModem with the real libgammu: its dummy phone (a directory), our emulator over a
+pty with an AT connection, the bridge on top, and `smsbridge modem probe`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from datetime import datetime
+
+import gammu
+import pytest
+from gammu_dummy import DummyPhone
+
+from smsbridge.bridge import Bridge
+from smsbridge.config import Config, ModemConfig
+from smsbridge.errors import ConfigError, ModemTimeout, PortError, SimError
+from smsbridge.models import CaseQuery
+from smsbridge.modem.emulator import Emulator, EmulatorSettings
+from smsbridge.modem.factory import make_modem
+from smsbridge.modem.gammu import GammuCommandError, GammuModem, GammuSettings, translate
+from smsbridge.sms import pdu
+from smsbridge.store import CaseStore
+
+REPORTER = "+6281234567890"
+WHEN = datetime(2024, 5, 6, 7, 8, 9, tzinfo=pdu.WIB)
+
+
+@pytest.fixture
+def phone(tmp_path):
+    return DummyPhone(tmp_path)
+
+
+class Recorder:
+    """A StateMachine factory that notes each call's name and thread, then lets the
+    real libgammu StateMachine do it."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, threading.Thread, tuple, dict]] = []
+
+    def __call__(self):
+        recorder, real = self, gammu.StateMachine()
+
+        class Spy:
+            def __getattr__(self, name):
+                method = getattr(real, name)
+
+                def call(*args, **kwargs):
+                    recorder.calls.append((name, threading.current_thread(), args, kwargs))
+                    return method(*args, **kwargs)
+                return call
+        return Spy()
+
+    def sent(self) -> list[dict]:
+        return [args[0] for name, _, args, _ in self.calls if name == "SendSMS"]
+
+
+@pytest.fixture
+def modem(phone):
+    m = make_modem(phone.modem_config())
+    m.open()
+    yield m
+    m.close()
+
+
+def decoded(modem) -> list:
+    return [pdu.decode(m.pdu) for m in modem.list()]
+
+
+# -- receiving ---------------------------------------------------------------------------
+
+
+def test_listed_message_decodes_to_the_same_sender_text_and_time(phone, modem):
+    phone.deliver(REPORTER, "Ada pencurian di pasar", timestamp=WHEN)
+    [sms] = decoded(modem)
+    assert (sms.sender, sms.text, sms.timestamp, sms.concat) == (
+        REPORTER, "Ada pencurian di pasar", WHEN, None)
+
+
+def test_multipart_unicode_report_keeps_its_concatenation_info(phone, modem):
+    text = "Tolong 🙏 ada perampokan di Jl. Merdeka " * 5
+    phone.deliver(REPORTER, text, timestamp=WHEN, reference=77)
+    parts = decoded(modem)
+    assert len(parts) >= 2
+    assert [p.concat for p in parts] == [pdu.Concat(77, len(parts), n)
+                                          for n in range(1, len(parts) + 1)]
+    assert "".join(p.text for p in parts) == text
+    assert {p.sender for p in parts} == {REPORTER} and {p.timestamp for p in parts} == {WHEN}
+
+
+def test_gsm7_extension_characters_and_alphanumeric_sender_survive(phone, modem):
+    phone.deliver("TELKOMSEL", "Pulsa Rp10.000 {bonus} [50%] ~ € ^ |", timestamp=WHEN)
+    [sms] = decoded(modem)
+    assert sms.is_alphanumeric and sms.sender == "TELKOMSEL"
+    assert sms.text == "Pulsa Rp10.000 {bonus} [50%] ~ € ^ |"
+
+
+def test_status_report_is_listed_as_a_status_report(phone, modem):
+    phone.deliver_pdu(pdu.encode_status_report(42, REPORTER, status=0, submitted_at=WHEN))
+    [report] = decoded(modem)
+    assert isinstance(report, pdu.StatusReport)
+    assert (report.reference, report.recipient, report.delivered) == (42, REPORTER, True)
+    assert report.submitted_at == WHEN
+
+
+def test_the_same_message_gives_the_same_pdu_on_every_listing(phone, modem):
+    """The daemon recognises a message listed again after a crash by its PDU's hash."""
+    phone.deliver(REPORTER, "Balap liar " * 30, timestamp=WHEN, reference=5)
+    phone.deliver_pdu(pdu.encode_status_report(7, REPORTER, submitted_at=WHEN))
+    first = modem.list()
+    modem.close()
+    again = make_modem(ModemConfig(backend="gammu", gammurc=str(phone.gammurc)))
+    again.open()
+    try:
+        assert [m.pdu for m in again.list()] == [m.pdu for m in first]
+    finally:
+        again.close()
+
+
+def test_delete_frees_the_slot_and_deleting_twice_is_not_an_error(phone, modem):
+    phone.deliver(REPORTER, "satu")
+    phone.deliver(REPORTER, "dua")
+    listed = modem.list()
+    modem.delete(listed[0].index)
+    modem.delete(listed[0].index)
+    assert [pdu.decode(m.pdu).text for m in modem.list()] == ["dua"]
+    assert phone.inbox() == [2]
+
+
+# -- sending ----------------------------------------------------------------------------
+
+
+def test_long_unicode_reply_goes_out_in_parts_with_one_reference(phone, modem):
+    text = "Laporan LP-000123 diterima 🙏 petugas segera datang. " * 3
+    refs = modem.send(REPORTER, text)
+    sent = phone.sent()
+    assert len(refs) == len(sent) >= 2
+    assert {s.number for s in sent} == {REPORTER}
+    assert "".join(s.text for s in sent) == text
+    concat = [s.concat for s in sent]
+    assert {c[0] for c in concat} == {concat[0][0]}
+    assert [(c[1], c[2]) for c in concat] == [(len(sent), n) for n in range(1, len(sent) + 1)]
+
+
+def test_gsm7_reply_with_extension_characters_is_one_sms(phone, modem):
+    refs = modem.send(REPORTER, "Tiket LP-000123 {diterima} €")
+    assert len(refs) == 1
+    [sent] = phone.sent()
+    assert (sent.text, sent.udh) == ("Tiket LP-000123 {diterima} €", b"")
+
+
+@pytest.mark.parametrize("status_report", [True, False])
+def test_parts_sent_are_sms_submits_asking_a_status_report_as_configured(phone, status_report):
+    recorder = Recorder()
+    m = GammuModem(GammuSettings("", gammurc=str(phone.gammurc)), state_machine=recorder)
+    m.open()
+    try:
+        m.send("081234567890", "x" * 200, status_report=status_report)
+    finally:
+        m.close()
+    # gammu's own encoder as the oracle: what SendSMS got, as 23.040 bytes.
+    submits = [pdu.decode_submit(gammu.EncodePDU(d, Layout="Submit")) for d in recorder.sent()]
+    assert [s.status_report_requested for s in submits] == [status_report] * 2
+    assert {s.recipient for s in submits} == {"081234567890"}
+    assert "".join(s.text for s in submits) == "x" * 200
+
+
+# -- the device -------------------------------------------------------------------------
+
+
+def test_status_reports_what_the_phone_says(modem):
+    s = modem.status()
+    assert (s.manufacturer, s.model, s.imei, s.sim) == ("Gammu", "Dummy", "999999999999999",
+                                                        "READY")
+    assert s.registered and s.operator == "GammuT3l" and s.smsc == "123456"
+    assert s.storage_memory == "SM" and s.storage_used == 0 and s.storage_total
+
+
+def test_toml_device_and_connection_drive_the_dummy_phone_without_gammurc(phone):
+    m = make_modem(ModemConfig(backend="gammu", port=str(phone.device),
+                               gammu_connection="none"))
+    phone.deliver(REPORTER, "tanpa gammurc")
+    m.open()
+    try:
+        assert [pdu.decode(x.pdu).text for x in m.list()] == ["tanpa gammurc"]
+    finally:
+        m.close()
+
+
+def test_every_gammu_call_runs_on_one_owner_thread(phone):
+    recorder = Recorder()
+    m = GammuModem(GammuSettings("", gammurc=str(phone.gammurc)), state_machine=recorder)
+    phone.deliver(REPORTER, "halo")
+    m.open()
+    try:
+        for message in m.list():
+            m.delete(message.index)
+        m.send(REPORTER, "balasan")
+        m.status()
+        m.poll_events(0.01)
+        owner = m.owner_thread
+    finally:
+        m.close()
+    threads = {thread for _, thread, _, _ in recorder.calls}
+    assert threads == {owner} and owner is not threading.current_thread()
+
+
+def test_dummy_phone_has_no_new_message_events_so_the_poll_timer_finds_them(phone, modem):
+    phone.deliver(REPORTER, "halo")
+    assert modem.poll_events(0.05) == []
+    assert len(modem.list()) == 1
+
+
+def test_a_device_that_cannot_be_opened_is_a_port_error(tmp_path):
+    m = make_modem(ModemConfig(backend="gammu", port=str(tmp_path / "no" / "such" / "phone"),
+                               gammu_connection="none"))
+    with pytest.raises(PortError):
+        m.open()
+    m.close()
+
+
+def test_a_missing_gammurc_is_a_config_error(tmp_path):
+    m = make_modem(ModemConfig(backend="gammu", gammurc=str(tmp_path / "gammurc")))
+    with pytest.raises(ConfigError, match="gammu"):
+        m.open()
+    m.close()
+
+
+@pytest.mark.parametrize(("error", "expected"), [
+    (gammu.ERR_TIMEOUT, ModemTimeout),
+    (gammu.ERR_DEVICENOTEXIST, PortError),
+    (gammu.ERR_DEVICEOPENERROR, PortError),
+    (gammu.ERR_SECURITYERROR, SimError),
+    (gammu.ERR_NOSIM, SimError),
+    (gammu.ERR_UNKNOWNCONNECTIONTYPESTRING, ConfigError),
+    (gammu.ERR_EMPTY, GammuCommandError),
+    (gammu.ERR_NOTSUPPORTED, GammuCommandError),
+])
+def test_gammu_errors_become_our_typed_errors_with_a_clear_line(error, expected):
+    exc = error({"Text": "Some words from gammu.", "Where": "SendSMS", "Code": 99})
+    mapped = translate(exc, "SendSMS", device="/dev/gsm-modem", seconds=10)
+    assert isinstance(mapped, expected)
+    assert "\n" not in str(mapped) and str(mapped)
+
+
+def test_choosing_gammu_without_python_gammu_names_the_extra_to_install():
+    code = ("import sys; sys.modules['gammu'] = None\n"
+            "from smsbridge.config import ModemConfig\n"
+            "from smsbridge.errors import BackendUnavailable\n"
+            "from smsbridge.modem.factory import make_modem\n"
+            "try:\n"
+            "    make_modem(ModemConfig(backend='gammu'))\n"
+            "except BackendUnavailable as exc:\n"
+            "    print(exc)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=30, check=True).stdout
+    assert out.strip().splitlines() == [
+        "the gammu backend needs python-gammu: pip install 'smsbridge[gammu]'"]
+
+
+# -- on top: the bridge and the CLI -----------------------------------------------------
+
+
+def test_bridge_turns_a_multipart_report_into_one_case_and_replies(phone, modem, db_path):
+    store = CaseStore.open(db_path)
+    try:
+        bridge = Bridge(modem, store, Config())
+        phone.deliver(REPORTER, "Ada sekelompok pemuda mabuk di pos ronda. " * 5, reference=9)
+        result = bridge.drain()
+        assert result.deleted == result.listed >= 2 and phone.inbox() == []
+        [case] = store.list_cases(CaseQuery(limit=None))
+        assert case.text == "Ada sekelompok pemuda mabuk di pos ronda. " * 5
+        while bridge.send_one():
+            pass
+        assert [s.text for s in phone.sent()] == [bridge.templates.render_ack(case.ticket)]
+    finally:
+        store.close()
+
+
+def test_modem_probe_on_the_gammu_backend(phone, tmp_path, db_path):
+    config = tmp_path / "config.toml"
+    config.write_text(f'[database]\npath = "{db_path}"\n{phone.toml()}', encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "smsbridge", "--config", str(config),
+                          "modem", "probe", "--json"], capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert report["ready"] is True
+    assert report["status"]["manufacturer"] == "Gammu" and report["status"]["sim"] == "READY"
+
+
+# -- against our emulator over a pty ----------------------------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "libgammu's AT driver cannot initialise against the emulator: its Init asks AT+CSCS? "
+    "(27.007 §5.5 character set), which the emulator answers +CME ERROR: 100, and Init "
+    "fails with ERR_UNKNOWN. With +CSCS answered, a manufacturer 'huawei' makes gammu "
+    "send AT^PORTSEL=1 (also unknown: ERR_UNKNOWN); with a generic maker Init works, "
+    "but the SM storage is then listed twice (gammu's inbox and outbox folders) and "
+    "DeleteSMS answers ERR_NOTSUPPORTED"))
+def test_gammu_at_driver_against_the_emulator(tmp_path):
+    with Emulator(EmulatorSettings()) as emu:
+        emu.inject_text(REPORTER, "Ada pencurian di pasar")
+        assert emu.wait_for(lambda e: e.storage_used == 1, 5)
+        m = GammuModem(GammuSettings(emu.port, "at"), command_timeout=3)
+        try:
+            m.open()
+            listed = m.list()
+            assert [pdu.decode(x.pdu).text for x in listed] == ["Ada pencurian di pasar"]
+            m.delete(listed[0].index)
+            assert m.send(REPORTER, "diterima")
+        finally:
+            m.close()
