@@ -13,6 +13,7 @@ from smsbridge.errors import CommandError, ModemError, ModemTimeout, PortError, 
 from smsbridge.modem.atmodem import AtModem, parse_cpms, parse_creg
 from smsbridge.modem.base import NewMessage, NewStatusReport, OtherEvent
 from smsbridge.modem.emulator import Emulator, EmulatorSettings
+from smsbridge.modem.port import open_port
 from smsbridge.sms.pdu import decode
 
 SENDER = "+6281234567890"
@@ -157,6 +158,43 @@ def test_failed_send_raises_command_error_with_the_modems_code(start):
     assert len(modem.send(SENDER, "berhasil")) == 1
 
 
+class FailAfterFirstPart:
+    """A real port that arms the emulator's send failure once the first +CMGS answer passed:
+    the second part of a message is then refused, deterministically."""
+
+    def __init__(self, port, emu: Emulator) -> None:
+        self._port, self._emu, self.url = port, emu, port.url
+        self._armed = False
+
+    def write(self, data: bytes) -> None:
+        self._port.write(data)
+
+    def read(self, max_wait: float) -> bytes:
+        data = self._port.read(max_wait)
+        if b"+CMGS:" in data and not self._armed:
+            self._armed = True
+            self._emu.fail_sends(1, code=332)
+        return data
+
+    def close(self) -> None:
+        self._port.close()
+
+
+def test_refusal_mid_way_through_a_long_message_raises_with_the_code(start):
+    emu, _ = start(open_modem=False)
+    modem = AtModem(emu.port, command_timeout=2.0,
+                    opener=lambda url, baud: FailAfterFirstPart(open_port(url), emu))
+    modem.open()
+    try:
+        with pytest.raises(CommandError) as caught:
+            modem.send(SENDER, "Laporan diterima. " * 15)
+        assert (caught.value.kind, caught.value.code) == ("CMS", 332)
+        assert caught.value.name == "network timeout"
+        assert len(emu.sent) == 1
+    finally:
+        modem.close()
+
+
 def test_sim_busy_at_start_is_waited_out(start):
     emu, modem = start(open_modem=False, sim_busy_at_start=1.0)
     modem.open()
@@ -204,12 +242,17 @@ def test_reboot_is_detected_and_the_modem_reinitialised(start):
     assert texts(modem.list()) == ["sebelum", "sesudah"]
 
 
-def test_reboot_urc_while_idle_triggers_a_settings_check(start):
+def test_message_stored_while_a_restart_lost_cnmi_is_still_announced(start):
     emu, modem = start(boot_urcs=("^BOOT:12345,0,0,0,72",))
     emu.reboot()
-    seen = events_until(modem, lambda s: any(isinstance(e, OtherEvent) for e in s))
-    assert any(e.line.startswith("^BOOT") for e in seen)
-    deliver(emu, modem, "setelah boot")
+    # Stored with no +CMTI (CNMI is reset) unless the driver re-initialised first:
+    # either way the driver must announce it.
+    emu.inject_text(SENDER, "setelah boot")
+    seen = events_until(modem, lambda s: any(isinstance(e, NewMessage) for e in s))
+    assert any(isinstance(e, OtherEvent) and e.line.startswith("^BOOT") for e in seen)
+    (new,) = {e for e in seen if isinstance(e, NewMessage)}
+    assert decode(modem.read(new.index).pdu).text == "setelah boot"
+    deliver(emu, modem, "berikutnya")
 
 
 def test_port_that_vanished_is_reopened_when_it_comes_back(start):

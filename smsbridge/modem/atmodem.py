@@ -390,16 +390,23 @@ class AtModem:
         """Re-initialise when the modem restarted behind our back; True if it did."""
         if self._reinit_needed:
             log.warning("the modem echoes commands again: it restarted; re-initialising")
-            self._initialise()
-            return True
-        if self._settings_suspect:
+        elif self._settings_suspect:
             self._settings_suspect = False
             mode = self._query("AT+CMGF?")
-            if mode is None or mode.strip() != "0" or self._reinit_needed:
-                log.warning("the modem lost its settings (a restart?): re-initialising")
-                self._initialise()
-                return True
-        return False
+            if mode is not None and mode.strip() == "0" and not self._reinit_needed:
+                return False
+            log.warning("the modem lost its settings (a restart?): re-initialising")
+        else:
+            return False
+        self._initialise()
+        self._announce_stored()
+        return True
+
+    def _announce_stored(self) -> None:
+        """Between a restart and our AT+CNMI, new messages were stored without +CMTI:
+        announce what storage holds so the daemon drains it now, not at its next poll."""
+        for message in self._list():
+            self._events.append(NewMessage(message.memory, message.index))
 
     def _retrying_after_restart(self, operation: Callable[[], T]) -> T:
         """Run a storage operation; if it failed because the modem restarted (PDU mode

@@ -8,11 +8,15 @@ pyserial's exceptions become PortError here, so nothing above knows pyserial exi
 from __future__ import annotations
 
 import contextlib
+import termios
 from typing import Protocol
 
 import serial
 
 from smsbridge.errors import PortError
+
+# pyserial lets termios.error (not an OSError) escape from flush() on a vanished pty.
+_PORT_FAILURES = (serial.SerialException, OSError, termios.error)
 
 
 class Port(Protocol):
@@ -39,7 +43,7 @@ class SerialPort:
         try:
             self._handle.write(data)
             self._handle.flush()
-        except (serial.SerialException, OSError) as exc:
+        except _PORT_FAILURES as exc:
             raise PortError(f"write failed, the device may have vanished: {exc}",
                             port=self.url) from exc
 
@@ -51,13 +55,13 @@ class SerialPort:
                 return b""
             waiting = self._handle.in_waiting
             return first + (self._handle.read(waiting) if waiting else b"")
-        except (serial.SerialException, OSError) as exc:
+        except _PORT_FAILURES as exc:
             raise PortError(f"read failed, the device may have vanished: {exc}",
                             port=self.url) from exc
 
     def close(self) -> None:
         # Closing a port whose device already vanished must not fail the caller.
-        with contextlib.suppress(serial.SerialException, OSError):
+        with contextlib.suppress(*_PORT_FAILURES):
             self._handle.close()
 
 
@@ -66,7 +70,7 @@ def open_port(url: str, *, baudrate: int = 115200) -> SerialPort:
     try:
         handle = serial.serial_for_url(url, baudrate=baudrate, timeout=0, write_timeout=10,
                                        exclusive=True if "://" not in url else None)
-    except (serial.SerialException, OSError, ValueError) as exc:
+    except (*_PORT_FAILURES, ValueError) as exc:
         hint = ("check the udev rule / `ls /dev/ttyUSB*`" if "://" not in url
                 else "check the URL and that the other end is listening")
         raise PortError(f"cannot open the modem port ({exc}); {hint}", port=url) from exc
