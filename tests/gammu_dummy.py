@@ -41,6 +41,10 @@ class SentPart:
     udh: bytes  # b"" without a user-data header
 
     @property
+    def recipient(self) -> str:  # the name Emulator.sent uses
+        return self.number
+
+    @property
     def concat(self) -> tuple[int, int, int] | None:
         """(reference, total, sequence) of an 8-bit concatenation header, else None."""
         if len(self.udh) >= 6 and self.udh[1] == 0x00:
@@ -73,7 +77,31 @@ class DummyPhone:
 
     def toml(self) -> str:
         """The same as a ``[modem]`` TOML section, for a daemon run as a process."""
-        return f'[modem]\nbackend = "gammu"\ngammurc = "{self.gammurc}"\n'
+        return f"[modem]\n{self.modem_keys()}"
+
+    def modem_keys(self) -> str:
+        """The ``[modem]`` keys alone, to add to a section a test writes itself."""
+        return f'backend = "gammu"\ngammurc = "{self.gammurc}"\n'
+
+    # -- the names Emulator uses, so a test can take either --------------------------
+
+    def inject_text(self, sender: str, text: str, *, timestamp: datetime | None = None) -> int:
+        return len(self.deliver(sender, text, timestamp=timestamp))
+
+    def inject_pdu(self, pdu: bytes | str) -> None:
+        self.deliver_pdu(pdu)
+
+    @property
+    def storage_used(self) -> int:
+        return len(self.inbox())
+
+    def wait_for(self, predicate, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not predicate(self):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)  # the daemon is another process: poll with a deadline
+        return True
 
     # -- the network side --------------------------------------------------------------
 
