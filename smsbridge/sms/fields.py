@@ -81,7 +81,7 @@ def read_address(r: Reader, field: str) -> tuple[str, int]:
         raise PduError(f"{field} claims {length} semi-octets; at most 20 fit", offset=start)
     raw = r.take((length + 1) // 2, field)
     if is_alphanumeric_toa(toa):
-        septets = gsm7.unpack(raw, length * 4 // 7)
+        septets = gsm7.unpack_bytes(raw, length * 4 // 7)
         return gsm7.decode(septets), toa
     number = decode_digits(raw, length)
     if toa & 0x70 == 0x10 and number:

@@ -8,6 +8,7 @@ user-data header starts on a septet boundary (23.040 §9.2.3.24).
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Sequence
 
 ESC = 0x1B
@@ -76,10 +77,14 @@ def fits(text: str) -> bool:
     return all(c in _ENCODE for c in text)
 
 
+# charmap_decode does the common, escape-free case in C.
+_DECODE_TABLE = "".join(_DECODE_DEFAULT) + "\ufffe" * 128
+
+
 def decode(septets: Sequence[int]) -> str:
     """Septets (each 0..127) back to text; a trailing lone ESC shows as a space."""
     if ESC not in septets:
-        return "".join(map(_DECODE_DEFAULT.__getitem__, septets))
+        return codecs.charmap_decode(bytes(septets), "strict", _DECODE_TABLE)[0]
     out: list[str] = []
     escaped = False
     for s in septets:
@@ -115,5 +120,17 @@ def unpack(data: bytes, count: int, fill_bits: int = 0) -> list[int]:
     ``data`` must hold at least ``packed_length(count, fill_bits)`` octets; the caller
     checks that, since it knows which octet of the PDU to blame.
     """
-    value = int.from_bytes(data[: packed_length(count, fill_bits)], "little") >> fill_bits
-    return [(value >> shift) & 0x7F for shift in range(0, 7 * count, 7)]
+    return list(unpack_bytes(data, count, fill_bits))
+
+
+def unpack_bytes(data: bytes, count: int, fill_bits: int = 0) -> bytes:
+    """``unpack`` returning the septets as a bytes object (the decoder's fast path)."""
+    raw = data[: packed_length(count, fill_bits)]
+    if fill_bits:
+        raw = (int.from_bytes(raw, "little") >> fill_bits).to_bytes(len(raw), "little")
+    out = bytearray()
+    for i in range(0, len(raw), 7):
+        v = int.from_bytes(raw[i : i + 7], "little")
+        out += bytes((v & 0x7F, v >> 7 & 0x7F, v >> 14 & 0x7F, v >> 21 & 0x7F,
+                      v >> 28 & 0x7F, v >> 35 & 0x7F, v >> 42 & 0x7F, v >> 49 & 0x7F))
+    return bytes(out[:count])

@@ -106,7 +106,7 @@ def read_user_data(
                 offset=udl_offset,
             )
         fill = 7 * header_septets - 8 * header_octets
-        septets = gsm7.unpack(ud[header_octets:], udl - header_septets, fill)
+        septets = gsm7.unpack_bytes(ud[header_octets:], udl - header_septets, fill)
         return gsm7.decode(septets), None, concat
 
     if udl > MAX_OCTETS:
