@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import hashlib
 import os
 import pstats
@@ -295,6 +296,173 @@ def idle(args: argparse.Namespace) -> None:
           f"max sampled {max(samples) / 1024:.1f} MB; VmHWM {hwm / 1024:.1f} MB")
 
 
+# --------------------------------------------------------------------------- (d)
+
+GAMMU_CONFIG = """\
+[gammu]
+device = {port}
+connection = at115200
+logfile = {directory}/gammu.log
+logformat = {logformat}
+
+[smsd]
+service = files
+inboxpath = {directory}/inbox/
+outboxpath = {directory}/outbox/
+sentsmspath = {directory}/sent/
+errorsmspath = {directory}/error/
+inboxformat = unicode
+logfile = {directory}/smsd.log
+debuglevel = {debuglevel}
+phoneid = bench
+# Its best settings for receiving: look for new messages on every loop turn, sleep as
+# little as it allows between turns, and spend no time on checks a bench does not need.
+receivefrequency = 0
+loopsleep = 0
+statusfrequency = 0
+checksecurity = 0
+checkbattery = 0
+checksignal = 0
+checknetwork = 0
+resetfrequency = 0
+hardresetfrequency = 0
+"""
+
+
+@dataclass
+class BurstResult:
+    name: str
+    stored: int
+    duplicates: int
+    elapsed: float
+    latencies: list[float]
+    cpu: float
+
+    def show(self, n: int) -> None:
+        lat = self.latencies or [float("nan")]
+        print(f"  {self.name:<12} stored {self.stored}/{n} (lost {n - self.stored}, "
+              f"duplicates {self.duplicates}) in {self.elapsed:.2f} s -> "
+              f"{self.stored / self.elapsed:.0f}/s; +CMTI -> stored: median "
+              f"{statistics.median(lat) * 1000:.0f} ms, p95 {pct(lat, 0.95) * 1000:.0f} ms; "
+              f"CPU {self.cpu:.2f} s")
+
+
+def inject_burst(emu: Emulator, n: int) -> float:
+    t0 = time.monotonic()
+    for i in range(n):
+        emu.inject_text(number(i), REPORT.format(n=i))
+    return t0
+
+
+def burst_smsbridge(settings: EmulatorSettings, n: int, timeout: float, *, replies: bool,
+                    keep: bool) -> BurstResult:
+    with rig(settings, keep=keep, replies=replies) as (emu, daemon), \
+            CommitWatcher(daemon) as watcher:
+        cpu0 = proc_stat(daemon.process.pid)[0]
+        t0 = inject_burst(emu, n)
+        poll_until(lambda: len(watcher.seen) >= n, timeout, every=0.05)
+        elapsed = max(watcher.seen.values(), default=time.monotonic()) - t0
+        cpu = proc_stat(daemon.process.pid)[0] - cpu0
+        deliveries = emu.deliveries()
+    latencies = [watcher.seen[pdu_hash(pdu)] - at for at, pdu in deliveries
+                 if pdu_hash(pdu) in watcher.seen]
+    return BurstResult("smsbridge", len(watcher.seen), 0, elapsed, latencies, cpu)
+
+
+def burst_gammu(settings: EmulatorSettings, n: int, timeout: float, *, debug: bool,
+                keep: bool) -> BurstResult:
+    from smsbridge.sms import pdu as pdu_codec
+
+    binary = shutil.which("gammu-smsd")
+    if binary is None:
+        raise SystemExit("gammu-smsd is not installed (Debian: apt-get install gammu-smsd)")
+    # Gammu reads every memory +CPMS offers; the emulator's memories all name one storage,
+    # so offering ME too would show Gammu each message twice.
+    settings = dataclasses.replace(settings, memories=("SM",))
+    directory = Path(tempfile.mkdtemp(prefix="bench-gammu-"))
+    inbox = directory / "inbox"
+    for sub in ("inbox", "outbox", "sent", "error"):
+        (directory / sub).mkdir()
+    seen: dict[str, float] = {}  # file name -> when first seen
+    try:
+        with Emulator(settings, link=str(directory / "modem")) as emu:
+            config = directory / "smsdrc"
+            config.write_text(GAMMU_CONFIG.format(
+                port=emu.port, directory=directory, debuglevel=255 if debug else 0,
+                logformat="textalldate" if debug else "nothing"), encoding="utf-8")
+            process = subprocess.Popen([binary, "-c", str(config)], cwd=directory,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                # Ready once it has initialised the modem and started polling it: give it
+                # a moment, then check it is still there.
+                time.sleep(3)
+                if process.poll() is not None:
+                    raise SystemExit(f"gammu-smsd exited {process.returncode}; see "
+                                     f"{directory / 'smsd.log'} (--keep keeps it)")
+                cpu0 = proc_stat(process.pid)[0]
+                t0 = inject_burst(emu, n)
+                deadline = time.monotonic() + timeout
+                while len(seen) < n and time.monotonic() < deadline:
+                    names = os.listdir(inbox)
+                    now = time.monotonic()
+                    for name in names:
+                        seen.setdefault(name, now)
+                    if process.poll() is not None:
+                        break
+                    time.sleep(0.005)
+                if len(seen) < n:  # stopped before the end: whatever is left after a grace
+                    time.sleep(2)
+                    for name in os.listdir(inbox):
+                        seen.setdefault(name, time.monotonic())
+                elapsed = max(seen.values(), default=time.monotonic()) - t0
+                cpu = proc_stat(process.pid)[0] - cpu0 if process.poll() is None else 0.0
+                deliveries = emu.deliveries()
+                left = emu.network_queue + emu.storage_used
+            finally:
+                if process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+                    try:
+                        process.wait(timeout=15)
+                    except subprocess.TimeoutExpired:
+                        process.kill()
+        # Inbox files are named IN<date>_<time>_<serial>_<sender>_<part>.txt.
+        first_seen: dict[str, float] = {}
+        duplicates = 0
+        for name, at in seen.items():
+            sender = name.split("_")[3]
+            if sender in first_seen:
+                duplicates += 1
+            first_seen[sender] = min(at, first_seen.get(sender, at))
+        latencies = []
+        for at, pdu in deliveries:
+            sender = pdu_codec.decode(pdu).sender
+            if sender in first_seen:
+                latencies.append(first_seen[sender] - at)
+        print(f"  gammu-smsd left {left} message(s) on the emulator "
+              f"(network queue + storage)")
+        return BurstResult("gammu-smsd", len(first_seen), duplicates, elapsed, latencies, cpu)
+    finally:
+        if keep:
+            print(f"kept {directory}")
+        else:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def gammu(args: argparse.Namespace) -> None:
+    n = args.reports
+    settings = (REALISTIC if args.realistic else EmulatorSettings(storage_size=30))
+    timeout = max(120.0, n * settings.delivery_gap * 2 + 60)
+    print(f"burst: {n} reports from {n} numbers queued at once; emulator "
+          f"{'realistic (115200 Bd, 20 ms, gap 1 s)' if args.realistic else 'zero latency'}"
+          f", storage 30; smsbridge replies {'on' if not args.realistic else 'off'}")
+    results = [burst_gammu(settings, n, timeout, debug=args.debug, keep=args.keep)]
+    if not args.gammu_only:
+        results.append(burst_smsbridge(settings, n, timeout, replies=not args.realistic,
+                                       keep=args.keep))
+    for result in results:
+        result.show(n)
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -309,6 +477,11 @@ def main() -> None:
         if name == "throughput":
             p.add_argument("--profile", action="store_true",
                            help="run the daemon under cProfile and print where its time goes")
+        if name == "gammu":
+            p.add_argument("--realistic", action="store_true",
+                           help="the realistic emulator of `realistic` (smsbridge replies off)")
+            p.add_argument("--debug", action="store_true", help="gammu's full debug log")
+            p.add_argument("--gammu-only", action="store_true")
         if name == "realistic":
             p.add_argument("--no-replies", action="store_true",
                            help="replies off: latency without 3 s sends in the way")
@@ -316,7 +489,8 @@ def main() -> None:
     p.add_argument("--minutes", type=float, default=10.0)
     p.add_argument("--keep", action="store_true")
     args = parser.parse_args()
-    {"throughput": throughput, "realistic": realistic, "idle": idle}[args.scenario](args)
+    {"throughput": throughput, "realistic": realistic, "idle": idle,
+     "gammu": gammu}[args.scenario](args)
 
 
 if __name__ == "__main__":

@@ -73,6 +73,10 @@ class EmulatorSettings:
     registration: int = 1  # +CREG <stat>: 1 home, 5 roaming, 2 searching, 3 denied
     sim_busy_at_start: float = 0.0  # seconds of SIM busy after start and every reboot
     boot_urcs: tuple[str, ...] = ()  # lines announced after a reboot, e.g. ("RDY", "SMS Ready")
+    # The memories +CPMS offers and accepts. They all name the one emulated storage, so a
+    # driver that reads every memory in turn (Gammu does) sees each message in each of
+    # them: offer ("SM",) alone to such a driver.
+    memories: tuple[str, ...] = ("SM", "ME", "MT")
 
 
 class _Line:

@@ -24,7 +24,6 @@ from smsbridge.sms import pdu as pdu_codec
 if TYPE_CHECKING:
     from smsbridge.modem.emulator import EmulatorSettings
 
-MEMORIES = ("SM", "ME", "MT")  # all name the one emulated storage
 
 # Verbose texts for AT+CMEE=2 (27.005 §3.2.5, 27.007 §9.2).
 CMS_TEXT = {
@@ -87,6 +86,7 @@ class _Session:
     cnmi: tuple[int, int, int, int, int] = (0, 0, 0, 0, 0)
     cpms: tuple[str, str, str] = ("SM", "SM", "SM")
     creg_n: int = 0
+    cscs: str = "GSM"
 
 
 @dataclass
@@ -156,7 +156,10 @@ class ModemCore:
             "+COPS": self._cops, "+CGMI": self._cgmi, "+CGMM": self._cgmm, "+CGMR": self._cgmr,
             "+CGSN": self._cgsn, "+GMI": self._cgmi, "+GMM": self._cgmm, "+GMR": self._cgmr,
             "+GSN": self._cgsn, "+CIMI": self._cimi, "+CSCA": self._csca, "+CFUN": self._cfun,
-            "+CSMS": self._csms, "^CURC": self._accept,
+            "+CSMS": self._csms, "^CURC": self._accept, "+CSCS": self._cscs,
+            "+CMMS": self._cmms,
+            # Huawei: which port gets URCs; Gammu sends it after ^CURC=0 to any "huawei".
+            "^PORTSEL": self._accept,
         }
         self.boot()
 
@@ -336,6 +339,28 @@ class ModemCore:
         else:
             self.session.cmee = self._int("+CMEE", args[0] if args else "0", 0, 2, "CME")
 
+    def _cscs(self, op: str, args: list[str]) -> None:
+        # 27.007 §5.5. Only what text-mode and phonebook strings would be in: PDU mode
+        # (all we serve) ignores it, but Gammu's init asks for it and gives up on an error.
+        charsets = ("GSM", "IRA", "UCS2")
+        if op == "?":
+            self._info(f'+CSCS: "{self.session.cscs}"')
+        elif op == "=?":
+            self._info("+CSCS: (" + ",".join(f'"{c}"' for c in charsets) + ")")
+        elif args and args[0].strip('"').upper() in charsets:
+            self.session.cscs = args[0].strip('"').upper()
+        else:
+            raise CommandError("+CSCS", "CME", 4)
+
+    def _cmms(self, op: str, args: list[str]) -> None:
+        # 27.005 §3.5.6 "more messages to send": keeps the radio link between sends.
+        if op == "?":
+            self._info("+CMMS: 0")
+        elif op == "=?":
+            self._info("+CMMS: (0-2)")
+        else:
+            self._int("+CMMS", args[0] if args else "0", 0, 2)
+
     def _cpin(self, op: str, args: list[str]) -> None:
         if self.clock() < self.sim.busy_until:
             raise CommandError("+CPIN", "CME", 14)
@@ -439,12 +464,13 @@ class ModemCore:
     def _cpms(self, op: str, args: list[str]) -> None:
         count = self.settings.cpms_memories
         if op == "=?":
-            names = ",".join(f'"{m}"' for m in MEMORIES)
-            self._info(",".join([f"({names})"] * count))
+            names = ",".join(f'"{m}"' for m in self.settings.memories)
+            self._info("+CPMS: " + ",".join([f"({names})"] * count))
             return
         self._require_sim("+CPMS", "CMS")
         if op == "=":
-            if not args or len(args) > 3 or any(a.upper() not in MEMORIES for a in args):
+            offered = self.settings.memories
+            if not args or len(args) > 3 or any(a.upper() not in offered for a in args):
                 raise CommandError("+CPMS", "CMS", 302)
             mems = [a.upper() for a in args]
             while len(mems) < 3:
