@@ -14,7 +14,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from smsbridge.cli import main
+from smsbridge.cli import COMMAND_MODULES, main, register_all
 from smsbridge.models import CaseQuery
 from smsbridge.store import CaseStore
 
@@ -46,7 +46,24 @@ def all_commands(group: click.Group, prefix: tuple[str, ...] = ()):
             yield from all_commands(command, (*prefix, name))
 
 
+def test_command_table_names_the_module_of_every_command():
+    register_all()
+    defined = {name: command.callback.__module__.rsplit(".", 1)[1]
+               for name, command in main.commands.items()}
+    assert defined == COMMAND_MODULES
+
+
+def test_running_a_command_loads_only_its_own_module():
+    probe = ("import sys\nfrom smsbridge.cli import main\n"
+             "try:\n    main(['cases', '--help'])\nexcept SystemExit:\n    pass\n"
+             "print(sorted(m for m in sys.modules if m.startswith('smsbridge.cli.')))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            timeout=60).stdout.splitlines()[-1]
+    assert loaded == "['smsbridge.cli.cases_cmd']"
+
+
 def test_every_command_help_shows_an_example():
+    register_all()
     commands = list(all_commands(main))
     assert ("cases", "list") in [path for path, _ in commands]
     missing = []
