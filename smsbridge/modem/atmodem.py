@@ -55,6 +55,7 @@ _NO_SIM = {("CME", 10), ("CMS", 310)}
 # announces them with +CDSI. Older firmware refuses ds=2; ds=1 then sends +CDS directly.
 _CNMI_CHOICES = ("AT+CNMI=2,1,0,2,0", "AT+CNMI=2,1,0,1,0")
 _READ_SLICE = 0.2  # seconds per port read, so a deadline is never overshot by much
+RESYNC_SECONDS = 0.2  # how long stale output is drained after opening the port
 _INT = re.compile(r"-?\d+")
 
 
@@ -276,8 +277,20 @@ class AtModem:
     def _connect(self) -> None:
         self._drop_port()
         self._port = self._opener(self.url, self._baudrate)
+        self._resync()
         self._session = AtSession()
         self._echo_off = False
+
+    def _resync(self) -> None:
+        # Whoever had the port before (a daemon killed mid-send) may have left the modem
+        # at the "> " prompt of AT+CMGS: our first command would then become the body of
+        # an SMS. ESC cancels a pending prompt (27.005 §3.5.1) and is ignored otherwise;
+        # whatever the modem still says is stale. Dropping a +CMTI here loses nothing:
+        # the daemon lists the whole storage after every (re)connect.
+        self._port.write(b"\x1b\r")
+        deadline = time.monotonic() + RESYNC_SECONDS
+        while (left := deadline - time.monotonic()) > 0:
+            self._port.read(min(left, 0.05))
 
     def _drop_port(self) -> None:
         if self._port is not None:

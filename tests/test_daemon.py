@@ -1,0 +1,383 @@
+"""The daemon as systemd runs it: a real process, the emulator on a real pty, a real SQLite file.
+
+These are the product's promises end to end: every report becomes exactly one case,
+every reporter gets their ticket, a kill -9 at any moment loses and duplicates
+nothing, the SIM never fills while replies queue up, and the process talks to
+systemd (READY, WATCHDOG, STATUS, STOPPING) and obeys SIGTERM and SIGHUP.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from smsbridge.modem.emulator import Emulator, EmulatorSettings
+from smsbridge.sms import pdu
+
+REPORT_TEXTS = [
+    "Ada balap liar knalpot brong di Jl. Sudirman, tiap malam jam 11",
+    "Lapor, judi sabung ayam di belakang Pasar Kliwon RT 03 RW 05",
+    "Pemuda mabuk-mabukan di pos ronda Gang Melati, warga takut keluar",
+    "Perkelahian di depan Kafe Senja Jl. Diponegoro, tolong cepat",
+    "Ada pungli di parkiran pasar pagi, minta Rp20.000 per motor",
+]
+
+
+def number(i: int) -> str:
+    return f"+62812{i:08d}"
+
+
+def wait_until(predicate, timeout: float, what: str, interval: float = 0.05) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(interval)
+
+
+def query(db: Path, sql: str, params=()) -> list[tuple]:
+    if not db.exists():
+        return []
+    conn = sqlite3.connect(db, timeout=30)
+    try:
+        return conn.execute(sql, params).fetchall()
+    except sqlite3.OperationalError:
+        return []  # not migrated yet
+    finally:
+        conn.close()
+
+
+class DaemonProcess:
+    """``smsbridge daemon`` as a child process, restartable, with its log kept."""
+
+    def __init__(self, directory: Path, port: str, extra_config: str = "",
+                 env: dict[str, str] | None = None):
+        self.dir = directory
+        self.db = directory / "cases.db"
+        self.config = directory / "config.toml"
+        self.log = directory / "daemon.log"
+        self.write_config(port, extra_config)
+        self.env = {**os.environ, **(env or {})}
+        self.proc: subprocess.Popen | None = None
+
+    def write_config(self, port: str, extra: str = "") -> None:
+        self.config.write_text(
+            f'[modem]\nport = "{port}"\ncommand_timeout = 3.0\nsim_busy_wait = 10.0\n'
+            f'[database]\npath = "{self.db}"\n'
+            '[daemon]\npoll_seconds = 1.0\nreconnect_max_seconds = 2.0\n'
+            '[logging]\nlevel = "DEBUG"\n' + extra, encoding="utf-8")
+
+    def start(self) -> None:
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "smsbridge", "--config", str(self.config), "daemon"],
+                stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=self.env)
+
+    def wait_running(self, timeout: float = 30) -> None:
+        """Until this process has recorded itself in the database (handlers installed)."""
+        wait_until(lambda: (str(self.proc.pid),) in query(
+            self.db, "SELECT value FROM daemon_state WHERE key = 'pid'"), timeout,
+            "the daemon to record its pid")
+
+    def kill9(self) -> None:
+        self.proc.kill()
+        self.proc.wait(10)
+
+    def terminate(self, timeout: float = 30) -> int:
+        self.wait_running()
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+@pytest.fixture
+def emulator(tmp_path):
+    emu = Emulator(EmulatorSettings(storage_size=30), link=str(tmp_path / "modem"))
+    emu.start()
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture
+def daemon(tmp_path, emulator):
+    d = DaemonProcess(tmp_path, emulator.port)
+    yield d
+    d.stop()
+
+
+def acks_by_recipient(emu: Emulator) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for sms in emu.sent:
+        out.setdefault(sms.recipient, []).append(sms.text)
+    return out
+
+
+def test_burst_of_500_mixed_messages_makes_every_case_and_every_reply_right(daemon, emulator):
+    expected_cases: dict[str, str] = {}  # reporter -> report text
+    service = 0
+    queries = 0
+    i = 0
+    for n in range(500):
+        i += 1
+        kind = n % 25
+        if kind == 0:
+            emulator.inject_text("TELKOMSEL", f"Sisa pulsa Anda Rp{n}.000")
+            service += 1
+        elif kind == 1:
+            emulator.inject_text(number(i), "CEK LP-999999")
+            queries += 1
+        elif kind in (2, 3):
+            text = f"Laporan {n}: " + "ada tawuran pelajar di dekat terminal bus kota. " * 5
+            emulator.inject_text(number(i), text)
+            expected_cases[number(i)] = text
+        elif kind == 4:
+            text = f"Laporan {n} 😡🚓 ada penjambretan di lampu merah Jl. Ahmad Yani"
+            emulator.inject_text(number(i), text)
+            expected_cases[number(i)] = text
+        else:
+            text = f"{REPORT_TEXTS[n % len(REPORT_TEXTS)]} (laporan {n})"
+            emulator.inject_text(number(i), text)
+            expected_cases[number(i)] = text
+    daemon.start()
+    want_replies = len(expected_cases) + queries
+    wait_until(lambda: len(emulator.sent) >= want_replies, 240, "every reply",
+               interval=0.2)
+    rows = query(daemon.db, "SELECT ticket, reporter, text, status FROM cases")
+    assert len(rows) == len(expected_cases)
+    by_reporter = {r[1]: r for r in rows}
+    assert {r: row[2] for r, row in by_reporter.items()} == expected_cases
+    replies = acks_by_recipient(emulator)
+    for reporter, (ticket, *_rest) in by_reporter.items():
+        assert len(replies[reporter]) == 1
+        assert ticket in replies[reporter][0] and replies[reporter][0].startswith("Laporan")
+    assert "TELKOMSEL" not in replies
+    assert len(emulator.sent) == want_replies  # and nothing more
+    kinds = dict(query(daemon.db, "SELECT kind, count(*) FROM messages GROUP BY kind"))
+    # Multi-part reports are several messages; the rest one each.
+    assert kinds["deliver"] >= 500
+    assert daemon.terminate() == 0
+
+
+def test_kill_9_at_random_moments_loses_nothing_and_duplicates_no_case(daemon, emulator):
+    rng = random.Random(20261129)
+    reports = 240
+    for i in range(reports):
+        emulator.inject_text(number(i), f"{REPORT_TEXTS[i % 5]} (laporan {i})")
+    kills = 0
+    while kills < 20:
+        daemon.start()
+        time.sleep(rng.uniform(0.3, 1.2))  # a random moment in the daemon's life
+        daemon.kill9()
+        kills += 1
+    daemon.start()
+    wait_until(lambda: len({s.recipient for s in emulator.sent}) >= reports, 240,
+               "a reply to every reporter", interval=0.2)
+    rows = query(daemon.db, "SELECT ticket, reporter FROM cases")
+    assert len(rows) == reports, "a report was lost or made two cases"
+    assert len({r[1] for r in rows}) == reports
+    messages = query(daemon.db, "SELECT pdu_hash FROM messages WHERE kind = 'deliver'")
+    assert len(messages) == reports == len(set(messages))
+    replies = acks_by_recipient(emulator)
+    tickets = dict((r[1], r[0]) for r in rows)
+    for reporter, ticket in tickets.items():
+        # A reply may go out twice only when a kill fell between the modem accepting it
+        # and the database recording that: always the same ticket, never another.
+        assert replies[reporter] and all(ticket in text for text in replies[reporter])
+    assert emulator.network_queue == 0
+    assert daemon.terminate() == 0
+
+
+def test_sim_never_fills_while_slow_replies_back_up(tmp_path):
+    """Storage 30, reports arriving at the network's pace, each send taking 0.3 s."""
+    settings = EmulatorSettings(storage_size=30, send_delay=0.3, delivery_gap=0.02)
+    with Emulator(settings, link=str(tmp_path / "modem")) as emu:
+        d = DaemonProcess(tmp_path, emu.port)
+        try:
+            d.start()
+            worst_queue = 0
+            reports = 150
+            for i in range(reports):
+                emu.inject_text(number(i), f"laporan {i}: ada balap liar")
+            deadline = time.monotonic() + 120
+            while len(query(d.db, "SELECT id FROM cases")) < reports:
+                worst_queue = max(worst_queue, emu.network_queue)
+                assert time.monotonic() < deadline, "reports were not all stored"
+                time.sleep(0.05)
+            # Every report became a case long before the replies were all sent: the SIM
+            # was drained between sends instead of waiting behind the outbox.
+            assert len(emu.sent) < reports
+            wait_until(lambda: len(emu.sent) >= reports, 120, "every reply")
+            assert d.terminate() == 0
+        finally:
+            d.stop()
+    # Reception ran at the network's pace; the queue at the network never had to hold
+    # more than the injection burst itself while storage was free.
+    assert worst_queue <= reports
+
+
+def test_modem_vanishing_is_survived_and_reception_resumes(daemon, emulator):
+    daemon.start()
+    emulator.inject_text(number(1), "laporan pertama")
+    wait_until(lambda: len(emulator.sent) >= 1, 30, "the first reply")
+    emulator.vanish(2.0)
+    emulator.inject_text(number(2), "laporan kedua saat modem hilang")
+    wait_until(lambda: len(emulator.sent) >= 2, 60, "a reply after the modem came back")
+    assert len(query(daemon.db, "SELECT id FROM cases")) == 2
+    assert daemon.proc.poll() is None
+    assert daemon.terminate() == 0
+
+
+def test_silent_modem_is_reconnected_and_nothing_is_lost(daemon, emulator):
+    daemon.start()
+    emulator.inject_text(number(1), "laporan pertama")
+    wait_until(lambda: len(emulator.sent) >= 1, 30, "the first reply")
+    emulator.set_silent(True)
+    emulator.inject_text(number(2), "laporan saat modem diam")
+    wait_until(lambda: "modem" in daemon.log_text() and "no answer" in daemon.log_text(),
+               30, "the daemon to notice the silence")
+    emulator.set_silent(False)
+    wait_until(lambda: len(emulator.sent) >= 2, 60, "the reply after the modem spoke again")
+    assert len(query(daemon.db, "SELECT id FROM cases")) == 2
+    assert daemon.terminate() == 0
+
+
+def test_garbage_reboot_and_sim_busy_do_not_lose_reports(daemon, emulator):
+    emulator.sim_busy(2.0)
+    daemon.start()
+    emulator.inject_text(number(1), "laporan satu")
+    wait_until(lambda: len(emulator.sent) >= 1, 30, "a reply despite the busy SIM")
+    emulator.inject_garbage(b"\xff\x00\x13garbage\r\n+XYZ: ???\r\n")
+    emulator.inject_text(number(2), "laporan dua")
+    wait_until(lambda: len(emulator.sent) >= 2, 30, "a reply after garbage on the line")
+    emulator.reboot()
+    emulator.inject_text(number(3), "laporan tiga setelah modem restart")
+    wait_until(lambda: len(emulator.sent) >= 3, 60, "a reply after the modem rebooted")
+    assert len(query(daemon.db, "SELECT id FROM cases")) == 3
+    assert daemon.terminate() == 0
+
+
+def test_failed_sends_are_retried_until_the_reply_goes_out(tmp_path, emulator):
+    d = DaemonProcess(tmp_path, emulator.port, '[outbox]\nretry_base_seconds = 0.5\n')
+    try:
+        emulator.fail_sends(2)
+        d.start()
+        emulator.inject_text(number(1), "ada maling motor")
+        wait_until(lambda: len(emulator.sent) >= 1, 60, "the reply after two failures")
+        [(attempts, state)] = query(d.db, "SELECT attempts, state FROM outbox")
+        assert attempts == 3
+        assert d.terminate() == 0
+    finally:
+        d.stop()
+
+
+def test_sigterm_finishes_the_step_and_exits_0(daemon, emulator):
+    daemon.start()
+    emulator.inject_text(number(1), "laporan")
+    wait_until(lambda: len(emulator.sent) >= 1, 30, "the reply")
+    assert daemon.terminate() == 0
+    state = dict(query(daemon.db, "SELECT key, value FROM daemon_state"))
+    assert state["stopped_at"] and not state.get("pid")
+
+
+def test_sighup_reloads_the_reply_template(daemon, emulator):
+    daemon.start()
+    emulator.inject_text(number(1), "laporan pertama")
+    wait_until(lambda: len(emulator.sent) >= 1, 30, "the first reply")
+    daemon.write_config(emulator.port, '[replies]\nack = "Tiket Anda {ticket}"\n')
+    daemon.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: "config reloaded" in daemon.log_text(), 30, "the reload")
+    emulator.inject_text(number(2), "laporan kedua")
+    wait_until(lambda: len(emulator.sent) >= 2, 30, "the second reply")
+    assert emulator.sent[-1].text.startswith("Tiket Anda LP-")
+    assert daemon.proc.poll() is None
+    assert daemon.terminate() == 0
+
+
+def test_bad_config_on_sighup_keeps_the_old_one(daemon, emulator):
+    daemon.start()
+    wait_until(lambda: "modem ready" in daemon.log_text(), 30, "the daemon to be ready")
+    daemon.config.write_text("[modem]\nbaud = 1\n")
+    daemon.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: "config not reloaded" in daemon.log_text(), 30, "the refusal")
+    emulator.inject_text(number(1), "laporan")
+    wait_until(lambda: len(emulator.sent) >= 1, 30, "a reply with the old config")
+    assert daemon.terminate() == 0
+
+
+def test_sd_notify_ready_watchdog_status_and_stopping(tmp_path, emulator):
+    path = tmp_path / "notify"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(path))
+    sock.settimeout(30)
+    d = DaemonProcess(tmp_path, emulator.port,
+                      env={"NOTIFY_SOCKET": str(path), "WATCHDOG_USEC": "2000000"})
+    try:
+        d.start()
+        seen: list[str] = []
+
+        def until(field: str) -> None:
+            while not any(field in m for m in seen):
+                seen.append(sock.recv(4096).decode())
+
+        until("READY=1")
+        until("WATCHDOG=1")
+        assert any(m.startswith("STATUS=") and "storage" in m for m in seen)
+        d.proc.send_signal(signal.SIGTERM)
+        until("STOPPING=1")
+        assert d.proc.wait(30) == 0
+    finally:
+        d.stop()
+        sock.close()
+
+
+def test_status_command_reports_the_running_daemon(daemon, emulator):
+    daemon.start()
+    emulator.inject_text(number(1), "laporan")
+    wait_until(lambda: len(emulator.sent) >= 1, 30, "the reply")
+    wait_until(lambda: query(daemon.db, "SELECT value FROM daemon_state WHERE key = 'modem'"),
+               10, "the modem's state")
+    out = subprocess.run([sys.executable, "-m", "smsbridge", "--config", str(daemon.config),
+                          "status"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    assert "running" in out.stdout and "huawei" in out.stdout.lower()
+    daemon.terminate()
+    out = subprocess.run([sys.executable, "-m", "smsbridge", "--config", str(daemon.config),
+                          "status"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 1 and "NOT running" in out.stdout
+
+
+def test_daemon_logs_mask_reporters_numbers(daemon, emulator):
+    daemon.start()
+    emulator.inject_text(number(7), "laporan rahasia")
+    wait_until(lambda: len(emulator.sent) >= 1, 30, "the reply")
+    daemon.terminate()
+    log = daemon.log_text()
+    assert "new case" in log
+    assert number(7) not in log and number(7)[1:] not in log
+
+
+def test_undecodable_pdu_does_not_clog_the_sim(daemon, emulator):
+    emulator.inject_pdu("07912618485400F9040B916128")
+    emulator.inject_pdu(pdu.encode_deliver(number(1), "laporan sah")[0])
+    daemon.start()
+    wait_until(lambda: len(emulator.sent) >= 1, 30, "the reply to the good report")
+    wait_until(lambda: emulator.storage_used == 0, 30, "an empty SIM")
+    flags = [r[0] for r in query(daemon.db, "SELECT flags FROM cases")]
+    assert "undecodable" in flags
+    assert daemon.terminate() == 0
