@@ -132,9 +132,7 @@ def test_burst_of_500_mixed_messages_makes_every_case_and_every_reply_right(daem
     expected_cases: dict[str, str] = {}  # reporter -> report text
     service = 0
     queries = 0
-    i = 0
-    for n in range(500):
-        i += 1
+    for i, n in enumerate(range(500), start=1):
         kind = n % 25
         if kind == 0:
             emulator.inject_text("TELKOMSEL", f"Sisa pulsa Anda Rp{n}.000")
@@ -280,7 +278,7 @@ def test_failed_sends_are_retried_until_the_reply_goes_out(tmp_path, emulator):
         emulator.inject_text(number(1), "ada maling motor")
         wait_until(lambda: len(emulator.sent) >= 1, 60, "the reply after two failures")
         [(attempts, state)] = query(d.db, "SELECT attempts, state FROM outbox")
-        assert attempts == 3
+        assert attempts == 3 and state in ("sent", "delivered")
         assert d.terminate() == 0
     finally:
         d.stop()
