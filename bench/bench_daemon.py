@@ -9,7 +9,7 @@ it opens ``/dev/gsm-modem`` and writes its own SQLite database, which this scrip
     python bench/bench_daemon.py realistic [--reports 150]     # (b) 115200 Bd, 20 ms, 3 s sends
     python bench/bench_daemon.py idle [--minutes 10]           # (c) RSS and CPU while idle
     python bench/bench_daemon.py gammu [--reports 2000]        # (d) the burst through gammu-smsd
-    python bench/bench_daemon.py flood [--reports 1000]        # issue 4 part 4 at network pace
+    python bench/bench_daemon.py flood [--reports 1000] [--pace 1]  # issue 4 part 4
 
 Every scenario prints its figures; ``--keep`` leaves the working directory (config,
 database, daemon log) for a look afterwards.
@@ -176,7 +176,7 @@ def pdu_hash(pdu: bytes) -> str:
 
 
 class CommitWatcher:
-    """Polls the database for newly committed messages and notes when each was first seen."""
+    """Polls the database for newly committed reports and notes when each was first seen."""
 
     def __init__(self, daemon: Daemon, every: float = 0.005):
         self.seen: dict[str, float] = {}
@@ -197,11 +197,13 @@ class CommitWatcher:
         last = 0
         with contextlib.closing(self._daemon.db()) as conn:
             while not self._stop.is_set():
-                rows = conn.execute("SELECT id, pdu_hash FROM messages WHERE id > ?",
+                rows = conn.execute("SELECT id, pdu_hash, kind FROM messages WHERE id > ?",
                                     (last,)).fetchall()
                 now = time.monotonic()
-                for row_id, digest in rows:
-                    self.seen.setdefault(digest, now)
+                for row_id, digest, kind in rows:
+                    # Reports only: status reports of our replies are not what we count.
+                    if kind == "deliver":
+                        self.seen.setdefault(digest, now)
                     last = max(last, row_id)
                 self._stop.wait(self._every)
 
@@ -463,6 +465,60 @@ def gammu(args: argparse.Namespace) -> None:
         result.show(n)
 
 
+# --------------------------------------------------------------------------- issue 4 part 4
+
+
+def flood(args: argparse.Namespace) -> None:
+    n, pace = args.reports, args.pace
+    settings = dataclasses.replace(REALISTIC, delivery_gap=0.0)
+    with rig(settings, keep=args.keep) as (emu, daemon):
+        stop = threading.Event()
+        peak = {"queue": 0, "storage": 0}
+
+        def feed() -> None:
+            # The citizens' phones: one report reaches the network every `pace` seconds.
+            start = time.monotonic()
+            for i in range(n):
+                stop.wait(max(0.0, start + i * pace - time.monotonic()))
+                emu.inject_text(number(i), REPORT.format(n=i))
+
+        def watch() -> None:
+            while not stop.wait(0.05):
+                peak["queue"] = max(peak["queue"], emu.network_queue)
+                peak["storage"] = max(peak["storage"], emu.storage_used)
+
+        feeder = threading.Thread(target=feed, daemon=True)
+        watcher = threading.Thread(target=watch, daemon=True)
+        t0 = time.monotonic()
+        feeder.start()
+        watcher.start()
+        poll_until(lambda: daemon.count("SELECT count(*) FROM cases") >= n,
+                   timeout=n * pace + 120, every=0.5)
+        cases_at = time.monotonic() - t0
+        cases = daemon.count("SELECT count(*) FROM cases")
+        sent_then = len(emu.sent)
+        replied = poll_until(lambda: len(emu.sent) >= n, timeout=args.reply_minutes * 60,
+                             every=1.0)
+        replies_at = time.monotonic() - t0
+        stop.set()
+        feeder.join()
+        watcher.join()
+        sent = len(emu.sent)
+        recipients = len({sms.recipient for sms in emu.sent})
+        backlog = daemon.count("SELECT count(*) FROM outbox WHERE state = 'queued'")
+    print(f"flood: {n} reports reaching the network one every {pace:g} s; storage 30, "
+          f"115200 Bd, 20 ms command latency, each send 3 s")
+    print(f"  network queue: max {peak['queue']}; storage: max {peak['storage']}/30")
+    print(f"  cases: {cases}/{n} after {cases_at:.0f} s (the last report reached the network "
+          f"at {(n - 1) * pace:.0f} s); replies sent by then: {sent_then}")
+    if replied:
+        print(f"  all {sent} replies sent ({recipients} reporters) after {replies_at:.0f} s: "
+              f"{(replies_at - cases_at) / 60:.1f} min after the last case")
+    else:
+        print(f"  replies sent after {replies_at / 60:.1f} min: {sent} to {recipients} reporters"
+              f"; {backlog} still queued: at 3 s each, about {backlog * 3 / 60:.0f} min more")
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -477,6 +533,11 @@ def main() -> None:
         if name == "throughput":
             p.add_argument("--profile", action="store_true",
                            help="run the daemon under cProfile and print where its time goes")
+        if name == "flood":
+            p.add_argument("--pace", type=float, default=1.0,
+                           help="seconds between two reports reaching the network")
+            p.add_argument("--reply-minutes", type=float, default=60.0,
+                           help="stop waiting for the replies after this long")
         if name == "gammu":
             p.add_argument("--realistic", action="store_true",
                            help="the realistic emulator of `realistic` (smsbridge replies off)")
@@ -490,7 +551,7 @@ def main() -> None:
     p.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     {"throughput": throughput, "realistic": realistic, "idle": idle,
-     "gammu": gammu}[args.scenario](args)
+     "gammu": gammu, "flood": flood}[args.scenario](args)
 
 
 if __name__ == "__main__":
