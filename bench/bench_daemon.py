@@ -342,9 +342,10 @@ class BurstResult:
 
     def show(self, n: int) -> None:
         lat = self.latencies or [float("nan")]
+        rate = self.stored / self.elapsed
         print(f"  {self.name:<12} stored {self.stored}/{n} (lost {n - self.stored}, "
               f"duplicates {self.duplicates}) in {self.elapsed:.2f} s -> "
-              f"{self.stored / self.elapsed:.0f}/s; +CMTI -> stored: median "
+              f"{rate:.{1 if rate < 10 else 0}f}/s; +CMTI -> stored: median "
               f"{statistics.median(lat) * 1000:.0f} ms, p95 {pct(lat, 0.95) * 1000:.0f} ms; "
               f"CPU {self.cpu:.2f} s")
 
@@ -440,8 +441,8 @@ def burst_gammu(settings: EmulatorSettings, n: int, timeout: float, *, debug: bo
             sender = pdu_codec.decode(pdu).sender
             if sender in first_seen:
                 latencies.append(first_seen[sender] - at)
-        print(f"  gammu-smsd left {left} message(s) on the emulator "
-              f"(network queue + storage)")
+        print(f"  gammu-smsd left {left} message(s) on the emulator (network queue + "
+              f"storage; it saves a message, then deletes it)")
         return BurstResult("gammu-smsd", len(first_seen), duplicates, elapsed, latencies, cpu)
     finally:
         if keep:
