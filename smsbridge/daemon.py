@@ -121,9 +121,16 @@ class Daemon:
         return 0
 
     def _state(self, **values: object) -> None:
-        """Record what ``smsbridge status`` shows (it reads this from the database)."""
-        self.store.set_daemon_state(
-            {k: None if v is None else str(v) for k, v in values.items()})
+        """Record what ``smsbridge status`` shows (it reads this from the database).
+
+        Best effort: when the database cannot be written (disk full), the job's own
+        writes fail and are retried; the status line must not take the loop down.
+        """
+        try:
+            self.store.set_daemon_state(
+                {k: None if v is None else str(v) for k, v in values.items()})
+        except DatabaseError as exc:
+            log.debug("daemon state not recorded: %s", exc)
 
     def _watchdog(self) -> None:
         interval = self.notifier.watchdog_interval

@@ -20,6 +20,7 @@ parameterised SQL on the same connection.
 from __future__ import annotations
 
 import dataclasses
+import contextlib
 import functools
 import json
 import os
@@ -271,6 +272,9 @@ def _explain(path: str, exc: sqlite3.Error, busy_timeout: float) -> DatabaseErro
     elif "readonly" in low or "read-only" in low:
         msg = (f"{path}: the database is read-only for this user; run as the smsbridge "
                "service user, or give the group write access to the file and its directory")
+    elif "full" in low or "disk i/o" in low:
+        msg = (f"{path}: cannot write ({text}): the disk is full or failing; free space "
+               "on the disk that holds the database. Nothing was changed")
     elif "not a database" in low or "malformed" in low or "corrupt" in low:
         msg = f"{path}: not an SQLite database or corrupt ({text}); restore it from a backup"
     elif "unable to open" in low:
@@ -486,8 +490,11 @@ class CaseStore:
             try:
                 yield self.conn
             except BaseException:
-                self.conn.execute(f"ROLLBACK TO {name}")
-                self.conn.execute(f"RELEASE {name}")
+                # The error being raised matters, not a failing rollback (disk I/O): the
+                # outermost transaction rolls everything back anyway.
+                with contextlib.suppress(sqlite3.Error):
+                    self.conn.execute(f"ROLLBACK TO {name}")
+                    self.conn.execute(f"RELEASE {name}")
                 raise
             else:
                 self.conn.execute(f"RELEASE {name}")
@@ -498,12 +505,17 @@ class CaseStore:
         self._depth = 1
         try:
             yield self.conn
+            try:
+                self.conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                # A full disk shows here first (the WAL grows at commit): the caller must
+                # see a DatabaseError and know nothing was committed.
+                raise _explain(self.path, exc, self.busy_timeout) from exc
         except BaseException:
             if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
+                with contextlib.suppress(sqlite3.Error):
+                    self.conn.execute("ROLLBACK")
             raise
-        else:
-            self.conn.execute("COMMIT")
         finally:
             self._depth = 0
 

@@ -379,3 +379,36 @@ def test_undecodable_pdu_does_not_clog_the_sim(daemon, emulator):
     flags = [r[0] for r in query(daemon.db, "SELECT flags FROM cases")]
     assert "undecodable" in flags
     assert daemon.terminate() == 0
+
+
+def test_disk_full_keeps_messages_on_the_modem_until_space_is_back(tmp_path, emulator):
+    """A real write failure: the daemon's file-size limit stops the database growing
+    (EFBIG, as on a full disk); raising it again is space coming back."""
+    import resource
+
+    d = DaemonProcess(tmp_path, emulator.port)
+    try:
+        d.start()
+        emulator.inject_text(number(0), "laporan sebelum disk penuh")
+        wait_until(lambda: len(emulator.sent) >= 1, 30, "the first reply")
+        d.wait_running()
+        size = sum(p.stat().st_size for p in tmp_path.glob("cases.db*"))
+        resource.prlimit(d.proc.pid, resource.RLIMIT_FSIZE, (size + 4096, resource.RLIM_INFINITY))
+        reports = 60
+        for i in range(1, reports + 1):
+            emulator.inject_text(number(i), "laporan saat disk penuh " + "x" * 120)
+        wait_until(lambda: "messages stay on the modem" in d.log_text(), 60,
+                   "the daemon to notice the full disk")
+        assert d.proc.poll() is None
+        # Nothing that could not be committed was deleted: the SIM holds it (and the
+        # network holds the rest, the SIM being full).
+        assert emulator.storage_used + emulator.network_queue > 0
+        resource.prlimit(d.proc.pid, resource.RLIMIT_FSIZE,
+                         (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+        wait_until(lambda: len(query(d.db, "SELECT id FROM cases")) == reports + 1, 90,
+                   "every report once space is back")
+        wait_until(lambda: len({s.recipient for s in emulator.sent}) == reports + 1, 90,
+                   "every reply")
+        assert d.terminate() == 0
+    finally:
+        d.stop()
