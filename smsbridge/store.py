@@ -19,8 +19,8 @@ parameterised SQL on the same connection.
 
 from __future__ import annotations
 
-import dataclasses
 import contextlib
+import dataclasses
 import functools
 import json
 import os
