@@ -25,6 +25,7 @@ from smsbridge.errors import DatabaseError, ModemError, SmsBridgeError
 from smsbridge.hooks import HookRunner
 from smsbridge.modem.base import Modem, NewMessage, NewStatusReport, OtherEvent
 from smsbridge.modem.factory import make_modem
+from smsbridge.privacy import mask_numbers_in
 from smsbridge.sdnotify import Notifier
 from smsbridge.store import CaseStore
 
@@ -259,7 +260,8 @@ class Daemon:
                 if isinstance(event, (NewMessage, NewStatusReport)):
                     need_drain = True
                 elif isinstance(event, OtherEvent):
-                    log.debug("modem event: %s", event.line)
+                    # +CLIP and the like carry a caller's number: never log it whole.
+                    log.debug("modem event: %s", mask_numbers_in(event.line))
             now = mono()
             self._watchdog()
             if now >= next_beat:

@@ -69,6 +69,15 @@ def mask_number(number: str | None) -> str:
     return ("+" if plus else "") + digits[:head] + MASK + digits[-tail:]
 
 
+_NUMBER_IN_TEXT = re.compile(r"\+?[0-9]{7,}")
+
+
+def mask_numbers_in(text: str) -> str:
+    """Every phone-number-like run of digits in free text masked (e.g. a +CLIP line
+    with a caller's number, on its way to a log)."""
+    return _NUMBER_IN_TEXT.sub(lambda m: mask_number(m.group()), text)
+
+
 _MASKED_OR_NUMBER = re.compile(r"\+?[0-9]+(?:\*{4}[0-9]+)?")
 
 

@@ -73,3 +73,11 @@ def test_csv_cell_that_a_spreadsheet_would_run_gets_a_quote(cell):
 @pytest.mark.parametrize("cell", ["+62812****7110", "+6281234567110", "laporan", "", "0812"])
 def test_csv_numbers_and_plain_text_stay_as_they_are(cell):
     assert csv_safe(cell) == cell
+
+
+def test_numbers_inside_free_text_are_masked_for_logs():
+    from smsbridge.privacy import mask_numbers_in
+
+    line = '+CLIP: "+6281234567110",145,,,,0'
+    assert mask_numbers_in(line) == '+CLIP: "+62812****7110",145,,,,0'
+    assert mask_numbers_in("^RSSI:14") == "^RSSI:14"
