@@ -134,7 +134,8 @@ def test_silent_modem_raises_a_typed_timeout_and_recovers_when_it_answers_again(
     emu.set_silent(True)
     with pytest.raises(ModemTimeout) as caught:
         modem.list()
-    assert caught.value.seconds == 0.5 and "AT+CMGL" in caught.value.command
+    # A listing counts storage (AT+CPMS?) before AT+CMGL: the first to go unanswered.
+    assert caught.value.seconds == 0.5 and caught.value.command == "AT+CPMS?"
     emu.set_silent(False)
     deliver(emu, modem, "masih hidup")
     assert texts(modem.list()) == ["masih hidup"]
@@ -360,3 +361,17 @@ def test_cpms_answers_of_every_shape_parse(line, expected):
 ])
 def test_creg_answer_and_urc_forms_parse(line, stat):
     assert parse_creg(line) == stat
+
+
+def test_a_report_arriving_during_the_listing_does_not_force_a_slot_by_slot_read(start, caplog):
+    emu, modem = start()
+    deliver(emu, modem, "satu", "dua", "tiga")
+    emu.hold_network(True)
+    emu.inject_text(SENDER, "empat, tiba saat daftar dibaca")
+    emu.urc_during_next_listing(after=1)
+    with caplog.at_level("WARNING", logger="smsbridge.modem.atmodem"):
+        listed = modem.list()
+    assert {"satu", "dua", "tiga"} <= set(texts(listed))
+    assert not [r for r in caplog.records if "slot by slot" in r.getMessage()]
+    emu.hold_network(False)
+    assert "empat, tiba saat daftar dibaca" in texts(modem.list())

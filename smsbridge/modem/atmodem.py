@@ -176,6 +176,10 @@ class AtModem:
 
     def _list(self) -> list[StoredMessage]:
         if self._profile.cmgl and not self._cmgl_broken:
+            # Count first, list second: storage only grows until we delete, so a listing
+            # with at least that many messages is complete even when more arrive meanwhile
+            # (counting after the listing made every busy drain look short).
+            expected = self._settled_storage_used()
             try:
                 messages = self._list_cmgl()
             except ModemTimeout as hung:
@@ -188,7 +192,7 @@ class AtModem:
                 log.warning("AT+CMGL=4 got no answer: reading storage slot by slot from now on")
                 self._cmgl_broken = True
             else:
-                if self._listing_complete(messages):
+                if expected is None or len(messages) >= expected:
                     return messages
                 log.warning("AT+CMGL=4 listed fewer messages than +CPMS counts: "
                             "reading storage slot by slot")
@@ -451,13 +455,10 @@ class AtModem:
                                                   item.pdu))
         return messages
 
-    def _listing_complete(self, messages: list[StoredMessage]) -> bool:
-        for _ in range(2):
-            # Two queries: some modems report the count of before the last delete once.
-            used = self._storage_used()
-            if used is None or len(messages) >= used:
-                return True
-        return False
+    def _settled_storage_used(self) -> int | None:
+        # Some modems report the count of before the last delete once: ask twice.
+        used = self._storage_used()
+        return self._storage_used() if used is not None else None
 
     def _storage_used(self) -> int | None:
         value = self._query("AT+CPMS?")
