@@ -87,17 +87,44 @@ def test_report_becomes_a_case_and_the_reporter_gets_its_ticket(rig):
     assert rig.replies_to(REPORTER) == [rig.bridge.templates.render_ack(case.ticket)]
 
 
+class Crash(BaseException):
+    """Stands for the process dying: nothing after it runs."""
+
+
 def test_message_listed_again_after_a_crash_is_not_stored_twice(rig):
     rig.emu.inject_text(REPORTER, "Balap liar di Jl. Sudirman")
     assert rig.emu.wait_for(lambda e: e.storage_used == 1, 5)
-    listed = rig.modem.list()
-    # A crash between commit and delete: the first run stored it, the message is
-    # still on the SIM, and the next run lists it again.
-    with rig.store.transaction():
-        rig.bridge._ingest(listed[0], rig.clock(), result=type("R", (), {"new_cases": []})())
+    real_delete = rig.modem.delete
+
+    def crash_instead_of_deleting(index: int) -> None:
+        raise Crash()
+
+    # The process dies between the commit and the delete: the case is stored, the
+    # message is still on the SIM, and the next run lists it again.
+    rig.modem.delete = crash_instead_of_deleting
+    with pytest.raises(Crash):
+        rig.bridge.drain()
+    rig.modem.delete = real_delete
     result = rig.bridge.drain()
     assert result.already_stored == 1 and result.stored == 0 and result.deleted == 1
-    assert len(rig.cases()) == 1
+    assert len(rig.cases()) == 1 and rig.emu.storage_used == 0
+
+
+def test_crash_before_the_commit_leaves_the_message_on_the_sim_for_the_next_run(rig):
+    rig.emu.inject_text(REPORTER, "Ada judi di gang sempit")
+    assert rig.emu.wait_for(lambda e: e.storage_used == 1, 5)
+    real_create = rig.store.create_case
+
+    def crash_in_the_transaction(*args, **kwargs):
+        raise Crash()
+
+    rig.store.create_case = crash_in_the_transaction
+    with pytest.raises(Crash):
+        rig.bridge.drain()
+    rig.store.create_case = real_create
+    assert rig.emu.storage_used == 1 and rig.cases() == []  # rolled back, not deleted
+    rig.step()
+    assert len(rig.cases()) == 1 and len(rig.replies_to(REPORTER)) == 1
 
 
 def test_long_report_in_parts_makes_one_case_whatever_the_order(rig):
