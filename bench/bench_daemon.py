@@ -251,8 +251,9 @@ def throughput(args: argparse.Namespace) -> None:
 
 def realistic(args: argparse.Namespace) -> None:
     n = args.reports
-    gap = REALISTIC.delivery_gap
-    with rig(REALISTIC, keep=args.keep, replies=not args.no_replies) as (emu, daemon), \
+    settings = dataclasses.replace(REALISTIC, delivery_gap=args.gap)
+    gap = settings.delivery_gap
+    with rig(settings, keep=args.keep, replies=not args.no_replies) as (emu, daemon), \
             CommitWatcher(daemon) as watcher:
         for i in range(n):
             emu.inject_text(number(i), REPORT.format(n=i))
@@ -547,6 +548,9 @@ def main() -> None:
         if name == "realistic":
             p.add_argument("--no-replies", action="store_true",
                            help="replies off: latency without 3 s sends in the way")
+            p.add_argument("--gap", type=float, default=REALISTIC.delivery_gap,
+                           help="seconds between two deliveries (1 s: a flood the 3 s "
+                                "sends cannot keep up with; 6 s: a busy, steady line)")
     p = sub.add_parser("idle")
     p.add_argument("--minutes", type=float, default=10.0)
     p.add_argument("--keep", action="store_true")
