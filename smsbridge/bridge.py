@@ -282,7 +282,8 @@ class Bridge:
             return False
         try:
             refs = self.modem.send(item.number, item.text,
-                                   status_report=self.config.outbox.status_report)
+                                   status_report=self.config.outbox.status_report,
+                                   reference=item.id & 0xFF)
         except (CommandError, PduError) as exc:
             self._send_failed(item, str(exc), now)
             return True

@@ -271,3 +271,18 @@ def test_long_unicode_reply_goes_out_in_parts_that_phones_join(rig):
     rig.step()
     parts = [s for s in rig.emu.sent if s.concat is not None]
     assert len(parts) >= 2 and "".join(p.text for p in parts) == text.strip()
+
+
+def test_every_attempt_of_a_long_reply_uses_the_same_concatenation_reference(rig):
+    rig.configure(outbox={"retry_base_seconds": 1.0})
+    rig.emu.inject_text(REPORTER, "Ada kebakaran lahan")
+    rig.step(expect_messages=1)
+    item = rig.store.queue_reply(rig.cases()[0].ticket, "Petugas pemadam menuju lokasi. " * 8,
+                                 operator="budi")
+    rig.emu.fail_sends(1)
+    rig.step()
+    rig.clock.advance(seconds=2)
+    rig.step()
+    parts = [s for s in rig.emu.sent if s.concat is not None]
+    assert len(parts) >= 2
+    assert {p.concat.reference for p in parts} == {item.id & 0xFF}

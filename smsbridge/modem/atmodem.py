@@ -214,12 +214,15 @@ class AtModem:
             if _key(exc) not in _EMPTY_SLOT:
                 raise
 
-    def send(self, number: str, text: str, *, status_report: bool = True) -> list[int]:
+    def send(self, number: str, text: str, *, status_report: bool = True,
+             reference: int | None = None) -> list[int]:
         """Send every part with AT+CMGS; the TP-MR of each. A refusal mid-way raises
         CommandError with the modem's code; the parts before it were sent."""
         self._ensure_ready()
-        self._reference = (self._reference + 1) % 256
-        parts = encode_submit(number, text, reference=self._reference,
+        if reference is None:
+            self._reference = (self._reference + 1) % 256
+            reference = self._reference
+        parts = encode_submit(number, text, reference=reference & 0xFF,
                               status_report=status_report)
         references = []
         for part in parts:

@@ -94,8 +94,14 @@ class Modem(Protocol):
     def delete(self, index: int) -> None:
         """Delete one slot. Deleting an already empty slot is not an error."""
 
-    def send(self, number: str, text: str, *, status_report: bool = True) -> list[int]:
-        """Send ``text`` (split into parts as needed); return the TP-MR of each part."""
+    def send(self, number: str, text: str, *, status_report: bool = True,
+             reference: int | None = None) -> list[int]:
+        """Send ``text`` (split into parts as needed); return the TP-MR of each part.
+
+        ``reference`` is the concatenation reference for a long text. The daemon gives
+        the same one on every retry of one reply: when a retry resends parts that went
+        out before a failure, phones see the same (reference, part) again and keep one.
+        """
 
     def status(self) -> ModemStatus: ...
 

@@ -191,7 +191,6 @@ class GammuModem:
         self._wanted_open = False
         self._pin_refused = False
         self._events: queue.SimpleQueue[ModemEvent] = queue.SimpleQueue()
-        self._folders: dict[int, int] = {}  # location -> folder, from the last listing
         self._incoming = False  # libgammu announces new SMS through our callback
         self._ready = False  # connected and the SIM unlocked
         self._smsc_time = True  # the driver reads a status report's TP-DT
@@ -234,7 +233,6 @@ class GammuModem:
     def list(self) -> list[StoredMessage]:
         self._ensure_open()
         found: list[StoredMessage] = []
-        folders: dict[int, int] = {}
         location: int | None = None
         while True:
             try:
@@ -245,26 +243,32 @@ class GammuModem:
                 raise
             for part in parts:
                 location = int(part["Location"])
-                folders[location] = int(part.get("Folder") or 0)
                 message = stored_message(part, self._memory, smsc_time=self._smsc_time)
                 if message is not None:
                     found.append(message)
-        self._folders = folders
         return found
 
     def delete(self, index: int) -> None:
+        """Delete by the flat location that ``list()`` gave (GetNextSMS with Folder 0).
+
+        The folder a listed message names is not the one to delete from with that
+        location: libgammu's AT driver numbers every folder's messages in one flat
+        range (ME's messages from 100000 on, listed in folder 3) and maps it back only
+        when asked with Folder 0; with the listed folder it would ask ME for a slot
+        numbered beyond 100000. The dummy driver maps Folder 0 back alike.
+        """
         self._ensure_open()
-        folder = self._folders.get(index, 0)
         try:
-            self._run(lambda: self._sm.DeleteSMS(Folder=folder, Location=index), "DeleteSMS")
+            self._run(lambda: self._sm.DeleteSMS(Folder=0, Location=index), "DeleteSMS")
         except GammuCommandError as exc:
             if exc.name not in ("ERR_EMPTY", "ERR_INVALIDLOCATION"):
                 raise
-        self._folders.pop(index, None)
 
-    def send(self, number: str, text: str, *, status_report: bool = True) -> list[int]:
+    def send(self, number: str, text: str, *, status_report: bool = True,
+             reference: int | None = None) -> list[int]:
         """Encode with gammu.EncodeSMS (GSM-7 when it fits, else UCS2; concatenated when
-        long) and send each part; the TP-MR of each. Parts before a refusal were sent."""
+        long) and send each part; the TP-MR of each. Parts before a refusal were sent.
+        ``reference`` is not passed on: libgammu picks the concatenation reference."""
         self._ensure_open()
         parts = encode_parts(number, text, status_report=status_report)
         references = []
