@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import ClassVar
 
 from smsbridge import config as config_mod
 from smsbridge.bridge import Bridge
@@ -38,11 +39,26 @@ HEARTBEAT_SECONDS = 5.0
 MAX_WAIT = 1.0
 
 
+class JournalFormatter(logging.Formatter):
+    """``<N>`` syslog priority prefixes (sd-daemon(3)), so journalctl -p filters work;
+    the journal adds the time and the unit itself."""
+
+    PRIORITY: ClassVar[dict[int, int]] = {
+        logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3,
+        logging.CRITICAL: 2}
+
+    def format(self, record: logging.LogRecord) -> str:
+        priority = self.PRIORITY.get(record.levelno, 6)
+        # One event, one journal line: a multi-line message would become several entries.
+        text = super().format(record).replace("\n", " | ")
+        return f"<{priority}>{text}"
+
+
 def setup_logging(level: str) -> None:
-    """stderr, one line per event. Under systemd the journal adds time and unit itself."""
+    """stderr, one line per event."""
     handler = logging.StreamHandler(sys.stderr)
     if os.environ.get("JOURNAL_STREAM"):
-        handler.setFormatter(logging.Formatter("<%(levelno)s>%(name)s: %(message)s"))
+        handler.setFormatter(JournalFormatter("%(name)s: %(message)s"))
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()

@@ -412,3 +412,17 @@ def test_disk_full_keeps_messages_on_the_modem_until_space_is_back(tmp_path, emu
         assert d.terminate() == 0
     finally:
         d.stop()
+
+
+def test_under_systemd_log_lines_carry_syslog_priorities(tmp_path, emulator):
+    d = DaemonProcess(tmp_path, emulator.port, env={"JOURNAL_STREAM": "8:12345"})
+    try:
+        d.start()
+        emulator.inject_text(number(1), "laporan\ndua baris")
+        wait_until(lambda: len(emulator.sent) >= 1, 30, "the reply")
+        assert d.terminate() == 0
+    finally:
+        d.stop()
+    lines = [line for line in d.log_text().splitlines() if line]
+    assert lines and all(line[:3] in {"<7>", "<6>", "<4>", "<3>", "<2>"} for line in lines)
+    assert any(line.startswith("<6>smsbridge.bridge: new case") for line in lines)
