@@ -8,6 +8,7 @@ systemd (READY, WATCHDOG, STATUS, STOPPING) and obeys SIGTERM and SIGHUP.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -426,3 +427,24 @@ def test_under_systemd_log_lines_carry_syslog_priorities(tmp_path, emulator):
     lines = [line for line in d.log_text().splitlines() if line]
     assert lines and all(line[:3] in {"<7>", "<6>", "<4>", "<3>", "<2>"} for line in lines)
     assert any(line.startswith("<6>smsbridge.bridge: new case") for line in lines)
+
+
+def test_hook_runs_for_each_new_case_without_holding_up_reception(tmp_path, emulator):
+    out = tmp_path / "hooks.jsonl"
+    # A slow hook (1 s each): reception and replies must not wait for it.
+    command = f"sleep 1; cat >> {out}; echo >> {out}"
+    d = DaemonProcess(tmp_path, emulator.port, f'[hook]\ncommand = "{command}"\n')
+    try:
+        d.start()
+        for i in range(5):
+            emulator.inject_text(number(i), f"laporan {i}")
+        wait_until(lambda: len(emulator.sent) >= 5, 30, "every reply")
+        assert not out.exists() or len(out.read_text().splitlines()) < 5
+        wait_until(lambda: out.exists() and len(out.read_text().split()) >= 5, 60,
+                   "every hook")
+        assert d.terminate() == 0
+    finally:
+        d.stop()
+    payloads = [json.loads(x) for x in out.read_text().splitlines() if x]
+    assert sorted(p["text"] for p in payloads) == [f"laporan {i}" for i in range(5)]
+    assert all("****" in p["reporter"] for p in payloads)
