@@ -145,6 +145,32 @@ def test_identity_and_network_commands_answer_like_an_e173(wire: Wire) -> None:
     assert lines(wire.command("AT+CNMI?")) == ["+CNMI: 2,1,0,2,0", "OK"]
 
 
+def test_registration_cell_and_operator_code_answer_in_the_asked_format(wire: Wire) -> None:
+    # 27.007 §7.2 / §10.1.20 / §7.3, what Gammu's GetNetworkInfo asks, in its order.
+    assert lines(wire.command("AT+CREG=2;+CGREG=2")) == ["OK"]
+    assert lines(wire.command("AT+CGATT?")) == ["+CGATT: 1", "OK"]
+    assert lines(wire.command("AT+CREG?")) == ['+CREG: 2,1,"2B5C","0000A1F3"', "OK"]
+    assert lines(wire.command("AT+CGREG?")) == ['+CGREG: 2,1,"2B5C","0000A1F3"', "OK"]
+    assert lines(wire.command("AT+COPS=3,2;+COPS?")) == ['+COPS: 0,2,"51010",2', "OK"]
+    assert lines(wire.command("AT+COPS=3,0;+COPS?")) == ['+COPS: 0,0,"TELKOMSEL",2', "OK"]
+
+
+def test_sim_and_phone_memory_are_separate_storages(emulator: Emulator, wire: Wire) -> None:
+    """A driver reading SM then ME (Gammu does) finds each message once; <mem3> decides
+    where the network's messages land (27.005 §3.2.2)."""
+    emulator.inject_text("+6281234567890", "di SIM")
+    wire.until(b'+CMTI: "SM",1\r\n')
+    assert lines(wire.command('AT+CPMS="ME"')) == ["+CPMS: 0,23,1,30,1,30", "OK"]
+    assert lines(wire.command("AT+CMGL=4")) == ["OK"]
+    assert lines(wire.command('AT+CPMS="SM","ME","ME"')) == ["+CPMS: 1,30,0,23,0,23", "OK"]
+    emulator.inject_text("+6281234567890", "di ME")
+    wire.until(b'+CMTI: "ME",1\r\n')
+    assert lines(wire.command("AT+CMGL=4"))[0].startswith("+CMGL: 1,")
+    assert lines(wire.command('AT+CPMS="ME";+CMGD=1;+CPMS?')) == [
+        '+CPMS: 1,23,1,23,1,23', '+CPMS: "ME",0,23,"ME",0,23,"ME",0,23', "OK"]
+    assert emulator.storage_used == 1 and len(emulator.stored()) == 1
+
+
 def test_text_mode_is_refused_pdu_mode_accepted(wire: Wire) -> None:
     assert lines(wire.command("AT+CMGF=1")) == ["+CMS ERROR: 303"]
     assert lines(wire.command("AT+CMGF?")) == ["+CMGF: 0", "OK"]

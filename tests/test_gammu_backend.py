@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from datetime import datetime
 
 import gammu
@@ -17,6 +18,7 @@ from smsbridge.bridge import Bridge
 from smsbridge.config import Config, ModemConfig
 from smsbridge.errors import ConfigError, ModemTimeout, PortError, SimError
 from smsbridge.models import CaseQuery
+from smsbridge.modem.base import NewMessage
 from smsbridge.modem.emulator import Emulator, EmulatorSettings
 from smsbridge.modem.factory import make_modem
 from smsbridge.modem.gammu import GammuCommandError, GammuModem, GammuSettings, translate
@@ -293,23 +295,89 @@ def test_modem_probe_on_the_gammu_backend(phone, tmp_path, db_path):
 # -- against our emulator over a pty ----------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "libgammu's AT driver cannot initialise against the emulator: its Init asks AT+CSCS? "
-    "(27.007 §5.5 character set), which the emulator answers +CME ERROR: 100, and Init "
-    "fails with ERR_UNKNOWN. With +CSCS answered, a manufacturer 'huawei' makes gammu "
-    "send AT^PORTSEL=1 (also unknown: ERR_UNKNOWN); with a generic maker Init works, "
-    "but the SM storage is then listed twice (gammu's inbox and outbox folders) and "
-    "DeleteSMS answers ERR_NOTSUPPORTED"))
-def test_gammu_at_driver_against_the_emulator(tmp_path):
+# libgammu's AT driver against the emulator on a real pty, as it drives a USB stick. Its
+# Init takes about 4 s whatever the modem (until it knows the model it writes byte by
+# byte and waits 0.4 s after every command), so these tests are few and each does much.
+
+
+@pytest.fixture
+def at_rig():
     with Emulator(EmulatorSettings()) as emu:
-        emu.inject_text(REPORTER, "Ada pencurian di pasar")
-        assert emu.wait_for(lambda e: e.storage_used == 1, 5)
         m = GammuModem(GammuSettings(emu.port, "at"), command_timeout=3)
+        m.open()
         try:
-            m.open()
-            listed = m.list()
-            assert [pdu.decode(x.pdu).text for x in listed] == ["Ada pencurian di pasar"]
-            m.delete(listed[0].index)
-            assert m.send(REPORTER, "diterima")
+            yield emu, m
         finally:
             m.close()
+
+
+def test_gammu_at_driver_lists_reads_and_deletes_what_the_emulator_stored(at_rig):
+    emu, m = at_rig
+    emu.inject_text(REPORTER, "Ada pencurian di pasar", timestamp=WHEN)
+    long_text = "Tolong 🙏 ada perampokan di Jl. Merdeka " * 5
+    parts = emu.inject_text(REPORTER, long_text, timestamp=WHEN)
+    emu.inject_pdu(pdu.encode_status_report(42, REPORTER, status=0, submitted_at=WHEN,
+                                            smsc="+6281100000"))
+    assert emu.wait_for(lambda e: e.storage_used == 2 + parts, 5)
+    listed = m.list()
+    # Each message once: the SIM and ME are separate memories, gammu reads both.
+    messages = [pdu.decode(x.pdu) for x in listed]
+    assert len(listed) == len({x.index for x in listed}) == 2 + parts
+    [single, *multi, report] = messages
+    assert (single.sender, single.text, single.timestamp) == (
+        REPORTER, "Ada pencurian di pasar", WHEN)
+    assert "".join(p.text for p in multi) == long_text
+    assert [p.concat.sequence for p in multi] == list(range(1, parts + 1))
+    assert isinstance(report, pdu.StatusReport) and report.reference == 42
+    # The same messages give the same PDUs again: the daemon's crash dedup hashes them.
+    assert [x.pdu for x in m.list()] == [x.pdu for x in listed]
+    m.delete(listed[0].index)
+    m.delete(listed[0].index)  # deleting an empty slot is not an error
+    assert emu.storage_used == 1 + parts
+    for x in listed[1:]:
+        m.delete(x.index)
+    assert emu.storage_used == 0 and m.list() == []
+
+
+def test_gammu_at_driver_sends_single_and_long_unicode_replies_through_the_emulator(at_rig):
+    emu, m = at_rig
+    assert len(m.send(REPORTER, "Tiket LP-000123 {diterima} €")) == 1
+    text = "Laporan LP-000123 diterima 🙏 petugas segera datang. " * 3
+    refs = m.send(REPORTER, text, status_report=False)
+    [first, *rest] = emu.sent
+    assert (first.recipient, first.text, first.concat) == (
+        REPORTER, "Tiket LP-000123 {diterima} €", None)
+    assert len(refs) == len(rest) >= 2 and refs == [s.reference for s in rest]
+    assert "".join(s.text for s in rest) == text
+    assert [s.concat.sequence for s in rest] == list(range(1, len(rest) + 1))
+    assert {s.concat.reference for s in rest} == {rest[0].concat.reference}
+
+
+def test_gammu_at_driver_announces_new_messages_and_reports_the_modem(at_rig):
+    emu, m = at_rig
+    emu.inject_text(REPORTER, "halo")
+    events = []
+    deadline = time.monotonic() + 10
+    while not events and time.monotonic() < deadline:
+        events = [e for e in m.poll_events(0.5) if isinstance(e, NewMessage)]
+    assert events and events[0].memory == "SM"
+    s = m.status()
+    assert (s.manufacturer, s.model, s.imei, s.imsi, s.sim) == (
+        "Huawei", "E173", "861234567890123", "510101234567890", "READY")
+    assert s.registration == 1 and s.registered and s.operator == "TELKOMSEL"
+    assert s.rssi == 20 and s.smsc == "+6281100000"
+    assert (s.storage_memory, s.storage_used, s.storage_total) == ("SM", 1, 30)
+
+
+def test_modem_probe_on_the_gammu_backend_over_the_emulators_pty(tmp_path, db_path):
+    config = tmp_path / "config.toml"
+    with Emulator(EmulatorSettings()) as emu:
+        config.write_text(f'[database]\npath = "{db_path}"\n[modem]\nbackend = "gammu"\n'
+                          f'port = "{emu.port}"\ngammu_connection = "at"\n', encoding="utf-8")
+        run = subprocess.run([sys.executable, "-m", "smsbridge", "--config", str(config),
+                              "modem", "probe", "--json"], capture_output=True, text=True,
+                             timeout=60)
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert report["ready"] is True
+    assert report["status"]["model"] == "E173" and report["status"]["registration"] == 1

@@ -71,12 +71,15 @@ class EmulatorSettings:
     revision: str = "11.126.85.00.209"
     imsi: str = "510101234567890"  # MCC 510 MNC 10: Telkomsel
     registration: int = 1  # +CREG <stat>: 1 home, 5 roaming, 2 searching, 3 denied
+    lac: str = "2B5C"  # location area code and cell id, hex, as +CREG/+CGREG with <n>=2 give
+    cell: str = "0000A1F3"
     sim_busy_at_start: float = 0.0  # seconds of SIM busy after start and every reboot
     boot_urcs: tuple[str, ...] = ()  # lines announced after a reboot, e.g. ("RDY", "SMS Ready")
-    # The memories +CPMS offers and accepts. They all name the one emulated storage, so a
-    # driver that reads every memory in turn (Gammu does) sees each message in each of
-    # them: offer ("SM",) alone to such a driver.
+    # The memories +CPMS offers and accepts. "SM" (the SIM, storage_size slots) and "ME"
+    # (the modem's own memory, phone_storage_size slots) are separate storages, as on a
+    # real stick; "MT" reads the SIM. What the network delivers goes to <mem3>.
     memories: tuple[str, ...] = ("SM", "ME", "MT")
+    phone_storage_size: int = 23
 
 
 class _Line:
@@ -215,11 +218,12 @@ class Emulator:
 
     @property
     def storage_used(self) -> int:
+        """Messages the modem holds, on the SIM and in ME (where a driver may point <mem3>)."""
         with self._lock:
-            return len(self._core.storage)
+            return len(self._core.storage) + len(self._core.phone_storage)
 
     def stored(self) -> dict[int, bytes]:
-        """index -> PDU of every stored message, a snapshot."""
+        """index -> PDU of every message stored on the SIM, a snapshot."""
         with self._lock:
             return {i: slot.pdu for i, slot in sorted(self._core.storage.items())}
 

@@ -86,6 +86,8 @@ class _Session:
     cnmi: tuple[int, int, int, int, int] = (0, 0, 0, 0, 0)
     cpms: tuple[str, str, str] = ("SM", "SM", "SM")
     creg_n: int = 0
+    cgreg_n: int = 0
+    cops_format: int = 0  # +COPS <format>: 0 long name, 1 short name, 2 numeric
     cscs: str = "GSM"
 
 
@@ -135,7 +137,12 @@ class ModemCore:
         self.session = _Session(echo=settings.echo)
         self.sim = _Sim(pin=settings.pin)
         self.network = _Network()
-        self.storage: dict[int, _Slot] = {}
+        # 27.005 §3.2.2: the SIM ("SM") and the modem's own memory ("ME") are separate
+        # storages, each with its own indexes (a Huawei E1752 answers AT+CPMS="ME","ME"
+        # with "+CPMS: 0,23,0,23,1,50": 23 slots in ME, 50 on the SIM). Messages land in
+        # <mem3>; a driver that reads every memory in turn (Gammu) finds each once.
+        self.storage: dict[int, _Slot] = {}  # the SIM
+        self.phone_storage: dict[int, _Slot] = {}  # ME
         self.sent: list[SentSms] = []
         self.powered = True
         self.radio_on = True
@@ -157,7 +164,9 @@ class ModemCore:
             "+CGSN": self._cgsn, "+GMI": self._cgmi, "+GMM": self._cgmm, "+GMR": self._cgmr,
             "+GSN": self._cgsn, "+CIMI": self._cimi, "+CSCA": self._csca, "+CFUN": self._cfun,
             "+CSMS": self._csms, "^CURC": self._accept, "+CSCS": self._cscs,
-            "+CMMS": self._cmms,
+            "+CMMS": self._cmms, "+CGREG": self._cgreg, "+CGATT": self._cgatt,
+            # Call waiting and USSD: a Huawei stick takes Gammu's init switching them off.
+            "+CCWA": self._accept, "+CUSD": self._accept,
             # Huawei: which port gets URCs; Gammu sends it after ^CURC=0 to any "huawei".
             "^PORTSEL": self._accept,
         }
@@ -177,20 +186,31 @@ class ModemCore:
     # ---------------------------------------------------------------- storage
     @property
     def indexes(self) -> range:
-        first = self.settings.first_index
-        return range(first, first + self.settings.storage_size)
+        return self._indexes("SM")
 
-    def _free_index(self) -> int | None:
-        for index in self.indexes:
-            if index not in self.storage:
+    def _store(self, memory: str) -> dict[int, _Slot]:
+        # "MT" ("any storage of the ME", 27.005 §3.1) is served from the SIM, where
+        # this modem keeps what it receives unless <mem3> says "ME".
+        return self.phone_storage if memory == "ME" else self.storage
+
+    def _indexes(self, memory: str) -> range:
+        first = self.settings.first_index
+        size = self.settings.phone_storage_size if memory == "ME" else self.settings.storage_size
+        return range(first, first + size)
+
+    def _free_index(self, memory: str = "SM") -> int | None:
+        store = self._store(memory)
+        for index in self._indexes(memory):
+            if index not in store:
                 return index
         return None
 
-    def _delete(self, index: int) -> None:
-        if index in self.storage:
-            if self._lagged_used is None:
-                self._lagged_used = len(self.storage)
-            del self.storage[index]
+    def _delete(self, memory: str, index: int) -> None:
+        store = self._store(memory)
+        if index in store:
+            if self._lagged_used is None and store is self.storage:
+                self._lagged_used = len(store)
+            del store[index]
 
     # ---------------------------------------------------------------- network side
     def inject(self, pdu: bytes, *, report: bool | None = None) -> None:
@@ -223,13 +243,13 @@ class ModemCore:
             urc = "+CDS: " if is_report else "+CMT: ,"
             self.sink.urc(_block(f"{urc}{tpdu_length(pdu)}", pdu.hex().upper()))
             return True
-        index = self._free_index()
+        memory = self.session.cpms[2]
+        index = self._free_index(memory)
         if index is None:
             return False
         self.network.queue.popleft()
-        self.storage[index] = _Slot(0, pdu)
+        self._store(memory)[index] = _Slot(0, pdu)
         self.deliveries.append((self.clock(), pdu))
-        memory = self.session.cpms[2]
         if is_report and ds == 2:
             self.sink.urc(_block(f'+CDSI: "{memory}",{index}'))
         elif not is_report and mt in (1, 3):
@@ -386,22 +406,53 @@ class ModemCore:
 
     def _creg(self, op: str, args: list[str]) -> None:
         if op == "?":
-            stat = self.settings.registration if self.radio_on else 0
-            self._info(f"+CREG: {self.session.creg_n},{stat}")
+            self._info(self._registration("+CREG", self.session.creg_n))
         elif op == "=?":
             self._info("+CREG: (0-2)")
         else:
             self.session.creg_n = self._int("+CREG", args[0] if args else "0", 0, 2, "CME")
 
+    def _cgreg(self, op: str, args: list[str]) -> None:
+        # 27.007 §10.1.20, the packet-domain twin of +CREG; Gammu's GetNetworkInfo sets
+        # it and gives up when it is unknown. The stick attaches where it registers.
+        if op == "?":
+            self._info(self._registration("+CGREG", self.session.cgreg_n))
+        elif op == "=?":
+            self._info("+CGREG: (0-2)")
+        else:
+            self.session.cgreg_n = self._int("+CGREG", args[0] if args else "0", 0, 2, "CME")
+
+    def _cgatt(self, op: str, args: list[str]) -> None:
+        # 27.007 §10.1.9: attached to the packet domain whenever registered.
+        if op == "?":
+            self._info(f"+CGATT: {int(self.radio_on and self.settings.registration in (1, 5))}")
+        elif op == "=?":
+            self._info("+CGATT: (0-1)")
+
+    def _registration(self, name: str, n: int) -> str:
+        stat = self.settings.registration if self.radio_on else 0
+        if n == 2 and stat in (1, 5):
+            # 27.007 §7.2: with <n>=2 the answer names the cell, <lac> and <ci> in hex.
+            return f'{name}: {n},{stat},"{self.settings.lac}","{self.settings.cell}"'
+        return f"{name}: {n},{stat}"
+
     def _cops(self, op: str, args: list[str]) -> None:
+        numeric = self.settings.imsi[:5]  # MCC+MNC: the home network's code
         if op == "?":
             if self.radio_on and self.settings.registration in (1, 5):
-                self._info(f'+COPS: 0,0,"{self.settings.operator}",2')
+                fmt = self.session.cops_format
+                name = numeric if fmt == 2 else self.settings.operator
+                self._info(f'+COPS: 0,{fmt},"{name}",2')
             else:
                 self._info("+COPS: 0")
         elif op == "=?":
             self._info(f'+COPS: (2,"{self.settings.operator}","{self.settings.operator}",'
-                       '"51010",2),,(0-4),(0-2)')
+                       f'"{numeric}",2),,(0-4),(0-2)')
+        elif args and args[0] == "3":
+            # 27.007 §7.3 <mode>=3: only sets the <format> of later answers (Gammu asks
+            # for the numeric code, then the name).
+            self.session.cops_format = self._int("+COPS", args[1] if len(args) > 1 else "0",
+                                                 0, 2, "CME")
 
     def _cgmi(self, op: str, args: list[str]) -> None:
         self._info(self.settings.manufacturer)
@@ -476,15 +527,17 @@ class ModemCore:
             while len(mems) < 3:
                 mems.append(self.session.cpms[len(mems)])
             self.session.cpms = (mems[0], mems[1], mems[2])
-        used = self._reported_used()
-        total = self.settings.storage_size
-        if op == "?":
-            fields = [f'"{m}",{used},{total}' for m in self.session.cpms[:count]]
-        else:
-            fields = [f"{used},{total}"] * count
+        sim_used = self._reported_used()
+        fields = []
+        for memory in self.session.cpms[:count]:
+            store = self._store(memory)
+            used = sim_used if store is self.storage else len(store)
+            usage = f"{used},{len(self._indexes(memory))}"
+            fields.append(f'"{memory}",{usage}' if op == "?" else usage)
         self._info("+CPMS: " + ",".join(fields))
 
     def _reported_used(self) -> int:
+        """The SIM's used count as +CPMS reports it."""
         # Quirk (usage_lag): some sticks count a delete only from the second query on.
         if self.settings.usage_lag and self._lagged_used is not None:
             used, self._lagged_used = self._lagged_used, None
@@ -515,7 +568,8 @@ class ModemCore:
         stat = self._int("+CMGL", args[0] if args else "0", 0, 4)
         if self.settings.cmgl_broken:
             raise _AlreadyAnswered()  # Huawei quirk: the listing never answers
-        entries = [(i, s) for i, s in sorted(self.storage.items()) if stat in (4, s.stat)]
+        store = self._store(self.session.cpms[0])
+        entries = [(i, s) for i, s in sorted(store.items()) if stat in (4, s.stat)]
         for count, (index, slot) in enumerate(entries, start=1):
             self._info(f"+CMGL: {index},{slot.stat},,{tpdu_length(slot.pdu)}",
                        slot.pdu.hex().upper())
@@ -531,7 +585,7 @@ class ModemCore:
             return
         self._require_sim("+CMGR", "CMS")
         index = self._int("+CMGR", args[0] if args else "", 0, 65535)
-        slot = self.storage.get(index)
+        slot = self._store(self.session.cpms[0]).get(index)
         if slot is None:
             raise CommandError("+CMGR", "CMS", 321)
         self._info(f"+CMGR: {slot.stat},,{tpdu_length(slot.pdu)}", slot.pdu.hex().upper())
@@ -539,22 +593,24 @@ class ModemCore:
             slot.stat = 1
 
     def _cmgd(self, op: str, args: list[str]) -> None:
+        memory = self.session.cpms[0]
+        store = self._store(memory)
         if op == "=?":
-            used = ",".join(map(str, sorted(self.storage)))
+            used = ",".join(map(str, sorted(store)))
             self._info(f"+CMGD: ({used}),(0-4)")
             return
         self._require_sim("+CMGD", "CMS")
         index = self._int("+CMGD", args[0] if args else "", 0, 65535)
         flag = self._int("+CMGD", args[1], 0, 4) if len(args) > 1 and args[1] else 0
         if flag == 0:
-            if index not in self.indexes:
+            if index not in self._indexes(memory):
                 raise CommandError("+CMGD", "CMS", 321)
-            self._delete(index)
+            self._delete(memory, index)
             return
         # 27.005 §3.5.4 <delflag>: 1 read, 2 read+sent, 3 read+sent+unsent, 4 all.
         doomed = {1: {1}, 2: {1, 3}, 3: {1, 2, 3}, 4: {0, 1, 2, 3}}[flag]
-        for i in [i for i, s in self.storage.items() if s.stat in doomed]:
-            self._delete(i)
+        for i in [i for i, s in store.items() if s.stat in doomed]:
+            self._delete(memory, i)
 
     def _cmgs(self, op: str, args: list[str]) -> None:
         pass  # only "=?" reaches here; "=" goes through _prompt
@@ -565,7 +621,7 @@ class ModemCore:
         self._require_sim(name, "CMS")
         length = self._int(name, args[0] if args else "", 1, 255)
         stat = self._int(name, args[1], 2, 3) if name == "+CMGW" and len(args) > 1 else 2
-        if name == "+CMGW" and self._free_index() is None:
+        if name == "+CMGW" and self._free_index(self.session.cpms[1]) is None:
             raise CommandError(name, "CMS", 322)
         return Prompt(name, length, stat)
 
@@ -590,10 +646,11 @@ class ModemCore:
         if tpdu_length(pdu) != prompt.length:
             raise CommandError(prompt.command, "CMS", 304)
         if prompt.command == "+CMGW":
-            index = self._free_index()
+            memory = self.session.cpms[1]
+            index = self._free_index(memory)
             if index is None:
                 raise CommandError(prompt.command, "CMS", 322)
-            self.storage[index] = _Slot(prompt.stat, pdu)
+            self._store(memory)[index] = _Slot(prompt.stat, pdu)
             self._info(f"+CMGW: {index}")
             self.sink.reply(b"\r\nOK\r\n")
             return

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import queue
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -378,7 +380,10 @@ class GammuModem:
             # Connection "none" exists only for gammu's dummy phone (a directory posing
             # as a phone); any other connection lets libgammu detect the model.
             model = "dummy" if s.connection == "none" else ""
-            sm.SetConfig(0, {"Device": s.device, "Connection": s.connection, "Model": model})
+            _load_defaults(sm)
+            config = sm.GetConfig(0)
+            config.update({"Device": s.device, "Connection": s.connection, "Model": model})
+            sm.SetConfig(0, config)
         sm.Init()
         # The dummy driver's SMS files hold no TP-DT: gammu fills in the current time,
         # which would make a status report's rebuilt PDU differ on every listing.
@@ -504,6 +509,21 @@ class GammuModem:
                 events.append(self._events.get_nowait())
             except queue.Empty:
                 return events
+
+
+def _load_defaults(sm: Any) -> None:
+    """Fill a fresh StateMachine's configuration with libgammu's defaults.
+
+    A fresh StateMachine leaves the settings python-gammu's SetConfig does not expose
+    zeroed, CNMIParams among them; the AT driver then refuses SetIncomingSMS
+    (ERR_NOTSUPPORTED) and no +CMTI is ever announced. Only ReadConfig sets them
+    (to "auto"), and it reads a file: an empty [gammu] section is enough.
+    """
+    with tempfile.TemporaryDirectory(prefix="smsbridge-gammu-") as directory:
+        path = os.path.join(directory, "gammurc")
+        with open(path, "w", encoding="ascii") as f:
+            f.write("[gammu]\n")
+        sm.ReadConfig(Section=0, Configuration=0, Filename=path)
 
 
 # -- pure conversions at the gammu boundary --------------------------------------------
