@@ -160,20 +160,18 @@ class Bridge:
         made: list[str] = []
         with self.store.transaction():
             for group in self.store.stale_part_groups(before=to_iso(cutoff)):
-                parts = sorted(group, key=lambda p: p.concat_seq or 0)
-                total = parts[0].concat_total or len(parts)
-                have = {p.concat_seq for p in parts}
-                pieces = []
-                for seq in range(1, total + 1):
-                    part = next((p for p in parts if p.concat_seq == seq), None)
-                    pieces.append(part.text if part and part.text else "[…]")
-                text = "".join(pieces)
+                by_seq = {p.concat_seq: p for p in group}
+                total = group[0].concat_total or len(by_seq)
+                # The missing parts are marked where they belong, so an officer reading
+                # the case sees that, and where, the report has a gap.
+                text = "".join(by_seq[seq].text or "" if seq in by_seq else "[…]"
+                               for seq in range(1, total + 1))
                 result = DrainResult()
-                self._handle_text(parts[0].sender or UNKNOWN_SENDER, False, text,
-                                  [p.id for p in parts], now, result, incomplete=True)
+                self._handle_text(group[0].sender or UNKNOWN_SENDER, False, text,
+                                  [p.id for p in group], now, result, incomplete=True)
                 made += result.new_cases
                 log.warning("made case(s) %s from %d of %d parts after waiting",
-                            ",".join(result.new_cases) or "-", len(have), total)
+                            ",".join(result.new_cases) or "-", len(by_seq), total)
         return made
 
     # -- what a text means ----------------------------------------------------------------
