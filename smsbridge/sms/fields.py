@@ -17,7 +17,6 @@ TOA_ALPHANUMERIC = 0xD0
 
 # 23.040 §9.1.2.3: semi-octet values 0xA-0xE are "*", "#", "a", "b", "c"; 0xF pads.
 _BCD_DIGITS = "0123456789*#abc"
-_DIGIT_VALUE = {c: i for i, c in enumerate(_BCD_DIGITS)}
 _NUMBER = re.compile(r"\+?[0-9*#]{1,20}")
 _MAX_ADDRESS_DIGITS = 20  # §9.1.2.5: the address value holds at most 10 octets
 
@@ -55,21 +54,28 @@ def is_alphanumeric_toa(toa: int) -> bool:
     return toa & 0x70 == 0x50
 
 
+# §9.1.2.3 puts the first digit of each pair in the low semi-octet. Swapping the halves of
+# every octet (one bytes.translate) turns that into plain hex order, so bytes.hex() and
+# bytes.fromhex() do the work in C; hex digit a-f <-> semi-octet value 0xA-0xF.
+_SWAP_SEMI_OCTETS = bytes((octet & 0x0F) << 4 | octet >> 4 for octet in range(256))
+_HEX_TO_DIGIT = str.maketrans("0123456789abcde", _BCD_DIGITS, "f")  # 0xF filler dropped
+_DIGIT_TO_HEX = str.maketrans(_BCD_DIGITS, "0123456789abcde")
+
+
 def decode_digits(raw: bytes, count: int) -> str:
     """Swapped semi-octets (§9.1.2.3) -> the first ``count`` digits; 0xF fillers dropped."""
-    values: list[int] = []
-    for octet in raw:
-        values.append(octet & 0x0F)
-        values.append(octet >> 4)
-    return "".join(_BCD_DIGITS[v] for v in values[:count] if v != 0xF)
+    return raw.translate(_SWAP_SEMI_OCTETS).hex()[:count].translate(_HEX_TO_DIGIT)
 
 
 def encode_digits(digits: str) -> bytes:
-    """Digits -> swapped semi-octets, padded with 0xF to a whole octet."""
-    values = [_DIGIT_VALUE[d] for d in digits]
-    if len(values) % 2:
-        values.append(0xF)
-    return bytes(values[i] | (values[i + 1] << 4) for i in range(0, len(values), 2))
+    """Digits -> swapped semi-octets, padded with 0xF to a whole octet.
+
+    ``digits`` holds only characters of ``_BCD_DIGITS`` (callers check with ``_NUMBER``).
+    """
+    hex_digits = digits.translate(_DIGIT_TO_HEX)
+    if len(hex_digits) % 2:
+        hex_digits += "f"
+    return bytes.fromhex(hex_digits).translate(_SWAP_SEMI_OCTETS)
 
 
 def read_address(r: Reader, field: str) -> tuple[str, int]:
@@ -142,32 +148,39 @@ def encode_smsc(smsc: str | None) -> bytes:
     return bytes((len(value) + 1, toa)) + value
 
 
-def _bcd(octet: int, field: str, offset: int) -> int:
-    low, high = octet & 0x0F, octet >> 4
-    if low > 9 or high > 9:
-        raise PduError(f"{field} has a non-decimal semi-octet {octet:02X}", offset=offset)
-    return low * 10 + high
+# Swapped BCD octet -> its value 0-99, or -1 when a semi-octet is not a decimal digit.
+_BCD_VALUE = tuple(
+    (octet & 0x0F) * 10 + (octet >> 4) if octet & 0x0F <= 9 and octet >> 4 <= 9 else -1
+    for octet in range(256)
+)
+
+
+def _zone(octet: int) -> timezone:
+    # The zone is in quarter hours; bit 3 of the first (low) semi-octet is the sign.
+    quarters = (octet & 0x07) * 10 + (octet >> 4)
+    return timezone(timedelta(minutes=-15 * quarters if octet & 0x08 else 15 * quarters))
+
+
+# Zone octet -> tzinfo, built once: the high semi-octet must be decimal (checked on read).
+_ZONES = {octet: _zone(octet) for octet in range(0xA0)}
 
 
 def read_timestamp(r: Reader, field: str) -> datetime:
     """TP-SCTS / TP-DT: YY MM DD hh mm ss zone, each octet semi-octet swapped (§9.2.3.11)."""
     start = r.pos
     raw = r.take(7, field)
-    year, month, day, hour, minute, second = (
-        _bcd(raw[i], field, start + i) for i in range(6)
-    )
+    year, month, day, hour, minute, second = values = [_BCD_VALUE[o] for o in raw[:6]]
+    if -1 in values:
+        i = values.index(-1)
+        raise PduError(f"{field} has a non-decimal semi-octet {raw[i]:02X}", offset=start + i)
     zone = raw[6]
     if zone >> 4 > 9:
         raise PduError(f"{field} zone has a non-decimal semi-octet {zone:02X}", offset=start + 6)
-    # The zone is in quarter hours; bit 3 of the first (low) semi-octet is the sign.
-    quarters = (zone & 0x07) * 10 + (zone >> 4)
-    if zone & 0x08:
-        quarters = -quarters
     # Two-digit years: 90-99 are the 1990s, as gammu and most phones read them.
     try:
         return datetime(
             year + (2000 if year < 90 else 1900), month, day, hour, minute, second,
-            tzinfo=timezone(timedelta(minutes=15 * quarters)),
+            tzinfo=_ZONES[zone],
         )
     except ValueError as exc:
         raise PduError(f"{field} is not a valid time: {exc}", offset=start) from None
