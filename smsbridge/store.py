@@ -910,6 +910,31 @@ class CaseStore:
                 [(k, v, now) for k, v in values.items()])
 
     @_guarded
+    def list_messages(self, *, without_case: bool = False, kind: str | None = None,
+                      sender: str | None = None, limit: int | None = 50
+                      ) -> list[InboundRecord]:
+        """Inbound messages, newest first: e.g. the operator's notices (SIM credit),
+        which are stored but belong to no case."""
+        where, params = [], []
+        if without_case:
+            where.append("case_id IS NULL")
+        if kind is not None:
+            if kind not in MESSAGE_KINDS:
+                raise InvalidInput(f"unknown message kind {kind!r}; expected one of "
+                                   f"{', '.join(MESSAGE_KINDS)}")
+            where.append("kind = ?")
+            params.append(kind)
+        if sender is not None:
+            where.append("sender = ?")
+            params.append(sender)
+        sql = ("SELECT * FROM messages" + (" WHERE " + " AND ".join(where) if where else "")
+               + " ORDER BY id DESC")
+        if limit:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [_inbound(r) for r in self.conn.execute(sql, params)]
+
+    @_guarded
     def message_seen(self, pdu_hash: str) -> bool:
         return self.conn.execute("SELECT 1 FROM messages WHERE pdu_hash = ?",
                                  (pdu_hash,)).fetchone() is not None

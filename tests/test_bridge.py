@@ -286,3 +286,23 @@ def test_every_attempt_of_a_long_reply_uses_the_same_concatenation_reference(rig
     parts = [s for s in rig.emu.sent if s.concat is not None]
     assert len(parts) >= 2
     assert {p.concat.reference for p in parts} == {item.id & 0xFF}
+
+
+def test_messages_that_made_no_case_are_listed_for_the_administrator(rig, tmp_path, db_path):
+    from click.testing import CliRunner
+    from conftest import write_config
+
+    from smsbridge.cli import main
+
+    rig.emu.inject_text("TELKOMSEL", "Sisa pulsa Anda Rp2.500. Isi ulang \x1b[2J sekarang")
+    rig.emu.inject_text(REPORTER, "Ada judi di pasar")
+    rig.step(expect_messages=2)
+    config = write_config(tmp_path, db_path)
+    result = CliRunner().invoke(main, ["--config", str(config), "messages"])
+    assert result.exit_code == 0, result.output
+    assert "TELKOMSEL" in result.output and "Sisa pulsa" in result.output
+    assert "\x1b" not in result.output  # an SMS cannot drive the operator's terminal
+    assert "Ada judi" not in result.output  # that one is a case
+    everything = CliRunner().invoke(main, ["--config", str(config), "messages", "--all"])
+    assert "Ada judi" in everything.output and "+62812****7001" in everything.output
+    assert REPORTER not in everything.output

@@ -1,0 +1,52 @@
+"""``smsbridge messages``: SMS as they arrived, including those that are nobody's case."""
+
+from __future__ import annotations
+
+import click
+
+from smsbridge.cli import AppContext, handle_errors, main, pass_app
+
+
+@main.command("messages")
+@click.option("--all", "show_all", is_flag=True,
+              help="Every message, not only those that belong to no case.")
+@click.option("--kind", type=click.Choice(["deliver", "status_report", "undecodable"]),
+              help="Only this kind of message.")
+@click.option("--sender", metavar="SENDER", help="Only from this sender (e.g. TELKOMSEL).")
+@click.option("--limit", type=click.IntRange(min=0), default=20, show_default=True,
+              help="At most N messages, newest first (0: all).")
+@pass_app
+@handle_errors
+def messages_command(app: AppContext, show_all: bool, kind: str | None, sender: str | None,
+                     limit: int) -> None:
+    """Incoming SMS that made no case: the operator's notices (SIM credit, promotions),
+    short codes, blocklisted numbers, CEK queries, delivery reports.
+
+    Numbers of people are masked; texts are shown with control characters made visible.
+
+    \b
+    Example:
+        smsbridge messages --sender TELKOMSEL --limit 5
+    """
+    from smsbridge.cli.output import local_time
+    from smsbridge.numbers import normalize
+    from smsbridge.privacy import mask_number, neutralise
+    from smsbridge.store import CaseStore
+
+    cfg = app.config
+    store = CaseStore.from_config(cfg, create=False)
+    try:
+        who = normalize(sender, cfg.daemon.country_code) if sender else None
+        messages = store.list_messages(without_case=not show_all, kind=kind, sender=who,
+                                       limit=limit or None)
+    finally:
+        store.close()
+    if not messages:
+        click.echo("no messages")
+        return
+    for m in messages:
+        what = m.kind if m.error is None else f"{m.kind}: {m.error}"
+        case = f" case {m.case_id}" if m.case_id else ""
+        click.echo(f"{local_time(m.received_at)}  {mask_number(m.sender) or '-':<16} {what}{case}")
+        if m.text:
+            click.echo("    " + neutralise(m.text))
