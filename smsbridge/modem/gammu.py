@@ -73,6 +73,10 @@ _SIM_STATE = {None: "READY", "PIN": "SIM PIN", "PUK": "SIM PUK", "PIN2": "SIM PI
               "PUK2": "SIM PUK2", "Phone": "PH-SIM PIN", "Network": "PH-NET PIN"}
 _POLL_SLICE = 0.2  # seconds between two looks at the device while waiting for events
 _SIM_PAUSE = 0.5
+# While a call runs, how often to look whether the device node still exists. libgammu
+# ignores read errors from a port whose USB device was reset and waits out its own
+# timeout (a minute for SendSMS); the node disappearing says so at once.
+_GONE_CHECK = 0.25
 
 
 def _gammu_name(exc: BaseException) -> str:
@@ -120,6 +124,10 @@ def translate(exc: BaseException, what: str, *, device: str, seconds: float) -> 
     return GammuCommandError(what, name, _gammu_code(exc), text)
 
 
+class _DeviceGone(Exception):
+    """The device node disappeared while libgammu was using it."""
+
+
 class _Owner:
     """The one thread that ever touches a StateMachine: callers submit jobs and wait."""
 
@@ -132,14 +140,26 @@ class _Owner:
     def thread(self) -> threading.Thread:
         return self._thread
 
-    def call(self, job: Callable[[], T], timeout: float) -> T:
+    def call(self, job: Callable[[], T], timeout: float,
+             gone: Callable[[], bool] = lambda: False) -> T:
+        """The job's result; FutureTimeout after ``timeout`` s, _DeviceGone when
+        ``gone()`` turns true while the job runs."""
         if threading.current_thread() is self._thread:
             # A gammu callback calling gammu again: libgammu forbids it, and here it
             # would also deadlock waiting for itself.
             raise RuntimeError("gammu must not be called from the owner thread's callbacks")
         future: Future = Future()
         self._jobs.put((job, future))
-        return future.result(timeout)
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                return future.result(min(max(remaining, 0), _GONE_CHECK))
+            except FutureTimeout:
+                if remaining <= _GONE_CHECK:
+                    raise
+                if gone():
+                    raise _DeviceGone() from None
 
     def stop(self, timeout: float) -> None:
         self._jobs.put(None)
@@ -319,7 +339,12 @@ class GammuModem:
             raise PortError("the modem is not open", port=self.url)
         seconds = timeout if timeout is not None else self._net_timeout
         try:
-            return self._owner.call(job, seconds)
+            return self._owner.call(job, seconds, self._device_gone)
+        except _DeviceGone:
+            log.error("%s disappeared during gammu %s; abandoning its thread", self.url, what)
+            self._owner = None
+            self._sm = None
+            raise PortError("the device disappeared", port=self.url) from None
         except FutureTimeout:
             # The owner thread is stuck inside libgammu: abandon it (a daemon thread)
             # and its StateMachine; the next call starts a fresh owner.
@@ -340,6 +365,13 @@ class GammuModem:
             return
         with contextlib.suppress(FutureTimeout, gammu.GSMError):
             owner.call(self._terminate, self.command_timeout)
+
+    def _device_gone(self) -> bool:
+        s = self.settings
+        device = s.device if (not s.gammurc or s.device_override) else ""
+        # Only a device node can vanish; a gammurc's device or a connection over the
+        # network (no path) is left to libgammu's timeouts.
+        return device.startswith("/") and s.connection != "none" and not os.path.exists(device)
 
     def _connect(self) -> None:
         if self._owner is None:
