@@ -395,9 +395,7 @@ def test_daemon_logs_mask_reporters_numbers(daemon, emulator):
     assert number(7) not in log and number(7)[1:] not in log
 
 
-# AT only: libgammu's AT driver aborts GetNextSMS with ERR_CORRUPTED at a PDU it cannot
-# parse and names no location, so the gammu backend can neither list past it nor
-# delete it (a known gap of that backend: such a message blocks its listing).
+@both_backends
 def test_undecodable_pdu_does_not_clog_the_sim(daemon, emulator):
     emulator.inject_pdu("07912618485400F9040B916128")
     emulator.inject_pdu(pdu.encode_deliver(number(1), "laporan sah")[0])

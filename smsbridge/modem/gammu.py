@@ -47,6 +47,9 @@ from smsbridge.sms.pdu import encode_status_report, fits_gsm7
 
 log = logging.getLogger(__name__)
 
+# libgammu's flat (Folder 0) numbering puts the phone's own memory after this.
+PHONE_BASE = 100000
+
 T = TypeVar("T")
 StateMachineFactory = Callable[[], Any]
 
@@ -262,12 +265,49 @@ class GammuModem:
             except GammuCommandError as exc:
                 if exc.name == "ERR_EMPTY":
                     break
+                if exc.name == "ERR_CORRUPTED":
+                    # libgammu stops GetNextSMS at a PDU it cannot parse and names no
+                    # location: read slot by slot, so the bad one can be stored and
+                    # deleted instead of blocking every listing after it.
+                    log.warning("gammu cannot list past a corrupt message: reading "
+                                "storage slot by slot")
+                    return self._list_by_slot()
                 raise
             for part in parts:
                 location = int(part["Location"])
                 message = stored_message(part, self._memory, smsc_time=self._smsc_time)
                 if message is not None:
                     found.append(message)
+        return found
+
+    def _list_by_slot(self) -> list[StoredMessage]:
+        usage = self._run(self._sm.GetSMSStatus, "GetSMSStatus")
+        # Folder 0 numbers the SIM from 1 and the phone's memory from PHONE_BASE + 1.
+        areas = [(1, usage.get("SIMSize") or 0, usage.get("SIMUsed") or 0),
+                 (PHONE_BASE + 1, usage.get("PhoneSize") or 0, usage.get("PhoneUsed") or 0)]
+        found: list[StoredMessage] = []
+        for first, size, used in areas:
+            seen = 0
+            for location in range(first, first + size):
+                if seen >= used:
+                    break
+                try:
+                    parts = self._run(lambda loc=location: self._sm.GetSMS(Folder=0,
+                                                                           Location=loc),
+                                      "GetSMS")
+                except GammuCommandError as exc:
+                    if exc.name in ("ERR_EMPTY", "ERR_INVALIDLOCATION"):
+                        continue
+                    if exc.name != "ERR_CORRUPTED":
+                        raise
+                    seen += 1
+                    found.append(corrupt_message(self._memory, location))
+                    continue
+                seen += 1
+                for part in parts:
+                    message = stored_message(part, self._memory, smsc_time=self._smsc_time)
+                    if message is not None:
+                        found.append(message)
         return found
 
     def delete(self, index: int) -> None:
@@ -645,6 +685,16 @@ def stored_message(part: dict, memory: str, *, smsc_time: bool = True) -> Stored
         pdu = ("GAMMU " + repr(sorted((k, str(v)) for k, v in part.items()))).encode()
     return StoredMessage(part.get("Memory") or memory, int(part["Location"]),
                          _STATE.get(part.get("State"), 0), pdu)
+
+
+def corrupt_message(memory: str, location: int) -> StoredMessage:
+    """A slot libgammu cannot parse. Its bytes are no PDU (the daemon stores them as
+    undecodable and deletes the slot) and are the same all day, so a crash between
+    storing and deleting does not store it twice; a new corrupt message in the same
+    slot on another day is a new record."""
+    day = datetime.now(UTC).date().isoformat()
+    return StoredMessage(memory, location, 0,
+                         f"GAMMU ERR_CORRUPTED {memory} {location} {day}".encode())
 
 
 def encode_parts(number: str, text: str, *, status_report: bool = True) -> list[dict]:
