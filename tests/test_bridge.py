@@ -22,14 +22,17 @@ REPORTER = "+6281234567001"
 
 
 class Clock:
+    """Real time plus what a test skipped ahead: what the store stamps with the real
+    time itself (an operator's reply) is never in this clock's future."""
+
     def __init__(self) -> None:
-        self.now = datetime.now(UTC)
+        self.offset = timedelta()
 
     def __call__(self) -> datetime:
-        return self.now
+        return datetime.now(UTC) + self.offset
 
     def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
+        self.offset += timedelta(**delta)
 
 
 @pytest.fixture
