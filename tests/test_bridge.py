@@ -11,10 +11,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from smsbridge.bridge import Bridge
-from smsbridge.config import Config
+from smsbridge.config import Config, ModemConfig
 from smsbridge.models import CaseQuery
 from smsbridge.modem.atmodem import AtModem
 from smsbridge.modem.emulator import Emulator, EmulatorSettings
+from smsbridge.modem.factory import make_modem
 from smsbridge.sms import pdu
 from smsbridge.store import CaseStore
 
@@ -49,9 +50,23 @@ def store(db_path):
 
 
 @pytest.fixture
-def rig(emulator, store):
+def backend(request):
+    """The modem backend under the bridge: "at" unless a test asks for both."""
+    return getattr(request, "param", "at")
+
+
+# The same emulator over the same pty, driven by our AT driver or by libgammu's.
+both_backends = pytest.mark.parametrize("backend", ["at", "gammu"], indirect=True)
+
+
+@pytest.fixture
+def rig(emulator, store, backend):
     """A bridge wired to the emulator; ``rig.step()`` drains and sends everything due."""
-    modem = AtModem(emulator.port, command_timeout=5)
+    if backend == "gammu":
+        modem = make_modem(ModemConfig(backend="gammu", port=emulator.port,
+                                       gammu_connection="at", command_timeout=5))
+    else:
+        modem = AtModem(emulator.port, command_timeout=5)
     modem.open()
     clock = Clock()
 
@@ -82,6 +97,7 @@ def rig(emulator, store):
     modem.close()
 
 
+@both_backends
 def test_report_becomes_a_case_and_the_reporter_gets_its_ticket(rig):
     rig.emu.inject_text(REPORTER, "Ada judi di belakang pasar")
     rig.step(expect_messages=1)
@@ -130,6 +146,7 @@ def test_crash_before_the_commit_leaves_the_message_on_the_sim_for_the_next_run(
     assert len(rig.cases()) == 1 and len(rig.replies_to(REPORTER)) == 1
 
 
+@both_backends
 def test_long_report_in_parts_makes_one_case_whatever_the_order(rig):
     text = "Ada sekelompok pemuda mabuk di pos ronda Gang Melati. " * 6
     parts = pdu.encode_deliver(REPORTER, text, reference=77)
@@ -156,6 +173,7 @@ def test_parts_wait_across_drains_and_expire_into_an_incomplete_case(rig):
     assert "[…]" in case.text
 
 
+@both_backends
 def test_follow_up_within_the_window_joins_the_open_case_without_a_second_reply(rig):
     rig.emu.inject_text(REPORTER, "Ada judi sabung ayam di RT 03")
     rig.step(expect_messages=1)
@@ -171,6 +189,7 @@ def test_follow_up_within_the_window_joins_the_open_case_without_a_second_reply(
     assert len(rig.cases()) == 2 and len(rig.replies_to(REPORTER)) == 2
 
 
+@both_backends
 def test_cek_answers_the_status_only_to_the_number_that_reported(rig):
     rig.emu.inject_text(REPORTER, "Knalpot brong tiap malam")
     rig.step(expect_messages=1)
@@ -266,6 +285,7 @@ def test_operator_reply_goes_out_through_the_same_outbox(rig):
     assert rig.replies_to(REPORTER)[-1] == "Petugas sedang menuju lokasi. Terima kasih."
 
 
+@both_backends
 def test_long_unicode_reply_goes_out_in_parts_that_phones_join(rig):
     rig.emu.inject_text(REPORTER, "Ada kebakaran")
     rig.step(expect_messages=1)
