@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from smsbridge.config import Config
-from smsbridge.errors import CommandError, ModemError, PduError
-from smsbridge.models import Case, NewCase, to_iso
+from smsbridge.errors import CommandError, DatabaseError, ModemError, PduError
+from smsbridge.models import Case, NewCase, OutboxItem, to_iso
 from smsbridge.modem.base import Modem, StoredMessage
-from smsbridge.numbers import SenderKind, classify, normalize
-from smsbridge.privacy import mask_number
+from smsbridge.numbers import SenderKind, classify, normalize, reply_problem
+from smsbridge.privacy import mask_number, mask_numbers_in
 from smsbridge.replies import StatusQuery, Templates, auto_reply_decision, parse_command
 from smsbridge.sms import pdu as pdu_codec
+from smsbridge.sms.fields import is_alphanumeric_toa
 from smsbridge.store import CaseStore
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,14 @@ class Bridge:
         self.modem = modem
         self.store = store
         self.clock = clock
+        # Why each item was set aside since the daemon last asked (take_set_aside).
+        self.set_aside: list[str] = []
         self.reconfigure(config)
+
+    def take_set_aside(self) -> list[str]:
+        """The reasons of items set aside since the last call (for ``status``)."""
+        taken, self.set_aside = self.set_aside, []
+        return taken
 
     def reconfigure(self, config: Config) -> None:
         """Take a reloaded config (SIGHUP): templates, windows, limits."""
@@ -72,25 +80,68 @@ class Bridge:
     def drain(self) -> DrainResult:
         """Move every message in the modem's storage into the database, then delete it."""
         result = DrainResult()
-        listed = self.modem.list()
+        listed = self.modem.list_stored()
         result.listed = len(listed)
         if not listed:
             return result
         now = self.clock()
+        keep: set[int] = set()
         with self.store.transaction():
             for message in listed:
-                if self._ingest(message, now, result):
+                made = len(result.new_cases)
+                try:
+                    # A savepoint per message: one that cannot be handled is rolled back
+                    # alone and set aside, never the batch, never the line.
+                    with self.store.transaction():
+                        fresh = self._ingest(message, now, result)
+                except DatabaseError:
+                    raise  # the database's trouble, not the message's: nothing is deleted
+                except Exception as exc:
+                    del result.new_cases[made:]  # rolled back with the savepoint
+                    fresh = self._set_aside(message, exc, now)
+                    if fresh is None:
+                        keep.add(message.index)
+                        continue
+                if fresh:
                     result.stored += 1
                 else:
                     result.already_stored += 1
         # Committed: only now may the messages leave the modem.
         for message in listed:
+            if message.index in keep:
+                continue
             self.modem.delete(message.index)
             result.deleted += 1
         return result
 
+    def _set_aside(self, message: StoredMessage, exc: Exception, now: datetime
+                   ) -> bool | None:
+        """Keep a message whose handling failed unexpectedly, raw and flagged with the
+        reason, so it can leave the SIM and the next reports go on; True when stored
+        now, False when it was stored before, None when even that failed (it then stays
+        on the modem, and is tried again at the next drain)."""
+        reason = f"set aside: {type(exc).__name__}: {mask_numbers_in(str(exc))}"[:500]
+        log.error("message at slot %d could not be handled, %s", message.index, reason,
+                  exc_info=exc)
+        self.set_aside.append(reason)
+        try:
+            with self.store.transaction():
+                digest = pdu_hash(message.pdu)
+                if self.store.message_seen(digest):
+                    return False
+                self.store.add_message(pdu_hash=digest, pdu=message.pdu.hex().upper(),
+                                       kind="undecodable", error=reason,
+                                       received_at=to_iso(now))
+                return True
+        except DatabaseError:
+            raise
+        except Exception as again:
+            log.error("message at slot %d could not even be set aside (%s: %s); it stays on "
+                      "the modem", message.index, type(again).__name__, again)
+            return None
+
     def _ingest(self, message: StoredMessage, now: datetime, result: DrainResult) -> bool:
-        digest = pdu_hash(message.pdu)
+        digest = message.key
         if self.store.message_seen(digest):
             return False
         raw_hex = message.pdu.hex().upper()
@@ -167,8 +218,25 @@ class Bridge:
                 text = "".join(by_seq[seq].text or "" if seq in by_seq else "[…]"
                                for seq in range(1, total + 1))
                 result = DrainResult()
-                self._handle_text(group[0].sender or UNKNOWN_SENDER, False, text,
-                                  [p.id for p in group], now, result, incomplete=True)
+                # The sender's type of address decides, not its characters: " 12345678"
+                # from an alphanumeric sender is a service's name, not a phone number.
+                alphanumeric = any(p.sender_toa is not None and is_alphanumeric_toa(p.sender_toa)
+                                   for p in group)
+                try:
+                    with self.store.transaction():
+                        self._handle_text(group[0].sender or UNKNOWN_SENDER, alphanumeric,
+                                          text, [p.id for p in group], now, result,
+                                          incomplete=True)
+                except DatabaseError:
+                    raise
+                except Exception as exc:
+                    # Never again: the parts are marked done (they stay stored), so one bad
+                    # group cannot fail every housekeeping round after this one.
+                    log.error("parts %s could not be made a case, set aside: %s: %s",
+                              ",".join(str(p.id) for p in group), type(exc).__name__,
+                              mask_numbers_in(str(exc)), exc_info=exc)
+                    self.store.finish_messages([p.id for p in group], at=to_iso(now))
+                    continue
                 made += result.new_cases
                 log.warning("made case(s) %s from %d of %d parts after waiting",
                             ",".join(result.new_cases) or "-", len(by_seq), total)
@@ -252,7 +320,7 @@ class Bridge:
             replies_per_hour=self.config.abuse.replies_per_hour,
             identical_texts_last_hour=identical,
             loop_threshold=self.config.abuse.loop_threshold,
-            enabled=self.config.replies.enabled)
+            enabled=self.config.replies.enabled, number_problem=reply_problem(sender))
         if decision.send:
             self.store.queue_sms(sender, text, kind=kind, created_by=self.operator,
                                  case_id=case.id if case else None, at=to_iso(now))
@@ -278,6 +346,10 @@ class Bridge:
         item = self.store.next_due_sms(at=to_iso(now))
         if item is None:
             return False
+        problem = reply_problem(item.number)
+        if problem is not None:
+            self._send_refused(item, f"the number cannot receive SMS: {problem}", now)
+            return True
         try:
             refs = self.modem.send(item.number, item.text,
                                    status_report=self.config.outbox.status_report,
@@ -290,12 +362,25 @@ class Bridge:
             # let the daemon reconnect.
             self._send_failed(item, str(exc), now)
             raise
+        except Exception as exc:
+            # Not the modem's trouble (a text or number that cannot be encoded, a bug):
+            # trying again cannot help, and it must not stop the replies behind it.
+            log.error("reply %d cannot be sent", item.id, exc_info=exc)
+            self._send_refused(item, f"{type(exc).__name__}: {mask_numbers_in(str(exc))}",
+                               now)
+            return True
         self.store.mark_sent(item.id, refs, at=to_iso(self.clock()))
         log.info("sent %s reply %d to %s (%d part(s))", item.kind, item.id,
                  mask_number(item.number), len(refs))
         return True
 
-    def _send_failed(self, item, error: str, now: datetime) -> None:
+    def _send_refused(self, item: OutboxItem, error: str, now: datetime) -> None:
+        """Give up at once, with the reason on the case: nothing about a retry differs."""
+        self.store.mark_gave_up(item.id, error, attempts=item.attempts + 1, at=to_iso(now))
+        self.set_aside.append(f"reply {item.id}: {error}")
+        log.error("reply %d to %s set aside: %s", item.id, mask_number(item.number), error)
+
+    def _send_failed(self, item: OutboxItem, error: str, now: datetime) -> None:
         attempts = item.attempts + 1
         cfg = self.config.outbox
         if attempts >= cfg.max_attempts:

@@ -83,6 +83,7 @@ class Daemon:
         self._reload_requested = False
         self._ready_sent = False
         self._last_error: str | None = None
+        self._set_aside_count = 0
         self._next_watchdog = 0.0
         self.modem: Modem | None = None
         self.store: CaseStore | None = None
@@ -108,6 +109,7 @@ class Daemon:
         """Run until stopped; the exit code for the process."""
         self.store = CaseStore.from_config(self.config, create=True)
         self._state(pid=os.getpid(), started_at=_utc(), stopped_at=None, last_error=None,
+                    set_aside_count=0,
                     modem=None, heartbeat=_utc())
         self.hooks = HookRunner(self.config, self.store.path)
         self.hooks.start()
@@ -164,10 +166,19 @@ class Daemon:
             self._watchdog()
             self._stop.wait(min(left, MAX_WAIT))
 
-    def _error(self, message: str) -> None:
+    def _record_set_aside(self) -> None:
+        """Tell ``status`` about items the bridge set aside (the line went on)."""
+        reasons = self.bridge.take_set_aside()
+        if reasons:
+            count = self._set_aside_count + len(reasons)
+            self._set_aside_count = count
+            self._state(set_aside_count=count, last_set_aside=reasons[-1],
+                        last_set_aside_at=_utc())
+
+    def _error(self, message: str, *, exc_info: BaseException | None = None) -> None:
         # Log a failure once, not every second while it lasts.
         if message != self._last_error:
-            log.error("%s", message)
+            log.error("%s", message, exc_info=exc_info)
             self._last_error = message
             if self.store:
                 self._state(last_error=message, last_error_at=_utc())
@@ -252,12 +263,24 @@ class Daemon:
                     self._refresh_modem_status()
                     next_status = now + MODEM_STATUS_SECONDS
                 sent = self.bridge.send_one()
+                self._record_set_aside()
                 db_backoff = 1.0
             except DatabaseError as exc:
                 # Disk full, database locked for too long, read-only file: nothing was
                 # deleted from the modem (drain deletes only after a commit), so wait and
                 # try again; the modem keeps the messages meanwhile.
                 self._error(f"database: {exc} (messages stay on the modem)")
+                need_drain = True
+                self._pause(db_backoff)
+                db_backoff = min(db_backoff * 2, 30.0)
+                continue
+            except ModemError:
+                raise
+            except Exception as exc:
+                # The bridge sets bad items aside itself; this is the last line of defence
+                # against a bug: log it whole once, keep the watchdog fed, carry on.
+                self._error(f"unexpected {type(exc).__name__}: {mask_numbers_in(str(exc))}",
+                            exc_info=exc)
                 need_drain = True
                 self._pause(db_backoff)
                 db_backoff = min(db_backoff * 2, 30.0)

@@ -46,3 +46,58 @@ def classify(number: str, *, alphanumeric: bool = False, short_code_max_digits: 
     if len(digits) <= short_code_max_digits:
         return SenderKind.SHORT_CODE
     return SenderKind.PERSON
+
+
+def reply_problem(number: str) -> str | None:
+    """Why no SMS can go to ``number``, or None when one can.
+
+    A sender is attacker-controlled: a spoofed numeric sender of 21 digits, or a name
+    made of digits, reaches us as readily as a real phone. Anything queued to such a
+    "number" would fail to encode at send time, so it is refused before it is queued.
+    The reason never repeats the number: it is a reporter's identity.
+    """
+    from smsbridge.errors import EncodeError
+    from smsbridge.sms.fields import check_number
+
+    try:
+        check_number(number)
+    except EncodeError as exc:
+        return str(exc)
+    if classify(number) is not SenderKind.PERSON:
+        return "a short code or service number, which cannot receive our SMS"
+    return None
+
+
+def parse_operator_number(text: str, country_code: str = "62", *, what: str = "number") -> str:
+    """A phone number an operator typed -> its international form, or InvalidInput.
+
+    Operators type numbers every which way (``0812-3456-7890``, ``+62 812…``); a typo
+    that makes an impossible number must be refused here, where it is typed, not
+    found out later when the daemon cannot send to it. The reason does not repeat
+    the number, which may be a reporter's.
+    """
+    import phonenumbers
+
+    from smsbridge.errors import InvalidInput
+
+    region = phonenumbers.region_code_for_country_code(int(country_code or "0"))
+    try:
+        parsed = phonenumbers.parse(text, None if region == "ZZ" else region)
+    except phonenumbers.NumberParseException as exc:
+        reasons = {
+            exc.INVALID_COUNTRY_CODE: "unknown country code; write it with + and the code",
+            exc.NOT_A_NUMBER: "it has no digits",
+            exc.TOO_SHORT_AFTER_IDD: "too short after the country code",
+            exc.TOO_SHORT_NSN: "too short",
+            exc.TOO_LONG: "too long",
+        }
+        raise InvalidInput(f"{what} is not a phone number: "
+                           f"{reasons.get(exc.error_type, 'not understood')}") from None
+    if not phonenumbers.is_possible_number(parsed):
+        raise InvalidInput(f"{what} cannot be a phone number: it has too few or too many "
+                           "digits for its country")
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidInput(f"{what} is not a phone number in use (no such prefix for its "
+                           "country); check it, and write a foreign number with +")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+

@@ -115,7 +115,8 @@ class ReplyDecision:
 
 def auto_reply_decision(*, sender_is_person: bool, blocked: bool, replies_last_hour: int,
                         replies_per_hour: int, identical_texts_last_hour: int,
-                        loop_threshold: int, enabled: bool = True) -> ReplyDecision:
+                        loop_threshold: int, enabled: bool = True,
+                        number_problem: str | None = None) -> ReplyDecision:
     """Whether an automatic reply may go to this sender now.
 
     The order matters only for the reason given: every rule is a reason to stay
@@ -125,6 +126,8 @@ def auto_reply_decision(*, sender_is_person: bool, blocked: bool, replies_last_h
         return ReplyDecision(False, "automatic replies are disabled")
     if not sender_is_person:
         return ReplyDecision(False, "sender is a service (alphanumeric or short code)")
+    if number_problem:
+        return ReplyDecision(False, f"the sender cannot receive SMS: {number_problem}")
     if blocked:
         return ReplyDecision(False, "sender is on the blocklist")
     if identical_texts_last_hour > loop_threshold:

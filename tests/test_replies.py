@@ -84,3 +84,11 @@ def test_a_first_report_from_a_person_is_answered():
 def test_no_automatic_reply_when_a_rule_forbids_it(overrides, reason):
     decision = _decide(**overrides)
     assert not decision.send and reason in decision.reason
+
+
+def test_no_automatic_reply_to_a_number_that_cannot_take_an_sms():
+    decision = auto_reply_decision(
+        sender_is_person=True, blocked=False, replies_last_hour=0, replies_per_hour=5,
+        identical_texts_last_hour=1, loop_threshold=3,
+        number_problem="not a phone number (23 characters)")
+    assert not decision.send and "cannot receive SMS" in decision.reason

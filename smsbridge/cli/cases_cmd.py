@@ -198,11 +198,10 @@ def cases_add(app: AppContext, reporter: str, channel: str, text: tuple[str, ...
     """
     from smsbridge.errors import InvalidInput
     from smsbridge.models import NewCase
-    from smsbridge.numbers import normalize
+    from smsbridge.numbers import parse_operator_number
 
-    number = normalize(reporter, app.config.daemon.country_code)
-    if not number.lstrip("+").isdigit():
-        raise InvalidInput(f"--reporter {reporter!r} is not a phone number")
+    number = parse_operator_number(reporter, app.config.daemon.country_code,
+                                   what="--reporter")
     body = " ".join(text).strip()
     if not body:
         raise InvalidInput("the report text is empty")

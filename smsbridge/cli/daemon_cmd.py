@@ -88,6 +88,10 @@ def daemon_report(state: dict, backlog: int) -> dict:
         "outbox_backlog": backlog,
         "last_error": state.get("last_error"),
         "last_error_at": state.get("last_error_at"),
+        # Items the daemon could not handle and set aside while the line went on.
+        "set_aside": _int(state.get("set_aside_count")) or 0,
+        "last_set_aside": state.get("last_set_aside"),
+        "last_set_aside_at": state.get("last_set_aside_at"),
     }
 
 
@@ -139,3 +143,6 @@ def _print_status(r: dict) -> None:
     click.echo(f"outbox:   {r['outbox_backlog']} SMS waiting to be sent")
     if r["last_error"]:
         click.echo(f"last error: {r['last_error']} ({r['last_error_at']})")
+    if r["last_set_aside"]:
+        click.echo(f"set aside: {r['set_aside']} item(s) since the start, the last "
+                   f"({r['last_set_aside_at']}): {r['last_set_aside']}")
