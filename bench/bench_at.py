@@ -79,7 +79,7 @@ def bench_driver() -> None:
         modem = AtModem(emu.port, profile="generic")
         modem.open()
         try:
-            for name, run in (("list 30 messages (AT+CMGL)", modem.list),
+            for name, run in (("list 30 messages (AT+CMGL)", modem.list_stored),
                               ("status (11 queries)", modem.status),
                               ("send one SMS (AT+CMGS)", lambda: modem.send("+6281234567890",
                                                                             "Laporan diterima"))):

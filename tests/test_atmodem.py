@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -64,16 +65,23 @@ def texts(messages) -> list[str]:
 def test_new_message_is_announced_listed_and_decodable(start):
     emu, modem = start()
     deliver(emu, modem, "lapor: pencurian motor")
-    (message,) = modem.list()
+    (message,) = modem.list_stored()
     assert message.memory == "SM" and message.status == 0
     assert decode(message.pdu).sender == SENDER
     assert decode(message.pdu).text == "lapor: pencurian motor"
 
 
+def test_key_is_the_hash_of_the_raw_pdu_as_databases_already_hold_it(start):
+    emu, modem = start()
+    deliver(emu, modem, "kunci")
+    (message,) = modem.list_stored()
+    assert message.key == hashlib.sha256(emu.stored()[message.index]).hexdigest()
+
+
 def test_read_returns_one_slot_and_none_for_an_empty_one(start):
     emu, modem = start()
     deliver(emu, modem, "satu")
-    (listed,) = modem.list()
+    (listed,) = modem.list_stored()
     assert modem.read(listed.index).pdu == listed.pdu
     assert modem.read(listed.index + 1) is None
 
@@ -81,10 +89,10 @@ def test_read_returns_one_slot_and_none_for_an_empty_one(start):
 def test_delete_frees_the_slot_and_an_empty_slot_is_not_an_error(start):
     emu, modem = start()
     deliver(emu, modem, "hapus saya")
-    (message,) = modem.list()
+    (message,) = modem.list_stored()
     modem.delete(message.index)
     modem.delete(message.index)
-    assert modem.list() == []
+    assert modem.list_stored() == []
     assert emu.storage_used == 0
 
 
@@ -125,7 +133,7 @@ def test_status_tells_identity_network_signal_storage_and_smsc(start):
 def test_cpms_answered_with_one_two_or_three_memories(start, memories):
     emu, modem = start(cpms_memories=memories)
     deliver(emu, modem, "a", "b")
-    assert texts(modem.list()) == ["a", "b"]
+    assert texts(modem.list_stored()) == ["a", "b"]
     assert (modem.status().storage_used, modem.status().storage_total) == (2, 30)
 
 
@@ -133,12 +141,12 @@ def test_silent_modem_raises_a_typed_timeout_and_recovers_when_it_answers_again(
     emu, modem = start(modem={"command_timeout": 0.5})
     emu.set_silent(True)
     with pytest.raises(ModemTimeout) as caught:
-        modem.list()
+        modem.list_stored()
     # A listing counts storage (AT+CPMS?) before AT+CMGL: the first to go unanswered.
     assert caught.value.seconds == 0.5 and caught.value.command == "AT+CPMS?"
     emu.set_silent(False)
     deliver(emu, modem, "masih hidup")
-    assert texts(modem.list()) == ["masih hidup"]
+    assert texts(modem.list_stored()) == ["masih hidup"]
 
 
 def test_garbage_on_the_line_does_not_disturb_commands_or_urcs(start):
@@ -146,7 +154,7 @@ def test_garbage_on_the_line_does_not_disturb_commands_or_urcs(start):
     emu.inject_garbage(b"\xff\x00\xfe\r\n\x81GARBAGE\x07\r\n")
     deliver(emu, modem, "tetap terbaca")
     emu.inject_garbage(b"\xf0\xf1")
-    assert texts(modem.list()) == ["tetap terbaca"]
+    assert texts(modem.list_stored()) == ["tetap terbaca"]
 
 
 def test_failed_send_raises_command_error_with_the_modems_code(start):
@@ -200,14 +208,14 @@ def test_sim_busy_at_start_is_waited_out(start):
     emu, modem = start(open_modem=False, sim_busy_at_start=1.0)
     modem.open()
     deliver(emu, modem, "setelah sibuk")
-    assert texts(modem.list()) == ["setelah sibuk"]
+    assert texts(modem.list_stored()) == ["setelah sibuk"]
 
 
 def test_sim_busy_longer_than_the_wait_raises_the_busy_error(start):
     emu, modem = start(modem={"sim_busy_wait": 0.5})
     emu.sim_busy(30)
     with pytest.raises(CommandError) as caught:
-        modem.list()
+        modem.list_stored()
     assert caught.value.code in (314, 14)
 
 
@@ -237,10 +245,10 @@ def test_reboot_is_detected_and_the_modem_reinitialised(start):
     emu, modem = start()
     deliver(emu, modem, "sebelum")
     emu.reboot()
-    assert texts(modem.list()) == ["sebelum"]
+    assert texts(modem.list_stored()) == ["sebelum"]
     # CNMI was restored: new messages are announced again.
     deliver(emu, modem, "sesudah")
-    assert texts(modem.list()) == ["sebelum", "sesudah"]
+    assert texts(modem.list_stored()) == ["sebelum", "sesudah"]
 
 
 def test_message_stored_while_a_restart_lost_cnmi_is_still_announced(start):
@@ -265,7 +273,7 @@ def test_port_that_vanished_is_reopened_when_it_comes_back(start):
     listed = None
     while listed is None and time.monotonic() < deadline:
         try:
-            listed = modem.list()
+            listed = modem.list_stored()
         except (PortError, ModemTimeout) as exc:
             errors.append(exc)
             emu.wait_for(lambda e: not e.vanished, timeout=0.2)
@@ -281,17 +289,17 @@ def test_hanging_cmgl_falls_back_to_cmgr_slot_by_slot(start, first_index, caplog
     deliver(emu, modem, "a", "b", "c", "d", "e")
     assert set(emu.stored()) == set(range(first_index, first_index + 5))
     with caplog.at_level(logging.WARNING):
-        assert texts(modem.list()) == ["a", "b", "c", "d", "e"]
+        assert texts(modem.list_stored()) == ["a", "b", "c", "d", "e"]
     assert "slot by slot" in caplog.text
     modem.delete(min(emu.stored()))
-    assert texts(modem.list()) == ["b", "c", "d", "e"]
+    assert texts(modem.list_stored()) == ["b", "c", "d", "e"]
 
 
 @pytest.mark.parametrize("first_index", [0, 1])
 def test_storage_indexes_from_zero_or_one(start, first_index):
     emu, modem = start(first_index=first_index)
     deliver(emu, modem, "pertama")
-    (message,) = modem.list()
+    (message,) = modem.list_stored()
     assert message.index == first_index
     assert modem.read(first_index).pdu == message.pdu
 
@@ -299,10 +307,10 @@ def test_storage_indexes_from_zero_or_one(start, first_index):
 def test_lagging_usage_counter_after_delete_needs_no_slot_scan(start, caplog):
     emu, modem = start(usage_lag=True)
     deliver(emu, modem, "a", "b", "c")
-    for message in modem.list()[:2]:
+    for message in modem.list_stored()[:2]:
         modem.delete(message.index)
     with caplog.at_level(logging.WARNING):
-        assert texts(modem.list()) == ["c"]
+        assert texts(modem.list_stored()) == ["c"]
     assert "slot by slot" not in caplog.text
 
 
@@ -312,7 +320,7 @@ def test_cmti_in_the_middle_of_a_listing_is_not_lost(start):
     emu.hold_network(True)
     emu.inject_text(SENDER, "di tengah daftar")
     emu.urc_during_next_listing(after=1)
-    listed = modem.list()
+    listed = modem.list_stored()
     assert {"a", "b"} <= set(texts(listed))
     seen = events_until(modem, lambda s: any(isinstance(e, NewMessage) for e in s))
     (new,) = [e for e in seen if isinstance(e, NewMessage)]
@@ -370,8 +378,8 @@ def test_a_report_arriving_during_the_listing_does_not_force_a_slot_by_slot_read
     emu.inject_text(SENDER, "empat, tiba saat daftar dibaca")
     emu.urc_during_next_listing(after=1)
     with caplog.at_level("WARNING", logger="smsbridge.modem.atmodem"):
-        listed = modem.list()
+        listed = modem.list_stored()
     assert {"satu", "dua", "tiga"} <= set(texts(listed))
     assert not [r for r in caplog.records if "slot by slot" in r.getMessage()]
     emu.hold_network(False)
-    assert "empat, tiba saat daftar dibaca" in texts(modem.list())
+    assert "empat, tiba saat daftar dibaca" in texts(modem.list_stored())

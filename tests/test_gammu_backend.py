@@ -21,7 +21,13 @@ from smsbridge.models import CaseQuery
 from smsbridge.modem.base import NewMessage
 from smsbridge.modem.emulator import Emulator, EmulatorSettings
 from smsbridge.modem.factory import make_modem
-from smsbridge.modem.gammu import GammuCommandError, GammuModem, GammuSettings, translate
+from smsbridge.modem.gammu import (
+    GammuCommandError,
+    GammuModem,
+    GammuSettings,
+    message_key,
+    translate,
+)
 from smsbridge.sms import pdu
 from smsbridge.store import CaseStore
 
@@ -67,7 +73,7 @@ def modem(phone):
 
 
 def decoded(modem) -> list:
-    return [pdu.decode(m.pdu) for m in modem.list()]
+    return [pdu.decode(m.pdu) for m in modem.list_stored()]
 
 
 # -- receiving ---------------------------------------------------------------------------
@@ -106,27 +112,63 @@ def test_status_report_is_listed_as_a_status_report(phone, modem):
     assert report.submitted_at == WHEN
 
 
-def test_the_same_message_gives_the_same_pdu_on_every_listing(phone, modem):
-    """The daemon recognises a message listed again after a crash by its PDU's hash."""
+def test_the_same_message_gives_the_same_key_and_pdu_on_every_listing(phone, modem):
+    """The daemon recognises a message listed again after a crash by its key."""
     phone.deliver(REPORTER, "Balap liar " * 30, timestamp=WHEN, reference=5)
     phone.deliver_pdu(pdu.encode_status_report(7, REPORTER, submitted_at=WHEN))
-    first = modem.list()
+    first = modem.list_stored()
     modem.close()
     again = make_modem(ModemConfig(backend="gammu", gammurc=str(phone.gammurc)))
     again.open()
     try:
-        assert [m.pdu for m in again.list()] == [m.pdu for m in first]
+        listed = again.list_stored()
+        assert [m.pdu for m in listed] == [m.pdu for m in first]
+        assert [m.key for m in listed] == [m.key for m in first]
+        assert len({m.key for m in first}) == len(first)
     finally:
         again.close()
+
+
+GAMMU_DELIVER = {
+    "SMSC": {"Location": 0, "Number": "+6281100000"}, "Folder": 1, "InboxFolder": 1,
+    "Memory": "SM", "Location": 3, "Number": REPORTER, "Text": "Ada pencurian di pasar",
+    "Type": "Deliver", "Coding": "Default_No_Compression", "DateTime": WHEN,
+    "SMSCDateTime": datetime(2026, 1, 1), "State": "UnRead", "Class": -1,
+    "UDH": {"Type": "NoUDH", "Text": b""}, "ReplyViaSameSMSC": 0, "ReplaceMessage": 0,
+}
+
+
+def test_key_ignores_where_a_message_sits_and_whether_it_was_read():
+    moved = {**GAMMU_DELIVER, "Location": 100004, "Memory": "ME", "Folder": 3,
+             "State": "Read", "SMSCDateTime": datetime(2026, 2, 2)}
+    assert message_key(moved) == message_key(GAMMU_DELIVER)
+
+
+@pytest.mark.parametrize("change", [
+    {"Text": "Ada pencurian di pasar!"}, {"Number": "+6281234567891"},
+    {"DateTime": datetime(2026, 3, 1, 12, 0, 1)}, {"Class": 0},
+    {"UDH": {"Type": "ConcatenatedMessages", "Text": b"\x05\x00\x03\x07\x02\x01"}},
+    {"SMSC": {"Number": "+6281100001"}}, {"Type": "Status_Report"},
+])
+def test_key_changes_with_what_the_message_says(change):
+    assert message_key({**GAMMU_DELIVER, **change}) != message_key(GAMMU_DELIVER)
+
+
+def test_status_report_key_leaves_out_a_discharge_time_the_driver_does_not_read():
+    report = {**GAMMU_DELIVER, "Type": "Status_Report", "MessageReference": 7,
+              "DeliveryStatus": 0}
+    later = {**report, "SMSCDateTime": datetime(2026, 2, 2)}
+    assert message_key(later, smsc_time=False) == message_key(report, smsc_time=False)
+    assert message_key(later) != message_key(report)
 
 
 def test_delete_frees_the_slot_and_deleting_twice_is_not_an_error(phone, modem):
     phone.deliver(REPORTER, "satu")
     phone.deliver(REPORTER, "dua")
-    listed = modem.list()
+    listed = modem.list_stored()
     modem.delete(listed[0].index)
     modem.delete(listed[0].index)
-    assert [pdu.decode(m.pdu).text for m in modem.list()] == ["dua"]
+    assert [pdu.decode(m.pdu).text for m in modem.list_stored()] == ["dua"]
     assert phone.inbox() == [2]
 
 
@@ -185,7 +227,7 @@ def test_toml_device_and_connection_drive_the_dummy_phone_without_gammurc(phone)
     phone.deliver(REPORTER, "tanpa gammurc")
     m.open()
     try:
-        assert [pdu.decode(x.pdu).text for x in m.list()] == ["tanpa gammurc"]
+        assert [pdu.decode(x.pdu).text for x in m.list_stored()] == ["tanpa gammurc"]
     finally:
         m.close()
 
@@ -196,7 +238,7 @@ def test_every_gammu_call_runs_on_one_owner_thread(phone):
     phone.deliver(REPORTER, "halo")
     m.open()
     try:
-        for message in m.list():
+        for message in m.list_stored():
             m.delete(message.index)
         m.send(REPORTER, "balasan")
         m.status()
@@ -211,7 +253,7 @@ def test_every_gammu_call_runs_on_one_owner_thread(phone):
 def test_dummy_phone_has_no_new_message_events_so_the_poll_timer_finds_them(phone, modem):
     phone.deliver(REPORTER, "halo")
     assert modem.poll_events(0.05) == []
-    assert len(modem.list()) == 1
+    assert len(modem.list_stored()) == 1
 
 
 def test_a_device_that_cannot_be_opened_is_a_port_error(tmp_path):
@@ -319,7 +361,7 @@ def test_gammu_at_driver_lists_reads_and_deletes_what_the_emulator_stored(at_rig
     emu.inject_pdu(pdu.encode_status_report(42, REPORTER, status=0, submitted_at=WHEN,
                                             smsc="+6281100000"))
     assert emu.wait_for(lambda e: e.storage_used == 2 + parts, 5)
-    listed = m.list()
+    listed = m.list_stored()
     # Each message once: the SIM and ME are separate memories, gammu reads both.
     messages = [pdu.decode(x.pdu) for x in listed]
     assert len(listed) == len({x.index for x in listed}) == 2 + parts
@@ -329,14 +371,16 @@ def test_gammu_at_driver_lists_reads_and_deletes_what_the_emulator_stored(at_rig
     assert "".join(p.text for p in multi) == long_text
     assert [p.concat.sequence for p in multi] == list(range(1, parts + 1))
     assert isinstance(report, pdu.StatusReport) and report.reference == 42
-    # The same messages give the same PDUs again: the daemon's crash dedup hashes them.
-    assert [x.pdu for x in m.list()] == [x.pdu for x in listed]
+    # The same messages give the same keys (the daemon's crash dedupe) and PDUs again.
+    again = m.list_stored()
+    assert [x.pdu for x in again] == [x.pdu for x in listed]
+    assert [x.key for x in again] == [x.key for x in listed]
     m.delete(listed[0].index)
     m.delete(listed[0].index)  # deleting an empty slot is not an error
     assert emu.storage_used == 1 + parts
     for x in listed[1:]:
         m.delete(x.index)
-    assert emu.storage_used == 0 and m.list() == []
+    assert emu.storage_used == 0 and m.list_stored() == []
 
 
 def test_gammu_at_driver_sends_single_and_long_unicode_replies_through_the_emulator(at_rig):

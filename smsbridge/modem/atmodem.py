@@ -170,7 +170,7 @@ class AtModem:
         self._wanted_open = False
         self._drop_port()
 
-    def list(self) -> list[StoredMessage]:
+    def list_stored(self) -> list[StoredMessage]:
         self._ensure_ready()
         return self._retrying_after_restart(self._list)
 
@@ -454,8 +454,8 @@ class AtModem:
                 fields = _fields(item.header)
                 if len(fields) >= 2 and fields[0].isdigit() and fields[1].isdigit():
                     self._learn_index(int(fields[0]))
-                    messages.append(StoredMessage(self._memory, int(fields[0]), int(fields[1]),
-                                                  item.pdu))
+                    messages.append(StoredMessage.from_pdu(self._memory, int(fields[0]),
+                                                           int(fields[1]), item.pdu))
         return messages
 
     def _settled_storage_used(self) -> int | None:
@@ -498,7 +498,7 @@ class AtModem:
                 fields = _fields(item.header)
                 status = int(fields[0]) if fields and fields[0].isdigit() else 0
                 self._learn_index(index)
-                return StoredMessage(self._memory, index, status, item.pdu)
+                return StoredMessage.from_pdu(self._memory, index, status, item.pdu)
         return None  # some modems answer an empty slot with a bare header (+CMGR: 0,,0)
 
     def _learn_index(self, index: int) -> None:

@@ -6,6 +6,7 @@ daemon calls these methods from that same thread only.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -15,14 +16,34 @@ class StoredMessage:
     """One message as it sits in the modem's storage.
 
     ``pdu`` is the PDU exactly as the modem listed it (SMSC part included), so the
-    daemon can store it raw and recognise it again after a crash. A backend that
-    cannot give raw PDUs (gammu) fills ``pdu`` with an equivalent PDU it built.
+    daemon can store it raw. A backend that cannot give raw PDUs (gammu) fills ``pdu``
+    with an equivalent PDU it built.
+
+    ``key`` names the message for the daemon's crash dedupe: the same message listed
+    again (after a crash between commit and delete) has the same key, and it is what
+    the daemon stores as ``pdu_hash``. Each backend derives it from what it reads
+    directly: the raw PDU (``from_pdu``), or the fields libgammu decoded.
     """
 
     memory: str
     index: int
     status: int  # 27.005 <stat>: 0 unread, 1 read, 2 unsent, 3 sent
     pdu: bytes
+    key: str
+
+    @classmethod
+    def from_pdu(cls, memory: str, index: int, status: int, pdu: bytes) -> StoredMessage:
+        """A message whose key is the hash of its raw PDU, as the modem gave it."""
+        return cls(memory, index, status, pdu, pdu_key(pdu))
+
+
+def pdu_key(pdu: bytes) -> str:
+    """The dedupe key of a raw PDU: hex SHA-256 of its bytes, SMSC part included.
+
+    Databases written before messages carried a key hold exactly this as ``pdu_hash``,
+    so it must not change.
+    """
+    return hashlib.sha256(pdu).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -83,12 +104,16 @@ class ModemStatus:
 class Modem(Protocol):
     """What the daemon needs from a modem. Every method may raise ModemError."""
 
+    @property
+    def url(self) -> str:
+        """Where the device is, for people and logs: a port URL, or a gammurc section."""
+
     def open(self) -> None:
         """Open the device and initialise it so that new messages are stored and announced."""
 
     def close(self) -> None: ...
 
-    def list(self) -> list[StoredMessage]:
+    def list_stored(self) -> list[StoredMessage]:
         """Every message in storage (received, read, and status reports)."""
 
     def delete(self, index: int) -> None:

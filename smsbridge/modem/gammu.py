@@ -9,15 +9,18 @@ result. libgammu calls our incoming-message callback from inside a gammu call on
 owner thread; the callback only puts an event on a queue (gammu must not be called
 from its own callbacks).
 
-Gammu hands out parsed messages, not raw PDUs. ``list()`` rebuilds a PDU per message,
-deterministically (same message -> same bytes), so the daemon's crash dedup by PDU hash
-and its decoder work as with the AT backend: SMS-DELIVER through ``gammu.EncodePDU``,
-SMS-STATUS-REPORT (which EncodePDU cannot produce) through our own encoder.
+Gammu hands out parsed messages, not raw PDUs. ``list_stored()`` keys each message by
+a hash of the fields libgammu decoded (``message_key``), which is what the daemon's crash
+dedupe compares, and rebuilds an equivalent PDU for the daemon to decode and store:
+SMS-DELIVER through ``gammu.EncodePDU``, SMS-STATUS-REPORT (which EncodePDU cannot
+produce) through our own encoder.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import logging
 import os
 import queue
@@ -255,7 +258,7 @@ class GammuModem:
         self._owner.stop(self.command_timeout)
         self._owner = None
 
-    def list(self) -> list[StoredMessage]:
+    def list_stored(self) -> list[StoredMessage]:
         self._ensure_open()
         found: list[StoredMessage] = []
         location: int | None = None
@@ -311,7 +314,7 @@ class GammuModem:
         return found
 
     def delete(self, index: int) -> None:
-        """Delete by the flat location that ``list()`` gave (GetNextSMS with Folder 0).
+        """Delete by the flat location that ``list_stored()`` gave (GetNextSMS with Folder 0).
 
         The folder a listed message names is not the one to delete from with that
         location: libgammu's AT driver numbers every folder's messages in one flat
@@ -650,9 +653,9 @@ def _utc_or_none(value: Any) -> datetime | None:
 def rebuild_pdu(part: dict, *, smsc_time: bool = True) -> bytes:
     """A full PDU (SMSC part first) equivalent to one message gammu read.
 
-    Deterministic: the same message gives the same bytes on every listing, which is
-    what the daemon's crash dedup hashes. ``smsc_time=False``: the driver does not read
-    a status report's discharge time, so the submission time stands in for it.
+    Deterministic (the same message gives the same bytes on every listing), so what the
+    daemon stores does not depend on when it listed. ``smsc_time=False``: the driver does
+    not read a status report's discharge time, so the submission time stands in for it.
     """
     if part.get("Type") == "Status_Report":
         smsc = (part.get("SMSC") or {}).get("Number") or None
@@ -669,6 +672,46 @@ def rebuild_pdu(part: dict, *, smsc_time: bool = True) -> bytes:
     return bytes(gammu.EncodePDU(message, Layout="Deliver"))
 
 
+# What names a message, per gammu message type: the fields decoded from its TPDU and
+# SMSC address. Where it sits (Location, Memory, Folder) and whether it was read (State)
+# change between listings; so does a DELIVER's SMSCDateTime, which libgammu fills with
+# the time of reading.
+_KEY_FIELDS = {
+    "Deliver": ("Number", "DateTime", "Class", "Coding", "ReplyViaSameSMSC",
+                "ReplaceMessage", "Text"),
+    "Status_Report": ("Number", "MessageReference", "DeliveryStatus", "DateTime",
+                      "SMSCDateTime"),
+}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)
+
+
+def message_key(part: dict, *, smsc_time: bool = True) -> str:
+    """The dedupe key of a message libgammu read: hex SHA-256 of its stable fields.
+
+    The same message gives the same key on every listing, on any connection, so a
+    crash between the daemon's commit and its delete stores nothing twice.
+    ``smsc_time=False``: the driver does not read a status report's discharge time
+    (libgammu fills in the time of reading), so it is left out.
+    """
+    kind = part.get("Type")
+    names = _KEY_FIELDS.get(str(kind), _KEY_FIELDS["Deliver"])
+    if kind == "Status_Report" and not smsc_time:
+        names = tuple(n for n in names if n != "SMSCDateTime")
+    facts = {name: part.get(name) for name in names}
+    facts["Type"] = kind
+    facts["SMSC"] = (part.get("SMSC") or {}).get("Number")
+    facts["UDH"] = (part.get("UDH") or {}).get("Text")
+    canonical = json.dumps(facts, sort_keys=True, default=_plain)
+    return hashlib.sha256(b"gammu-sms\0" + canonical.encode()).hexdigest()
+
+
 def stored_message(part: dict, memory: str, *, smsc_time: bool = True) -> StoredMessage | None:
     """One gammu SMS dict -> StoredMessage; None for outgoing copies (SMS-SUBMIT)."""
     kind = part.get("Type")
@@ -676,15 +719,16 @@ def stored_message(part: dict, memory: str, *, smsc_time: bool = True) -> Stored
         # Drafts and sent copies in the phone's outbox are not messages to receive.
         log.debug("skipping an outgoing message at location %s", part.get("Location"))
         return None
+    key = message_key(part, smsc_time=smsc_time)
     try:
         pdu = rebuild_pdu(part, smsc_time=smsc_time)
     except (gammu.GSMError, ValueError, TypeError) as exc:
         # Still listed, so it is stored (as undecodable) and deleted rather than
-        # clogging the storage; the marker is deterministic and decodes to an error.
+        # clogging the storage; the marker decodes to an error.
         log.warning("cannot rebuild a PDU for location %s: %s", part.get("Location"), exc)
         pdu = ("GAMMU " + repr(sorted((k, str(v)) for k, v in part.items()))).encode()
     return StoredMessage(part.get("Memory") or memory, int(part["Location"]),
-                         _STATE.get(part.get("State"), 0), pdu)
+                         _STATE.get(str(part.get("State")), 0), pdu, key)
 
 
 def corrupt_message(memory: str, location: int) -> StoredMessage:
@@ -693,8 +737,8 @@ def corrupt_message(memory: str, location: int) -> StoredMessage:
     storing and deleting does not store it twice; a new corrupt message in the same
     slot on another day is a new record."""
     day = datetime.now(UTC).date().isoformat()
-    return StoredMessage(memory, location, 0,
-                         f"GAMMU ERR_CORRUPTED {memory} {location} {day}".encode())
+    return StoredMessage.from_pdu(memory, location, 0,
+                                  f"GAMMU ERR_CORRUPTED {memory} {location} {day}".encode())
 
 
 def encode_parts(number: str, text: str, *, status_report: bool = True) -> list[dict]:
