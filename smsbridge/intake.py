@@ -1,0 +1,110 @@
+"""What an incoming text means, decided from facts alone (pure: no I/O, no clock).
+
+The bridge gathers the facts about one text (who sent it, what they sent before, the
+case it may belong to) and carries out what ``decide`` returns; every rule of the
+line lives here, so each is tested in a millisecond with plain values:
+
+    text + facts ──decide──> Ignore(reason)            kept, nobody's report
+                             AnswerStatus(case, reply)  CEK <ticket>: the state, to its reporter
+                             FollowUp(case, …)          more words for an open case
+                             OpenCase(flags, reply)     a new report: a ticket and an ack
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from smsbridge.models import Case
+from smsbridge.numbers import SenderKind, classify
+from smsbridge.replies import ReplyDecision, StatusQuery, auto_reply_decision
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The config's rules, as ``decide`` needs them."""
+
+    short_code_max_digits: int = 5
+    loop_threshold: int = 3
+    replies_per_hour: int = 5
+    replies_enabled: bool = True
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What is known about one text when it is decided on.
+
+    ``identical_last_hour`` counts the same text from the same sender in the last
+    hour, this one included. ``open_case`` is the sender's open case still within the
+    follow-up window; ``asked_case`` the case a status query names (or the sender's
+    latest), only when it is the sender's own.
+    """
+
+    sender: str
+    text: str
+    alphanumeric: bool = False
+    incomplete: bool = False
+    blocked: bool = False
+    command: StatusQuery | None = None
+    identical_last_hour: int = 1
+    replies_last_hour: int = 0
+    number_problem: str | None = None
+    open_case: Case | None = None
+    asked_case: Case | None = None
+
+
+@dataclass(frozen=True)
+class Ignore:
+    reason: str
+
+
+@dataclass(frozen=True)
+class AnswerStatus:
+    case: Case | None  # None: no such ticket, or not theirs (answered alike)
+    reply: ReplyDecision
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    case: Case
+    repeated: bool  # the same words again: recorded, not appended
+    flag_loop: bool
+
+
+@dataclass(frozen=True)
+class OpenCase:
+    flags: tuple[str, ...]
+    reply: ReplyDecision
+
+
+Decision = Ignore | AnswerStatus | FollowUp | OpenCase
+
+
+def is_repeat(case_text: str, text: str) -> bool:
+    """A follow-up that adds nothing: its words are already in the case (a phone that
+    resends, a citizen who sends the same report twice)."""
+    return text.strip() in case_text
+
+
+def decide(facts: Facts, policy: Policy) -> Decision:
+    kind = classify(facts.sender, alphanumeric=facts.alphanumeric,
+                    short_code_max_digits=policy.short_code_max_digits)
+    if kind is not SenderKind.PERSON:
+        # Operators' notices (credit, promotions) are kept, but are nobody's report.
+        return Ignore("service sender")
+    if facts.blocked:
+        return Ignore("blocklisted")
+    if facts.command is not None and not facts.incomplete:
+        return AnswerStatus(facts.asked_case, _reply(facts, policy))
+    looping = facts.identical_last_hour > policy.loop_threshold
+    if facts.open_case is not None:
+        return FollowUp(facts.open_case, is_repeat(facts.open_case.text, facts.text), looping)
+    return OpenCase(("loop",) if looping else (), _reply(facts, policy))
+
+
+def _reply(facts: Facts, policy: Policy) -> ReplyDecision:
+    return auto_reply_decision(
+        sender_is_person=True, blocked=facts.blocked,
+        replies_last_hour=facts.replies_last_hour, replies_per_hour=policy.replies_per_hour,
+        identical_texts_last_hour=facts.identical_last_hour,
+        loop_threshold=policy.loop_threshold, enabled=policy.replies_enabled,
+        number_problem=facts.number_problem)
