@@ -180,6 +180,19 @@ def _validate_semantics(cfg: Config, path: str | None) -> None:
         raise ConfigError("expected 4 to 8 digits", path=path, key="modem.pin")
     if not cfg.modem.port:
         raise ConfigError("expected a device path or a pyserial URL", path=path, key="modem.port")
+    code = cfg.daemon.country_code
+    if not (code.isascii() and code.isdigit() and 1 <= len(code) <= 3):
+        raise ConfigError(f"expected 1 to 3 digits (62 for Indonesia), got {code!r}", path=path,
+                          key="daemon.country_code")
+    if cfg.abuse.blocklist:
+        from smsbridge.errors import InvalidInput
+        from smsbridge.numbers import parse_operator_number
+
+        for i, entry in enumerate(cfg.abuse.blocklist, start=1):
+            try:
+                parse_operator_number(entry, code, what=f"entry {i}")
+            except InvalidInput as exc:
+                raise ConfigError(str(exc), path=path, key="abuse.blocklist") from None
     if cfg.outbox.retry_max_seconds < cfg.outbox.retry_base_seconds:
         raise ConfigError("must not be smaller than retry_base_seconds", path=path,
                           key="outbox.retry_max_seconds")
@@ -274,6 +287,32 @@ def as_dict(cfg: Config, *, mask_secrets: bool = True) -> dict[str, dict[str, An
             value = getattr(section, f.name)
             if mask_secrets and f.metadata.get("secret") and value:
                 value = "****"
+            elif mask_secrets and (name, f.name) == ("hook", "url") and value:
+                from smsbridge.privacy import mask_url
+
+                value = mask_url(value)
             body[f.name] = value
         out[name] = body
     return out
+
+
+def exposed_secrets(cfg: Config) -> str | None:
+    """A warning when the config file holds a secret (the SIM PIN, credentials in the
+    hook URL) and every user of the box may read it; None when all is well."""
+    held = []
+    if cfg.modem.pin:
+        held.append("the SIM PIN")
+    from smsbridge.privacy import mask_url
+
+    if cfg.hook.url and mask_url(cfg.hook.url) != cfg.hook.url:
+        held.append("credentials in [hook] url")
+    if not held or not cfg.source:
+        return None
+    try:
+        mode = os.stat(cfg.source).st_mode
+    except OSError:
+        return None
+    if not mode & 0o004:
+        return None
+    return (f"{cfg.source} holds {' and '.join(held)} and is readable by every user; "
+            f"make it readable by root and the smsbridge group only (chmod 640)")

@@ -17,9 +17,12 @@ MASK = "****"
 _SHORT_CODE_MAX = 5
 
 # C0 and C1 controls and DEL; Unicode bidi overrides and isolates, which reorder what a
-# terminal shows ("Trojan Source", CVE-2021-42574); line and paragraph separators.
+# terminal shows ("Trojan Source", CVE-2021-42574); line and paragraph separators; and
+# the invisible ones, which make two different texts look the same to an operator
+# (zero-width space/joiners, word joiner, BOM, the tag characters).
 _CONTROL = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]"
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+    "\u2066-\u2069\u2028\u2029\ufeff\U000e0000-\U000e007f]"
 )
 
 
@@ -60,7 +63,11 @@ def mask_number(number: str | None) -> str:
         return ""
     plus = number.startswith("+")
     digits = number[1:] if plus else number
-    if not digits.isdigit() or len(digits) <= _SHORT_CODE_MAX:
+    if not digits.isdigit():
+        # A name, but names are chosen by the sender: " 12345678" is a phone number
+        # in all but its type of address, so its digits are masked all the same.
+        return mask_numbers_in(number)
+    if len(digits) <= _SHORT_CODE_MAX:
         return number
     # Hide at least a third of the digits, and never fewer than three.
     shown = len(digits) - max(3, len(digits) // 3)
@@ -69,13 +76,33 @@ def mask_number(number: str | None) -> str:
     return ("+" if plus else "") + digits[:head] + MASK + digits[-tail:]
 
 
-_NUMBER_IN_TEXT = re.compile(r"\+?[0-9]{7,}")
+_NUMBER_IN_TEXT = re.compile(r"\+?[0-9]{6,}")
 
 
 def mask_numbers_in(text: str) -> str:
     """Every phone-number-like run of digits in free text masked (e.g. a +CLIP line
     with a caller's number, on its way to a log)."""
     return _NUMBER_IN_TEXT.sub(lambda m: mask_number(m.group()), text)
+
+
+def mask_url(url: str) -> str:
+    """A hook URL fit to show: a password in it, and the values of its query (where
+    tokens ride), become ``****``."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return MASK if url else url
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, host = netloc.rpartition("@")
+        # "user:password@" keeps the user; a lone "token@" is all secret.
+        user, colon, _ = userinfo.partition(":")
+        netloc = f"{user}:{MASK}@{host}" if colon and user else f"{MASK}@{host}"
+    query = "&".join(f"{pair.partition('=')[0]}={MASK}" if "=" in pair else pair
+                     for pair in parts.query.split("&")) if parts.query else ""
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 _MASKED_OR_NUMBER = re.compile(r"\+?[0-9]+(?:\*{4}[0-9]+)?")

@@ -95,3 +95,29 @@ def test_cli_commands_report_config_errors_with_exit_2(tmp_path: Path):
     bad = write(tmp_path, "[tickets]\nprefix = 'POL'\n")
     result = CliRunner().invoke(main, ["--config", str(bad), "cases", "list"])
     assert result.exit_code == 2 and "tickets.prefix" in result.output
+
+
+@pytest.mark.parametrize("text, key, why", [
+    ('[abuse]\nblocklist = ["081234567890", "0812345678901234567890"]\n', "abuse.blocklist",
+     "entry 2 is not a phone number: too long"),
+    ('[abuse]\nblocklist = ["12"]\n', "abuse.blocklist", "entry 1 cannot be a phone number"),
+    ('[daemon]\ncountry_code = "+62"\n', "daemon.country_code", "1 to 3 digits"),
+])
+def test_numbers_in_the_config_are_checked_where_they_are_written(tmp_path: Path, text, key,
+                                                                   why):
+    with pytest.raises(ConfigError) as caught:
+        config.load(write(tmp_path, text))
+    assert f"[{key}]" in str(caught.value) and why in str(caught.value)
+
+
+def test_a_valid_blocklist_loads():
+    cfg = config.from_dict({"abuse": {"blocklist": ["0812-3456-7890", "+14155550100"]}})
+    assert len(cfg.abuse.blocklist) == 2
+
+
+def test_config_check_masks_credentials_in_the_hook_url(tmp_path: Path):
+    path = write(tmp_path, '[hook]\nurl = "https://desk:s3cret@hooks.example/new?token=abc"\n')
+    result = CliRunner().invoke(main, ["--config", str(path), "config", "check"])
+    assert result.exit_code == 0, result.output
+    assert "s3cret" not in result.output and "abc" not in result.output
+    assert "https://desk:****@hooks.example/new?token=****" in result.output

@@ -81,3 +81,27 @@ def test_numbers_inside_free_text_are_masked_for_logs():
     line = '+CLIP: "+6281234567110",145,,,,0'
     assert mask_numbers_in(line) == '+CLIP: "+62812****7110",145,,,,0'
     assert mask_numbers_in("^RSSI:14") == "^RSSI:14"
+
+
+@pytest.mark.parametrize("sender", [" 12345678", "12345678", "0812345678 "])
+def test_a_sender_name_made_of_digits_is_masked_like_a_number(sender):
+    masked = mask_number(sender)
+    assert "****" in masked and sender.strip() not in masked
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff",
+                                       "\U000e0041", "\u200e"])
+def test_invisible_characters_are_made_visible(invisible):
+    shown = neutralise(f"judi{invisible}pasar")
+    assert invisible not in shown and "<U+" in shown
+
+
+@pytest.mark.parametrize("url, shown", [
+    ("https://user:secret@h.example/x?token=abc", "https://user:****@h.example/x?token=****"),
+    ("https://tok3n@h.example/x", "https://****@h.example/x"),
+    ("http://127.0.0.1:8080/hook", "http://127.0.0.1:8080/hook"),
+])
+def test_hook_url_credentials_are_masked(url, shown):
+    from smsbridge.privacy import mask_url
+
+    assert mask_url(url) == shown
