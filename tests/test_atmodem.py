@@ -241,6 +241,24 @@ def test_wrong_pin_is_never_retried(start):
     assert modem.status().sim == "SIM PIN"
 
 
+def test_a_refused_pin_handed_to_a_new_driver_is_not_sent_again(start):
+    """What a daemon that remembers the refusal across reconnects relies on."""
+    emu, first = start(pin="1234", open_modem=False, modem={"pin": "9999"})
+    with pytest.raises(SimError, match="refused the configured PIN;"):
+        first.open()
+    first.close()
+    assert first.refused_pin is not None
+    for _ in range(3):
+        again = AtModem(emu.port, pin="9999", command_timeout=2.0,
+                        refused_pin=first.refused_pin)
+        try:
+            with pytest.raises(SimError, match="refused the configured PIN before"):
+                again.open()
+            assert again.status().sim == "SIM PIN"
+        finally:
+            again.close()
+
+
 def test_reboot_is_detected_and_the_modem_reinitialised(start):
     emu, modem = start()
     deliver(emu, modem, "sebelum")

@@ -20,11 +20,12 @@ import re
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TypeVar
 
 from smsbridge.config import ModemConfig
 from smsbridge.errors import CommandError, ModemTimeout, PortError, SimError
-from smsbridge.modem import profiles
+from smsbridge.modem import profiles, sim
 from smsbridge.modem.at import AtSession, Echo, Final, PduLine, Prompt, Response, Urc
 from smsbridge.modem.base import (
     ModemEvent,
@@ -122,7 +123,7 @@ class AtModem:
     def __init__(self, port: str, *, baudrate: int = 115200, pin: str = "",
                  memory: str = "SM", profile: str = "auto", command_timeout: float = 10.0,
                  send_timeout: float = 60.0, sim_busy_wait: float = 30.0,
-                 opener: Opener | None = None) -> None:
+                 opener: Opener | None = None, refused_pin: str | None = None) -> None:
         self.url = port
         self._baudrate = baudrate
         self._pin = pin
@@ -141,7 +142,7 @@ class AtModem:
         self._echo_off = False
         self._settings_suspect = False
         self._reinit_needed = False
-        self._pin_refused = False
+        self._refused_pin = refused_pin  # sim.fingerprint() of a PIN the SIM refused
         self._cmgl_broken = False
         self._index_base: int | None = self._profile.index_base
         # 23.040 §9.2.3.24.1: one concatenation reference per message; start anywhere so a
@@ -157,6 +158,11 @@ class AtModem:
     @property
     def profile(self) -> profiles.Profile:
         return self._profile
+
+    @property
+    def refused_pin(self) -> str | None:
+        """``sim.fingerprint()`` of the PIN the SIM refused, if it did: never sent again."""
+        return self._refused_pin
 
     # -- the Modem protocol ------------------------------------------------------------
 
@@ -345,31 +351,17 @@ class AtModem:
         log.info("modem initialised (profile %s, memory %s)", self._profile.name, self._memory)
 
     def _unlock_sim(self) -> None:
-        state = self._sim_state()
-        if state == "READY":
-            return
-        if state == "SIM PIN":
-            if self._pin_refused:
-                raise SimError("the SIM refused the configured PIN before; not trying again "
-                               "(a third wrong PIN locks the SIM): fix [modem] pin and restart")
-            if not self._pin:
-                raise SimError("SIM needs a PIN: set [modem] pin")
+        facts = sim.SimFacts(self._sim_state(), self._pin, self._refused_pin)
+        decision = sim.decide(facts)
+        if isinstance(decision, sim.EnterPin):
             try:
-                self._command(f'AT+CPIN="{self._pin}"', log_as='AT+CPIN="****"')
+                self._command(f'AT+CPIN="{decision.pin}"', log_as='AT+CPIN="****"')
             except CommandError as exc:
                 if _key(exc) in _WRONG_PIN:
-                    self._pin_refused = True
-                    raise SimError("the SIM refused the configured PIN; it is not retried "
-                                   "(a third wrong PIN locks the SIM): check [modem] pin") from None
+                    self._refused_pin = sim.fingerprint(decision.pin)
+                    raise sim.pin_refused() from None
                 raise
-            state = self._wait_sim_ready()
-            if state == "READY":
-                return
-        if state == "SIM PUK":
-            raise SimError("SIM is locked and needs its PUK: unlock it in a phone")
-        if state == "NOT INSERTED":
-            raise SimError("no SIM card: insert one (power the modem off first)")
-        raise SimError(f"SIM not usable: AT+CPIN? answered {state}")
+            sim.decide(replace(facts, state=self._wait_sim_ready(), pin_entered=True))
 
     def _wait_sim_ready(self) -> str | None:
         # After a correct PIN the SIM reads its files for a few seconds (CPIN? may still
@@ -377,7 +369,7 @@ class AtModem:
         deadline = time.monotonic() + self.sim_busy_wait
         while True:
             state = self._sim_state()
-            if state == "READY" or time.monotonic() >= deadline:
+            if state == sim.READY or time.monotonic() >= deadline:
                 return state
             self._wait(_BUSY_PAUSE)
 
@@ -386,7 +378,7 @@ class AtModem:
             answer = self._command("AT+CPIN?")
         except CommandError as exc:
             if _key(exc) in _NO_SIM:
-                return "NOT INSERTED"
+                return sim.NOT_INSERTED
             if _key(exc) in _BUSY:
                 return "BUSY"
             return exc.name or "ERROR"

@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -38,6 +38,7 @@ import gammu
 
 from smsbridge.config import ModemConfig
 from smsbridge.errors import CommandError, ConfigError, ModemTimeout, PortError, SimError
+from smsbridge.modem import sim
 from smsbridge.modem.base import (
     ModemEvent,
     ModemStatus,
@@ -205,7 +206,8 @@ class GammuModem:
     def __init__(self, settings: GammuSettings, *, pin: str = "", memory: str = "SM",
                  command_timeout: float = 10.0, send_timeout: float = 60.0,
                  sim_busy_wait: float = 30.0,
-                 state_machine: StateMachineFactory | None = None) -> None:
+                 state_machine: StateMachineFactory | None = None,
+                 refused_pin: str | None = None) -> None:
         self.settings = settings
         self.url = settings.description
         self._pin = pin
@@ -217,7 +219,7 @@ class GammuModem:
         self._owner: _Owner | None = None
         self._sm: Any = None  # touched only by jobs on the owner thread
         self._wanted_open = False
-        self._pin_refused = False
+        self._refused_pin = refused_pin  # sim.fingerprint() of a PIN the SIM refused
         self._events: queue.SimpleQueue[ModemEvent] = queue.SimpleQueue()
         self._incoming = False  # libgammu announces new SMS through our callback
         self._ready = False  # connected and the SIM unlocked
@@ -237,6 +239,11 @@ class GammuModem:
     @property
     def owner_thread(self) -> threading.Thread | None:
         return self._owner.thread if self._owner else None
+
+    @property
+    def refused_pin(self) -> str | None:
+        """``sim.fingerprint()`` of the PIN the SIM refused, if it did: never sent again."""
+        return self._refused_pin
 
     # -- the Modem protocol ------------------------------------------------------------
 
@@ -486,7 +493,7 @@ class GammuModem:
             code = self._sm.GetSecurityStatus()
         except gammu.GSMError as exc:
             if _gammu_name(exc) == "ERR_NOSIM":
-                return "NOT INSERTED"
+                return sim.NOT_INSERTED
             raise
         return _SIM_STATE.get(code, str(code))
 
@@ -496,37 +503,23 @@ class GammuModem:
         except gammu.GSMError as exc:
             if _gammu_name(exc) not in _UNSUPPORTED:
                 raise
-            state = "READY"  # a driver that cannot tell has no PIN to ask for
-        if state == "READY":
-            self._ready = True
-            return
-        if state == "SIM PIN":
-            if self._pin_refused:
-                raise SimError("the SIM refused the configured PIN before; not trying again "
-                               "(a third wrong PIN locks the SIM): fix [modem] pin and restart")
-            if not self._pin:
-                raise SimError("SIM needs a PIN: set [modem] pin")
+            state = sim.READY  # a driver that cannot tell has no PIN to ask for
+        facts = sim.SimFacts(state, self._pin, self._refused_pin, source="gammu reports")
+        decision = sim.decide(facts)
+        if isinstance(decision, sim.EnterPin):
             try:
-                self._sm.EnterSecurityCode("PIN", self._pin)
+                self._sm.EnterSecurityCode("PIN", decision.pin)
             except gammu.GSMError as exc:
                 if _gammu_name(exc) == "ERR_SECURITYERROR":
-                    self._pin_refused = True
-                    raise SimError("the SIM refused the configured PIN; it is not retried "
-                                   "(a third wrong PIN locks the SIM): check [modem] pin"
-                                   ) from None
+                    self._refused_pin = sim.fingerprint(decision.pin)
+                    raise sim.pin_refused() from None
                 raise
             # After a correct PIN the SIM reads its files for a few seconds.
             deadline = time.monotonic() + self.sim_busy_wait
-            while (state := self._sim_state()) != "READY" and time.monotonic() < deadline:
+            while (state := self._sim_state()) != sim.READY and time.monotonic() < deadline:
                 threading.Event().wait(_SIM_PAUSE)
-            if state == "READY":
-                self._ready = True
-                return
-        if state == "SIM PUK":
-            raise SimError("SIM is locked and needs its PUK: unlock it in a phone")
-        if state == "NOT INSERTED":
-            raise SimError("no SIM card: insert one (power the modem off first)")
-        raise SimError(f"SIM not usable: gammu reports {state}")
+            sim.decide(replace(facts, state=state, pin_entered=True))
+        self._ready = True
 
     def _next_sms(self, location: int | None) -> list[dict]:
         if location is None:
