@@ -45,7 +45,7 @@ def test_systemd_unit_passes_systemd_analyze_verify(tmp_path):
     unit = (ROOT / "contrib" / "smsbridge.service").read_text()
     # verify checks that ExecStart exists: point it at this installation's script.
     exe = shutil.which("smsbridge") or str(Path(sys.executable).parent / "smsbridge")
-    unit = unit.replace("/usr/local/bin/smsbridge", exe)
+    unit = unit.replace("/opt/smsbridge/bin/smsbridge", exe)
     path = tmp_path / "smsbridge.service"
     path.write_text(unit)
     result = subprocess.run(["systemd-analyze", "verify", str(path)], capture_output=True,
@@ -74,3 +74,13 @@ def test_every_config_field_has_validation_metadata():
             continue
         for f in dataclasses.fields(section.default_factory()):
             assert "secret" in f.metadata, f"{section.name}.{f.name}"
+
+
+def test_the_unit_starts_what_the_readme_installs():
+    unit = (ROOT / "contrib" / "smsbridge.service").read_text()
+    readme = (ROOT / "README.md").read_text()
+    exec_start = next(line for line in unit.splitlines() if line.startswith("ExecStart="))
+    program = exec_start.removeprefix("ExecStart=").split()[0]
+    venv = program.removesuffix("/bin/smsbridge")
+    assert f"python3 -m venv {venv}" in readme
+    assert f"{venv}/bin/python -m pip install" in readme
