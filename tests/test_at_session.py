@@ -15,9 +15,18 @@ from smsbridge.modem.at import (
     Prompt,
     Response,
     Urc,
+    answer_value,
     command_prefix,
+    parse_cops,
+    parse_cpms,
+    parse_creg,
+    parse_csca,
+    parse_csq,
     parse_final,
+    unquoted,
+    urc_event,
 )
+from smsbridge.modem.base import NewMessage, NewStatusReport, OtherEvent
 
 OK = Final(True, None, None, "OK")
 
@@ -276,3 +285,67 @@ def test_random_bytes_never_raise(data):
     session.send("AT+CMGL=4")
     session.receive_data(data)
     session.events()
+
+
+# -- answer parsers ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("line, expected", [
+    ('+CPMS: "SM",3,30,"SM",3,30,"SM",3,30', ("SM", 3, 30)),
+    ("+CPMS: 3,30,3,30,3,30", (None, 3, 30)),
+    ('+CPMS: "ME",0,255', ("ME", 0, 255)),
+    ("+CPMS: 7,20", (None, 7, 20)),
+    ("+CPMS: ", None),
+])
+def test_cpms_answers_of_every_shape_parse(line, expected):
+    assert parse_cpms(line) == expected
+
+
+@pytest.mark.parametrize("line, stat", [
+    ("+CREG: 0,1", 1), ("+CREG: 2,5,\"00AB\",\"1234\"", 5), ("+CREG: 3", 3),
+    ("+CREG: 1,\"00AB\",\"1234\"", 1), ("+CREG: x", None),
+])
+def test_creg_answer_and_urc_forms_parse(line, stat):
+    assert parse_creg(line) == stat
+
+
+@pytest.mark.parametrize(("line", "rssi"), [
+    ("+CSQ: 20,99", 20), ("+CSQ: 99,99", 99), ("+CSQ: ,99", None), ("+CSQ: ", None),
+])
+def test_csq_gives_the_raw_rssi(line, rssi):
+    assert parse_csq(line) == rssi
+
+
+@pytest.mark.parametrize(("line", "operator"), [
+    ('+COPS: 0,0,"TELKOMSEL",2', "TELKOMSEL"), ('+COPS: 0,2,"51010"', "51010"),
+    ("+COPS: 0", None), ('+COPS: 0,0,""', None),
+])
+def test_cops_gives_the_operator_only_when_registered(line, operator):
+    assert parse_cops(line) == operator
+
+
+@pytest.mark.parametrize(("line", "smsc"), [
+    ('+CSCA: "+6281100000",145', "+6281100000"), ('+CSCA: "",129', None), ("+CSCA: ", None),
+])
+def test_csca_gives_the_smsc_number_or_none(line, smsc):
+    assert parse_csca(line) == smsc
+
+
+def test_answer_value_is_the_first_answer_line_without_its_prefix():
+    answer = [Response("+CPIN: SIM PIN"), PduLine("+CMGR: 0,,5", b"\x00")]
+    assert answer_value(answer, "+CPIN") == "SIM PIN"
+    assert answer_value([Response("huawei")], "+CGMI") == "huawei"
+    assert answer_value([], "+CPIN") is None
+    assert unquoted(' "E173" ') == "E173" and unquoted("") is None and unquoted(None) is None
+
+
+@pytest.mark.parametrize(("urc", "event"), [
+    (Urc("+CMTI", '"SM",3', '+CMTI: "SM",3'), NewMessage("SM", 3)),
+    (Urc("+CMTI", '"",0', '+CMTI: "",0'), NewMessage("SM", 0)),
+    (Urc("+CDSI", '"SR",7', '+CDSI: "SR",7'), NewStatusReport("SR", 7)),
+    (Urc("+CDS", "25", "+CDS: 25", b"\x00\x06"), NewStatusReport(None, None, b"\x00\x06")),
+    (Urc("+CMTI", '"SM",x', '+CMTI: "SM",x'), OtherEvent('+CMTI: "SM",x')),
+    (Urc("RING", "", "RING"), OtherEvent("RING")),
+])
+def test_urcs_become_the_events_the_daemon_sees(urc, event):
+    assert urc_event(urc) == event

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from smsbridge.errors import CommandError, ModemError, ModemTimeout, PortError, SimError
-from smsbridge.modem.atmodem import AtModem, parse_cpms, parse_creg
+from smsbridge.modem.atmodem import AtModem
 from smsbridge.modem.base import NewMessage, NewStatusReport, OtherEvent
 from smsbridge.modem.emulator import Emulator, EmulatorSettings
 from smsbridge.modem.port import open_port
@@ -368,25 +368,6 @@ def test_missing_port_raises_port_error_with_a_hint(tmp_path):
     modem = AtModem(str(tmp_path / "no-such-tty"))
     with pytest.raises(PortError, match="ttyUSB"):
         modem.open()
-
-
-@pytest.mark.parametrize("line, expected", [
-    ('+CPMS: "SM",3,30,"SM",3,30,"SM",3,30', ("SM", 3, 30)),
-    ("+CPMS: 3,30,3,30,3,30", (None, 3, 30)),
-    ('+CPMS: "ME",0,255', ("ME", 0, 255)),
-    ("+CPMS: 7,20", (None, 7, 20)),
-    ("+CPMS: ", None),
-])
-def test_cpms_answers_of_every_shape_parse(line, expected):
-    assert parse_cpms(line) == expected
-
-
-@pytest.mark.parametrize("line, stat", [
-    ("+CREG: 0,1", 1), ("+CREG: 2,5,\"00AB\",\"1234\"", 5), ("+CREG: 3", 3),
-    ("+CREG: 1,\"00AB\",\"1234\"", 1), ("+CREG: x", None),
-])
-def test_creg_answer_and_urc_forms_parse(line, stat):
-    assert parse_creg(line) == stat
 
 
 def test_a_report_arriving_during_the_listing_does_not_force_a_slot_by_slot_read(start, caplog):

@@ -10,6 +10,9 @@ A line is classified by the session's state, not by its prefix alone (STYLE.md e
 lets a modem emit URCs between the lines of an answer, so a session that assumes "what
 follows my command is my answer" loses messages.
 
+Below the session are the pure parsers of answer lines (``+CPMS:``, ``+CREG:``, …) and
+``urc_event()``, which turns a URC into the event the daemon sees.
+
 Events:
     Final(ok, kind, code, name)  the command ended: OK, ERROR, +CME/+CMS ERROR, NO CARRIER …
     Response(line)               an answer line of the running command
@@ -26,6 +29,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from smsbridge.errors import CommandError, ModemError
+from smsbridge.modem.base import ModemEvent, NewMessage, NewStatusReport, OtherEvent
 
 CTRL_Z = b"\x1a"  # ends the PDU after the prompt (27.005 §3.5.1)
 ESC = b"\x1b"  # cancels the prompt without sending
@@ -109,6 +113,7 @@ _NOISE = bytes(range(0x00, 0x20)) + bytes(range(0x7F, 0x100))
 _HEX = re.compile(r"[0-9A-Fa-f]+")
 _COMMAND_PREFIX = re.compile(r"AT([+^$%*#][A-Z0-9]+)", re.IGNORECASE)
 _ERROR_LINE = re.compile(r"\+(CMS|CME) ERROR:\s*(.*)", re.IGNORECASE)
+_INT = re.compile(r"-?\d+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +167,7 @@ class Urc:
 
 
 Event = Final | Response | PduLine | Prompt | Echo | Urc
+Answer = list[Response | PduLine]  # what a command answered before its final result
 
 
 def parse_final(line: str) -> Final | None:
@@ -337,3 +343,77 @@ class AtSession:
             self._urc_header = urc
             return
         self._events.append(urc)
+
+
+# -- answers -------------------------------------------------------------------------
+
+
+def answer_fields(line: str) -> list[str]:
+    """The comma-separated fields after ``+XXX:``, quotes removed."""
+    _, _, rest = line.partition(":")
+    return [f.strip().strip('"') for f in rest.split(",")] if rest.strip() else []
+
+
+def answer_value(answer: Answer, prefix: str | None = None) -> str | None:
+    """The first answer line, without its ``+XXX:`` prefix when it has one."""
+    for item in answer:
+        if isinstance(item, Response):
+            line = item.line
+            if prefix and line.upper().startswith(prefix):
+                line = line[len(prefix):].lstrip(":").strip()
+            return line or None
+    return None
+
+
+def unquoted(value: str | None) -> str | None:
+    return value.strip().strip('"') or None if value else None
+
+
+def parse_cpms(line: str) -> tuple[str | None, int, int] | None:
+    """``+CPMS:`` with 1 to 3 memories, query or set form -> (memory, used, total) of the first."""
+    fields = answer_fields(line)
+    memory = fields[0] if fields and not _INT.fullmatch(fields[0]) else None
+    numbers = [int(f) for f in fields if _INT.fullmatch(f)]
+    if len(numbers) < 2:
+        return None
+    return memory, numbers[0], numbers[1]
+
+
+def parse_creg(line: str) -> int | None:
+    """``+CREG: <n>,<stat>[,…]`` (answer) or ``+CREG: <stat>[,…]`` (URC form) -> stat."""
+    fields = answer_fields(line)
+    numbers = [f for f in fields[:2] if _INT.fullmatch(f)]
+    if not numbers:
+        return None
+    # Answer form has two leading numbers (n, stat); the URC form starts with stat
+    # followed by a quoted LAC (27.007 §7.2).
+    return int(numbers[1]) if len(numbers) == 2 else int(numbers[0])
+
+
+def parse_csq(line: str) -> int | None:
+    """``+CSQ: <rssi>,<ber>`` -> rssi as given (0..31, 99 unknown; 27.007 §8.5)."""
+    fields = answer_fields(line)
+    return int(fields[0]) if fields and _INT.fullmatch(fields[0]) else None
+
+
+def parse_cops(line: str) -> str | None:
+    """``+COPS: <mode>[,<format>,<oper>[,<AcT>]]`` -> oper, None when not registered."""
+    fields = answer_fields(line)
+    return fields[2] if len(fields) >= 3 and fields[2] else None
+
+
+def parse_csca(line: str) -> str | None:
+    """``+CSCA: <sca>[,<tosca>]`` -> the SMSC number, None when unset."""
+    fields = answer_fields(line)
+    return fields[0] or None if fields else None
+
+
+def urc_event(urc: Urc) -> ModemEvent:
+    """A URC as the daemon sees it (27.005 §3.4.1)."""
+    fields = [f.strip().strip('"') for f in urc.args.split(",")]
+    if urc.name in ("+CMTI", "+CDSI") and len(fields) >= 2 and fields[1].isdigit():
+        memory, index = fields[0] or "SM", int(fields[1])
+        return NewMessage(memory, index) if urc.name == "+CMTI" else NewStatusReport(memory, index)
+    if urc.name == "+CDS" and urc.pdu is not None:
+        return NewStatusReport(None, None, urc.pdu)
+    return OtherEvent(urc.line)

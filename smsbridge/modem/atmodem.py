@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
-import re
 import time
 from collections import deque
 from collections.abc import Callable
@@ -26,12 +25,29 @@ from typing import TypeVar
 from smsbridge.config import ModemConfig
 from smsbridge.errors import CommandError, ModemTimeout, PortError, SimError
 from smsbridge.modem import profiles, sim
-from smsbridge.modem.at import AtSession, Echo, Final, PduLine, Prompt, Response, Urc
+from smsbridge.modem.at import (
+    Answer,
+    AtSession,
+    Echo,
+    Final,
+    PduLine,
+    Prompt,
+    Response,
+    Urc,
+    answer_fields,
+    answer_value,
+    parse_cops,
+    parse_cpms,
+    parse_creg,
+    parse_csca,
+    parse_csq,
+    unquoted,
+    urc_event,
+)
 from smsbridge.modem.base import (
     ModemEvent,
     ModemStatus,
     NewMessage,
-    NewStatusReport,
     OtherEvent,
     StoredMessage,
 )
@@ -40,7 +56,6 @@ from smsbridge.sms.pdu import encode_submit
 
 log = logging.getLogger(__name__)
 
-Answer = list[Response | PduLine]
 T = TypeVar("T")
 Opener = Callable[[str, int], Port]
 
@@ -57,64 +72,10 @@ _NO_SIM = {("CME", 10), ("CMS", 310)}
 _CNMI_CHOICES = ("AT+CNMI=2,1,0,2,0", "AT+CNMI=2,1,0,1,0")
 _READ_SLICE = 0.2  # seconds per port read, so a deadline is never overshot by much
 RESYNC_SECONDS = 0.2  # how long stale output is drained after opening the port
-_INT = re.compile(r"-?\d+")
 
 
 def _key(error: CommandError) -> tuple[str | None, int | None]:
     return error.kind, error.code
-
-
-def _fields(line: str) -> list[str]:
-    """The comma-separated fields after ``+XXX:``, quotes removed."""
-    _, _, rest = line.partition(":")
-    return [f.strip().strip('"') for f in rest.split(",")] if rest.strip() else []
-
-
-def _value(lines: Answer, prefix: str | None = None) -> str | None:
-    """The first answer line, without its ``+XXX:`` prefix when it has one."""
-    for item in lines:
-        if isinstance(item, Response):
-            line = item.line
-            if prefix and line.upper().startswith(prefix):
-                line = line[len(prefix):].lstrip(":").strip()
-            return line or None
-    return None
-
-
-def _unquoted(value: str | None) -> str | None:
-    return value.strip().strip('"') or None if value else None
-
-
-def parse_cpms(line: str) -> tuple[str | None, int, int] | None:
-    """``+CPMS:`` with 1 to 3 memories, query or set form -> (memory, used, total) of the first."""
-    fields = _fields(line)
-    memory = fields[0] if fields and not _INT.fullmatch(fields[0]) else None
-    numbers = [int(f) for f in fields if _INT.fullmatch(f)]
-    if len(numbers) < 2:
-        return None
-    return memory, numbers[0], numbers[1]
-
-
-def parse_creg(line: str) -> int | None:
-    """``+CREG: <n>,<stat>[,…]`` (answer) or ``+CREG: <stat>[,…]`` (URC form) -> stat."""
-    fields = _fields(line)
-    numbers = [f for f in fields[:2] if _INT.fullmatch(f)]
-    if not numbers:
-        return None
-    # Answer form has two leading numbers (n, stat); the URC form starts with stat
-    # followed by a quoted LAC (27.007 §7.2).
-    return int(numbers[1]) if len(numbers) == 2 else int(numbers[0])
-
-
-def urc_event(urc: Urc) -> ModemEvent:
-    """A URC as the daemon sees it (27.005 §3.4.1)."""
-    fields = [f.strip().strip('"') for f in urc.args.split(",")]
-    if urc.name in ("+CMTI", "+CDSI") and len(fields) >= 2 and fields[1].isdigit():
-        memory, index = fields[0] or "SM", int(fields[1])
-        return NewMessage(memory, index) if urc.name == "+CMTI" else NewStatusReport(memory, index)
-    if urc.name == "+CDS" and urc.pdu is not None:
-        return NewStatusReport(None, None, urc.pdu)
-    return OtherEvent(urc.line)
 
 
 class AtModem:
@@ -234,7 +195,7 @@ class AtModem:
         for part in parts:
             answer = self._command(f"AT+CMGS={part.tpdu_length}", timeout=self.send_timeout,
                                    pdu_hex=part.hex)
-            value = _value(answer, "+CMGS")
+            value = answer_value(answer, "+CMGS")
             if value is None or not value.split(",")[0].strip().isdigit():
                 raise CommandError(f"AT+CMGS={part.tpdu_length}", None, None,
                                    f"no message reference in the answer {value!r}")
@@ -254,21 +215,20 @@ class AtModem:
         cops = self._query("AT+COPS?")
         csq = self._query("AT+CSQ")
         csca = self._query("AT+CSCA?")
-        operator = _fields(f"+COPS: {cops}") if cops else []
         return ModemStatus(
-            manufacturer=_unquoted(self._query("AT+CGMI")),
-            model=_unquoted(self._query("AT+CGMM")),
-            revision=_unquoted(self._query("AT+CGMR")),
-            imei=_unquoted(self._query("AT+CGSN")),
-            imsi=_unquoted(self._query("AT+CIMI")),
+            manufacturer=unquoted(self._query("AT+CGMI")),
+            model=unquoted(self._query("AT+CGMM")),
+            revision=unquoted(self._query("AT+CGMR")),
+            imei=unquoted(self._query("AT+CGSN")),
+            imsi=unquoted(self._query("AT+CIMI")),
             sim=sim,
             registration=parse_creg(f"+CREG: {creg}") if creg else None,
-            operator=operator[2] if len(operator) >= 3 and operator[2] else None,
-            rssi=int(csq.split(",")[0]) if csq and _INT.fullmatch(csq.split(",")[0]) else None,
+            operator=parse_cops(f"+COPS: {cops}") if cops else None,
+            rssi=parse_csq(f"+CSQ: {csq}") if csq else None,
             storage_memory=storage[0] or self._memory if storage else None,
             storage_used=storage[1] if storage else None,
             storage_total=storage[2] if storage else None,
-            smsc=_fields(f"+CSCA: {csca}")[0] or None if csca else None,
+            smsc=parse_csca(f"+CSCA: {csca}") if csca else None,
         )
 
     def poll_events(self, timeout: float) -> list[ModemEvent]:
@@ -382,7 +342,7 @@ class AtModem:
             if _key(exc) in _BUSY:
                 return "BUSY"
             return exc.name or "ERROR"
-        return (_value(answer, "+CPIN") or "").upper() or None
+        return (answer_value(answer, "+CPIN") or "").upper() or None
 
     def _select_storage(self) -> None:
         memory = f'"{self._memory}"'
@@ -443,7 +403,7 @@ class AtModem:
         messages = []
         for item in answer:
             if isinstance(item, PduLine):
-                fields = _fields(item.header)
+                fields = answer_fields(item.header)
                 if len(fields) >= 2 and fields[0].isdigit() and fields[1].isdigit():
                     self._learn_index(int(fields[0]))
                     messages.append(StoredMessage.from_pdu(self._memory, int(fields[0]),
@@ -487,7 +447,7 @@ class AtModem:
             raise
         for item in answer:
             if isinstance(item, PduLine):
-                fields = _fields(item.header)
+                fields = answer_fields(item.header)
                 status = int(fields[0]) if fields and fields[0].isdigit() else 0
                 self._learn_index(index)
                 return StoredMessage.from_pdu(self._memory, index, status, item.pdu)
@@ -505,7 +465,7 @@ class AtModem:
             answer = self._command(command)
         except CommandError:
             return None
-        return _value(answer, command[2:].split("=")[0].rstrip("?").upper())
+        return answer_value(answer, command[2:].split("=")[0].rstrip("?").upper())
 
     def _command(self, command: str, *, timeout: float | None = None,
                  pdu_hex: str | None = None, log_as: str | None = None) -> Answer:
