@@ -69,8 +69,8 @@ def bench_parser(seconds: float) -> None:
 
 
 def bench_driver() -> None:
+    from smsbridge.emulator import Emulator, EmulatorSettings
     from smsbridge.modem.atmodem import AtModem
-    from smsbridge.modem.emulator import Emulator, EmulatorSettings
 
     with Emulator(EmulatorSettings(storage_size=30)) as emu:
         for i in range(30):

@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from smsbridge.modem.emulator import Emulator, EmulatorSettings
+from smsbridge.emulator import Emulator, EmulatorSettings
 
 REPORT = ("Lapor pak, ada pencurian motor di Jl. Merdeka no. {n} tadi malam, pelaku dua "
           "orang kabur ke arah pasar.")

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from smsbridge import config as config_mod
 from smsbridge.daemon import Daemon
+from smsbridge.emulator import Emulator, EmulatorSettings
 from smsbridge.errors import SmsBridgeError
-from smsbridge.modem.emulator import Emulator, EmulatorSettings
 from smsbridge.sdnotify import Notifier
 
 # A realistic mix for a city police complaint line: Indonesian reports, a national

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from smsbridge.emulator import Emulator, EmulatorSettings
 from smsbridge.errors import CommandError, ModemError, ModemTimeout, PortError, SimError
 from smsbridge.modem.atmodem import AtModem
 from smsbridge.modem.base import NewMessage, NewStatusReport, OtherEvent
-from smsbridge.modem.emulator import Emulator, EmulatorSettings
 from smsbridge.modem.port import open_port
 from smsbridge.sms.pdu import decode
 

@@ -12,9 +12,9 @@ import pytest
 
 from smsbridge.bridge import Bridge
 from smsbridge.config import Config, ModemConfig
+from smsbridge.emulator import Emulator, EmulatorSettings
 from smsbridge.models import CaseQuery
 from smsbridge.modem.atmodem import AtModem
-from smsbridge.modem.emulator import Emulator, EmulatorSettings
 from smsbridge.modem.factory import make_modem
 from smsbridge.sms import pdu
 from smsbridge.store import CaseStore

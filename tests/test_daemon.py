@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from smsbridge.modem.emulator import Emulator, EmulatorSettings
+from smsbridge.emulator import Emulator, EmulatorSettings
 from smsbridge.sms import pdu
 
 REPORT_TEXTS = [

@@ -18,7 +18,7 @@ import serial
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from smsbridge.modem.emulator import Emulator, EmulatorSettings
+from smsbridge.emulator import Emulator, EmulatorSettings
 from smsbridge.sms import pdu
 
 FINAL = re.compile(rb"\r\n(OK|ERROR|\+CM[ES] ERROR: [^\r]*)\r\n")

@@ -16,10 +16,10 @@ from gammu_dummy import DummyPhone
 
 from smsbridge.bridge import Bridge
 from smsbridge.config import Config, ModemConfig
+from smsbridge.emulator import Emulator, EmulatorSettings
 from smsbridge.errors import ConfigError, ModemTimeout, PortError, SimError
 from smsbridge.models import CaseQuery
 from smsbridge.modem.base import NewMessage
-from smsbridge.modem.emulator import Emulator, EmulatorSettings
 from smsbridge.modem.factory import make_modem
 from smsbridge.modem.gammu import (
     GammuCommandError,

@@ -9,10 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from smsbridge.cli import main
+from smsbridge.emulator import Emulator, EmulatorSettings
 from smsbridge.errors import ModemTimeout, PortError, SimError
 from smsbridge.modem import probe
 from smsbridge.modem.base import ModemStatus
-from smsbridge.modem.emulator import Emulator, EmulatorSettings
 
 HEALTHY = ModemStatus(manufacturer="huawei", model="E173", imei="861234567890123", sim="READY",
                       registration=1, operator="TELKOMSEL", rssi=20, storage_memory="SM",

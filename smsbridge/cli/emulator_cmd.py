@@ -10,8 +10,8 @@ from types import FrameType
 import click
 
 from smsbridge.cli import handle_errors, main
+from smsbridge.emulator import Emulator, EmulatorSettings
 from smsbridge.errors import EncodeError, PduError
-from smsbridge.modem.emulator import Emulator, EmulatorSettings
 
 CONTROL_HELP = """\
 control lines on stdin:

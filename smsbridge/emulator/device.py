@@ -3,10 +3,10 @@
 A driver opens :attr:`Emulator.port` exactly as it opens ``/dev/ttyUSB0``: the
 emulator is a real device to it, with echo, URCs that interleave with answers,
 finite SIM storage, a slow network and the faults seen in the field. What the modem
-answers lives in ``emulator_modem.py``; this module is the plumbing: one thread
-serves every line (the pty master, TCP clients) with ``select`` on their fds and a
-wake-up pipe, runs the timers of the timing model, and the control API takes one
-lock, changes state and wakes that thread.
+answers lives in ``core.py``; this module is the plumbing: one thread serves every
+line (the pty master, TCP clients) with ``select`` on their fds and a wake-up pipe,
+runs the timers of the timing model, and the control API takes one lock, changes
+state and wakes that thread.
 
 Example::
 
@@ -30,56 +30,20 @@ import time
 import tty
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 
+from smsbridge.emulator.core import ModemCore, Prompt, SentSms
+from smsbridge.emulator.settings import EmulatorSettings
 from smsbridge.errors import PduError, PortError
-from smsbridge.modem.emulator_modem import ModemCore, Prompt, SentSms
 from smsbridge.sms import pdu as pdu_codec
-
-__all__ = ["Emulator", "EmulatorSettings", "SentSms"]
 
 log = logging.getLogger(__name__)
 
 ESC = 0x1B
 _MAX_LINE = 4096  # a command line longer than this is noise: dropped like a modem's overflow
 _BODY_END = re.compile(rb"[\x1a\x1b]")  # Ctrl-Z sends, ESC cancels (27.005 §3.5.1)
-
-
-@dataclass(frozen=True)
-class EmulatorSettings:
-    storage_size: int = 30  # SIM slots
-    first_index: int = 1  # 0 or 1: storage indexes start there (both exist in the field)
-    baudrate: int = 0  # 0 = no line-speed delay; else bytes are paced at baud/10 B/s
-    command_latency: float = 0.0  # seconds before each answer
-    send_delay: float = 0.0  # seconds between the PDU's Ctrl-Z and "+CMGS: <mr>"
-    delivery_gap: float = 0.0  # minimum seconds between two deliveries from the network queue
-    echo: bool = True  # like a real modem at power-on (ATE0 turns it off)
-    pin: str | None = None  # SIM PIN required at start (AT+CPIN? -> SIM PIN)
-    cmgl_broken: bool = False  # Huawei quirk: AT+CMGL hangs (no answer); use CMGR slot by slot
-    cpms_memories: int = 3  # answer +CPMS with 1, 2 or 3 memories
-    usage_lag: bool = False  # +CPMS? used-count lags one query behind after a delete
-    status_reports: bool = True  # store a status report (+CDSI) after each send asking one
-    operator: str = "TELKOMSEL"
-    rssi: int = 20
-    manufacturer: str = "huawei"
-    model: str = "E173"
-    imei: str = "861234567890123"
-    smsc: str = "+6281100000"
-    # Additions beyond the first sketch:
-    revision: str = "11.126.85.00.209"
-    imsi: str = "510101234567890"  # MCC 510 MNC 10: Telkomsel
-    registration: int = 1  # +CREG <stat>: 1 home, 5 roaming, 2 searching, 3 denied
-    lac: str = "2B5C"  # location area code and cell id, hex, as +CREG/+CGREG with <n>=2 give
-    cell: str = "0000A1F3"
-    sim_busy_at_start: float = 0.0  # seconds of SIM busy after start and every reboot
-    boot_urcs: tuple[str, ...] = ()  # lines announced after a reboot, e.g. ("RDY", "SMS Ready")
-    # The memories +CPMS offers and accepts. "SM" (the SIM, storage_size slots) and "ME"
-    # (the modem's own memory, phone_storage_size slots) are separate storages, as on a
-    # real stick; "MT" reads the SIM. What the network delivers goes to <mem3>.
-    memories: tuple[str, ...] = ("SM", "ME", "MT")
-    phone_storage_size: int = 23
+_DEFAULTS = EmulatorSettings()
 
 
 class _Line:
@@ -99,7 +63,7 @@ class _Line:
 class Emulator:
     """A GSM modem served on a pty (``port``) and optionally on TCP 127.0.0.1."""
 
-    def __init__(self, settings: EmulatorSettings = EmulatorSettings(), *,
+    def __init__(self, settings: EmulatorSettings = _DEFAULTS, *,
                  link: str | None = None, tcp_port: int | None = None):
         if settings.first_index not in (0, 1) or settings.storage_size < 1:
             raise ValueError("storage needs first_index 0 or 1 and at least one slot")

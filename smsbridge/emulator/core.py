@@ -1,7 +1,7 @@
 """The emulated GSM modem itself: AT commands, SIM storage and the network side.
 
 No I/O and no threads here: :class:`ModemCore` is fed one command line at a time
-by the server in ``emulator.py`` (which owns the pty/TCP lines, the clock-driven
+by the server in ``device.py`` (which owns the pty/TCP lines, the clock-driven
 timers and the lock) and answers through a :class:`Sink`. Keeping the modem's
 behaviour apart from the plumbing lets each be read on its own.
 
@@ -16,14 +16,11 @@ import re
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
+from smsbridge.emulator.settings import EmulatorSettings
 from smsbridge.errors import CommandError, PduError
 from smsbridge.sms import pdu as pdu_codec
-
-if TYPE_CHECKING:
-    from smsbridge.modem.emulator import EmulatorSettings
-
 
 # Verbose texts for AT+CMEE=2 (27.005 §3.2.5, 27.007 §9.2).
 CMS_TEXT = {
