@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from smsbridge.cli import main
+from smsbridge.cli.modem_cmd import format_report, report_dict
 from smsbridge.emulator import Emulator, EmulatorSettings
 from smsbridge.errors import ModemTimeout, PortError, SimError
 from smsbridge.modem import probe
@@ -90,7 +91,7 @@ def test_signal_bars(dbm, bars):
 
 
 def test_report_text_names_every_field_an_administrator_needs():
-    text = probe.format_report(probe.assess("/dev/gsm-modem", HEALTHY))
+    text = format_report(probe.assess("/dev/gsm-modem", HEALTHY))
     for fragment in ("huawei E173", "861234567890123", "READY", "registered, home network",
                      "TELKOMSEL", "-73 dBm, 5/5 bars", "+6281100000", "3/30 used",
                      "verdict: READY"):
@@ -98,12 +99,12 @@ def test_report_text_names_every_field_an_administrator_needs():
 
 
 def test_report_text_lists_the_fixes_when_not_ready():
-    text = probe.format_report(probe.assess("p", with_(registration=3)))
+    text = format_report(probe.assess("p", with_(registration=3)))
     assert "NOT READY" in text and probe.FIX_DENIED in text
 
 
 def test_report_dict_is_json_ready():
-    data = probe.report_dict(probe.assess("p", HEALTHY))
+    data = report_dict(probe.assess("p", HEALTHY))
     assert json.loads(json.dumps(data)) == data
     assert data["ready"] is True and data["status"]["signal_dbm"] == -73
 

@@ -26,7 +26,7 @@ def demo_command(directory: Path | None) -> None:
         smsbridge demo --dir ./demo
         smsbridge --config ./demo/config.toml cases list
     """
-    from smsbridge.demo import run_demo
+    from smsbridge.cli.demo import run_demo
     from smsbridge.privacy import mask_number, neutralise
 
     if directory is None:

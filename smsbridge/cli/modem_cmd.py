@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
 from smsbridge.cli import AppContext, handle_errors, main, pass_app
+from smsbridge.modem.probe import ProbeReport, bars
 
 
 @main.group("modem")
@@ -38,14 +40,85 @@ def probe_command(app: AppContext, port: str | None, as_json: bool) -> None:
         smsbridge --config /etc/smsbridge/config.toml modem probe
         smsbridge modem probe --port /dev/ttyUSB2 --json
     """
-    from smsbridge.modem import probe
     from smsbridge.modem.factory import make_modem
+    from smsbridge.modem.probe import probe
 
     modem = make_modem(app.config.modem, port=port)
-    report = probe.probe(modem, modem.url)
+    report = probe(modem, modem.url)
     if as_json:
-        click.echo(json.dumps(probe.report_dict(report), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(report_dict(report), indent=2, ensure_ascii=False))
     else:
-        click.echo(probe.format_report(report))
+        click.echo(format_report(report))
     if not report.ready:
         raise click.exceptions.Exit(1)
+
+
+# 27.007 §7.2 +CREG <stat>.
+REGISTRATION = {
+    0: "not registered, not searching",
+    1: "registered, home network",
+    2: "not registered, searching",
+    3: "registration denied",
+    4: "unknown",
+    5: "registered, roaming",
+}
+
+
+def registration_words(stat: int | None) -> str:
+    if stat is None:
+        return "unknown (no answer to AT+CREG?)"
+    return REGISTRATION.get(stat, f"unknown ({stat})")
+
+
+def _or(value: object, missing: str = "unknown") -> str:
+    return missing if value is None else str(value)
+
+
+def format_report(report: ProbeReport) -> str:
+    """The report as an administrator reads it on a terminal."""
+    lines = [f"port:          {report.port}"]
+    s = report.status
+    if s is not None:
+        dbm = s.signal_dbm
+        signal = (f"{dbm} dBm, {bars(dbm)}/5 bars (+CSQ {s.rssi})" if dbm is not None
+                  else "unknown")
+        storage = (f"{s.storage_used}/{s.storage_total} used ({s.storage_memory})"
+                   if s.storage_total is not None else "unknown")
+        lines += [
+            f"modem:         {_or(s.manufacturer)} {_or(s.model, '')}".rstrip(),
+            f"firmware:      {_or(s.revision)}",
+            f"IMEI:          {_or(s.imei)}",
+            f"SIM:           {_or(s.sim)}",
+            f"registration:  {registration_words(s.registration)}",
+            f"operator:      {_or(s.operator, 'none')}",
+            f"signal:        {signal}",
+            f"SMSC:          {_or(s.smsc, 'not set')}",
+            f"storage:       {storage}",
+        ]
+    lines.append("")
+    if report.ready:
+        lines.append("verdict: READY to receive SMS")
+    else:
+        lines.append("verdict: NOT READY; fix:")
+        lines += [f"  - {p}" for p in report.problems]
+    if report.warnings:
+        lines.append("warnings:")
+        lines += [f"  - {w}" for w in report.warnings]
+    return "\n".join(lines)
+
+
+def report_dict(report: ProbeReport) -> dict[str, Any]:
+    """The report as plain data for ``--json``."""
+    status = None
+    if report.status is not None:
+        s = report.status
+        status = {
+            "manufacturer": s.manufacturer, "model": s.model, "revision": s.revision,
+            "imei": s.imei, "sim": s.sim, "registration": s.registration,
+            "registration_text": registration_words(s.registration),
+            "operator": s.operator, "rssi": s.rssi, "signal_dbm": s.signal_dbm,
+            "bars": bars(s.signal_dbm), "smsc": s.smsc, "storage_memory": s.storage_memory,
+            "storage_used": s.storage_used, "storage_total": s.storage_total,
+        }
+    return {"port": report.port, "ready": report.ready, "problems": list(report.problems),
+            "warnings": list(report.warnings), "status": status}

@@ -1,27 +1,16 @@
 """``smsbridge modem probe``: what an administrator needs to know when installing a modem.
 
 ``probe()`` does the I/O (open, ask, close); ``assess()`` turns what it learned into a
-verdict and ``format_report()`` / ``report_dict()`` present it. The last three are pure,
-so every verdict is tested without a port.
+verdict, purely, so every verdict is tested without a port. The command
+(``cli/modem_cmd.py``) presents the report.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from smsbridge.errors import ModemError, ModemTimeout, PortError, SimError
 from smsbridge.modem.base import Modem, ModemStatus
-
-# 27.007 §7.2 +CREG <stat>.
-REGISTRATION = {
-    0: "not registered, not searching",
-    1: "registered, home network",
-    2: "not registered, searching",
-    3: "registration denied",
-    4: "unknown",
-    5: "registered, roaming",
-}
 
 FIX_PORT = "port not found: check the udev rule / `ls /dev/ttyUSB*`"
 FIX_PERMISSION = ("no permission to open the port: add the service user to the dialout group "
@@ -57,12 +46,6 @@ def bars(dbm: int | None) -> int:
         if dbm >= threshold:
             return count
     return 0
-
-
-def registration_words(stat: int | None) -> str:
-    if stat is None:
-        return "unknown (no answer to AT+CREG?)"
-    return REGISTRATION.get(stat, f"unknown ({stat})")
 
 
 def _sim_problem(sim: str | None) -> str | None:
@@ -136,57 +119,3 @@ def probe(modem: Modem, port: str) -> ProbeReport:
     finally:
         modem.close()
     return assess(port, status, error)
-
-
-def _or(value: object, missing: str = "unknown") -> str:
-    return missing if value is None else str(value)
-
-
-def format_report(report: ProbeReport) -> str:
-    """The report as an administrator reads it on a terminal."""
-    lines = [f"port:          {report.port}"]
-    s = report.status
-    if s is not None:
-        dbm = s.signal_dbm
-        signal = (f"{dbm} dBm, {bars(dbm)}/5 bars (+CSQ {s.rssi})" if dbm is not None
-                  else "unknown")
-        storage = (f"{s.storage_used}/{s.storage_total} used ({s.storage_memory})"
-                   if s.storage_total is not None else "unknown")
-        lines += [
-            f"modem:         {_or(s.manufacturer)} {_or(s.model, '')}".rstrip(),
-            f"firmware:      {_or(s.revision)}",
-            f"IMEI:          {_or(s.imei)}",
-            f"SIM:           {_or(s.sim)}",
-            f"registration:  {registration_words(s.registration)}",
-            f"operator:      {_or(s.operator, 'none')}",
-            f"signal:        {signal}",
-            f"SMSC:          {_or(s.smsc, 'not set')}",
-            f"storage:       {storage}",
-        ]
-    lines.append("")
-    if report.ready:
-        lines.append("verdict: READY to receive SMS")
-    else:
-        lines.append("verdict: NOT READY; fix:")
-        lines += [f"  - {p}" for p in report.problems]
-    if report.warnings:
-        lines.append("warnings:")
-        lines += [f"  - {w}" for w in report.warnings]
-    return "\n".join(lines)
-
-
-def report_dict(report: ProbeReport) -> dict[str, Any]:
-    """The report as plain data for ``--json``."""
-    status = None
-    if report.status is not None:
-        s = report.status
-        status = {
-            "manufacturer": s.manufacturer, "model": s.model, "revision": s.revision,
-            "imei": s.imei, "sim": s.sim, "registration": s.registration,
-            "registration_text": registration_words(s.registration),
-            "operator": s.operator, "rssi": s.rssi, "signal_dbm": s.signal_dbm,
-            "bars": bars(s.signal_dbm), "smsc": s.smsc, "storage_memory": s.storage_memory,
-            "storage_used": s.storage_used, "storage_total": s.storage_total,
-        }
-    return {"port": report.port, "ready": report.ready, "problems": list(report.problems),
-            "warnings": list(report.warnings), "status": status}

@@ -3,6 +3,9 @@
 Everything is real but the radio: the emulator serves a pseudo-terminal, the daemon
 opens it with the AT backend, writes a real SQLite database, and the citizens'
 phones are the emulator's network side. Used by the README's quick start.
+
+It lives under ``cli/`` because it drives the whole daemon, which only the CLI may
+import; ``demo_cmd.py`` is the command that presents its result.
 """
 
 from __future__ import annotations
