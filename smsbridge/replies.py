@@ -11,8 +11,12 @@ import re
 from dataclasses import dataclass
 
 from smsbridge.config import ReplyConfig
+from smsbridge.errors import InvalidInput
+from smsbridge.numbers import SenderKind, classify
 
 STATUSES = ("new", "checking", "confirmed", "resolved", "fake", "duplicate")
+# An operator's reply: a few SMS at most (1000 GSM-7 characters are 7 parts).
+MAX_REPLY_CHARS = 1000
 
 _TEXTS: dict[str, dict[str, str]] = {
     "id": {
@@ -135,3 +139,20 @@ def auto_reply_decision(*, sender_is_person: bool, blocked: bool, replies_last_h
     if replies_last_hour >= replies_per_hour:
         return ReplyDecision(False, f"reply limit of {replies_per_hour} an hour reached")
     return ReplyDecision(True, "")
+
+
+def can_receive_sms(number: str) -> bool:
+    """Whether an SMS can go to this reporter: a person's number, not a service (an
+    alphanumeric sender or a short code) that only ever sends."""
+    return classify(number) is SenderKind.PERSON
+
+
+def operator_reply_text(text: str) -> str:
+    """An operator's reply as it will be sent, or InvalidInput saying what is wrong."""
+    body = text.strip()
+    if not body:
+        raise InvalidInput("the reply is empty")
+    if len(body) > MAX_REPLY_CHARS:
+        raise InvalidInput(f"the reply has {len(body)} characters; at most "
+                           f"{MAX_REPLY_CHARS} fit a few SMS")
+    return body

@@ -17,8 +17,9 @@ Workflow::
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
-from smsbridge.errors import InvalidInput, InvalidTransition
+from smsbridge.errors import InvalidInput, InvalidTransition, StoreError
 
 MAX_TICKET_LENGTH = 12
 
@@ -71,7 +72,7 @@ def parse_ticket(text: str, prefix: str = "LP", digits: int = 6) -> int:
     if has_prefix:
         body = compact[len(prefix):]
     elif compact[0].isalpha() and not compact.translate(_LOOKALIKES).isdigit():
-        letters = re.match(r"[A-Z]*", compact).group(0)
+        letters = re.sub(r"[^A-Z].*", "", compact, flags=re.S)
         raise InvalidInput(
             f"{raw!r} is not a ticket of this line: prefix {letters} is not {prefix.upper()!r} "
             f"(expected something like {example})"
@@ -124,3 +125,101 @@ def check_transition(ticket: str, current: str, wanted: str, *, note: str | None
         raise InvalidInput(f"marking {ticket} as duplicate needs --duplicate-of TICKET")
     if duplicate_of and wanted != "duplicate":
         raise InvalidInput("--duplicate-of goes with status duplicate")
+
+
+# --- an operator's update of a case (``cases update``) -----------------------------
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the workflow needs to know about a case."""
+
+    id: int
+    ticket: str
+    status: str
+    assigned_to: str | None = None
+
+
+@dataclass(frozen=True)
+class UpdateRequest:
+    """What an operator asked for, checked by ``check_update``."""
+
+    status: str | None = None
+    note: str | None = None
+    assign: str | None = None
+    duplicate_of: str | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    """One line of a case's history to write."""
+
+    action: str
+    old_status: str | None = None
+    new_status: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class CaseUpdate:
+    """What to change: columns of the case (``duplicate_of`` is the other case's id)
+    and one event per change. No events: nothing changes."""
+
+    columns: dict[str, object] = field(default_factory=dict)
+    events: tuple[Event, ...] = ()
+
+
+def check_update(*, status: str | None = None, note: str | None = None,
+                 assign: str | None = None, duplicate_of: str | None = None) -> UpdateRequest:
+    """What can be refused before looking at the case; marking a duplicate implies the
+    status."""
+    if status is None and duplicate_of is not None:
+        status = "duplicate"
+    if status is None and note is None and assign is None:
+        raise InvalidInput("nothing to update: give --status, --note, --assign or "
+                           "--duplicate-of")
+    if note is not None and not note.strip():
+        raise InvalidInput("the note is empty")
+    wanted = check_status(status) if status is not None else None
+    return UpdateRequest(status=wanted, note=note, assign=assign, duplicate_of=duplicate_of)
+
+
+def plan_update(case: CaseFacts, request: UpdateRequest, *,
+                duplicate: CaseFacts | StoreError | None = None) -> CaseUpdate:
+    """The changes an update makes, or the error that refuses it (pure).
+
+    ``duplicate`` is the case named by ``request.duplicate_of`` when the request marks
+    a duplicate, or the error looking it up met (an unknown or mistyped ticket): the
+    workflow's own refusals come first, as an operator fixes them first.
+    """
+    columns: dict[str, object] = {}
+    events: list[Event] = []
+    note = request.note
+    wanted = request.status
+    if wanted is not None:
+        check_transition(case.ticket, case.status, wanted, note=note,
+                         duplicate_of=request.duplicate_of)
+        columns["status"] = wanted
+        action = "status"
+        if wanted == "duplicate":
+            if isinstance(duplicate, StoreError):
+                raise duplicate
+            if duplicate is None:
+                raise ValueError("plan_update needs the facts of the case named by "
+                                 "duplicate_of")
+            if duplicate.id == case.id:
+                raise InvalidInput(f"{case.ticket} cannot be a duplicate of itself")
+            columns["duplicate_of"] = duplicate.id
+            action = "duplicate"
+            note = f"duplicate of {duplicate.ticket}" + (f": {note}" if note else "")
+        elif case.status == "duplicate":
+            columns["duplicate_of"] = None
+        events.append(Event(action, case.status, wanted, note))
+    elif note is not None:
+        events.append(Event("note", note=note))
+    if request.assign is not None:
+        name = request.assign.strip() or None
+        if name != case.assigned_to:
+            columns["assigned_to"] = name
+            events.append(Event("assign", note=f"assigned to {name}" if name else "unassigned"))
+    return CaseUpdate(columns, tuple(events))

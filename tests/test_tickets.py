@@ -6,17 +6,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smsbridge.errors import InvalidInput, InvalidTransition, SmsBridgeError
+from smsbridge.errors import InvalidInput, InvalidTransition, SmsBridgeError, UnknownTicket
 from smsbridge.tickets import (
     CLOSED_STATUSES,
     MAX_TICKET_LENGTH,
     OPEN_STATUSES,
     STATUSES,
+    CaseFacts,
+    Event,
     allowed_next,
     check_status,
     check_transition,
+    check_update,
     format_ticket,
     parse_ticket,
+    plan_update,
 )
 
 # Prefixes config.py accepts: up to 4 letters, no O or I.
@@ -154,3 +158,55 @@ def test_every_status_has_a_way_on():
 
 def test_refusals_are_smsbridge_errors():
     assert issubclass(InvalidTransition, SmsBridgeError)
+
+
+# --- an operator's update, decided from facts (no database) --------------------------
+
+CASE = CaseFacts(id=2, ticket="LP-000002", status="new")
+OTHER = CaseFacts(id=1, ticket="LP-000001", status="checking")
+
+
+def test_update_with_nothing_to_change_is_refused_before_any_lookup():
+    with pytest.raises(InvalidInput, match="nothing to update"):
+        check_update()
+    with pytest.raises(InvalidInput, match="the note is empty"):
+        check_update(note="  ")
+    assert check_update(duplicate_of="lp1").status == "duplicate"
+    assert check_update(status="Checking").status == "checking"
+
+
+def test_status_change_with_a_note_and_an_assignment_is_two_events():
+    plan = plan_update(CASE, check_update(status="checking", note="ke lokasi", assign="budi"))
+    assert plan.columns == {"status": "checking", "assigned_to": "budi"}
+    assert plan.events == (Event("status", "new", "checking", "ke lokasi"),
+                           Event("assign", note="assigned to budi"))
+
+
+def test_duplicate_names_the_other_ticket_and_reopening_clears_it():
+    plan = plan_update(CASE, check_update(duplicate_of="lp1", note="sama"), duplicate=OTHER)
+    assert plan.columns == {"status": "duplicate", "duplicate_of": 1}
+    assert plan.events == (Event("duplicate", "new", "duplicate", "duplicate of LP-000001: sama"),)
+    duplicate = CaseFacts(id=2, ticket="LP-000002", status="duplicate")
+    reopened = plan_update(duplicate, check_update(status="checking", note="beda"))
+    assert reopened.columns == {"status": "checking", "duplicate_of": None}
+
+
+def test_a_case_cannot_duplicate_itself():
+    with pytest.raises(InvalidInput, match="itself"):
+        plan_update(CASE, check_update(duplicate_of="2"), duplicate=CASE)
+
+
+def test_the_workflow_refuses_before_an_unknown_duplicate_is_reported():
+    resolved = CaseFacts(id=2, ticket="LP-000002", status="resolved")
+    with pytest.raises(InvalidTransition):
+        plan_update(resolved, check_update(duplicate_of="LP-000077"),
+                    duplicate=UnknownTicket("LP-000077"))
+    with pytest.raises(UnknownTicket):
+        plan_update(CASE, check_update(duplicate_of="LP-000077"),
+                    duplicate=UnknownTicket("LP-000077"))
+
+
+def test_assigning_to_whoever_has_it_changes_nothing():
+    assigned = CaseFacts(id=2, ticket="LP-000002", status="new", assigned_to="budi")
+    assert plan_update(assigned, check_update(assign=" budi ")).events == ()
+    assert plan_update(assigned, check_update(assign="")).columns == {"assigned_to": None}
