@@ -143,7 +143,8 @@ _TYPE_NAMES = {str: "a string", int: "a whole number", float: "a number", bool: 
 
 
 def _check_value(cls: type, f: dataclasses.Field, value: Any, path: str | None, key: str) -> Any:
-    expected = type(f.default_factory() if f.default is dataclasses.MISSING else f.default)
+    default = f.default if f.default_factory is dataclasses.MISSING else f.default_factory()
+    expected = type(default)
     meta = f.metadata
     ok = isinstance(value, expected) and not (expected is not bool and isinstance(value, bool))
     if expected is float and isinstance(value, int) and not isinstance(value, bool):

@@ -250,20 +250,20 @@ class AtModem:
     def _connect(self) -> None:
         self._drop_port()
         self._port = self._opener(self.url, self._baudrate)
-        self._resync()
+        self._resync(self._port)
         self._session = AtSession()
         self._echo_off = False
 
-    def _resync(self) -> None:
+    def _resync(self, port: Port) -> None:
         # Whoever had the port before (a daemon killed mid-send) may have left the modem
         # at the "> " prompt of AT+CMGS: our first command would then become the body of
         # an SMS. ESC cancels a pending prompt (27.005 §3.5.1) and is ignored otherwise;
         # whatever the modem still says is stale. Dropping a +CMTI here loses nothing:
         # the daemon lists the whole storage after every (re)connect.
-        self._port.write(b"\x1b\r")
+        port.write(b"\x1b\r")
         deadline = time.monotonic() + RESYNC_SECONDS
         while (left := deadline - time.monotonic()) > 0:
-            self._port.read(min(left, 0.05))
+            port.read(min(left, 0.05))
 
     def _drop_port(self) -> None:
         if self._port is not None:

@@ -32,6 +32,7 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, TypeVar
 
 import gammu
@@ -271,7 +272,7 @@ class GammuModem:
         location: int | None = None
         while True:
             try:
-                parts = self._run(lambda loc=location: self._next_sms(loc), "GetNextSMS")
+                parts = self._run(partial(self._next_sms, location), "GetNextSMS")
             except GammuCommandError as exc:
                 if exc.name == "ERR_EMPTY":
                     break
@@ -302,9 +303,7 @@ class GammuModem:
                 if seen >= used:
                     break
                 try:
-                    parts = self._run(lambda loc=location: self._sm.GetSMS(Folder=0,
-                                                                           Location=loc),
-                                      "GetSMS")
+                    parts = self._run(partial(self._get_sms, location), "GetSMS")
                 except GammuCommandError as exc:
                     if exc.name in ("ERR_EMPTY", "ERR_INVALIDLOCATION"):
                         continue
@@ -345,7 +344,7 @@ class GammuModem:
         parts = encode_parts(number, text, status_report=status_report)
         references = []
         for part in parts:
-            reference = self._run(lambda p=part: self._sm.SendSMS(p), "SendSMS",
+            reference = self._run(partial(self._send_sms, part), "SendSMS",
                                   timeout=self.send_timeout + self._net_timeout)
             references.append(int(reference))
         return references
@@ -526,6 +525,12 @@ class GammuModem:
             return self._sm.GetNextSMS(Start=True, Folder=0)
         return self._sm.GetNextSMS(Location=location, Folder=0)
 
+    def _get_sms(self, location: int) -> list[dict]:
+        return self._sm.GetSMS(Folder=0, Location=location)
+
+    def _send_sms(self, part: dict) -> int:
+        return self._sm.SendSMS(part)
+
     def _status(self) -> ModemStatus:
         sm = self._sm
 
@@ -540,7 +545,7 @@ class GammuModem:
 
         model = ask(sm.GetModel)
         firmware = ask(sm.GetFirmware)
-        network = ask(sm.GetNetworkInfo) or {}
+        network: dict[str, Any] = ask(sm.GetNetworkInfo) or {}
         sms = ask(sm.GetSMSStatus)
         smsc = ask(lambda: sm.GetSMSC(Location=1))
         used, total = storage_usage(sms, self._memory)
@@ -557,7 +562,7 @@ class GammuModem:
             imei=ask(sm.GetIMEI) or None,
             imsi=ask(sm.GetSIMIMSI) or None,
             sim=sim,
-            registration=_REGISTRATION.get(network.get("State")) if network else None,
+            registration=_REGISTRATION.get(network.get("State", "")) if network else None,
             operator=network.get("NetworkName") or network.get("NetworkCode") or None,
             rssi=rssi_of(ask(sm.GetSignalQuality)),
             storage_memory=self._memory if total is not None else None,
