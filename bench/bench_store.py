@@ -35,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from smsbridge.models import NewCase
-from smsbridge.store import CaseStore
+from smsbridge.store import Store
 
 _VOCABULARY = """
 ada laporan judi sabung ayam di pasar malam jalan gang dekat masjid sekolah warung
@@ -137,12 +137,12 @@ def main() -> None:
         if db.exists():
             raise SystemExit(f"{db} exists; pass --reuse to time it, or remove it")
         began = time.perf_counter()
-        with CaseStore.open(db) as store:
-            count = store.import_cases(seed_cases(args.cases, random.Random(args.seed)),
+        with Store.open(db) as store:
+            count = store.cases.import_many(seed_cases(args.cases, random.Random(args.seed)),
                                        operator="bench", batch_size=50_000)
         seconds = time.perf_counter() - began
-    with CaseStore.open(db, create=False) as store:
-        count = store.stats().total
+    with Store.open(db, create=False) as store:
+        count = store.cases.stats().total
     size = db.stat().st_size
     ticket = f"LP-{random.Random(args.seed).randint(1, count):06d}"
 

@@ -24,7 +24,7 @@ from smsbridge.privacy import mask_number, mask_numbers_in
 from smsbridge.replies import StatusQuery, Templates, auto_reply_decision, parse_command
 from smsbridge.sms import pdu as pdu_codec
 from smsbridge.sms.fields import is_alphanumeric_toa
-from smsbridge.store import CaseStore
+from smsbridge.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class DrainResult:
 class Bridge:
     """The daemon's unit of work, over one modem and one store (both injected)."""
 
-    def __init__(self, modem: Modem, store: CaseStore, config: Config, *, clock=utcnow):
+    def __init__(self, modem: Modem, store: Store, config: Config, *, clock=utcnow):
         self.modem = modem
         self.store = store
         self.clock = clock
@@ -127,11 +127,11 @@ class Bridge:
         try:
             with self.store.transaction():
                 digest = pdu_hash(message.pdu)
-                if self.store.message_seen(digest):
+                if self.store.inbox.seen(digest):
                     return False
-                self.store.add_message(pdu_hash=digest, pdu=message.pdu.hex().upper(),
-                                       kind="undecodable", error=reason,
-                                       received_at=to_iso(now))
+                self.store.inbox.add(pdu_hash=digest, pdu=message.pdu.hex().upper(),
+                                     kind="undecodable", error=reason,
+                                     received_at=to_iso(now))
                 return True
         except DatabaseError:
             raise
@@ -142,7 +142,7 @@ class Bridge:
 
     def _ingest(self, message: StoredMessage, now: datetime, result: DrainResult) -> bool:
         digest = message.key
-        if self.store.message_seen(digest):
+        if self.store.inbox.seen(digest):
             return False
         raw_hex = message.pdu.hex().upper()
         try:
@@ -151,7 +151,7 @@ class Bridge:
             self._ingest_undecodable(digest, raw_hex, exc, now, result)
             return True
         if isinstance(decoded, pdu_codec.StatusReport):
-            self.store.add_message(
+            self.store.inbox.add(
                 pdu_hash=digest, pdu=raw_hex, kind="status_report", received_at=to_iso(now),
                 sender=normalize(decoded.recipient, self.config.daemon.country_code),
                 sender_toa=decoded.recipient_toa, smsc=decoded.smsc,
@@ -165,15 +165,15 @@ class Bridge:
                             result: DrainResult) -> None:
         # Stored raw and shown to operators as a case, then deleted from the SIM like
         # any other: a PDU we cannot read must never clog the storage.
-        message_id = self.store.add_message(
+        message_id = self.store.inbox.add(
             pdu_hash=digest, pdu=raw_hex, kind="undecodable", error=str(exc),
             received_at=to_iso(now))
-        case = self.store.create_case(
+        case = self.store.cases.create(
             NewCase(reporter=UNKNOWN_SENDER, channel="sms", received_at=to_iso(now),
                     text=f"[undecodable SMS: {exc}]", incomplete=True,
                     flags=("undecodable",)),
             operator=self.operator)
-        self.store.attach_messages([message_id], case.id)
+        self.store.inbox.attach([message_id], case.id)
         result.new_cases.append(case.ticket)
         log.warning("stored an undecodable PDU as case %s: %s", case.ticket, exc)
 
@@ -182,7 +182,7 @@ class Bridge:
         country = self.config.daemon.country_code
         sender = sms.sender if sms.is_alphanumeric else normalize(sms.sender, country)
         concat = sms.concat if sms.concat and sms.concat.total > 1 else None
-        message_id = self.store.add_message(
+        message_id = self.store.inbox.add(
             pdu_hash=digest, pdu=raw_hex, kind="deliver", received_at=to_iso(now),
             sender=sender, sender_toa=sms.sender_toa, smsc=sms.smsc,
             sent_at=to_iso(sms.timestamp), text=sms.text,
@@ -192,8 +192,8 @@ class Bridge:
         if concat is None:
             self._handle_text(sender, sms.is_alphanumeric, sms.text, [message_id], now, result)
             return
-        parts = self.store.waiting_parts(sender, concat.reference, concat.total,
-                                         since=to_iso(now - PART_LOOKBACK))
+        parts = self.store.inbox.waiting_parts(sender, concat.reference, concat.total,
+                                               since=to_iso(now - PART_LOOKBACK))
         by_seq = {}
         for part in parts:
             by_seq.setdefault(part.concat_seq, part)
@@ -210,7 +210,7 @@ class Bridge:
         cutoff = now - timedelta(minutes=self.config.daemon.part_timeout_minutes)
         made: list[str] = []
         with self.store.transaction():
-            for group in self.store.stale_part_groups(before=to_iso(cutoff)):
+            for group in self.store.inbox.stale_part_groups(before=to_iso(cutoff)):
                 by_seq = {p.concat_seq: p for p in group}
                 total = group[0].concat_total or len(by_seq)
                 # The missing parts are marked where they belong, so an officer reading
@@ -235,7 +235,7 @@ class Bridge:
                     log.error("parts %s could not be made a case, set aside: %s: %s",
                               ",".join(str(p.id) for p in group), type(exc).__name__,
                               mask_numbers_in(str(exc)), exc_info=exc)
-                    self.store.finish_messages([p.id for p in group], at=to_iso(now))
+                    self.store.inbox.finish([p.id for p in group], at=to_iso(now))
                     continue
                 made += result.new_cases
                 log.warning("made case(s) %s from %d of %d parts after waiting",
@@ -248,7 +248,7 @@ class Bridge:
                      now: datetime, result: DrainResult, *, incomplete: bool = False) -> None:
         # Whatever follows (a case, a follow-up, an answer, or nothing for a service
         # sender), these messages are dealt with and must not be picked up again.
-        self.store.finish_messages(message_ids, at=to_iso(now))
+        self.store.inbox.finish(message_ids, at=to_iso(now))
         kind = classify(sender, alphanumeric=alphanumeric,
                         short_code_max_digits=self.config.abuse.short_code_max_digits)
         if kind is not SenderKind.PERSON:
@@ -264,27 +264,29 @@ class Bridge:
             self._answer_status_query(sender, query, text, message_ids, now)
             return
         hour_ago = to_iso(now - timedelta(hours=1))
-        identical = self.store.count_messages_from(sender, since=hour_ago, text=text)
+        identical = self.store.inbox.count_from(sender, since=hour_ago, text=text)
         looping = identical > self.config.abuse.loop_threshold
         window = timedelta(minutes=self.config.daemon.followup_minutes)
-        open_case = self.store.open_case_of(sender, since=to_iso(now - window)) if window else None
+        open_case = (self.store.cases.open_case_of(sender, since=to_iso(now - window))
+                     if window else None)
         if open_case is not None:
-            self.store.add_followup(open_case.id, message_ids, text, at=to_iso(now),
-                                    operator=self.operator)
+            self.store.inbox.attach(message_ids, open_case.id)
+            self.store.cases.add_followup(open_case.id, text, at=to_iso(now),
+                                          operator=self.operator)
             if looping:
-                self.store.flag_case(open_case.id, "loop", operator=self.operator,
-                                     note="same text more than "
-                                          f"{self.config.abuse.loop_threshold} times in an hour")
+                self.store.cases.flag(open_case.id, "loop", operator=self.operator,
+                                      note="same text more than "
+                                           f"{self.config.abuse.loop_threshold} times in an hour")
             log.info("follow-up from %s added to case %s", mask_number(sender), open_case.ticket)
             return
-        case = self.store.create_case(
+        case = self.store.cases.create(
             NewCase(reporter=sender, text=text, channel="sms", received_at=to_iso(now),
                     incomplete=incomplete, flags=("loop",) if looping else ()),
             operator=self.operator)
-        self.store.attach_messages(message_ids, case.id)
+        self.store.inbox.attach(message_ids, case.id)
         result.new_cases.append(case.ticket)
         if self.config.hook.command or self.config.hook.url:
-            self.store.queue_hook(case.id, at=to_iso(now))
+            self.store.hooks.add(case.id, at=to_iso(now))
         self._maybe_reply(sender, case, self.templates.render_ack(case.ticket), "ack", now,
                           identical)
         log.info("new case %s from %s", case.ticket, mask_number(sender))
@@ -293,19 +295,19 @@ class Bridge:
                              message_ids: list[int], now: datetime) -> None:
         case: Case | None
         if query.ticket is None:
-            case = self.store.latest_case_of(sender)
+            case = self.store.cases.latest_of(sender)
             text = (self.templates.render_status(case.ticket, case.status) if case
                     else self.templates.no_case)
         else:
-            case = self.store.find_case_of(query.ticket, reporter=sender)
+            case = self.store.cases.find_of(query.ticket, reporter=sender)
             # The same answer for "no such ticket" and "not your ticket": a CEK must not
             # tell a stranger that a ticket exists, let alone its state.
             text = (self.templates.render_status(case.ticket, case.status) if case
                     else self.templates.render_unknown(query.ticket.upper()))
         if case is not None:
-            self.store.attach_messages(message_ids, case.id)
+            self.store.inbox.attach(message_ids, case.id)
         # A phone (or an auto-responder) sending CEK over and over is a loop like any other.
-        identical = self.store.count_messages_from(
+        identical = self.store.inbox.count_from(
             sender, since=to_iso(now - timedelta(hours=1)), text=query_text)
         self._maybe_reply(sender, case, text, "status", now, identical)
         log.info("status query from %s answered (%s)", mask_number(sender),
@@ -315,26 +317,26 @@ class Bridge:
                      identical: int) -> None:
         decision = auto_reply_decision(
             sender_is_person=True, blocked=sender in self.blocklist,
-            replies_last_hour=self.store.count_auto_replies(
+            replies_last_hour=self.store.outbox.count_auto_replies(
                 sender, since=to_iso(now - timedelta(hours=1))),
             replies_per_hour=self.config.abuse.replies_per_hour,
             identical_texts_last_hour=identical,
             loop_threshold=self.config.abuse.loop_threshold,
             enabled=self.config.replies.enabled, number_problem=reply_problem(sender))
         if decision.send:
-            self.store.queue_sms(sender, text, kind=kind, created_by=self.operator,
-                                 case_id=case.id if case else None, at=to_iso(now))
+            self.store.outbox.add(sender, text, kind=kind, created_by=self.operator,
+                                  case_id=case.id if case else None, at=to_iso(now))
         elif case is not None:
-            self.store.add_note(case.id, f"no automatic reply: {decision.reason}",
-                                operator=self.operator, at=to_iso(now))
+            self.store.cases.add_note(case.id, f"no automatic reply: {decision.reason}",
+                                      operator=self.operator)
 
     def _record_delivery(self, report: pdu_codec.StatusReport, now: datetime) -> None:
         if not report.final:
             return
         number = normalize(report.recipient, self.config.daemon.country_code)
-        matched = self.store.record_delivery(number, report.reference,
-                                             delivered=report.delivered, status=report.status,
-                                             at=to_iso(now))
+        matched = self.store.outbox.record_delivery(number, report.reference,
+                                                    delivered=report.delivered,
+                                                    status=report.status, at=to_iso(now))
         if not matched:
             log.info("status report for an unknown message (ref %d) ignored", report.reference)
 
@@ -343,7 +345,7 @@ class Bridge:
     def send_one(self) -> bool:
         """Send the next due SMS from the outbox; True when one was tried."""
         now = self.clock()
-        item = self.store.next_due_sms(at=to_iso(now))
+        item = self.store.outbox.next_due(at=to_iso(now))
         if item is None:
             return False
         problem = reply_problem(item.number)
@@ -369,14 +371,14 @@ class Bridge:
             self._send_refused(item, f"{type(exc).__name__}: {mask_numbers_in(str(exc))}",
                                now)
             return True
-        self.store.mark_sent(item.id, refs, at=to_iso(self.clock()))
+        self.store.outbox.sent(item.id, refs, at=to_iso(self.clock()))
         log.info("sent %s reply %d to %s (%d part(s))", item.kind, item.id,
                  mask_number(item.number), len(refs))
         return True
 
     def _send_refused(self, item: OutboxItem, error: str, now: datetime) -> None:
         """Give up at once, with the reason on the case: nothing about a retry differs."""
-        self.store.mark_gave_up(item.id, error, attempts=item.attempts + 1, at=to_iso(now))
+        self.store.outbox.gave_up(item.id, error, attempts=item.attempts + 1)
         self.set_aside.append(f"reply {item.id}: {error}")
         log.error("reply %d to %s set aside: %s", item.id, mask_number(item.number), error)
 
@@ -384,19 +386,19 @@ class Bridge:
         attempts = item.attempts + 1
         cfg = self.config.outbox
         if attempts >= cfg.max_attempts:
-            self.store.mark_gave_up(item.id, error, attempts=attempts, at=to_iso(now))
+            self.store.outbox.gave_up(item.id, error, attempts=attempts)
             log.error("gave up reply %d to %s after %d attempts: %s", item.id,
                       mask_number(item.number), attempts, error)
             return
         delay = min(cfg.retry_base_seconds * 2 ** (attempts - 1), cfg.retry_max_seconds)
-        self.store.mark_retry(item.id, error, attempts=attempts,
-                              next_at=to_iso(now + timedelta(seconds=delay)))
+        self.store.outbox.retry(item.id, error, attempts=attempts,
+                                next_at=to_iso(now + timedelta(seconds=delay)))
         log.warning("reply %d to %s failed (attempt %d, next in %gs): %s", item.id,
                     mask_number(item.number), attempts, delay, error)
 
     def next_send_due_in(self) -> float | None:
         """Seconds until the next outbox item is due (0 when one is due now), or None."""
-        due = self.store.next_send_time()
+        due = self.store.outbox.next_due_at()
         if due is None:
             return None
         return max(0.0, (datetime.fromisoformat(due) - self.clock()).total_seconds())

@@ -28,7 +28,7 @@ from smsbridge.modem.base import Modem, NewMessage, NewStatusReport, OtherEvent
 from smsbridge.modem.factory import make_modem
 from smsbridge.privacy import mask_numbers_in
 from smsbridge.sdnotify import Notifier
-from smsbridge.store import CaseStore
+from smsbridge.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ class Daemon:
         self._set_aside_count = 0
         self._next_watchdog = 0.0
         self.modem: Modem | None = None
-        self.store: CaseStore | None = None
+        self.store: Store | None = None
         self.bridge: Bridge | None = None
         self.hooks: HookRunner | None = None
 
@@ -107,7 +107,7 @@ class Daemon:
 
     def run(self) -> int:
         """Run until stopped; the exit code for the process."""
-        self.store = CaseStore.from_config(self.config, create=True)
+        self.store = Store.from_config(self.config, create=True)
         self._state(pid=os.getpid(), started_at=_utc(), stopped_at=None, last_error=None,
                     set_aside_count=0,
                     modem=None, heartbeat=_utc())
@@ -146,7 +146,7 @@ class Daemon:
         writes fail and are retried; the status line must not take the loop down.
         """
         try:
-            self.store.set_daemon_state(
+            self.store.state.update(
                 {k: None if v is None else str(v) for k, v in values.items()})
         except DatabaseError as exc:
             log.debug("daemon state not recorded: %s", exc)
@@ -207,7 +207,7 @@ class Daemon:
 
     def _refresh_modem_status(self):
         status = self.modem.status()
-        backlog = self.store.outbox_backlog()
+        backlog = self.store.outbox.backlog()
         self._state(
             modem=" ".join(filter(None, [status.manufacturer, status.model])) or None,
             signal_dbm=status.signal_dbm, registration=status.registration,

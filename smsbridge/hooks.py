@@ -20,7 +20,7 @@ from smsbridge.config import Config
 from smsbridge.errors import SmsBridgeError
 from smsbridge.models import Case, to_iso
 from smsbridge.privacy import mask_number
-from smsbridge.store import CaseStore
+from smsbridge.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ class HookRunner:
             self._thread.join(timeout=self.config.hook.timeout_seconds + 5)
 
     def _run(self) -> None:
-        store = CaseStore.open(self._db_path, busy_timeout=self.config.database.busy_timeout)
+        store = Store.open(self._db_path, busy_timeout=self.config.database.busy_timeout)
         try:
             while not self._stop.is_set():
                 if self.enabled:
@@ -114,11 +114,11 @@ class HookRunner:
         finally:
             store.close()
 
-    def run_due(self, store: CaseStore) -> int:
+    def run_due(self, store: Store) -> int:
         """Run every hook that is due; return how many ran (successfully or not)."""
         cfg = self.config.hook
         count = 0
-        for hook_id, attempts, case in store.due_hooks(at=to_iso(datetime.now(UTC))):
+        for hook_id, attempts, case in store.hooks.due(at=to_iso(datetime.now(UTC))):
             if self._stop.is_set():
                 break
             payload = json.dumps(case_payload(case, reveal=cfg.reveal_numbers),
@@ -132,15 +132,15 @@ class HookRunner:
             except HookFailed as exc:
                 tries = attempts + 1
                 if tries >= cfg.max_attempts:
-                    store.hook_gave_up(hook_id, str(exc), attempts=tries)
+                    store.hooks.gave_up(hook_id, str(exc), attempts=tries)
                     log.error("hook for case %s given up after %d attempts: %s", case.ticket,
                               tries, exc)
                 else:
                     delay = min(30 * 2 ** (tries - 1), 3600)
                     next_at = to_iso(datetime.now(UTC) + timedelta(seconds=delay))
-                    store.hook_retry(hook_id, str(exc), attempts=tries, next_at=next_at)
+                    store.hooks.retry(hook_id, str(exc), attempts=tries, next_at=next_at)
                     log.warning("hook for case %s failed (attempt %d): %s", case.ticket,
                                 tries, exc)
                 continue
-            store.hook_done(hook_id, at=to_iso(datetime.now(UTC)))
+            store.hooks.done(hook_id, at=to_iso(datetime.now(UTC)))
         return count

@@ -11,11 +11,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 
-def now_iso() -> str:
-    """The current time as stored: UTC, seconds, with its offset."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 def to_iso(moment: datetime) -> str:
     """A timezone-aware datetime as stored (naive datetimes are taken as local time)."""
     if moment.tzinfo is None:
@@ -132,7 +127,7 @@ class NewCase:
     """A case to create; the store gives it a ticket.
 
     ``status`` and ``first_action_at`` exist for importing earlier records
-    (``CaseStore.import_cases``); a case created now is always new.
+    (``Store.cases.import_many``); a case created now is always new.
     """
 
     reporter: str

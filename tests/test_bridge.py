@@ -17,7 +17,7 @@ from smsbridge.models import CaseQuery
 from smsbridge.modem.atmodem import AtModem
 from smsbridge.modem.factory import make_modem
 from smsbridge.sms import pdu
-from smsbridge.store import CaseStore
+from smsbridge.store import Store
 
 REPORTER = "+6281234567001"
 
@@ -44,7 +44,7 @@ def emulator(tmp_path):
 
 @pytest.fixture
 def store(db_path):
-    s = CaseStore.open(db_path)
+    s = Store.open(db_path)
     yield s
     s.close()
 
@@ -91,7 +91,7 @@ def rig(emulator, store, backend):
             return [s.text for s in self.emu.sent if s.recipient == number]
 
         def cases(self):
-            return self.store.list_cases(CaseQuery(limit=None))
+            return self.store.cases.query(CaseQuery(limit=None))
 
     yield Rig()
     modem.close()
@@ -132,15 +132,15 @@ def test_message_listed_again_after_a_crash_is_not_stored_twice(rig):
 def test_crash_before_the_commit_leaves_the_message_on_the_sim_for_the_next_run(rig):
     rig.emu.inject_text(REPORTER, "Ada judi di gang sempit")
     assert rig.emu.wait_for(lambda e: e.storage_used == 1, 5)
-    real_create = rig.store.create_case
+    real_create = rig.store.cases.create
 
     def crash_in_the_transaction(*args, **kwargs):
         raise Crash()
 
-    rig.store.create_case = crash_in_the_transaction
+    rig.store.cases.create = crash_in_the_transaction
     with pytest.raises(Crash):
         rig.bridge.drain()
-    rig.store.create_case = real_create
+    rig.store.cases.create = real_create
     assert rig.emu.storage_used == 1 and rig.cases() == []  # rolled back, not deleted
     rig.step()
     assert len(rig.cases()) == 1 and len(rig.replies_to(REPORTER)) == 1
@@ -194,7 +194,7 @@ def test_cek_answers_the_status_only_to_the_number_that_reported(rig):
     rig.emu.inject_text(REPORTER, "Knalpot brong tiap malam")
     rig.step(expect_messages=1)
     [case] = rig.cases()
-    rig.store.update_case(case.ticket, operator="budi", status="checking")
+    rig.store.cases.update(case.ticket, operator="budi", status="checking")
     rig.clock.advance(minutes=20)
     rig.emu.inject_text(REPORTER, f"cek {case.ticket.lower()}")
     rig.emu.inject_text("+6289999999999", f"CEK {case.ticket}")
@@ -240,7 +240,7 @@ def test_undecodable_pdu_is_kept_raw_shown_as_a_case_and_removed_from_the_sim(ri
     rig.step(expect_messages=1)
     [case] = rig.cases()
     assert "undecodable" in case.flags and case.reporter == "unknown"
-    detail = rig.store.case_detail(case.ticket)
+    detail = rig.store.cases.detail(case.ticket)
     assert detail.messages[0].kind == "undecodable" and detail.messages[0].error
     assert rig.emu.storage_used == 0 and rig.emu.sent == []
 
@@ -250,15 +250,15 @@ def test_failed_send_is_retried_with_backoff_then_given_up_and_recorded(rig):
     rig.emu.fail_sends(10)
     rig.emu.inject_text(REPORTER, "Ada tawuran")
     rig.step(expect_messages=1)
-    [item] = rig.store.case_detail(rig.cases()[0].ticket).outbox
+    [item] = rig.store.cases.detail(rig.cases()[0].ticket).outbox
     assert item.state == "queued" and item.attempts == 1 and "500" in item.last_error
     rig.step()  # not due yet: nothing is tried
-    assert rig.store.case_detail(rig.cases()[0].ticket).outbox[0].attempts == 1
+    assert rig.store.cases.detail(rig.cases()[0].ticket).outbox[0].attempts == 1
     rig.clock.advance(seconds=61)
     rig.step()
     rig.clock.advance(seconds=121)
     rig.step()
-    detail = rig.store.case_detail(rig.cases()[0].ticket)
+    detail = rig.store.cases.detail(rig.cases()[0].ticket)
     assert detail.outbox[0].state == "gave_up" and detail.outbox[0].attempts == 3
     assert any(e.action == "reply_failed" for e in detail.events)
 
@@ -272,7 +272,7 @@ def test_send_failure_then_success_delivers_and_status_report_marks_it(rig):
     rig.step()
     assert len(rig.replies_to(REPORTER)) == 1
     rig.step(expect_messages=1)  # the network's status report for our reply
-    [item] = rig.store.case_detail(rig.cases()[0].ticket).outbox
+    [item] = rig.store.cases.detail(rig.cases()[0].ticket).outbox
     assert item.state == "delivered" and item.delivered_at
 
 
@@ -280,7 +280,8 @@ def test_operator_reply_goes_out_through_the_same_outbox(rig):
     rig.emu.inject_text(REPORTER, "Ada judi online di warnet")
     rig.step(expect_messages=1)
     ticket = rig.cases()[0].ticket
-    rig.store.queue_reply(ticket, "Petugas sedang menuju lokasi. Terima kasih.", operator="budi")
+    rig.store.outbox.add_reply(ticket, "Petugas sedang menuju lokasi. Terima kasih.",
+                               operator="budi")
     rig.step()
     assert rig.replies_to(REPORTER)[-1] == "Petugas sedang menuju lokasi. Terima kasih."
 
@@ -290,7 +291,7 @@ def test_long_unicode_reply_goes_out_in_parts_that_phones_join(rig):
     rig.emu.inject_text(REPORTER, "Ada kebakaran")
     rig.step(expect_messages=1)
     text = "Terima kasih 🙏 petugas sudah di lokasi. " * 5
-    rig.store.queue_reply(rig.cases()[0].ticket, text, operator="budi")
+    rig.store.outbox.add_reply(rig.cases()[0].ticket, text, operator="budi")
     rig.step()
     parts = [s for s in rig.emu.sent if s.concat is not None]
     assert len(parts) >= 2 and "".join(p.text for p in parts) == text.strip()
@@ -300,8 +301,8 @@ def test_every_attempt_of_a_long_reply_uses_the_same_concatenation_reference(rig
     rig.configure(outbox={"retry_base_seconds": 1.0})
     rig.emu.inject_text(REPORTER, "Ada kebakaran lahan")
     rig.step(expect_messages=1)
-    item = rig.store.queue_reply(rig.cases()[0].ticket, "Petugas pemadam menuju lokasi. " * 8,
-                                 operator="budi")
+    item = rig.store.outbox.add_reply(rig.cases()[0].ticket,
+                                      "Petugas pemadam menuju lokasi. " * 8, operator="budi")
     rig.emu.fail_sends(1)
     rig.step()
     rig.clock.advance(seconds=2)

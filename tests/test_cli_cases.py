@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from smsbridge.cli import COMMAND_MODULES, main, register_all
 from smsbridge.models import CaseQuery
-from smsbridge.store import CaseStore
+from smsbridge.store import Store
 
 NUMBER = "+6281234567110"
 MASKED = "+62812****7110"
@@ -77,18 +77,18 @@ def test_every_command_help_shows_an_example():
 
 def test_add_prints_a_ticket_and_normalises_the_number(cli, db_path: Path):
     assert add(cli) == "LP-000001"
-    with CaseStore.open(db_path) as store:
-        case = store.get_case("1")
+    with Store.open(db_path) as store:
+        case = store.cases.get("1")
     assert (case.reporter, case.channel, case.status) == (NUMBER, "phone", "new")
 
 
 def test_add_records_the_operator_from_as_then_env(cli, db_path: Path):
     cli("cases", "add", "--reporter", NUMBER, "--channel", "walk-in", "--as", "budi", "datang")
     add(cli)
-    with CaseStore.open(db_path) as store:
-        assert store.case_detail("1").events[0].operator == "budi"
-        assert store.case_detail("2").events[0].operator == "sari"
-        assert store.get_case("1").channel == "walk-in"
+    with Store.open(db_path) as store:
+        assert store.cases.detail("1").events[0].operator == "budi"
+        assert store.cases.detail("2").events[0].operator == "sari"
+        assert store.cases.get("1").channel == "walk-in"
 
 
 def test_list_is_newest_first_masked_and_fits_80_columns(cli):
@@ -143,8 +143,8 @@ def test_reveal_shows_the_number_and_records_who_saw_it(cli, db_path: Path):
     add(cli)
     out = cli("cases", "show", "lp1", "--reveal", "--as", "budi").output
     assert NUMBER in out
-    with CaseStore.open(db_path) as store:
-        event = store.case_detail("1").events[-1]
+    with Store.open(db_path) as store:
+        event = store.cases.detail("1").events[-1]
     assert (event.action, event.operator) == ("reveal", "budi")
     assert NUMBER not in cli("cases", "show", "lp1").output
 
@@ -168,8 +168,8 @@ def test_update_refusal_names_next_statuses_and_changes_nothing(cli, db_path: Pa
     assert result.exit_code == 1
     assert result.output.strip() == ("Error: case LP-000001 is new; it cannot become resolved "
                                      "(allowed next: checking, fake, duplicate)")
-    with CaseStore.open(db_path) as store:
-        assert store.get_case("1").assigned_to is None
+    with Store.open(db_path) as store:
+        assert store.cases.get("1").assigned_to is None
 
 
 def test_duplicate_of_names_the_other_ticket(cli):
@@ -248,17 +248,17 @@ def test_error_as_a_process_is_one_line_without_traceback(cli_env: dict[str, str
 WRITER = """
 import sys
 from smsbridge.models import NewCase
-from smsbridge.store import CaseStore
-with CaseStore.open(sys.argv[1], busy_timeout=60) as store:
+from smsbridge.store import Store
+with Store.open(sys.argv[1], busy_timeout=60) as store:
     for i in range(int(sys.argv[2])):
-        store.create_case(NewCase("+628123456{:04d}".format(i), sys.argv[3] + str(i)),
+        store.cases.create(NewCase("+628123456{:04d}".format(i), sys.argv[3] + str(i)),
                           operator=sys.argv[3])
 """
 
 
 def test_two_processes_writing_at_once_never_fail_and_tickets_stay_unique(db_path: Path,
                                                                            cli_env):
-    CaseStore.open(db_path).close()
+    Store.open(db_path).close()
     writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(db_path), "200", name],
                                 stderr=subprocess.PIPE, text=True) for name in ("a", "b")]
     # Operators' commands run meanwhile, as processes too.
@@ -269,8 +269,8 @@ def test_two_processes_writing_at_once_never_fail_and_tickets_stay_unique(db_pat
         _, err = writer.communicate(timeout=120)
         assert writer.returncode == 0, err
         assert "locked" not in err
-    with CaseStore.open(db_path) as store:
-        cases = store.list_cases(CaseQuery(limit=None))
+    with Store.open(db_path) as store:
+        cases = store.cases.query(CaseQuery(limit=None))
     tickets = [c.ticket for c in cases]
     assert len(cases) == 403 and len(set(tickets)) == 403
     assert sorted(c.id for c in cases) == list(range(1, 404))

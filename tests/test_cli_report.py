@@ -16,20 +16,20 @@ from click.testing import CliRunner
 
 from smsbridge.cli import main
 from smsbridge.models import NewCase
-from smsbridge.store import CaseStore
+from smsbridge.store import Store
 
 FAKER = "+6281299998888"
 
 
 @pytest.fixture
 def seeded(db_path: Path) -> Path:
-    with CaseStore.open(db_path) as store:
+    with Store.open(db_path) as store:
         for i in range(3):
-            store.create_case(NewCase(FAKER, f"=cmd|' /C calc'!A0 palsu {i}"), operator="x")
-        store.create_case(NewCase("+6285700001111", "jalan rusak\x1b[31m"), operator="x")
-        store.update_case("1", operator="sari", status="fake")
-        store.update_case("2", operator="sari", status="fake")
-        store.update_case("4", operator="sari", status="checking")
+            store.cases.create(NewCase(FAKER, f"=cmd|' /C calc'!A0 palsu {i}"), operator="x")
+        store.cases.create(NewCase("+6285700001111", "jalan rusak\x1b[31m"), operator="x")
+        store.cases.update("1", operator="sari", status="fake")
+        store.cases.update("2", operator="sari", status="fake")
+        store.cases.update("4", operator="sari", status="checking")
     return db_path
 
 

@@ -29,7 +29,7 @@ from smsbridge.modem.gammu import (
     translate,
 )
 from smsbridge.sms import pdu
-from smsbridge.store import CaseStore
+from smsbridge.store import Store
 
 REPORTER = "+6281234567890"
 WHEN = datetime(2024, 5, 6, 7, 8, 9, tzinfo=pdu.WIB)
@@ -307,13 +307,13 @@ def test_choosing_gammu_without_python_gammu_names_the_extra_to_install():
 
 
 def test_bridge_turns_a_multipart_report_into_one_case_and_replies(phone, modem, db_path):
-    store = CaseStore.open(db_path)
+    store = Store.open(db_path)
     try:
         bridge = Bridge(modem, store, Config())
         phone.deliver(REPORTER, "Ada sekelompok pemuda mabuk di pos ronda. " * 5, reference=9)
         result = bridge.drain()
         assert result.deleted == result.listed >= 2 and phone.inbox() == []
-        [case] = store.list_cases(CaseQuery(limit=None))
+        [case] = store.cases.query(CaseQuery(limit=None))
         assert case.text == "Ada sekelompok pemuda mabuk di pos ronda. " * 5
         while bridge.send_one():
             pass

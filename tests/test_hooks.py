@@ -15,24 +15,24 @@ import pytest
 from smsbridge.config import Config
 from smsbridge.hooks import HookRunner
 from smsbridge.models import NewCase, to_iso
-from smsbridge.store import CaseStore
+from smsbridge.store import Store
 
 
 @pytest.fixture
 def store(db_path):
-    s = CaseStore.open(db_path)
+    s = Store.open(db_path)
     yield s
     s.close()
 
 
-def new_case(store: CaseStore, text: str = "Ada judi di pasar") -> int:
-    case = store.create_case(NewCase(reporter="+6281234567110", text=text), operator="test")
-    store.queue_hook(case.id, at=to_iso(datetime.now(UTC)))
+def new_case(store: Store, text: str = "Ada judi di pasar") -> int:
+    case = store.cases.create(NewCase(reporter="+6281234567110", text=text), operator="test")
+    store.hooks.add(case.id, at=to_iso(datetime.now(UTC)))
     return case.id
 
 
-def hooks(store: CaseStore) -> list[tuple]:
-    return store.conn.execute(
+def hooks(store: Store) -> list[tuple]:
+    return store.db.execute(
         "SELECT attempts, done_at, last_error, next_attempt_at FROM hooks").fetchall()
 
 
@@ -68,7 +68,7 @@ def test_failing_command_is_retried_later_then_given_up(store):
     assert attempts == 1 and done_at is None and "exited 3: nope" in error
     assert next_at > to_iso(datetime.now(UTC))
     assert runner.run_due(store) == 0  # not due yet
-    store.conn.execute("UPDATE hooks SET next_attempt_at = ?",
+    store.db.execute("UPDATE hooks SET next_attempt_at = ?",
                        (to_iso(datetime.now(UTC) - timedelta(seconds=1)),))
     runner.run_due(store)
     [(attempts, done_at, error, next_at)] = hooks(store)

@@ -10,7 +10,7 @@ import pytest
 from sqlite_utils import Database
 
 from smsbridge.models import CaseQuery
-from smsbridge.store import MIGRATION_NAMES, SCHEMA_VERSION, CaseStore, migrations
+from smsbridge.store import MIGRATION_NAMES, SCHEMA_VERSION, Store, migrations
 
 
 def applied_names(path: Path) -> list[str]:
@@ -31,14 +31,14 @@ def test_every_migration_has_a_name_and_sets_the_version():
 
 def test_empty_file_migrates_to_the_latest_version(db_path: Path):
     db_path.touch()
-    CaseStore.open(db_path).close()
+    Store.open(db_path).close()
     assert user_version(db_path) == SCHEMA_VERSION
     assert applied_names(db_path) == list(MIGRATION_NAMES)
 
 
 def test_reopening_applies_nothing_again(db_path: Path):
-    CaseStore.open(db_path).close()
-    CaseStore.open(db_path).close()
+    Store.open(db_path).close()
+    Store.open(db_path).close()
     assert applied_names(db_path) == list(MIGRATION_NAMES)
 
 
@@ -56,10 +56,10 @@ def test_database_of_an_earlier_version_migrates_with_its_cases(db_path: Path, v
     db.conn.commit()
     db.close()
 
-    with CaseStore.open(db_path) as store:
+    with Store.open(db_path) as store:
         assert store.schema_version() == SCHEMA_VERSION
-        assert [c.ticket for c in store.list_cases(CaseQuery(search="rusak"))] == ["LP-000001"]
-        assert store.list_cases(CaseQuery(limit=1))[0].text == "jalan rusak di pasar"
+        assert [c.ticket for c in store.cases.query(CaseQuery(search="rusak"))] == ["LP-000001"]
+        assert store.cases.query(CaseQuery(limit=1))[0].text == "jalan rusak di pasar"
     assert applied_names(db_path) == list(MIGRATION_NAMES)
 
 
@@ -70,7 +70,7 @@ def test_processes_opening_a_new_file_at_once_migrate_it_once(db_path: Path):
     def open_it() -> None:
         try:
             start.wait(timeout=10)
-            CaseStore.open(db_path).close()
+            Store.open(db_path).close()
         except BaseException as exc:
             errors.append(exc)
 

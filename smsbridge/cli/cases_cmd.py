@@ -16,15 +16,15 @@ import click
 from smsbridge.cli import AppContext, handle_errors, main, operator_name, pass_app
 
 if TYPE_CHECKING:
-    from smsbridge.store import CaseStore
+    from smsbridge.store import Store
 
 
-def open_store(app: AppContext, *, create: bool = False) -> CaseStore:
+def open_store(app: AppContext, *, create: bool = False) -> Store:
     """The configured database. Reading never creates one: a wrong path must not
     look like an empty case list."""
-    from smsbridge.store import CaseStore
+    from smsbridge.store import Store
 
-    return CaseStore.from_config(app.config, create=create)
+    return Store.from_config(app.config, create=create)
 
 
 def as_option(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -99,11 +99,11 @@ def cases_list(app: AppContext, statuses: tuple[str, ...], since: str | None,
         limit=limit or None,
     )
     with open_store(app) as store:
-        cases = store.list_cases(query)
+        cases = store.cases.query(query)
         if reveal:
             who = operator_name(as_name)
             for case in cases:
-                store.record_reveal(case.ticket, operator=who)
+                store.cases.record_reveal(case.ticket, operator=who)
     if as_json:
         click.echo(output.to_json([output.case_dict(c, reveal=reveal) for c in cases]))
     elif as_csv:
@@ -138,8 +138,8 @@ def cases_show(app: AppContext, ticket: str, as_json: bool, reveal: bool,
 
     with open_store(app) as store:
         if reveal:
-            store.record_reveal(ticket, operator=operator_name(as_name))
-        detail = store.case_detail(ticket)
+            store.cases.record_reveal(ticket, operator=operator_name(as_name))
+        detail = store.cases.detail(ticket)
     if as_json:
         click.echo(output.to_json(output.detail_dict(detail, reveal=reveal)))
         return
@@ -171,8 +171,8 @@ def cases_update(app: AppContext, ticket: str, status: str | None, note: str | N
         smsbridge cases update LP-000042 --duplicate-of LP-000040 --as sari
     """
     with open_store(app) as store:
-        case = store.update_case(ticket, operator=operator_name(as_name), status=status,
-                                 note=note, assign=assign, duplicate_of=duplicate_of)
+        case = store.cases.update(ticket, operator=operator_name(as_name), status=status,
+                                  note=note, assign=assign, duplicate_of=duplicate_of)
     assigned = f", assigned to {case.assigned_to}" if case.assigned_to else ""
     click.echo(f"{case.ticket}: {case.status}{assigned}")
 
@@ -206,8 +206,8 @@ def cases_add(app: AppContext, reporter: str, channel: str, text: tuple[str, ...
     if not body:
         raise InvalidInput("the report text is empty")
     with open_store(app, create=True) as store:
-        case = store.create_case(NewCase(reporter=number, text=body, channel=channel),
-                                 operator=operator_name(as_name))
+        case = store.cases.create(NewCase(reporter=number, text=body, channel=channel),
+                                  operator=operator_name(as_name))
     click.echo(case.ticket)
 
 
@@ -228,6 +228,7 @@ def cases_reply(app: AppContext, ticket: str, message: tuple[str, ...],
         smsbridge cases reply LP-000042 "Petugas sedang menuju lokasi. Terima kasih."
     """
     with open_store(app) as store:
-        case = store.get_case(ticket)
-        item = store.queue_reply(ticket, " ".join(message), operator=operator_name(as_name))
+        case = store.cases.get(ticket)
+        item = store.outbox.add_reply(ticket, " ".join(message),
+                                      operator=operator_name(as_name))
     click.echo(f"{case.ticket}: reply queued (outbox #{item.id}); the daemon will send it")

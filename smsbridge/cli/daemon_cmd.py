@@ -109,12 +109,12 @@ def status_command(app: AppContext, as_json: bool) -> None:
     Example:
         smsbridge status
     """
-    from smsbridge.store import CaseStore
+    from smsbridge.store import Store
 
     cfg = app.config
-    store = CaseStore.from_config(cfg, create=False)
+    store = Store.from_config(cfg, create=False)
     try:
-        report = daemon_report(store.daemon_state(), store.outbox_backlog())
+        report = daemon_report(store.state.read(), store.outbox.backlog())
     finally:
         store.close()
     if report["running"] and not _pid_alive(report["pid"]):

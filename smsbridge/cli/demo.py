@@ -108,11 +108,11 @@ def run_demo(directory: Path, *, say: Callable[[str], None] = print,
             thread.join(timeout=30)
         replies = _replies(emu)
     from smsbridge.models import CaseQuery
-    from smsbridge.store import CaseStore
+    from smsbridge.store import Store
 
-    store = CaseStore.from_config(cfg, create=False)
+    store = Store.from_config(cfg, create=False)
     try:
-        cases = [_case_row(c) for c in reversed(store.list_cases(CaseQuery(limit=None)))]
+        cases = [_case_row(c) for c in reversed(store.cases.query(CaseQuery(limit=None)))]
     finally:
         store.close()
     return DemoResult(directory, config_path, cases, replies)

@@ -31,14 +31,14 @@ def messages_command(app: AppContext, show_all: bool, kind: str | None, sender: 
     from smsbridge.cli.output import local_time
     from smsbridge.numbers import normalize
     from smsbridge.privacy import mask_number, neutralise
-    from smsbridge.store import CaseStore
+    from smsbridge.store import Store
 
     cfg = app.config
-    store = CaseStore.from_config(cfg, create=False)
+    store = Store.from_config(cfg, create=False)
     try:
         who = normalize(sender, cfg.daemon.country_code) if sender else None
-        messages = store.list_messages(without_case=not show_all, kind=kind, sender=who,
-                                       limit=limit or None)
+        messages = store.inbox.recent(without_case=not show_all, kind=kind, sender=who,
+                                      limit=limit or None)
     finally:
         store.close()
     if not messages:

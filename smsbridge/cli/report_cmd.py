@@ -40,8 +40,9 @@ def stats(app: AppContext, since: str | None, until: str | None, all_time: bool,
     end = output.parse_when(until, option="--until", end_of_day=True) if until else None
     offset = datetime.now().astimezone().utcoffset()
     with open_store(app) as store:
-        result = store.stats(since=start, until=end,
-                             utc_offset_seconds=int(offset.total_seconds()) if offset else 0)
+        result = store.cases.stats(
+            since=start, until=end,
+            utc_offset_seconds=int(offset.total_seconds()) if offset else 0)
     if as_json:
         click.echo(output.to_json(output.stats_dict(result)))
         return
@@ -79,7 +80,7 @@ def export(app: AppContext, fmt: str, since: str | None, until: str | None,
     start = output.parse_when(since, option="--since") if since else None
     end = output.parse_when(until, option="--until", end_of_day=True) if until else None
     with open_store(app) as store:
-        cases = store.iter_cases(since=start, until=end)
+        cases = store.cases.stream(since=start, until=end)
         if out_path:
             fd = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
             out = os.fdopen(fd, "w", encoding="utf-8", newline="")

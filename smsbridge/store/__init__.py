@@ -1,0 +1,91 @@
+"""The case database: every SQL statement of smsbridge lives in this package.
+
+``Store`` opens one connection (``db.Database``: pragmas, migrations, transactions, the
+one place where SQLite's errors become ``DatabaseError``) and hands it to a small store
+per table family, so one ``transaction()`` covers whatever they do together::
+
+    with Store.open(path) as store:
+        with store.transaction():               # the bridge's batch: all or nothing
+            message_id = store.inbox.add(...)
+            case = store.cases.create(...)
+            store.inbox.attach([message_id], case.id)
+            store.outbox.add(case.reporter, text, kind="ack", created_by="smsbridge")
+
+``cases`` (tickets, history, lists, figures), ``inbox`` (raw inbound messages),
+``outbox`` and ``hooks`` (two retry queues), ``state`` (what the daemon says).
+Business rules live in ``tickets``, ``replies`` and ``intake``; the stores read
+facts for them and write down what they decide.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from smsbridge.clock import Clock
+from smsbridge.store.cases import Cases, fts_query
+from smsbridge.store.db import FILE_MODE, Database
+from smsbridge.store.hooks import HookQueue
+from smsbridge.store.inbox import Inbox
+from smsbridge.store.outbox import Outbox
+from smsbridge.store.schema import MIGRATION_NAMES, SCHEMA_VERSION, migrations
+from smsbridge.store.state import DaemonState
+
+if TYPE_CHECKING:
+    from smsbridge.config import Config
+
+__all__ = ["FILE_MODE", "MIGRATION_NAMES", "SCHEMA_VERSION", "Database", "Store", "fts_query",
+           "migrations"]
+
+
+class Store:
+    """The case database. Open with ``Store.open(path)`` or ``Store.from_config(cfg)``;
+    close when done (or use it as a context manager). One per thread."""
+
+    def __init__(self, db: Database, *, ticket_prefix: str = "LP", ticket_digits: int = 6):
+        self.db = db
+        self.cases = Cases(db, prefix=ticket_prefix, digits=ticket_digits)
+        self.inbox = Inbox(db)
+        self.outbox = Outbox(db, self.cases)
+        self.hooks = HookQueue(db, self.cases)
+        self.state = DaemonState(db)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, busy_timeout: float = 30.0,
+             create: bool = True, ticket_prefix: str = "LP", ticket_digits: int = 6,
+             clock: Clock | None = None) -> Store:
+        """Open (and migrate) the database at ``path``; see ``Database.open``. Rows are
+        stamped with ``clock`` (default: the system clock)."""
+        return cls(Database.open(path, busy_timeout=busy_timeout, create=create, clock=clock),
+                   ticket_prefix=ticket_prefix, ticket_digits=ticket_digits)
+
+    @classmethod
+    def from_config(cls, cfg: Config, *, create: bool = True,
+                    clock: Clock | None = None) -> Store:
+        return cls.open(cfg.database.path, busy_timeout=cfg.database.busy_timeout,
+                        create=create, ticket_prefix=cfg.tickets.prefix,
+                        ticket_digits=cfg.tickets.digits, clock=clock)
+
+    @property
+    def path(self) -> str:
+        return self.db.path
+
+    @contextmanager
+    def transaction(self) -> Iterator[Database]:
+        """One write transaction over every store (nested: a savepoint)."""
+        with self.db.transaction() as db:
+            yield db
+
+    def schema_version(self) -> int:
+        return self.db.schema_version()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,328 @@
+"""Cases: tickets, the case history, what operators list, read and change.
+
+The workflow (which status may follow which, duplicates, reopening) is decided by
+``tickets.plan_update`` from facts read here; this module only reads and writes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from smsbridge import intake, tickets
+from smsbridge.errors import DatabaseError, InvalidInput, StoreError, UnknownTicket
+from smsbridge.models import Case, CaseDetail, CaseQuery, NewCase, Stats
+from smsbridge.store import rows
+from smsbridge.store.db import Database
+from smsbridge.store.rows import CASE_COLUMNS, CASE_FROM
+from smsbridge.store.schema import CHANNELS, sql_list
+from smsbridge.store.stats import case_stats
+
+
+def fts_query(text: str) -> str:
+    """Words as typed -> an FTS5 query matching cases that contain every word.
+
+    Each word is quoted, so FTS5 syntax (``AND``, ``-``, ``:``, ``"``) in what an
+    operator types cannot cause a syntax error; a trailing ``*`` keeps its meaning
+    of "any word starting with".
+    """
+    terms = []
+    for word in text.split():
+        prefix = word.endswith("*")
+        word = word.rstrip("*").replace('"', "")
+        if word:
+            terms.append(f'"{word}"' + ("*" if prefix else ""))
+    if not terms:
+        raise InvalidInput(f"nothing to search for in {text!r}; give one or more words")
+    return " ".join(terms)
+
+
+class Cases:
+    """The cases and case_events tables (and the ticket counter)."""
+
+    def __init__(self, db: Database, *, prefix: str = "LP", digits: int = 6):
+        self._db = db
+        self.prefix = prefix
+        self.digits = digits
+
+    # tickets -----------------------------------------------------------------------
+
+    def ticket_number(self, text: str) -> int:
+        return tickets.parse_ticket(text, self.prefix, self.digits)
+
+    def _allocate(self, count: int = 1) -> int:
+        """Reserve ``count`` ticket numbers; returns the first. Call inside a transaction."""
+        last = self._db.scalar(
+            "UPDATE counters SET value = value + ? WHERE name = 'ticket' RETURNING value",
+            (count,))
+        return int(last) - count + 1
+
+    def _case_id(self, ticket: str) -> int:
+        number = self.ticket_number(ticket)
+        if self._db.one("SELECT 1 FROM cases WHERE id = ?", (number,)) is None:
+            raise UnknownTicket(ticket)
+        return number
+
+    # creating ----------------------------------------------------------------------
+
+    def create(self, new: NewCase, *, operator: str, note: str | None = None) -> Case:
+        """A new case with the next ticket, and its "created" event."""
+        _check_new_case(new)
+        if new.status != "new":
+            raise InvalidInput(f"a new case starts as new, not {new.status!r}")
+        with self._db.transaction():
+            number = self._allocate()
+            self._insert(number, [new], operator, note)
+            return self.by_id(number)
+
+    def import_many(self, cases: Iterable[NewCase], *, operator: str,
+                    batch_size: int = 20_000) -> int:
+        """Create many cases fast (one transaction per batch); returns how many."""
+        total = 0
+        batch: list[NewCase] = []
+
+        def flush() -> None:
+            with self._db.transaction():
+                self._insert(self._allocate(len(batch)), batch, operator, None)
+
+        for new in cases:
+            _check_new_case(new)
+            batch.append(new)
+            if len(batch) >= batch_size:
+                flush()
+                total += len(batch)
+                batch = []
+        if batch:
+            flush()
+            total += len(batch)
+        return total
+
+    def _insert(self, first: int, cases: list[NewCase], operator: str,
+                note: str | None) -> None:
+        now = self._db.now()
+        values, events = [], []
+        for number, new in enumerate(cases, start=first):
+            at = new.received_at or now
+            values.append((number, tickets.format_ticket(number, self.prefix, self.digits),
+                           new.status, new.reporter, new.channel, new.text, at, now,
+                           int(new.incomplete), ",".join(new.flags), new.first_action_at, at))
+            events.append((number, now, operator, "created", None, new.status, note))
+        self._db.executemany(
+            "INSERT INTO cases (id, ticket, status, reporter, channel, text, received_at,"
+            " updated_at, incomplete, flags, first_action_at, last_message_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            values,
+        )
+        self._db.executemany(
+            "INSERT INTO case_events (case_id, at, operator, action, old_status, new_status,"
+            " note) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            events,
+        )
+
+    # reading -----------------------------------------------------------------------
+
+    def by_id(self, number: int) -> Case:
+        row = self._db.one(f"SELECT {CASE_COLUMNS} FROM {CASE_FROM} WHERE c.id = ?",
+                           (number,))
+        if row is None:
+            raise UnknownTicket(tickets.format_ticket(number, self.prefix, self.digits))
+        return rows.case(row)
+
+    def get(self, ticket: str) -> Case:
+        number = self.ticket_number(ticket)
+        row = self._db.one(f"SELECT {CASE_COLUMNS} FROM {CASE_FROM} WHERE c.id = ?",
+                           (number,))
+        if row is None:
+            raise UnknownTicket(ticket)
+        return rows.case(row)
+
+    def detail(self, ticket: str) -> CaseDetail:
+        """The case, its messages, its history and its outgoing SMS, read consistently."""
+        with self._db.snapshot():
+            case = self.get(ticket)
+            messages = self._db.all(
+                "SELECT * FROM messages WHERE case_id = ? ORDER BY concat_seq, id", (case.id,))
+            events = self._db.all(
+                "SELECT * FROM case_events WHERE case_id = ? ORDER BY id", (case.id,))
+            outbox = self._db.all(
+                "SELECT * FROM outbox WHERE case_id = ? ORDER BY id", (case.id,))
+        return CaseDetail(case, tuple(map(rows.inbound, messages)),
+                          tuple(map(rows.event, events)), tuple(map(rows.outbox, outbox)))
+
+    def query(self, query: CaseQuery) -> list[Case]:
+        """Cases matching every filter, newest (highest ticket) first."""
+        where, params = rows.case_filters(query)
+        if query.search:
+            # FTS5 walks its matches in rowid order itself: the first ``limit`` newest
+            # matches come without sorting all of them.
+            sql = (f"SELECT {CASE_COLUMNS} FROM cases_fts f JOIN cases c ON c.id = f.rowid"
+                   " LEFT JOIN cases d ON d.id = c.duplicate_of"
+                   f" WHERE cases_fts MATCH ? {''.join(' AND ' + w for w in where)}"
+                   " ORDER BY f.rowid DESC")
+            params = [fts_query(query.search), *params]
+        elif len(query.statuses) > 1 and query.limit is not None:
+            # The newest ``limit`` of each status, merged: one short index walk per
+            # status instead of sorting every case of all of them.
+            statuses = [tickets.check_status(s) for s in query.statuses]
+            where, params = rows.case_filters(dataclasses.replace(query, statuses=()))
+            walk = ("SELECT * FROM (SELECT c.id FROM cases c WHERE "
+                    + " AND ".join(["c.status = ?", *where]) + " ORDER BY c.id DESC LIMIT ?)")
+            sql = (f"SELECT {CASE_COLUMNS} FROM {CASE_FROM} WHERE c.id IN ("
+                   + " UNION ALL ".join([walk] * len(statuses)) + ") ORDER BY c.id DESC")
+            params = [p for s in statuses for p in (s, *params, query.limit)]
+        else:
+            sql = (f"SELECT {CASE_COLUMNS} FROM {CASE_FROM}"
+                   f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY c.id DESC")
+        if query.limit is not None:
+            sql += " LIMIT ?"
+            params.append(query.limit)
+        try:
+            return [rows.case(row) for row in self._db.all(sql, params)]
+        except DatabaseError as exc:
+            cause = exc.__cause__
+            if cause is not None and "fts5" in str(cause).lower():
+                raise InvalidInput(f"cannot search for {query.search!r}: {cause}") from None
+            raise
+
+    def stream(self, *, since: str | None = None, until: str | None = None
+               ) -> Iterator[Case]:
+        """Every case received in the window, oldest first, streamed (for exports)."""
+        where, params = rows.case_filters(CaseQuery(since=since, until=until))
+        sql = (f"SELECT {CASE_COLUMNS} FROM {CASE_FROM}"
+               f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY c.id")
+        for row in self._db.iterate(sql, params):
+            yield rows.case(row)
+
+    def stats(self, *, since: str | None = None, until: str | None = None, top: int = 5,
+              utc_offset_seconds: int = 0) -> Stats:
+        """Counts for the window [since, until); see ``stats.case_stats``."""
+        return case_stats(self._db, since=since, until=until, top=top,
+                          utc_offset_seconds=utc_offset_seconds)
+
+    # a reporter's cases (the daemon's side) ------------------------------------------
+
+    def open_case_of(self, reporter: str, *, since: str) -> Case | None:
+        """The reporter's open case that last heard from them at or after ``since``."""
+        row = self._db.one(
+            f"SELECT {CASE_COLUMNS} FROM {CASE_FROM} WHERE c.reporter = ?"
+            f" AND c.status IN ({sql_list(tickets.OPEN_STATUSES)})"
+            " AND c.last_message_at >= ? ORDER BY c.id DESC LIMIT 1",
+            (reporter, since))
+        return rows.case(row) if row else None
+
+    def latest_of(self, reporter: str) -> Case | None:
+        row = self._db.one(
+            f"SELECT {CASE_COLUMNS} FROM {CASE_FROM} WHERE c.reporter = ?"
+            " ORDER BY c.id DESC LIMIT 1", (reporter,))
+        return rows.case(row) if row else None
+
+    def find_of(self, ticket: str, *, reporter: str) -> Case | None:
+        """The case with this ticket if ``reporter`` reported it; None otherwise."""
+        try:
+            number = self.ticket_number(ticket)
+        except (InvalidInput, UnknownTicket):
+            return None
+        row = self._db.one(
+            f"SELECT {CASE_COLUMNS} FROM {CASE_FROM} WHERE c.id = ? AND c.reporter = ?",
+            (number, reporter))
+        return rows.case(row) if row else None
+
+    # changing ----------------------------------------------------------------------
+
+    def update(self, ticket: str, *, operator: str, status: str | None = None,
+               note: str | None = None, assign: str | None = None,
+               duplicate_of: str | None = None) -> Case:
+        """Change status, add a note, (un)assign (``assign=""``), mark a duplicate.
+
+        All or nothing; each change is one case event carrying the operator's name.
+        """
+        request = tickets.check_update(status=status, note=note, assign=assign,
+                                       duplicate_of=duplicate_of)
+        with self._db.transaction():
+            number = self._case_id(ticket)
+            case = self.by_id(number)
+            duplicate: tickets.CaseFacts | StoreError | None = None
+            if request.status == "duplicate" and request.duplicate_of:
+                duplicate = self._facts_or_error(request.duplicate_of)
+            change = tickets.plan_update(
+                tickets.CaseFacts(case.id, case.ticket, case.status, case.assigned_to),
+                request, duplicate=duplicate)
+            if not change.events:
+                return case
+            now = self._db.now()
+            sets: dict[str, Any] = {**change.columns, "updated_at": now}
+            columns = ", ".join(f"{k} = ?" for k in sets)
+            self._db.execute(
+                f"UPDATE cases SET {columns}, first_action_at = coalesce(first_action_at, ?)"
+                " WHERE id = ?",
+                (*sets.values(), now, number),
+            )
+            self._db.executemany(
+                "INSERT INTO case_events (case_id, at, operator, action, old_status,"
+                " new_status, note) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(number, now, operator, e.action, e.old_status, e.new_status, e.note)
+                 for e in change.events],
+            )
+            return self.by_id(number)
+
+    def _facts_or_error(self, ticket: str) -> tickets.CaseFacts | StoreError:
+        try:
+            other = self.by_id(self._case_id(ticket))
+        except (InvalidInput, UnknownTicket) as exc:
+            return exc
+        return tickets.CaseFacts(other.id, other.ticket, other.status, other.assigned_to)
+
+    def record_reveal(self, ticket: str, *, operator: str) -> None:
+        """Audit an operator seeing a reporter's full number."""
+        with self._db.transaction():
+            self.event(self._case_id(ticket), operator, "reveal", note="number revealed")
+
+    def add_followup(self, case_id: int, text: str, *, at: str, operator: str) -> None:
+        """Add a later SMS of the reporter to their open case (no new ticket); attach
+        its messages with ``Inbox.attach``."""
+        with self._db.transaction():
+            current = self._db.scalar("SELECT text FROM cases WHERE id = ?", (case_id,))
+            repeated = intake.is_repeat(current, text)
+            if not repeated:
+                self._db.execute("UPDATE cases SET text = text || ? || ?, updated_at = ?"
+                                 " WHERE id = ?", ("\n", text, at, case_id))
+            self.event(case_id, operator, "followup",
+                       note="the same text again" if repeated else text)
+
+    def flag(self, case_id: int, flag: str, *, operator: str, note: str) -> None:
+        with self._db.transaction():
+            flags = self._db.scalar("SELECT flags FROM cases WHERE id = ?", (case_id,))
+            if flag in flags.split(","):
+                return
+            self._db.execute("UPDATE cases SET flags = ? WHERE id = ?",
+                             (",".join(filter(None, [*flags.split(","), flag])), case_id))
+            self.event(case_id, operator, "flag", note=f"{flag}: {note}")
+
+    def add_note(self, case_id: int, note: str, *, operator: str) -> None:
+        with self._db.transaction():
+            self.event(case_id, operator, "note", note=note)
+
+    def touch(self, case_id: int) -> None:
+        """An operator acted on the case: it is updated now, and acted on from now."""
+        now = self._db.now()
+        self._db.execute("UPDATE cases SET updated_at = ?, first_action_at ="
+                         " coalesce(first_action_at, ?) WHERE id = ?", (now, now, case_id))
+
+    def event(self, case_id: int, operator: str, action: str, *, old: str | None = None,
+              new: str | None = None, note: str | None = None) -> None:
+        """One line of the case's history (inside the caller's transaction)."""
+        self._db.execute(
+            "INSERT INTO case_events (case_id, at, operator, action, old_status, new_status,"
+            " note) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (case_id, self._db.now(), operator, action, old, new, note),
+        )
+
+
+def _check_new_case(new: NewCase) -> None:
+    if new.channel not in CHANNELS:
+        raise InvalidInput(f"unknown channel {new.channel!r}; expected one of "
+                           f"{', '.join(CHANNELS)}")
+    if not new.reporter.strip():
+        raise InvalidInput("the reporter's number is empty")
+    tickets.check_status(new.status)

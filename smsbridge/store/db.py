@@ -1,0 +1,292 @@
+"""The database file: opening it, its pragmas and migrations, transactions, and the one
+place where SQLite's errors become ours.
+
+One SQLite file, shared by the daemon and any number of operators' CLIs:
+
+* WAL, so readers never wait for the writer and the writer never waits for readers;
+* every write in ``transaction()``: ``BEGIN IMMEDIATE`` takes the write lock up front
+  (a deferred transaction that reads first can fail with SQLITE_BUSY at its first
+  write, whatever the busy timeout), and a busy database is waited for, not failed;
+* ``synchronous=FULL``: the daemon deletes an SMS from the SIM once its row is
+  committed, so a commit must survive a power cut, not only a crash;
+* migrations (``schema.py``) run on open, under the write lock, so two processes
+  opening a new file at once cannot both migrate it.
+
+Every statement goes through ``Database`` (execute, one, all, scalar, iterate), whose
+``mapped()`` turns an ``sqlite3.Error`` into a ``DatabaseError`` whose message says
+what happened and what to do; nothing above this module catches sqlite3's errors.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from smsbridge.clock import Clock, SystemClock
+from smsbridge.errors import DatabaseError
+from smsbridge.models import to_iso
+from smsbridge.retry import RetryPolicy
+from smsbridge.store.schema import SCHEMA_VERSION, migrations
+
+# Owner and group only: the service user, and operators in its group, who must be
+# able to write (updates, replies) as well as read.
+FILE_MODE = 0o660
+# How often BEGIN IMMEDIATE is tried again when SQLite's busy handler gave up early.
+_LOCK_RETRY = RetryPolicy(base=0.005, cap=0.25)
+
+Params = Sequence[Any]
+
+
+def explain(path: str, exc: sqlite3.Error, busy_timeout: float) -> DatabaseError:
+    """The DatabaseError for an sqlite3 error: one line saying what to do about it."""
+    text = str(exc)
+    low = text.lower()
+    if "locked" in low or "busy" in low:
+        msg = (f"{path}: the database stayed locked by another process for more than "
+               f"{busy_timeout:g} s ([database] busy_timeout); nothing was changed, try again")
+    elif "readonly" in low or "read-only" in low:
+        msg = (f"{path}: the database is read-only for this user; run as the smsbridge "
+               "service user, or give the group write access to the file and its directory")
+    elif "full" in low or "disk i/o" in low:
+        msg = (f"{path}: cannot write ({text}): the disk is full or failing; free space "
+               "on the disk that holds the database. Nothing was changed")
+    elif "not a database" in low or "malformed" in low or "corrupt" in low:
+        msg = f"{path}: not an SQLite database or corrupt ({text}); restore it from a backup"
+    elif "unable to open" in low:
+        msg = f"{path}: cannot open the database ({text}); check the path and its permissions"
+    else:
+        msg = f"{path}: database error: {text}"
+    err = DatabaseError(msg)
+    err.__cause__ = exc
+    return err
+
+
+class Database:
+    """One connection to the case database, shared by the small stores of ``Store``.
+
+    One per thread (sqlite3 connections are not shared between threads). Writes run
+    in ``transaction()``; a ``transaction()`` inside another one is a savepoint of it,
+    so a caller's outer transaction covers whatever the stores do inside it.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, path: str, *, busy_timeout: float,
+                 clock: Clock):
+        self.conn = conn  # raw, unmapped: for tests and diagnostics only
+        self.path = path
+        self.busy_timeout = busy_timeout
+        self.clock = clock
+        self._depth = 0
+
+    # opening -----------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, busy_timeout: float = 30.0,
+             create: bool = True, clock: Clock | None = None) -> Database:
+        """Open (and migrate) the database at ``path``.
+
+        A missing file is created (mode 0660) only with ``create``; a missing
+        directory is always an error, so a wrong path is never silently replaced by
+        an empty database.
+        """
+        where = str(path)
+        if where != ":memory:":
+            file = Path(where)
+            if not file.parent.is_dir():
+                raise DatabaseError(f"{where}: directory {file.parent} does not exist; "
+                                    "check [database] path in the config")
+            if not file.exists():
+                if not create:
+                    raise DatabaseError(
+                        f"{where}: no database yet; the daemon creates it when it starts, "
+                        "or `smsbridge cases add` does (check [database] path in the config)"
+                    )
+                _create_private_file(file)
+            elif file.is_dir():
+                raise DatabaseError(f"{where}: is a directory, not a database file")
+        try:
+            conn = sqlite3.connect(where, timeout=busy_timeout, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise explain(where, exc, busy_timeout) from exc
+        db = cls(conn, where, busy_timeout=busy_timeout, clock=clock or SystemClock())
+        try:
+            db._prepare()
+        except BaseException:
+            conn.close()
+            raise
+        return db
+
+    def _prepare(self) -> None:
+        self.conn.row_factory = sqlite3.Row
+        self.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+        self.execute("PRAGMA foreign_keys = ON")
+        self.execute("PRAGMA synchronous = FULL")
+        version = self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise DatabaseError(
+                f"{self.path}: schema version {version} is newer than this smsbridge "
+                f"understands ({SCHEMA_VERSION}); upgrade smsbridge"
+            )
+        if self.scalar("PRAGMA journal_mode") != "wal":
+            self.execute("PRAGMA journal_mode = WAL")
+        if version < SCHEMA_VERSION:
+            self.migrate()
+
+    def schema_version(self) -> int:
+        return int(self.scalar("PRAGMA user_version"))
+
+    def migrate(self, *, stop_before: str | None = None) -> None:
+        """Apply pending migrations, all under one write lock."""
+        from sqlite_utils import Database as SqliteUtilsDatabase
+
+        with self.mapped(), self.transaction():
+            migrations().apply(SqliteUtilsDatabase(self.conn, execute_plugins=False),
+                               stop_before=stop_before)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def now(self) -> str:
+        """The time rows are stamped with, from the injected clock, as stored."""
+        return to_iso(self.clock.now())
+
+    # the error boundary --------------------------------------------------------------
+
+    @contextmanager
+    def mapped(self) -> Iterator[None]:
+        """sqlite3 errors raised inside leave as a DatabaseError that explains them."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise explain(self.path, exc, self.busy_timeout) from exc
+
+    def execute(self, sql: str, params: Params = ()) -> sqlite3.Cursor:
+        """Run a statement for its effect; read rows with one/all/scalar/iterate, so
+        that errors met while stepping through them are mapped too."""
+        with self.mapped():
+            return self.conn.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        with self.mapped():
+            self.conn.executemany(sql, rows)
+
+    def one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        with self.mapped():
+            row: sqlite3.Row | None = self.conn.execute(sql, params).fetchone()
+            return row
+
+    def all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        with self.mapped():
+            return self.conn.execute(sql, params).fetchall()
+
+    def scalar(self, sql: str, params: Params = ()) -> Any:
+        """The first column of the first row (None when there is no row)."""
+        row = self.one(sql, params)
+        return None if row is None else row[0]
+
+    def iterate(self, sql: str, params: Params = (), *, batch: int = 1000
+                ) -> Iterator[sqlite3.Row]:
+        """Rows streamed as the caller consumes them (exports of a million cases)."""
+        with self.mapped():
+            cursor = self.conn.execute(sql, params)
+        while True:
+            with self.mapped():
+                rows = cursor.fetchmany(batch)
+            if not rows:
+                return
+            yield from rows
+
+    # transactions ------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[Database]:
+        """A write transaction holding the write lock from its first statement.
+
+        Nested use makes a savepoint. An exception rolls everything back.
+        """
+        if self._depth:
+            name = f"sp{self._depth}"
+            self.execute(f"SAVEPOINT {name}")
+            self._depth += 1
+            try:
+                yield self
+            except BaseException:
+                # The error being raised matters, not a failing rollback (disk I/O): the
+                # outermost transaction rolls everything back anyway.
+                with contextlib.suppress(sqlite3.Error):
+                    self.conn.execute(f"ROLLBACK TO {name}")
+                    self.conn.execute(f"RELEASE {name}")
+                raise
+            else:
+                self.execute(f"RELEASE {name}")
+            finally:
+                self._depth -= 1
+            return
+        self._begin_immediate()
+        self._depth = 1
+        try:
+            yield self
+            # A full disk shows here first (the WAL grows at commit): the caller must
+            # see a DatabaseError and know nothing was committed.
+            self.execute("COMMIT")
+        except BaseException:
+            if self.conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    self.conn.execute("ROLLBACK")
+            raise
+        finally:
+            self._depth = 0
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Several reads that see one state of the database (the daemon may commit
+        between them otherwise). Inside a transaction, that transaction is the view."""
+        if self.conn.in_transaction:
+            yield
+            return
+        self.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.execute("COMMIT")
+
+    def _begin_immediate(self) -> None:
+        # The busy handler already waits up to busy_timeout inside BEGIN IMMEDIATE;
+        # SQLite skips it in a few cases (a WAL being recovered, a lock held while
+        # another connection checkpoints), so keep trying until the same deadline.
+        deadline = time.monotonic() + self.busy_timeout
+        waiter = threading.Event()
+        attempt = 0
+        while True:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.Error as exc:
+                low = str(exc).lower()
+                busy = isinstance(exc, sqlite3.OperationalError) and (
+                    "locked" in low or "busy" in low)
+                if not busy or time.monotonic() >= deadline:
+                    raise explain(self.path, exc, self.busy_timeout) from exc
+            attempt += 1
+            waiter.wait(_LOCK_RETRY.delay(attempt))
+
+
+def _create_private_file(file: Path) -> None:
+    """Create the database file 0660 whatever the umask; SQLite gives its -wal and
+    -shm files the same mode."""
+    try:
+        fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    except FileExistsError:
+        return  # another process won the race; it set the mode
+    except OSError as exc:
+        raise DatabaseError(f"{file}: cannot create the database: {exc.strerror}") from None
+    try:
+        os.fchmod(fd, FILE_MODE)
+    finally:
+        os.close(fd)

@@ -1,0 +1,34 @@
+"""The hook queue: one row per new case to announce to other systems (a retry queue),
+written in the transaction that creates the case, run by ``smsbridge.hooks``."""
+
+from __future__ import annotations
+
+from smsbridge.models import Case
+from smsbridge.store.cases import Cases
+from smsbridge.store.db import Database
+from smsbridge.store.queue import QueueTable, RetryQueue
+
+HOOKS = QueueTable("hooks", pending="done_at IS NULL", order="id", done="last_error = NULL")
+
+
+class HookQueue:
+    def __init__(self, db: Database, cases: Cases):
+        self._cases = cases
+        self.queue = RetryQueue(db, HOOKS)
+
+    def add(self, case_id: int, *, at: str) -> None:
+        self.queue.add({"case_id": case_id, "next_attempt_at": at})
+
+    def due(self, *, at: str, limit: int = 50) -> list[tuple[int, int, Case]]:
+        """(hook id, attempts so far, the case) for each hook due at ``at``."""
+        return [(r["id"], r["attempts"], self._cases.by_id(r["case_id"]))
+                for r in self.queue.due(at=at, limit=limit)]
+
+    def done(self, hook_id: int, *, at: str) -> None:
+        self.queue.done(hook_id, done_at=at)
+
+    def retry(self, hook_id: int, error: str, *, attempts: int, next_at: str) -> None:
+        self.queue.retry(hook_id, error, attempts=attempts, next_at=next_at)
+
+    def gave_up(self, hook_id: int, error: str, *, attempts: int) -> None:
+        self.queue.gave_up(hook_id, error, attempts=attempts)

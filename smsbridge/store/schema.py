@@ -1,0 +1,218 @@
+"""The schema: SQL text of each version and its named migration.
+
+Schema changes are named migrations (``sqlite_utils.migrations``), each also setting
+``PRAGMA user_version``, so ``Database.open`` can tell from one PRAGMA whether any is
+pending and skip importing sqlite-utils (about 0.2 s, longer than an operator's whole
+``cases list``) on every ordinary open.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from smsbridge import tickets
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database as SqliteUtilsDatabase
+    from sqlite_utils.migrations import Migrations
+
+SCHEMA_VERSION = 4
+CHANNELS = ("sms", "phone", "whatsapp", "walk-in")
+OUTBOX_KINDS = ("ack", "status", "operator", "notice")
+OUTBOX_STATES = ("queued", "sent", "delivered", "failed", "gave_up")
+MESSAGE_KINDS = ("deliver", "status_report", "undecodable")
+
+
+def sql_list(values: Iterable[str]) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+# Version 1: the tables the daemon and the CLI share.
+_SCHEMA_1 = f"""
+CREATE TABLE counters (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO counters (name, value) VALUES ('ticket', 0);
+
+-- id is the ticket's number, taken from counters.ticket inside the creating
+-- transaction: monotonic, never reused, and a bare number finds its case directly.
+CREATE TABLE cases (
+    id INTEGER PRIMARY KEY,
+    ticket TEXT NOT NULL UNIQUE,
+    status TEXT NOT NULL DEFAULT 'new' CHECK (status IN ({sql_list(tickets.STATUSES)})),
+    reporter TEXT NOT NULL,
+    channel TEXT NOT NULL DEFAULT 'sms' CHECK (channel IN ({sql_list(CHANNELS)})),
+    text TEXT NOT NULL DEFAULT '',
+    received_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    assigned_to TEXT,
+    duplicate_of INTEGER REFERENCES cases (id),
+    incomplete INTEGER NOT NULL DEFAULT 0 CHECK (incomplete IN (0, 1)),
+    flags TEXT NOT NULL DEFAULT '',
+    first_action_at TEXT,
+    last_message_at TEXT
+);
+CREATE INDEX cases_status ON cases (status);
+CREATE INDEX cases_reporter ON cases (reporter, status);
+CREATE INDEX cases_received ON cases (received_at);
+CREATE INDEX cases_assigned ON cases (assigned_to) WHERE assigned_to IS NOT NULL;
+CREATE INDEX cases_duplicate_of ON cases (duplicate_of) WHERE duplicate_of IS NOT NULL;
+
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY,
+    pdu_hash TEXT NOT NULL UNIQUE,
+    pdu TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ({sql_list(MESSAGE_KINDS)})),
+    error TEXT,
+    sender TEXT,
+    sender_toa INTEGER,
+    smsc TEXT,
+    sent_at TEXT,
+    received_at TEXT NOT NULL,
+    text TEXT,
+    concat_ref INTEGER,
+    concat_total INTEGER,
+    concat_seq INTEGER,
+    case_id INTEGER REFERENCES cases (id)
+);
+CREATE INDEX messages_concat ON messages (sender, concat_ref, concat_total);
+CREATE INDEX messages_sender_received ON messages (sender, received_at);
+CREATE INDEX messages_case ON messages (case_id);
+
+CREATE TABLE case_events (
+    id INTEGER PRIMARY KEY,
+    case_id INTEGER NOT NULL REFERENCES cases (id),
+    at TEXT NOT NULL,
+    operator TEXT NOT NULL,
+    action TEXT NOT NULL,
+    old_status TEXT,
+    new_status TEXT,
+    note TEXT
+);
+CREATE INDEX case_events_case ON case_events (case_id);
+
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    case_id INTEGER REFERENCES cases (id),
+    number TEXT NOT NULL,
+    text TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ({sql_list(OUTBOX_KINDS)})),
+    state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ({sql_list(OUTBOX_STATES)})),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT,
+    last_error TEXT,
+    created_at TEXT NOT NULL,
+    sent_at TEXT,
+    delivered_at TEXT,
+    refs TEXT NOT NULL DEFAULT '[]',
+    created_by TEXT NOT NULL
+);
+CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
+CREATE INDEX outbox_case ON outbox (case_id);
+CREATE INDEX outbox_number ON outbox (number, created_at);
+
+CREATE TABLE daemon_state (
+    key TEXT PRIMARY KEY,
+    value TEXT,
+    updated_at TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE hooks (
+    id INTEGER PRIMARY KEY,
+    case_id INTEGER NOT NULL REFERENCES cases (id),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT,
+    last_error TEXT,
+    done_at TEXT
+);
+CREATE INDEX hooks_pending ON hooks (done_at, next_attempt_at);
+"""
+
+# Version 2: full-text search over case texts. An external-content FTS5 table (the
+# text is stored once, in cases) kept in step by triggers; detail=column keeps the
+# index small and still answers "every word, in any order" and prefix queries.
+_SCHEMA_2 = """
+CREATE VIRTUAL TABLE cases_fts USING fts5(
+    text, content='cases', content_rowid='id',
+    tokenize='unicode61 remove_diacritics 2', detail=column
+);
+CREATE TRIGGER cases_fts_insert AFTER INSERT ON cases BEGIN
+    INSERT INTO cases_fts (rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER cases_fts_delete AFTER DELETE ON cases BEGIN
+    INSERT INTO cases_fts (cases_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+CREATE TRIGGER cases_fts_update AFTER UPDATE OF text ON cases BEGIN
+    INSERT INTO cases_fts (cases_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    INSERT INTO cases_fts (rowid, text) VALUES (new.id, new.text);
+END;
+INSERT INTO cases_fts (cases_fts) VALUES ('rebuild');
+"""
+
+# Version 3: a part of a long SMS waits (handled_at NULL) until its siblings make a
+# case with it, or the part timeout makes an incomplete case; whatever happens to it,
+# handled_at says it is done, so it is never picked up twice.
+_SCHEMA_3 = """
+ALTER TABLE messages ADD COLUMN handled_at TEXT;
+UPDATE messages SET handled_at = received_at WHERE case_id IS NOT NULL
+    OR concat_total IS NULL OR concat_total <= 1;
+CREATE INDEX messages_waiting ON messages (concat_total) WHERE handled_at IS NULL;
+"""
+
+# Version 4: ``stats`` reads one index range instead of a million table rows: every
+# column it needs (status, first action, reporter) rides along with received_at.
+_SCHEMA_4 = """
+DROP INDEX cases_received;
+CREATE INDEX cases_received ON cases (received_at, status, first_action_at, reporter);
+"""
+
+MIGRATION_NAMES = ("0001_initial", "0002_case_search", "0003_message_handled",
+                   "0004_stats_index")
+
+
+def _run_script(db: SqliteUtilsDatabase, script: str, version: int) -> None:
+    # executescript() would COMMIT the surrounding transaction; run statement by
+    # statement so the migration stays atomic with its bookkeeping row.
+    for statement in _split_sql(script):
+        db.execute(statement)
+    db.execute(f"PRAGMA user_version = {version}")
+
+
+def _split_sql(script: str) -> list[str]:
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        if line.lstrip().startswith("--"):
+            continue
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    return [s for s in statements if s]
+
+
+def migrations() -> Migrations:
+    """The named migrations of the schema, in order (imports sqlite-utils)."""
+    from sqlite_utils.migrations import Migrations
+
+    steps = Migrations("smsbridge")
+
+    @steps(name=MIGRATION_NAMES[0])
+    def initial(db: SqliteUtilsDatabase) -> None:
+        _run_script(db, _SCHEMA_1, 1)
+
+    @steps(name=MIGRATION_NAMES[1])
+    def case_search(db: SqliteUtilsDatabase) -> None:
+        _run_script(db, _SCHEMA_2, 2)
+
+    @steps(name=MIGRATION_NAMES[2])
+    def message_handled(db: SqliteUtilsDatabase) -> None:
+        _run_script(db, _SCHEMA_3, 3)
+
+    @steps(name=MIGRATION_NAMES[3])
+    def stats_index(db: SqliteUtilsDatabase) -> None:
+        _run_script(db, _SCHEMA_4, 4)
+
+    return steps
