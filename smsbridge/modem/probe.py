@@ -11,13 +11,14 @@ from dataclasses import dataclass
 
 from smsbridge.errors import ModemError, ModemTimeout, PortError, SimError
 from smsbridge.modem.base import Modem, ModemStatus
+from smsbridge.modem.sim import NEEDS_PIN, NOT_INSERTED, READY, SIM_PIN, SIM_PUK
 
 FIX_PORT = "port not found: check the udev rule / `ls /dev/ttyUSB*`"
 FIX_PERMISSION = ("no permission to open the port: add the service user to the dialout group "
                   "(or set the group in the udev rule)")
 FIX_SILENT = ("the modem does not answer AT commands: a USB stick shows several ports and "
               "only one answers AT; try the others (`ls /dev/ttyUSB*`)")
-FIX_PIN = "SIM needs a PIN: set [modem] pin"
+FIX_PIN = NEEDS_PIN  # the words of sim.decide()'s SimError: one problem, one text
 FIX_PUK = "SIM is locked and needs its PUK: unlock it in a phone, then disable the PIN"
 FIX_NO_SIM = "no SIM card: power the modem off and insert one"
 FIX_DENIED = "registration denied: the SIM is blocked or not activated; ask the operator"
@@ -49,13 +50,13 @@ def bars(dbm: int | None) -> int:
 
 
 def _sim_problem(sim: str | None) -> str | None:
-    if sim in (None, "READY"):
+    if sim in (None, READY):
         return None
-    if sim == "SIM PIN":
+    if sim == SIM_PIN:
         return FIX_PIN
-    if sim == "SIM PUK":
+    if sim == SIM_PUK:
         return FIX_PUK
-    if sim == "NOT INSERTED":
+    if sim == NOT_INSERTED:
         return FIX_NO_SIM
     return f"SIM not ready (AT+CPIN? says {sim}): wait a minute and probe again"
 
@@ -79,7 +80,7 @@ def assess(port: str, status: ModemStatus | None, error: ModemError | None = Non
         sim = _sim_problem(status.sim)
         if sim and sim not in problems and not isinstance(error, SimError):
             problems.append(sim)
-        if status.sim in (None, "READY"):
+        if status.sim in (None, READY):
             if status.registration == 3:
                 problems.append(FIX_DENIED)
             elif not status.registered:

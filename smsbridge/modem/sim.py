@@ -24,6 +24,9 @@ SIM_PIN = "SIM PIN"
 SIM_PUK = "SIM PUK"
 NOT_INSERTED = "NOT INSERTED"
 
+# Also the probe's advice for a SIM asking for a PIN, so the two never drift apart.
+NEEDS_PIN = "SIM needs a PIN: set [modem] pin"
+
 
 @dataclass(frozen=True)
 class SimFacts:
@@ -71,7 +74,7 @@ def decide(facts: SimFacts) -> SimDecision:
             raise SimError("the SIM refused the configured PIN before; not trying again "
                            "(a third wrong PIN locks the SIM): fix [modem] pin and restart")
         if not facts.pin:
-            raise SimError("SIM needs a PIN: set [modem] pin")
+            raise SimError(NEEDS_PIN)
         return EnterPin(facts.pin)
     if state == SIM_PUK:
         raise SimError("SIM is locked and needs its PUK: unlock it in a phone")
