@@ -21,13 +21,8 @@ from smsbridge.errors import ConfigError, ModemTimeout, PortError, SimError
 from smsbridge.models import CaseQuery
 from smsbridge.modem.base import NewMessage
 from smsbridge.modem.factory import make_modem
-from smsbridge.modem.gammu import (
-    GammuCommandError,
-    GammuModem,
-    GammuSettings,
-    message_key,
-    translate,
-)
+from smsbridge.modem.gammu import GammuModem, GammuSettings
+from smsbridge.modem.gammu_convert import GammuCommandError, message_key, translate
 from smsbridge.sms import pdu
 from smsbridge.store import Store
 

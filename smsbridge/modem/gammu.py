@@ -1,13 +1,14 @@
 """GammuModem: the Modem protocol on python-gammu's StateMachine (libgammu).
 
 libgammu knows hundreds of phones and modems; administrators who already run Gammu
-keep their gammurc. This is the only module that imports ``gammu``.
+keep their gammurc. This module and ``gammu_convert.py`` (libgammu's dicts and errors
+as our types, no StateMachine) are the only ones that import ``gammu``.
 
-One thread owns the StateMachine (STYLE.md example 6, python-gammu's ``worker.py``):
-every gammu call is a job run on that thread, and the daemon's thread waits for its
-result. libgammu calls our incoming-message callback from inside a gammu call on the
-owner thread; the callback only puts an event on a queue (gammu must not be called
-from its own callbacks).
+One thread owns the StateMachine (STYLE.md example 6, ``gammu_owner.py``): every gammu
+call is a job run on that thread, and the daemon's thread waits for its result.
+libgammu calls our incoming-message callback from inside a gammu call on the owner
+thread; the callback only puts an event on a queue (gammu must not be called from its
+own callbacks).
 
 Gammu hands out parsed messages, not raw PDUs. ``list_stored()`` keys each message by
 a hash of the fields libgammu decoded (``message_key``), which is what the daemon's crash
@@ -19,8 +20,6 @@ produce) through our own encoder.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import logging
 import os
 import queue
@@ -28,27 +27,31 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
 
 import gammu
 
 from smsbridge.config import ModemConfig
-from smsbridge.errors import CommandError, ConfigError, ModemTimeout, PortError, SimError
+from smsbridge.errors import ModemTimeout, PortError, SimError
 from smsbridge.modem import sim
-from smsbridge.modem.base import (
-    ModemEvent,
-    ModemStatus,
-    NewMessage,
-    NewStatusReport,
-    OtherEvent,
-    StoredMessage,
+from smsbridge.modem.base import ModemEvent, ModemStatus, StoredMessage
+from smsbridge.modem.gammu_convert import (
+    PORT_ERRORS,
+    UNSUPPORTED,
+    GammuCommandError,
+    corrupt_message,
+    encode_parts,
+    error_name,
+    incoming_event,
+    modem_status,
+    sim_state,
+    stored_message,
+    translate,
 )
-from smsbridge.sms.pdu import encode_status_report, fits_gsm7
+from smsbridge.modem.gammu_owner import DeviceGone, OwnerThread
 
 log = logging.getLogger(__name__)
 
@@ -58,130 +61,8 @@ PHONE_BASE = 100000
 T = TypeVar("T")
 StateMachineFactory = Callable[[], Any]
 
-# gammu's error classes that mean "the device is not there or stopped working": the
-# StateMachine is dropped and opened again on the next call, like a vanished port.
-_PORT_ERRORS = {
-    "ERR_DEVICEOPENERROR", "ERR_DEVICELOCKED", "ERR_DEVICENOTEXIST", "ERR_DEVICEBUSY",
-    "ERR_DEVICENOPERMISSION", "ERR_DEVICENODRIVER", "ERR_DEVICENOTWORK",
-    "ERR_DEVICEDTRRTSERROR", "ERR_DEVICECHANGESPEEDERROR", "ERR_DEVICEWRITEERROR",
-    "ERR_DEVICEREADERROR", "ERR_DEVICEPARITYERROR", "ERR_NOTCONNECTED", "ERR_PHONEOFF",
-}
-_CONFIG_ERRORS = {
-    "ERR_UNKNOWNCONNECTIONTYPESTRING", "ERR_UNKNOWNMODELSTRING", "ERR_UNCONFIGURED",
-    "ERR_NONE_SECTION", "ERR_CANTOPENFILE", "ERR_DISABLED",
-}
-_SIM_ERRORS = {"ERR_SECURITYERROR", "ERR_NOSIM"}
-_UNSUPPORTED = {"ERR_NOTSUPPORTED", "ERR_NOTIMPLEMENTED"}
-_STATE = {"UnRead": 0, "Read": 1, "UnSent": 2, "Sent": 3}
-# GSM_NetworkInfo_State -> 27.007 +CREG <stat>, so probe judges both backends alike.
-_REGISTRATION = {"HomeNetwork": 1, "RoamingNetwork": 5, "RequestingNetwork": 2,
-                 "NoNetwork": 0, "RegistrationDenied": 3, "Unknown": 4}
-# GetSecurityStatus -> the words of AT+CPIN?, which probe and the daemon already read.
-_SIM_STATE = {None: "READY", "PIN": "SIM PIN", "PUK": "SIM PUK", "PIN2": "SIM PIN2",
-              "PUK2": "SIM PUK2", "Phone": "PH-SIM PIN", "Network": "PH-NET PIN"}
 _POLL_SLICE = 0.2  # seconds between two looks at the device while waiting for events
 _SIM_PAUSE = 0.5
-# While a call runs, how often to look whether the device node still exists. libgammu
-# ignores read errors from a port whose USB device was reset and waits out its own
-# timeout (a minute for SendSMS); the node disappearing says so at once.
-_GONE_CHECK = 0.25
-
-
-def _gammu_name(exc: BaseException) -> str:
-    return type(exc).__name__
-
-
-def _gammu_text(exc: BaseException) -> str:
-    info = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
-    return str(info.get("Text") or exc)
-
-
-def _gammu_code(exc: BaseException) -> int | None:
-    info = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
-    code = info.get("Code")
-    return code if isinstance(code, int) else None
-
-
-class GammuCommandError(CommandError):
-    """libgammu refused an operation; ``name`` is gammu's error (ERR_…), ``code`` its number."""
-
-    def __init__(self, command: str, name: str, code: int | None, text: str):
-        super().__init__(command, "GAMMU", code, name)
-        self.text = text
-        self.args = (f"gammu: {command} failed: {text} ({name})",)
-
-    def __str__(self) -> str:
-        return self.args[0]
-
-
-def translate(exc: BaseException, what: str, *, device: str, seconds: float) -> Exception:
-    """One of our typed errors for a gammu exception raised by ``what``."""
-    name, text = _gammu_name(exc), _gammu_text(exc)
-    if name == "ERR_TIMEOUT":
-        return ModemTimeout(what, seconds)
-    if name in _PORT_ERRORS:
-        return PortError(f"gammu cannot use the device: {text} ({name})", port=device)
-    if name in _SIM_ERRORS:
-        if name == "ERR_NOSIM":
-            return SimError("no SIM card: insert one (power the modem off first)")
-        return SimError(f"the SIM refused {what}: {text}; a PIN may be needed "
-                        "(set [modem] pin) or the configured one is wrong")
-    if name in _CONFIG_ERRORS:
-        return ConfigError(f"gammu cannot start with this configuration: {text} ({name})",
-                           key="modem")
-    return GammuCommandError(what, name, _gammu_code(exc), text)
-
-
-class _DeviceGone(Exception):
-    """The device node disappeared while libgammu was using it."""
-
-
-class _Owner:
-    """The one thread that ever touches a StateMachine: callers submit jobs and wait."""
-
-    def __init__(self, name: str) -> None:
-        self._jobs: queue.Queue[tuple[Callable[[], Any], Future] | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._thread.start()
-
-    @property
-    def thread(self) -> threading.Thread:
-        return self._thread
-
-    def call(self, job: Callable[[], T], timeout: float,
-             gone: Callable[[], bool] = lambda: False) -> T:
-        """The job's result; FutureTimeout after ``timeout`` s, _DeviceGone when
-        ``gone()`` turns true while the job runs."""
-        if threading.current_thread() is self._thread:
-            # A gammu callback calling gammu again: libgammu forbids it, and here it
-            # would also deadlock waiting for itself.
-            raise RuntimeError("gammu must not be called from the owner thread's callbacks")
-        future: Future = Future()
-        self._jobs.put((job, future))
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            try:
-                return future.result(min(max(remaining, 0), _GONE_CHECK))
-            except FutureTimeout:
-                if remaining <= _GONE_CHECK:
-                    raise
-                if gone():
-                    raise _DeviceGone() from None
-
-    def stop(self, timeout: float) -> None:
-        self._jobs.put(None)
-        self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while (item := self._jobs.get()) is not None:
-            job, future = item
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                future.set_result(job())
-            except BaseException as exc:  # handed to the caller, who raises it
-                future.set_exception(exc)
 
 
 @dataclass(frozen=True)
@@ -217,7 +98,7 @@ class GammuModem:
         self.send_timeout = send_timeout
         self.sim_busy_wait = sim_busy_wait
         self._factory: StateMachineFactory = state_machine or gammu.StateMachine
-        self._owner: _Owner | None = None
+        self._owner: OwnerThread | None = None
         self._sm: Any = None  # touched only by jobs on the owner thread
         self._wanted_open = False
         self._refused_pin = refused_pin  # sim.fingerprint() of a PIN the SIM refused
@@ -389,7 +270,7 @@ class GammuModem:
         seconds = timeout if timeout is not None else self._net_timeout
         try:
             return self._owner.call(job, seconds, self._device_gone)
-        except _DeviceGone:
+        except DeviceGone:
             log.error("%s disappeared during gammu %s; abandoning its thread", self.url, what)
             self._owner = None
             self._sm = None
@@ -424,7 +305,7 @@ class GammuModem:
 
     def _connect(self) -> None:
         if self._owner is None:
-            self._owner = _Owner(f"gammu {self.url}")
+            self._owner = OwnerThread(f"gammu {self.url}")
         if self._sm is not None:
             self._drop()
         self._run(self._init, "Init", timeout=self.command_timeout * 3 + self._net_timeout)
@@ -476,7 +357,7 @@ class GammuModem:
             sm.SetIncomingSMS(True)
         except gammu.GSMError as exc:
             log.info("gammu cannot announce new SMS here (%s); the poll timer finds them",
-                     _gammu_name(exc))
+                     error_name(exc))
         else:
             self._incoming = True
         log.info("gammu connected to %s", self.url)
@@ -491,16 +372,16 @@ class GammuModem:
         try:
             code = self._sm.GetSecurityStatus()
         except gammu.GSMError as exc:
-            if _gammu_name(exc) == "ERR_NOSIM":
+            if error_name(exc) == "ERR_NOSIM":
                 return sim.NOT_INSERTED
             raise
-        return _SIM_STATE.get(code, str(code))
+        return sim_state(code)
 
     def _unlock_sim(self) -> None:
         try:
             state = self._sim_state()
         except gammu.GSMError as exc:
-            if _gammu_name(exc) not in _UNSUPPORTED:
+            if error_name(exc) not in UNSUPPORTED:
                 raise
             state = sim.READY  # a driver that cannot tell has no PIN to ask for
         facts = sim.SimFacts(state, self._pin, self._refused_pin, source="gammu reports")
@@ -509,7 +390,7 @@ class GammuModem:
             try:
                 self._sm.EnterSecurityCode("PIN", decision.pin)
             except gammu.GSMError as exc:
-                if _gammu_name(exc) == "ERR_SECURITYERROR":
+                if error_name(exc) == "ERR_SECURITYERROR":
                     self._refused_pin = sim.fingerprint(decision.pin)
                     raise sim.pin_refused() from None
                 raise
@@ -538,38 +419,29 @@ class GammuModem:
             try:
                 return question()
             except gammu.GSMError as exc:
-                name = _gammu_name(exc)
-                if name == "ERR_TIMEOUT" or name in _PORT_ERRORS:
+                name = error_name(exc)
+                if name == "ERR_TIMEOUT" or name in PORT_ERRORS:
                     raise
                 return None
 
         model = ask(sm.GetModel)
         firmware = ask(sm.GetFirmware)
-        network: dict[str, Any] = ask(sm.GetNetworkInfo) or {}
+        network = ask(sm.GetNetworkInfo)
         sms = ask(sm.GetSMSStatus)
         smsc = ask(lambda: sm.GetSMSC(Location=1))
-        used, total = storage_usage(sms, self._memory)
         try:
             sim = self._sim_state()
         except gammu.GSMError as exc:
-            if _gammu_name(exc) == "ERR_TIMEOUT" or _gammu_name(exc) in _PORT_ERRORS:
+            if error_name(exc) == "ERR_TIMEOUT" or error_name(exc) in PORT_ERRORS:
                 raise
             sim = None
-        return ModemStatus(
-            manufacturer=ask(sm.GetManufacturer) or None,
-            model=(model[1] or model[0] or None) if model else None,
-            revision=firmware[0] or None if firmware else None,
-            imei=ask(sm.GetIMEI) or None,
-            imsi=ask(sm.GetSIMIMSI) or None,
-            sim=sim,
-            registration=_REGISTRATION.get(network.get("State", "")) if network else None,
-            operator=network.get("NetworkName") or network.get("NetworkCode") or None,
-            rssi=rssi_of(ask(sm.GetSignalQuality)),
-            storage_memory=self._memory if total is not None else None,
-            storage_used=used,
-            storage_total=total,
-            smsc=(smsc or {}).get("Number") or None,
-        )
+        manufacturer = ask(sm.GetManufacturer)
+        imei = ask(sm.GetIMEI)
+        imsi = ask(sm.GetSIMIMSI)
+        signal = ask(sm.GetSignalQuality)
+        return modem_status(self._memory, manufacturer=manufacturer, model=model,
+                            firmware=firmware, imei=imei, imsi=imsi, sim=sim,
+                            network=network, signal=signal, sms=sms, smsc=smsc)
 
     def _on_incoming(self, _sm: Any, kind: str, data: Any) -> None:
         # Called by libgammu inside a gammu call on the owner thread: queue, nothing more.
@@ -597,157 +469,3 @@ def _load_defaults(sm: Any) -> None:
         with open(path, "w", encoding="ascii") as f:
             f.write("[gammu]\n")
         sm.ReadConfig(Section=0, Configuration=0, Filename=path)
-
-
-# -- pure conversions at the gammu boundary --------------------------------------------
-
-
-def incoming_event(kind: str, data: Any, memory: str) -> ModemEvent:
-    """A libgammu incoming callback as the daemon sees it."""
-    data = data if isinstance(data, dict) else {}
-    location = data.get("Location")
-    if kind == "SMS" and isinstance(location, int) and location > 0:
-        mem = data.get("Memory") or memory
-        if data.get("Type") == "Status_Report" or mem == "SR":
-            return NewStatusReport(mem, location)
-        return NewMessage(mem, location)
-    return OtherEvent(f"gammu {kind}")
-
-
-def rssi_of(signal: dict | None) -> int | None:
-    """gammu's signal quality as +CSQ's raw 0..31 (99 unknown), as ModemStatus wants it."""
-    if not signal:
-        return None
-    dbm = signal.get("SignalStrength", -1)
-    percent = signal.get("SignalPercent", -1)
-    if isinstance(dbm, int) and -113 <= dbm <= -51:
-        return (dbm + 113) // 2
-    if isinstance(percent, int) and 0 <= percent <= 100:
-        return round(percent * 31 / 100)
-    return 99
-
-
-def storage_usage(sms: dict | None, memory: str) -> tuple[int | None, int | None]:
-    """(used, total) of ``memory`` from GetSMSStatus: SM is the SIM, the rest the phone."""
-    if not sms:
-        return None, None
-    if memory == "SM":
-        return sms.get("SIMUsed"), sms.get("SIMSize")
-    return sms.get("PhoneUsed"), sms.get("PhoneSize")
-
-
-def _as_utc(value: Any) -> Any:
-    # gammu.EncodePDU writes a timestamp's wall-clock fields with zone 00 whatever its
-    # tzinfo: only a UTC time keeps the instant right.
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(UTC)
-    return value
-
-
-def _utc_or_none(value: Any) -> datetime | None:
-    return value.astimezone(UTC) if isinstance(value, datetime) and value.tzinfo else value
-
-
-def rebuild_pdu(part: dict, *, smsc_time: bool = True) -> bytes:
-    """A full PDU (SMSC part first) equivalent to one message gammu read.
-
-    Deterministic (the same message gives the same bytes on every listing), so what the
-    daemon stores does not depend on when it listed. ``smsc_time=False``: the driver does
-    not read a status report's discharge time, so the submission time stands in for it.
-    """
-    if part.get("Type") == "Status_Report":
-        smsc = (part.get("SMSC") or {}).get("Number") or None
-        # gammu reads TP-SCTS into DateTime and TP-DT into SMSCDateTime.
-        submitted = _utc_or_none(part.get("DateTime"))
-        return encode_status_report(
-            int(part.get("MessageReference") or 0) & 0xFF, part.get("Number") or "",
-            status=int(part.get("DeliveryStatus") or 0) & 0xFF,
-            submitted_at=submitted,
-            discharged_at=_utc_or_none(part.get("SMSCDateTime")) if smsc_time else submitted,
-            smsc=smsc)
-    message = dict(part)
-    message["DateTime"] = _as_utc(message.get("DateTime"))
-    return bytes(gammu.EncodePDU(message, Layout="Deliver"))
-
-
-# What names a message, per gammu message type: the fields decoded from its TPDU and
-# SMSC address. Where it sits (Location, Memory, Folder) and whether it was read (State)
-# change between listings; so does a DELIVER's SMSCDateTime, which libgammu fills with
-# the time of reading.
-_KEY_FIELDS = {
-    "Deliver": ("Number", "DateTime", "Class", "Coding", "ReplyViaSameSMSC",
-                "ReplaceMessage", "Text"),
-    "Status_Report": ("Number", "MessageReference", "DeliveryStatus", "DateTime",
-                      "SMSCDateTime"),
-}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return value.hex()
-    return str(value)
-
-
-def message_key(part: dict, *, smsc_time: bool = True) -> str:
-    """The dedupe key of a message libgammu read: hex SHA-256 of its stable fields.
-
-    The same message gives the same key on every listing, on any connection, so a
-    crash between the daemon's commit and its delete stores nothing twice.
-    ``smsc_time=False``: the driver does not read a status report's discharge time
-    (libgammu fills in the time of reading), so it is left out.
-    """
-    kind = part.get("Type")
-    names = _KEY_FIELDS.get(str(kind), _KEY_FIELDS["Deliver"])
-    if kind == "Status_Report" and not smsc_time:
-        names = tuple(n for n in names if n != "SMSCDateTime")
-    facts = {name: part.get(name) for name in names}
-    facts["Type"] = kind
-    facts["SMSC"] = (part.get("SMSC") or {}).get("Number")
-    facts["UDH"] = (part.get("UDH") or {}).get("Text")
-    canonical = json.dumps(facts, sort_keys=True, default=_plain)
-    return hashlib.sha256(b"gammu-sms\0" + canonical.encode()).hexdigest()
-
-
-def stored_message(part: dict, memory: str, *, smsc_time: bool = True) -> StoredMessage | None:
-    """One gammu SMS dict -> StoredMessage; None for outgoing copies (SMS-SUBMIT)."""
-    kind = part.get("Type")
-    if kind == "Submit":
-        # Drafts and sent copies in the phone's outbox are not messages to receive.
-        log.debug("skipping an outgoing message at location %s", part.get("Location"))
-        return None
-    key = message_key(part, smsc_time=smsc_time)
-    try:
-        pdu = rebuild_pdu(part, smsc_time=smsc_time)
-    except (gammu.GSMError, ValueError, TypeError) as exc:
-        # Still listed, so it is stored (as undecodable) and deleted rather than
-        # clogging the storage; the marker decodes to an error.
-        log.warning("cannot rebuild a PDU for location %s: %s", part.get("Location"), exc)
-        pdu = ("GAMMU " + repr(sorted((k, str(v)) for k, v in part.items()))).encode()
-    return StoredMessage(part.get("Memory") or memory, int(part["Location"]),
-                         _STATE.get(str(part.get("State")), 0), pdu, key)
-
-
-def corrupt_message(memory: str, location: int) -> StoredMessage:
-    """A slot libgammu cannot parse. Its bytes are no PDU (the daemon stores them as
-    undecodable and deletes the slot) and are the same all day, so a crash between
-    storing and deleting does not store it twice; a new corrupt message in the same
-    slot on another day is a new record."""
-    day = datetime.now(UTC).date().isoformat()
-    return StoredMessage.from_pdu(memory, location, 0,
-                                  f"GAMMU ERR_CORRUPTED {memory} {location} {day}".encode())
-
-
-def encode_parts(number: str, text: str, *, status_report: bool = True) -> list[dict]:
-    """SMS dicts for SendSMS: GSM-7 when every character fits, else UCS2, split by gammu."""
-    info = {"Class": -1, "Unicode": not fits_gsm7(text),
-            "Entries": [{"ID": "ConcatenatedTextLong", "Buffer": text}]}
-    parts = gammu.EncodeSMS(info)
-    for part in parts:
-        part["Number"] = number
-        part["SMSC"] = {"Location": 1}  # the SMSC stored in the SIM, as AT+CMGS uses
-        # In libgammu an outgoing message of type Status_Report is an SMS-SUBMIT with
-        # TP-SRR set (what `gammu sendsms -report` does).
-        part["Type"] = "Status_Report" if status_report else "Submit"
-    return parts
