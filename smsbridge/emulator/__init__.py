@@ -10,8 +10,8 @@ Example::
         emu.inject_text("+6281234567890", "Ada pencurian di pasar")
 """
 
-from smsbridge.emulator.core import SentSms
 from smsbridge.emulator.device import Emulator
 from smsbridge.emulator.settings import EmulatorSettings
+from smsbridge.emulator.state import SentSms
 
 __all__ = ["Emulator", "EmulatorSettings", "SentSms"]

@@ -33,8 +33,9 @@ from collections.abc import Callable
 from datetime import datetime
 from types import TracebackType
 
-from smsbridge.emulator.core import ModemCore, Prompt, SentSms
+from smsbridge.emulator.core import ModemCore
 from smsbridge.emulator.settings import EmulatorSettings
+from smsbridge.emulator.state import Prompt, SentSms
 from smsbridge.errors import PduError, PortError
 from smsbridge.sms import pdu as pdu_codec
 
