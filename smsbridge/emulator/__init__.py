@@ -1,7 +1,10 @@
 """The device side: a GSM modem on a pseudo-terminal (and TCP), for tests, demos and benches.
 
-``settings`` says how the modem behaves, ``core`` is the modem (AT commands, SIM
-storage, the network; no I/O), ``device`` serves it on a pty and TCP from one thread.
+``settings`` says how the modem behaves. ``core`` is the modem, without I/O: it parses
+command lines and hands each command to ``general_commands`` (27.007) or
+``sms_commands`` (27.005), both over ``state`` (session, SIM, storage, the network).
+``server`` serves it on a pty and TCP from one thread; ``device`` is the Emulator, the
+control API that tests, the CLI and the benchmarks use.
 Nothing in smsbridge's product path imports this package.
 
 Example::

@@ -1,7 +1,7 @@
 """The emulated GSM modem itself: command lines in, answers out.
 
 No I/O and no threads here: :class:`ModemCore` is fed one command line at a time
-by the server in ``device.py`` (which owns the pty/TCP lines, the clock-driven
+by the server in ``server.py`` (which owns the pty/TCP lines, the clock-driven
 timers and the lock) and answers through a :class:`~smsbridge.emulator.state.Sink`.
 Keeping the modem's behaviour apart from the plumbing lets each be read on its own.
 

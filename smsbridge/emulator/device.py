@@ -3,10 +3,9 @@
 A driver opens :attr:`Emulator.port` exactly as it opens ``/dev/ttyUSB0``: the
 emulator is a real device to it, with echo, URCs that interleave with answers,
 finite SIM storage, a slow network and the faults seen in the field. What the modem
-answers lives in ``core.py``; this module is the plumbing: one thread serves every
-line (the pty master, TCP clients) with ``select`` on their fds and a wake-up pipe,
-runs the timers of the timing model, and the control API takes one lock, changes
-state and wakes that thread.
+answers lives in ``core.py``; ``server.py`` is the plumbing that serves it from one
+thread. This module is what tests, the CLI and the benchmarks hold: the control API,
+whose every call takes the server's lock, changes state and wakes that thread.
 
 Example::
 
@@ -17,48 +16,18 @@ Example::
 
 from __future__ import annotations
 
-import contextlib
-import heapq
-import itertools
-import logging
-import os
-import re
-import select
-import socket
-import threading
 import time
-import tty
-from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 from types import TracebackType
 
-from smsbridge.emulator.core import ModemCore
+from smsbridge.emulator.server import Server
 from smsbridge.emulator.settings import EmulatorSettings
-from smsbridge.emulator.state import Prompt, SentSms
-from smsbridge.errors import PduError, PortError
+from smsbridge.emulator.state import SentSms
+from smsbridge.errors import PduError
 from smsbridge.sms import pdu as pdu_codec
 
-log = logging.getLogger(__name__)
-
-ESC = 0x1B
-_MAX_LINE = 4096  # a command line longer than this is noise: dropped like a modem's overflow
-_BODY_END = re.compile(rb"[\x1a\x1b]")  # Ctrl-Z sends, ESC cancels (27.005 §3.5.1)
 _DEFAULTS = EmulatorSettings()
-
-
-class _Line:
-    """One connection to the modem: the pty master or a TCP client."""
-
-    def __init__(self, fd: int, name: str, sock: socket.socket | None = None):
-        self.fd = fd
-        self.name = name
-        self.sock = sock
-        self.inbuf = bytearray()
-        self.out: deque[tuple[float, bytes]] = deque()  # (not before, bytes), FIFO
-        self.free_at = 0.0  # when the paced line has sent everything queued
-        self.prompt: Prompt | None = None
-        self.blocked = False  # the kernel buffer is full: wait until writable
 
 
 class Emulator:
@@ -72,56 +41,17 @@ class Emulator:
             raise ValueError("cpms_memories is how many memories +CPMS reports: 1, 2 or 3")
         self.settings = settings
         self.link = link
-        self._want_tcp = tcp_port
-        self._tcp_port: int | None = None
-        self._lock = threading.RLock()
-        self._changed = threading.Condition(self._lock)
-        self._lines: dict[int, _Line] = {}
-        self._core = ModemCore(settings, time.monotonic, _LineSink(self))
-        self._pty: _Line | None = None
-        self._slave_fd: int | None = None
-        self._slave_path: str | None = None
-        self._listener: socket.socket | None = None
-        self._current: _Line | None = None  # the line whose command is running
-        self._timers: list[tuple[float, int, Callable[[], None]]] = []
-        self._seq = itertools.count()
-        self._busy = False  # a command is waiting out its latency or send delay
-        self._generation = 0  # bumped by reboot/vanish: stale timers do nothing
-        self._silent = False
-        self._vanished = False
+        self._server = Server(settings, link=link, tcp_port=tcp_port)
+        self._core = self._server.core
+        self._lock = self._server.lock
         self._concat_ref = 0
-        self._wake_r = self._wake_w = -1
-        self._thread: threading.Thread | None = None
-        self._stopping = False
 
     # ---------------------------------------------------------------- lifecycle
     def start(self) -> None:
-        with self._lock:
-            if self._thread is not None:
-                return
-            self._stopping = False
-            self._wake_r, self._wake_w = os.pipe()
-            os.set_blocking(self._wake_r, False)
-            os.set_blocking(self._wake_w, False)
-            self._open_ports()
-            self._core.boot()  # power-on now: SIM busy and boot URCs count from here
-            self._thread = threading.Thread(target=self._serve, name="gsm-emulator",
-                                            daemon=True)
-            self._thread.start()
+        self._server.start()
 
     def stop(self) -> None:
-        with self._lock:
-            if self._thread is None:
-                return
-            self._stopping = True
-            self._wake()
-            thread = self._thread
-        thread.join()
-        with self._lock:
-            self._thread = None
-            self._close_ports()
-            os.close(self._wake_r)
-            os.close(self._wake_w)
+        self._server.stop()
 
     def __enter__(self) -> Emulator:
         self.start()
@@ -134,22 +64,17 @@ class Emulator:
     @property
     def port(self) -> str:
         """What a driver opens: the symlink ``link`` if given, else the pty slave path."""
-        with self._lock:
-            if self.link is not None:
-                return self.link
-            if self._slave_path is None:
-                raise PortError("the emulator is not started", port=None)
-            return self._slave_path
+        return self._server.port
 
     @property
     def tcp_port(self) -> int | None:
         """The TCP port actually bound (``tcp_port=0`` asks for a free one)."""
-        return self._tcp_port
+        return self._server.tcp_port
 
     @property
     def tcp_url(self) -> str | None:
         """``socket://127.0.0.1:<port>`` for ``serial_for_url``, if TCP is served."""
-        return None if self._tcp_port is None else f"socket://127.0.0.1:{self._tcp_port}"
+        return self._server.tcp_url
 
     # ---------------------------------------------------------------- network side
     def inject_text(self, sender: str, text: str, *, timestamp: datetime | None = None) -> int:
@@ -161,7 +86,7 @@ class Emulator:
                                              smsc=self.settings.smsc)
             for part in parts:
                 self._core.inject(part)
-            self._wake()
+            self._server.wake()
             return len(parts)
 
     def inject_pdu(self, pdu: bytes | str) -> None:
@@ -173,7 +98,7 @@ class Emulator:
                 raise PduError(f"not hexadecimal: {pdu[:40]!r}") from None
         with self._lock:
             self._core.inject(pdu)
-            self._wake()
+            self._server.wake()
 
     @property
     def network_queue(self) -> int:
@@ -212,20 +137,20 @@ class Emulator:
     def wait_for(self, predicate: Callable[[Emulator], bool], timeout: float) -> bool:
         """Wait until ``predicate(self)`` holds; False if ``timeout`` seconds pass first."""
         deadline = time.monotonic() + timeout
-        with self._changed:
+        with self._server.changed:
             while not predicate(self):
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
                 # Woken on every served event; the cap covers changes made by other threads.
-                self._changed.wait(min(left, 0.05))
+                self._server.changed.wait(min(left, 0.05))
             return True
 
     def hold_network(self, on: bool) -> None:
         """Keep messages at the network (no coverage) until released."""
         with self._lock:
             self._core.network.held = on
-            self._wake()
+            self._server.wake()
 
     def urc_during_next_listing(self, after: int = 1) -> None:
         """The next AT+CMGL delivers one queued message after ``after`` entries.
@@ -240,25 +165,17 @@ class Emulator:
     def emit_urc(self, line: str) -> None:
         """Write one unsolicited line (``RING``, ``^RSSI:12`` …) to every line now."""
         with self._lock:
-            self._urc(f"\r\n{line}\r\n".encode("latin-1"))
-            self._wake()
+            self._server.urc(f"\r\n{line}\r\n".encode("latin-1"))
+            self._server.wake()
 
     # ---------------------------------------------------------------- faults
     def set_silent(self, on: bool) -> None:
         """A hung modem: commands are swallowed, nothing is written (not even URCs)."""
-        with self._lock:
-            self._silent = on
-            for line in self._lines.values():
-                line.inbuf.clear()
-                line.prompt = None
-            self._wake()
+        self._server.set_silent(on)
 
     def inject_garbage(self, data: bytes) -> None:
         """Write raw bytes to every line now (line noise, a vendor's binary burst)."""
-        with self._lock:
-            for line in self._lines.values():
-                self._queue(line, data, force=True)
-            self._wake()
+        self._server.write_raw(data)
 
     def fail_sends(self, count: int, code: int = 500) -> None:
         """The next ``count`` AT+CMGS answer ``+CMS ERROR: <code>`` after the send delay."""
@@ -273,10 +190,7 @@ class Emulator:
 
     def reboot(self) -> None:
         """The modem restarts: echo on, CMGF/CNMI/CPMS/CMEE reset, PIN asked again."""
-        with self._lock:
-            self._reset_lines()
-            self._core.boot()
-            self._wake()
+        self._server.reboot()
 
     def vanish(self, seconds: float) -> None:
         """The port disappears (pty closed, link removed) and comes back after ``seconds``.
@@ -284,310 +198,9 @@ class Emulator:
         Like a USB reset: the device returns as a new pty (the link re-pointed to it)
         and the modem has rebooted.
         """
-        with self._lock:
-            if self._vanished:
-                return
-            self._vanished = True
-            self._core.powered = False
-            self._close_ports()
-            self._reset_lines()
-            self._at(time.monotonic() + seconds, self._reappear)
-            self._wake()
+        self._server.vanish(seconds)
 
     @property
     def vanished(self) -> bool:
         with self._lock:
-            return self._vanished
-
-    # ---------------------------------------------------------------- ports
-    def _open_ports(self) -> None:
-        master, slave = os.openpty()
-        # Raw: no echo, no CR/LF mapping by the line discipline; the modem does its own echo.
-        tty.setraw(slave)
-        os.set_blocking(master, False)
-        # Holding the slave open keeps the master from reading EIO while no driver has it.
-        self._slave_fd = slave
-        self._slave_path = os.ttyname(slave)
-        self._pty = _Line(master, self._slave_path)
-        self._lines[master] = self._pty
-        if self.link is not None:
-            temporary = f"{self.link}.{os.getpid()}.new"
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-            os.symlink(self._slave_path, temporary)
-            os.replace(temporary, self.link)  # atomic: a driver never sees no link mid-swap
-        if self._want_tcp is not None:
-            listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            listener.bind(("127.0.0.1", self._tcp_port or self._want_tcp))
-            listener.listen(4)
-            listener.setblocking(False)
-            self._listener = listener
-            self._tcp_port = listener.getsockname()[1]
-        log.info("GSM emulator on %s%s", self.port,
-                 f" and {self.tcp_url}" if self._tcp_port is not None else "")
-
-    def _close_ports(self) -> None:
-        for line in list(self._lines.values()):
-            self._drop_line(line)
-        if self._slave_fd is not None:
-            os.close(self._slave_fd)
-            self._slave_fd = None
-        if self.link is not None:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.link)
-        if self._listener is not None:
-            self._listener.close()
-            self._listener = None
-
-    def _drop_line(self, line: _Line) -> None:
-        self._lines.pop(line.fd, None)
-        if line is self._pty:
-            self._pty = None
-        if line.sock is not None:
-            line.sock.close()
-        else:
-            os.close(line.fd)
-
-    def _reappear(self) -> None:
-        if not self._vanished or self._stopping:
-            return
-        self._vanished = False
-        self._core.powered = True
-        self._reset_lines()
-        self._core.boot()
-        self._open_ports()
-
-    def _reset_lines(self) -> None:
-        self._generation += 1
-        self._busy = False  # pending answers die with the generation they belonged to
-        for line in self._lines.values():
-            line.inbuf.clear()
-            line.prompt = None
-
-    # ---------------------------------------------------------------- output
-    def _queue(self, line: _Line, data: bytes, *, force: bool = False) -> None:
-        if self._silent and not force:
-            return
-        now = time.monotonic()
-        baud = self.settings.baudrate
-        start = max(now, line.free_at)
-        if not baud:
-            line.out.append((start, data))
-            line.free_at = start
-            return
-        # 8N1: ten bit times per byte; release in ~10 ms slices so pacing stays smooth.
-        rate = baud / 10
-        step = max(1, int(rate / 100))
-        for offset in range(0, len(data), step):
-            piece = data[offset:offset + step]
-            line.out.append((start, piece))
-            start += len(piece) / rate
-        line.free_at = start
-
-    def _reply(self, data: bytes) -> None:
-        if self._current is not None and self._current.fd in self._lines:
-            self._queue(self._current, data)
-
-    def _urc(self, data: bytes) -> None:
-        for line in self._lines.values():
-            self._queue(line, data)
-
-    def _flush(self, line: _Line, now: float) -> None:
-        while line.out and line.out[0][0] <= now:
-            data = line.out[0][1]
-            try:
-                written = os.write(line.fd, data)
-            except BlockingIOError:
-                line.blocked = True
-                return
-            except OSError as exc:
-                log.debug("%s: write failed (%s); dropping the line", line.name, exc)
-                if line is not self._pty:
-                    self._drop_line(line)
-                else:
-                    line.out.clear()
-                return
-            line.blocked = False
-            if written < len(data):
-                line.out[0] = (line.out[0][0], data[written:])
-                line.blocked = True
-                return
-            line.out.popleft()
-
-    # ---------------------------------------------------------------- input
-    def _on_input(self, line: _Line, data: bytes) -> None:
-        if self._silent:
-            return
-        if self._core.session.echo:
-            self._queue(line, data)
-        line.inbuf += data
-        self._pump()
-
-    def _pump(self) -> None:
-        """Run the commands waiting in the lines' buffers, one at a time, in order."""
-        progress = True
-        while progress and not self._busy:
-            progress = False
-            for line in list(self._lines.values()):
-                while not self._busy and self._take(line):
-                    progress = True
-
-    def _take(self, line: _Line) -> bool:
-        buf = line.inbuf
-        if line.prompt is not None:
-            found = _BODY_END.search(buf)
-            if found is None:
-                return False
-            end = found.start()
-            body, terminator = bytes(buf[:end]), buf[end]
-            del buf[:end + 1]
-            prompt, line.prompt = line.prompt, None
-            self._current = line
-            if terminator == ESC:
-                self._core.cancel_body()
-                return True
-            self._defer(self.settings.send_delay,
-                        lambda: self._core.finish_body(prompt, body), line)
-            return True
-        end = buf.find(b"\r")
-        if end < 0:
-            if len(buf) > _MAX_LINE:
-                buf.clear()
-            return False
-        text = buf[:end].decode("latin-1").strip(" \n\t\x00")
-        del buf[:end + 1]
-        if not text:
-            return True
-        if self.settings.command_latency > 0:
-            self._defer(self.settings.command_latency, lambda: self._execute(line, text), line)
-        else:
-            self._execute(line, text)
-        return True
-
-    def _execute(self, line: _Line, text: str) -> None:
-        self._current = line
-        line.prompt = self._core.execute(text)
-
-    def _defer(self, delay: float, action: Callable[[], None], line: _Line) -> None:
-        """Keep the modem busy for ``delay``, then run ``action`` and the next commands."""
-        if delay <= 0:
-            self._current = line
-            action()
-            return
-        self._busy = True
-        generation = self._generation
-
-        def run() -> None:
-            if generation != self._generation:
-                return
-            self._busy = False
-            if line.fd in self._lines:
-                self._current = line
-                action()
-            self._pump()
-
-        self._at(time.monotonic() + delay, run)
-
-    def _at(self, when: float, action: Callable[[], None]) -> None:
-        heapq.heappush(self._timers, (when, next(self._seq), action))
-
-    def _wake(self) -> None:
-        if self._thread is None:
-            return  # not serving: the next start() looks at the state anyway
-        with contextlib.suppress(BlockingIOError):
-            os.write(self._wake_w, b"!")
-
-    # ---------------------------------------------------------------- the thread
-    def _serve(self) -> None:
-        while True:
-            with self._lock:
-                if self._stopping:
-                    return
-                try:
-                    timeout = self._step()
-                except Exception:
-                    # A bug here must not leave drivers hanging on a dead line: log, serve on.
-                    log.exception("emulator step failed")
-                    timeout = 0.05
-                self._changed.notify_all()
-                readers = [self._wake_r, *self._lines]
-                if self._listener is not None:
-                    readers.append(self._listener.fileno())
-                writers = [fd for fd, line in self._lines.items() if line.blocked]
-            try:
-                readable, writable, _ = select.select(readers, writers, [], timeout)
-            except (OSError, ValueError):
-                continue  # an fd closed under us (vanish): rebuild the lists
-            with self._lock:
-                for fd in writable:
-                    line = self._lines.get(fd)
-                    if line is not None:
-                        line.blocked = False
-                for fd in readable:
-                    try:
-                        self._readable(fd)
-                    except Exception:
-                        log.exception("emulator failed serving fd %d", fd)
-
-    def _step(self) -> float | None:
-        """Run what is due; return how long select may sleep."""
-        now = time.monotonic()
-        while self._timers and self._timers[0][0] <= now:
-            _when, _seq, action = heapq.heappop(self._timers)
-            action()
-        self._pump()
-        deadlines = []
-        next_delivery = self._core.deliver_due(now)
-        if next_delivery is not None:
-            deadlines.append(next_delivery)
-        for line in list(self._lines.values()):
-            if not line.blocked:
-                self._flush(line, now)
-            if line.out and not line.blocked and line.fd in self._lines:
-                deadlines.append(line.out[0][0])
-        if self._timers:
-            deadlines.append(self._timers[0][0])
-        if not deadlines:
-            return None
-        return max(0.0, min(deadlines) - time.monotonic())
-
-    def _readable(self, fd: int) -> None:
-        if fd == self._wake_r:
-            with contextlib.suppress(BlockingIOError):
-                os.read(self._wake_r, 4096)
-            return
-        if self._listener is not None and fd == self._listener.fileno():
-            with contextlib.suppress(BlockingIOError):
-                sock, _addr = self._listener.accept()
-                sock.setblocking(False)
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                self._lines[sock.fileno()] = _Line(sock.fileno(), "tcp", sock)
-            return
-        line = self._lines.get(fd)
-        if line is None:
-            return
-        try:
-            data = os.read(fd, 65536)
-        except BlockingIOError:
-            return
-        except OSError:
-            data = b""
-        if not data:
-            if line is not self._pty:
-                self._drop_line(line)  # the TCP client hung up
-            return
-        self._on_input(line, data)
-
-
-class _LineSink:
-    """Where the modem core's answers go: the running command's line, or every line."""
-
-    def __init__(self, emulator: Emulator):
-        self._emulator = emulator
-
-    def reply(self, data: bytes) -> None:
-        self._emulator._reply(data)
-
-    def urc(self, data: bytes) -> None:
-        self._emulator._urc(data)
+            return self._server.vanished
