@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from smsbridge.clock import Clock, as_clock
 from smsbridge.config import Config
 from smsbridge.errors import CommandError, DatabaseError, ModemError, PduError
 from smsbridge.models import Case, NewCase, OutboxItem, to_iso
@@ -22,6 +24,7 @@ from smsbridge.modem.base import Modem, StoredMessage
 from smsbridge.numbers import SenderKind, classify, normalize, reply_problem
 from smsbridge.privacy import mask_number, mask_numbers_in
 from smsbridge.replies import StatusQuery, Templates, auto_reply_decision, parse_command
+from smsbridge.retry import RetryPolicy
 from smsbridge.sms import pdu as pdu_codec
 from smsbridge.sms.fields import is_alphanumeric_toa
 from smsbridge.store import Store
@@ -33,10 +36,6 @@ UNKNOWN_SENDER = "unknown"
 # are only 8 bits: a phone reuses one within days, so a part must not be matched
 # with an old, unrelated part that happens to share (sender, reference, total).
 PART_LOOKBACK = timedelta(days=1)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def pdu_hash(raw: bytes) -> str:
@@ -55,10 +54,12 @@ class DrainResult:
 class Bridge:
     """The daemon's unit of work, over one modem and one store (both injected)."""
 
-    def __init__(self, modem: Modem, store: Store, config: Config, *, clock=utcnow):
+    def __init__(self, modem: Modem, store: Store, config: Config, *,
+                 clock: Clock | Callable[[], datetime] | None = None):
         self.modem = modem
         self.store = store
-        self.clock = clock
+        # The daemon's clock (the store's too); a plain () -> datetime still works.
+        self.clock = as_clock(clock).now
         # Why each item was set aside since the daemon last asked (take_set_aside).
         self.set_aside: list[str] = []
         self.reconfigure(config)
@@ -390,7 +391,7 @@ class Bridge:
             log.error("gave up reply %d to %s after %d attempts: %s", item.id,
                       mask_number(item.number), attempts, error)
             return
-        delay = min(cfg.retry_base_seconds * 2 ** (attempts - 1), cfg.retry_max_seconds)
+        delay = RetryPolicy(cfg.retry_base_seconds, cfg.retry_max_seconds).delay(attempts)
         self.store.outbox.retry(item.id, error, attempts=attempts,
                                 next_at=to_iso(now + timedelta(seconds=delay)))
         log.warning("reply %d to %s failed (attempt %d, next in %gs): %s", item.id,

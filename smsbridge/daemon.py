@@ -17,16 +17,18 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import ClassVar
 
 from smsbridge import config as config_mod
 from smsbridge.bridge import Bridge
+from smsbridge.clock import Clock, SystemClock
 from smsbridge.errors import DatabaseError, ModemError, SmsBridgeError
 from smsbridge.hooks import HookRunner
+from smsbridge.models import to_iso
 from smsbridge.modem.base import Modem, NewMessage, NewStatusReport, OtherEvent
 from smsbridge.modem.factory import make_modem
 from smsbridge.privacy import mask_numbers_in
+from smsbridge.retry import RetryPolicy
 from smsbridge.sdnotify import Notifier
 from smsbridge.store import Store
 
@@ -37,6 +39,9 @@ MODEM_STATUS_SECONDS = 60.0
 HEARTBEAT_SECONDS = 5.0
 # Longest single wait for the modem, so that signals and the watchdog are served promptly.
 MAX_WAIT = 1.0
+# Waits after a database error: 1 s, doubling up to 30 s. Reconnecting to the modem
+# doubles from 1 s up to [daemon] reconnect_max_seconds.
+DB_BACKOFF = RetryPolicy(base=1.0, cap=30.0)
 
 
 class JournalFormatter(logging.Formatter):
@@ -66,16 +71,14 @@ def setup_logging(level: str) -> None:
     root.setLevel(level)
 
 
-def _utc() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 class Daemon:
     def __init__(self, config: config_mod.Config, *,
                  modem_factory: Callable[[config_mod.ModemConfig], Modem] = make_modem,
                  reload: Callable[[], config_mod.Config] | None = None,
-                 notifier: Notifier | None = None):
+                 notifier: Notifier | None = None, clock: Clock | None = None):
         self.config = config
+        # The process's one clock: the store, the bridge and the hooks get this one.
+        self.clock = clock or SystemClock()
         self._modem_factory = modem_factory
         self._reload = reload
         self.notifier = notifier or Notifier()
@@ -89,6 +92,9 @@ class Daemon:
         self.store: Store | None = None
         self.bridge: Bridge | None = None
         self.hooks: HookRunner | None = None
+
+    def _utc(self) -> str:
+        return to_iso(self.clock.now())
 
     # -- signals ------------------------------------------------------------------------
 
@@ -107,34 +113,35 @@ class Daemon:
 
     def run(self) -> int:
         """Run until stopped; the exit code for the process."""
-        self.store = Store.from_config(self.config, create=True)
-        self._state(pid=os.getpid(), started_at=_utc(), stopped_at=None, last_error=None,
+        self.store = Store.from_config(self.config, create=True, clock=self.clock)
+        self._state(pid=os.getpid(), started_at=self._utc(), stopped_at=None, last_error=None,
                     set_aside_count=0,
-                    modem=None, heartbeat=_utc())
-        self.hooks = HookRunner(self.config, self.store.path)
+                    modem=None, heartbeat=self._utc())
+        self.hooks = HookRunner(self.config, self.store.path, clock=self.clock)
         self.hooks.start()
         log.info("smsbridge daemon started (pid %d, database %s, modem %s via %s)",
                  os.getpid(), self.config.database.path, self.config.modem.port,
                  self.config.modem.backend)
-        backoff = 1.0
+        failures = 0
         try:
             while not self._stop.is_set():
                 try:
                     self._connect()
-                    backoff = 1.0
+                    failures = 0
                     self._serve()
                 except ModemError as exc:
                     self._error(f"modem: {exc}")
                     self._disconnect()
                     self.notifier.notify(STATUS=f"modem unavailable, retrying: {exc}")
-                    self._pause(backoff)
-                    backoff = min(backoff * 2, self.config.daemon.reconnect_max_seconds)
+                    failures += 1
+                    reconnect = RetryPolicy(1.0, self.config.daemon.reconnect_max_seconds)
+                    self._pause(reconnect.delay(failures))
         finally:
             self.notifier.notify(STOPPING=1, STATUS="stopping")
             self._disconnect()
             if self.hooks:
                 self.hooks.stop()
-            self._state(stopped_at=_utc(), pid=None)
+            self._state(stopped_at=self._utc(), pid=None)
             self.store.close()
             log.info("smsbridge daemon stopped")
         return 0
@@ -173,7 +180,7 @@ class Daemon:
             count = self._set_aside_count + len(reasons)
             self._set_aside_count = count
             self._state(set_aside_count=count, last_set_aside=reasons[-1],
-                        last_set_aside_at=_utc())
+                        last_set_aside_at=self._utc())
 
     def _error(self, message: str, *, exc_info: BaseException | None = None) -> None:
         # Log a failure once, not every second while it lasts.
@@ -181,12 +188,12 @@ class Daemon:
             log.error("%s", message, exc_info=exc_info)
             self._last_error = message
             if self.store:
-                self._state(last_error=message, last_error_at=_utc())
+                self._state(last_error=message, last_error_at=self._utc())
 
     def _connect(self) -> None:
         self.modem = self._modem_factory(self.config.modem)
         self.modem.open()
-        self.bridge = Bridge(self.modem, self.store, self.config)
+        self.bridge = Bridge(self.modem, self.store, self.config, clock=self.clock)
         if self._last_error:
             log.info("modem is back")
         self._last_error = None
@@ -212,7 +219,7 @@ class Daemon:
             modem=" ".join(filter(None, [status.manufacturer, status.model])) or None,
             signal_dbm=status.signal_dbm, registration=status.registration,
             operator=status.operator, storage_used=status.storage_used,
-            storage_total=status.storage_total, backlog=backlog, modem_checked_at=_utc())
+            storage_total=status.storage_total, backlog=backlog, modem_checked_at=self._utc())
         self.notifier.notify(STATUS=(
             f"signal {status.signal_dbm if status.signal_dbm is not None else '?'} dBm, "
             f"storage {status.storage_used}/{status.storage_total}, backlog {backlog}"))
@@ -240,7 +247,7 @@ class Daemon:
         mono = time.monotonic
         need_drain = True  # whatever arrived while we were away
         next_poll = next_housekeeping = next_status = next_beat = 0.0
-        db_backoff = 1.0
+        db_failures = 0
         while not self._stop.is_set():
             if self._reload_requested:
                 self._do_reload()
@@ -250,7 +257,7 @@ class Daemon:
                     result = self.bridge.drain()
                     need_drain = False
                     next_poll = now + self.config.daemon.poll_seconds
-                    self._state(last_poll=_utc())
+                    self._state(last_poll=self._utc())
                     if result.listed:
                         log.debug("drained %d message(s), %d new case(s)", result.listed,
                                   len(result.new_cases))
@@ -264,15 +271,15 @@ class Daemon:
                     next_status = now + MODEM_STATUS_SECONDS
                 sent = self.bridge.send_one()
                 self._record_set_aside()
-                db_backoff = 1.0
+                db_failures = 0
             except DatabaseError as exc:
                 # Disk full, database locked for too long, read-only file: nothing was
                 # deleted from the modem (drain deletes only after a commit), so wait and
                 # try again; the modem keeps the messages meanwhile.
                 self._error(f"database: {exc} (messages stay on the modem)")
                 need_drain = True
-                self._pause(db_backoff)
-                db_backoff = min(db_backoff * 2, 30.0)
+                db_failures += 1
+                self._pause(DB_BACKOFF.delay(db_failures))
                 continue
             except ModemError:
                 raise
@@ -282,8 +289,8 @@ class Daemon:
                 self._error(f"unexpected {type(exc).__name__}: {mask_numbers_in(str(exc))}",
                             exc_info=exc)
                 need_drain = True
-                self._pause(db_backoff)
-                db_backoff = min(db_backoff * 2, 30.0)
+                db_failures += 1
+                self._pause(DB_BACKOFF.delay(db_failures))
                 continue
             if self._last_error and self._last_error.startswith("database"):
                 log.info("database writable again")
@@ -304,5 +311,5 @@ class Daemon:
             now = mono()
             self._watchdog()
             if now >= next_beat:
-                self._state(heartbeat=_utc())
+                self._state(heartbeat=self._utc())
                 next_beat = now + HEARTBEAT_SECONDS

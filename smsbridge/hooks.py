@@ -14,24 +14,29 @@ import subprocess
 import threading
 import urllib.error
 import urllib.request
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
+from typing import Any
 
+from smsbridge.clock import Clock, SystemClock
 from smsbridge.config import Config
 from smsbridge.errors import SmsBridgeError
 from smsbridge.models import Case, to_iso
 from smsbridge.privacy import mask_number
+from smsbridge.retry import RetryPolicy
 from smsbridge.store import Store
 
 log = logging.getLogger(__name__)
 
 IDLE_WAIT = 5.0
+# A failed hook is tried again after 30 s, 1 min, 2 min, … up to an hour apart.
+BACKOFF = RetryPolicy(base=30.0, cap=3600.0)
 
 
 class HookFailed(SmsBridgeError):
     pass
 
 
-def case_payload(case: Case, *, reveal: bool) -> dict:
+def case_payload(case: Case, *, reveal: bool) -> dict[str, Any]:
     return {
         "ticket": case.ticket,
         "status": case.status,
@@ -72,9 +77,12 @@ def post_json(url: str, payload: bytes, timeout: float) -> None:
 
 
 class HookRunner:
-    def __init__(self, config: Config, db_path: str):
+    def __init__(self, config: Config, db_path: str, *, clock: Clock | None = None,
+                 backoff: RetryPolicy = BACKOFF):
         self.config = config
         self._db_path = db_path
+        self.clock = clock or SystemClock()
+        self.backoff = backoff
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -101,7 +109,8 @@ class HookRunner:
             self._thread.join(timeout=self.config.hook.timeout_seconds + 5)
 
     def _run(self) -> None:
-        store = Store.open(self._db_path, busy_timeout=self.config.database.busy_timeout)
+        store = Store.open(self._db_path, busy_timeout=self.config.database.busy_timeout,
+                           clock=self.clock)
         try:
             while not self._stop.is_set():
                 if self.enabled:
@@ -118,7 +127,7 @@ class HookRunner:
         """Run every hook that is due; return how many ran (successfully or not)."""
         cfg = self.config.hook
         count = 0
-        for hook_id, attempts, case in store.hooks.due(at=to_iso(datetime.now(UTC))):
+        for hook_id, attempts, case in store.hooks.due(at=to_iso(self.clock.now())):
             if self._stop.is_set():
                 break
             payload = json.dumps(case_payload(case, reveal=cfg.reveal_numbers),
@@ -136,11 +145,11 @@ class HookRunner:
                     log.error("hook for case %s given up after %d attempts: %s", case.ticket,
                               tries, exc)
                 else:
-                    delay = min(30 * 2 ** (tries - 1), 3600)
-                    next_at = to_iso(datetime.now(UTC) + timedelta(seconds=delay))
+                    delay = self.backoff.delay(tries)
+                    next_at = to_iso(self.clock.now() + timedelta(seconds=delay))
                     store.hooks.retry(hook_id, str(exc), attempts=tries, next_at=next_at)
                     log.warning("hook for case %s failed (attempt %d): %s", case.ticket,
                                 tries, exc)
                 continue
-            store.hooks.done(hook_id, at=to_iso(datetime.now(UTC)))
+            store.hooks.done(hook_id, at=to_iso(self.clock.now()))
         return count

@@ -1,16 +1,15 @@
 """One step of the job at a time: emulator over a real pty -> AtModem -> Bridge -> SQLite.
 
-The clock is the bridge's own (injected), so windows and timeouts are tested
-without waiting; everything else is real.
+The clock is injected (into the bridge and the store alike), so windows and timeouts
+are tested without waiting; everything else is real.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 
 from smsbridge.bridge import Bridge
+from smsbridge.clock import ManualClock
 from smsbridge.config import Config, ModemConfig
 from smsbridge.emulator import Emulator, EmulatorSettings
 from smsbridge.models import CaseQuery
@@ -22,20 +21,6 @@ from smsbridge.store import Store
 REPORTER = "+6281234567001"
 
 
-class Clock:
-    """Real time plus what a test skipped ahead: what the store stamps with the real
-    time itself (an operator's reply) is never in this clock's future."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-    def advance(self, **delta: float) -> None:
-        self.offset += timedelta(**delta)
-
-
 @pytest.fixture
 def emulator(tmp_path):
     with Emulator(EmulatorSettings(storage_size=30), link=str(tmp_path / "modem")) as emu:
@@ -43,8 +28,13 @@ def emulator(tmp_path):
 
 
 @pytest.fixture
-def store(db_path):
-    s = Store.open(db_path)
+def clock():
+    return ManualClock()
+
+
+@pytest.fixture
+def store(db_path, clock):
+    s = Store.open(db_path, clock=clock)
     yield s
     s.close()
 
@@ -60,7 +50,7 @@ both_backends = pytest.mark.parametrize("backend", ["at", "gammu"], indirect=Tru
 
 
 @pytest.fixture
-def rig(emulator, store, backend):
+def rig(emulator, store, backend, clock):
     """A bridge wired to the emulator; ``rig.step()`` drains and sends everything due."""
     if backend == "gammu":
         modem = make_modem(ModemConfig(backend="gammu", port=emulator.port,
@@ -68,7 +58,6 @@ def rig(emulator, store, backend):
     else:
         modem = AtModem(emulator.port, command_timeout=5)
     modem.open()
-    clock = Clock()
 
     class Rig:
         def __init__(self) -> None:
@@ -227,7 +216,7 @@ def test_reply_limit_and_loop_detection_stop_automatic_replies_but_keep_reports(
     for _ in range(5):
         # An auto-responder answering our replies: the same text, seconds or minutes apart
         # (a different network timestamp each time, so each is a distinct SMS).
-        rig.emu.inject_text(other, "AUTO REPLY: saya sedang sibuk", timestamp=rig.clock())
+        rig.emu.inject_text(other, "AUTO REPLY: saya sedang sibuk", timestamp=rig.clock.now())
         rig.step(expect_messages=1)
         rig.clock.advance(minutes=1)
     looped = [c for c in rig.cases() if c.reporter == other]

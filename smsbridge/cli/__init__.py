@@ -19,14 +19,17 @@ import click
 
 from smsbridge import __version__
 from smsbridge import config as config_mod
+from smsbridge.clock import Clock, SystemClock
 from smsbridge.errors import ConfigError, SmsBridgeError
 
 
 @dataclass
 class AppContext:
-    """Shared state of one CLI invocation; the config is loaded on first use."""
+    """Shared state of one CLI invocation; the config is loaded on first use. ``clock``
+    is the one "now" of the invocation, handed to whatever the command opens."""
 
     config_path: str | None = None
+    clock: Clock = field(default_factory=SystemClock)
     _config: config_mod.Config | None = field(default=None, repr=False)
 
     @property

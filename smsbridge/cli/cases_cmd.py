@@ -24,7 +24,7 @@ def open_store(app: AppContext, *, create: bool = False) -> Store:
     look like an empty case list."""
     from smsbridge.store import Store
 
-    return Store.from_config(app.config, create=create)
+    return Store.from_config(app.config, create=create, clock=app.clock)
 
 
 def as_option(fn: Callable[..., Any]) -> Callable[..., Any]:

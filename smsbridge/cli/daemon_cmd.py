@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import UTC, datetime
+from datetime import datetime
 
 import click
 
@@ -39,15 +39,15 @@ def daemon_command(app: AppContext, port: str | None) -> None:
         return new.replace(modem={"port": port}) if port else new
 
     setup_logging(cfg.logging.level)
-    daemon = Daemon(cfg, reload=reload)
+    daemon = Daemon(cfg, reload=reload, clock=app.clock)
     daemon.install_signal_handlers()
     raise SystemExit(daemon.run())
 
 
-def _age_seconds(iso: str | None) -> float | None:
+def _age_seconds(iso: str | None, now: datetime) -> float | None:
     if not iso:
         return None
-    return (datetime.now(UTC) - datetime.fromisoformat(iso)).total_seconds()
+    return (now - datetime.fromisoformat(iso)).total_seconds()
 
 
 def _pid_alive(pid: int | None) -> bool:
@@ -69,9 +69,9 @@ def _int(value: str | None) -> int | None:
         return None
 
 
-def daemon_report(state: dict, backlog: int) -> dict:
+def daemon_report(state: dict, backlog: int, *, now: datetime) -> dict:
     """What ``status`` shows, from the daemon's state row (pure, for tests)."""
-    age = _age_seconds(state.get("heartbeat"))
+    age = _age_seconds(state.get("heartbeat"), now)
     pid = int(state["pid"]) if (state.get("pid") or "").isdigit() else None
     running = pid is not None and age is not None and age < STALE_AFTER_SECONDS
     return {
@@ -112,9 +112,10 @@ def status_command(app: AppContext, as_json: bool) -> None:
     from smsbridge.store import Store
 
     cfg = app.config
-    store = Store.from_config(cfg, create=False)
+    store = Store.from_config(cfg, create=False, clock=app.clock)
     try:
-        report = daemon_report(store.state.read(), store.outbox.backlog())
+        report = daemon_report(store.state.read(), store.outbox.backlog(),
+                               now=app.clock.now())
     finally:
         store.close()
     if report["running"] and not _pid_alive(report["pid"]):

@@ -34,7 +34,7 @@ def messages_command(app: AppContext, show_all: bool, kind: str | None, sender: 
     from smsbridge.store import Store
 
     cfg = app.config
-    store = Store.from_config(cfg, create=False)
+    store = Store.from_config(cfg, create=False, clock=app.clock)
     try:
         who = normalize(sender, cfg.daemon.country_code) if sender else None
         messages = store.inbox.recent(without_case=not show_all, kind=kind, sender=who,

@@ -27,8 +27,6 @@ def stats(app: AppContext, since: str | None, until: str | None, all_time: bool,
         smsbridge stats
         smsbridge stats --since 2024-01-01 --json
     """
-    from datetime import datetime
-
     from smsbridge.cli import output
     from smsbridge.cli.cases_cmd import open_store
     from smsbridge.errors import InvalidInput
@@ -38,7 +36,7 @@ def stats(app: AppContext, since: str | None, until: str | None, all_time: bool,
     start = None if all_time else (output.parse_when(since, option="--since") if since
                                    else output.days_ago(DEFAULT_STATS_DAYS))
     end = output.parse_when(until, option="--until", end_of_day=True) if until else None
-    offset = datetime.now().astimezone().utcoffset()
+    offset = app.clock.now().astimezone().utcoffset()
     with open_store(app) as store:
         result = store.cases.stats(
             since=start, until=end,
