@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from smsbridge.clock import Clock, as_clock
 from smsbridge.config import Config
 from smsbridge.errors import CommandError, DatabaseError, ModemError, PduError
+from smsbridge.intake import is_repeat
 from smsbridge.models import Case, NewCase, OutboxItem, to_iso
 from smsbridge.modem.base import Modem, StoredMessage
 from smsbridge.numbers import SenderKind, classify, normalize, reply_problem
@@ -272,8 +273,9 @@ class Bridge:
                      if window else None)
         if open_case is not None:
             self.store.inbox.attach(message_ids, open_case.id)
-            self.store.cases.add_followup(open_case.id, text, at=to_iso(now),
-                                          operator=self.operator)
+            self.store.cases.add_followup(open_case.id, text,
+                                          repeated=is_repeat(open_case.text, text),
+                                          at=to_iso(now), operator=self.operator)
             if looping:
                 self.store.cases.flag(open_case.id, "loop", operator=self.operator,
                                       note="same text more than "

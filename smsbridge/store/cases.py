@@ -1,7 +1,8 @@
 """Cases: tickets, the case history, what operators list, read and change.
 
 The workflow (which status may follow which, duplicates, reopening) is decided by
-``tickets.plan_update`` from facts read here; this module only reads and writes.
+``tickets.plan_update`` from facts read here, whether a follow-up repeats its case by
+``intake`` in the caller; this module only reads and writes.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import dataclasses
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from smsbridge import intake, tickets
+from smsbridge import tickets
 from smsbridge.errors import DatabaseError, InvalidInput, StoreError, UnknownTicket
 from smsbridge.models import Case, CaseDetail, CaseQuery, NewCase, Stats
 from smsbridge.store import rows
@@ -278,12 +279,12 @@ class Cases:
         with self._db.transaction():
             self.event(self._case_id(ticket), operator, "reveal", note="number revealed")
 
-    def add_followup(self, case_id: int, text: str, *, at: str, operator: str) -> None:
-        """Add a later SMS of the reporter to their open case (no new ticket); attach
-        its messages with ``Inbox.attach``."""
+    def add_followup(self, case_id: int, text: str, *, repeated: bool, at: str,
+                     operator: str) -> None:
+        """Add a later SMS of the reporter to their open case (no new ticket): appended,
+        or only noted when it ``repeated`` the case (``intake.is_repeat``). Its
+        messages are attached with ``Inbox.attach``."""
         with self._db.transaction():
-            current = self._db.scalar("SELECT text FROM cases WHERE id = ?", (case_id,))
-            repeated = intake.is_repeat(current, text)
             if not repeated:
                 self._db.execute("UPDATE cases SET text = text || ? || ?, updated_at = ?"
                                  " WHERE id = ?", ("\n", text, at, case_id))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 
-from smsbridge import replies
 from smsbridge.errors import InvalidInput
 from smsbridge.models import OutboxItem
 from smsbridge.store import rows
@@ -43,6 +42,9 @@ class Outbox:
 
     def add_reply(self, ticket: str, text: str, *, operator: str) -> OutboxItem:
         """Queue an operator's SMS to the case's reporter; the daemon sends it."""
+        # Only `cases reply` comes here; every other command is spared the import.
+        from smsbridge import replies
+
         body = replies.operator_reply_text(text)
         with self._db.transaction():
             case = self._cases.get(ticket)
