@@ -8,9 +8,7 @@ live in small modules by area and register themselves on ``main``.
 from __future__ import annotations
 
 import functools
-import logging
 import os
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,11 +71,6 @@ def operator_name(explicit: str | None) -> str:
         import getpass
 
         return getpass.getuser()
-
-
-def setup_cli_logging(level: str = "WARNING") -> None:
-    logging.basicConfig(stream=sys.stderr, level=getattr(logging, level, logging.WARNING),
-                        format="%(levelname)s %(name)s: %(message)s")
 
 
 # Which module defines each command: running one command imports only its module

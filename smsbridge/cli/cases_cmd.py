@@ -1,8 +1,8 @@
 """``smsbridge cases …``: list, read, update, enter and answer citizens' reports.
 
 Each command: parse options, call one store method, format, map errors (handle_errors).
-The store and the formatters are imported inside the commands: this module is loaded
-on every start of ``smsbridge``, and sqlite/json/csv are not needed for ``--help``.
+The store and the formatters are imported inside the commands: ``smsbridge --help``
+loads every command module, and needs neither.
 """
 
 from __future__ import annotations
