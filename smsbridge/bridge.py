@@ -128,7 +128,7 @@ class Bridge:
         self.set_aside.append(reason)
         try:
             with self.store.transaction():
-                digest = pdu_hash(message.pdu)
+                digest = message.key
                 if self.store.inbox.seen(digest):
                     return False
                 self.store.inbox.add(pdu_hash=digest, pdu=message.pdu.hex().upper(),

@@ -27,7 +27,7 @@ from smsbridge.hooks import HookRunner
 from smsbridge.models import to_iso
 from smsbridge.modem.base import Modem, NewMessage, NewStatusReport, OtherEvent
 from smsbridge.modem.factory import make_modem
-from smsbridge.privacy import mask_numbers_in
+from smsbridge.privacy import mask_numbers_in, neutralise
 from smsbridge.retry import RetryPolicy
 from smsbridge.sdnotify import Notifier
 from smsbridge.store import Store
@@ -54,8 +54,10 @@ class JournalFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         priority = self.PRIORITY.get(record.levelno, 6)
-        # One event, one journal line: a multi-line message would become several entries.
-        text = super().format(record).replace("\n", " | ")
+        # One event, one journal line: a multi-line message would become several entries;
+        # and whatever a sender put in a text that reaches a log line (ESC, CR, bidi
+        # marks) is shown, never acted on by whoever reads the journal.
+        text = neutralise(super().format(record).replace("\r\n", "\n").replace("\n", " | "))
         return f"<{priority}>{text}"
 
 
@@ -122,6 +124,9 @@ class Daemon:
         log.info("smsbridge daemon started (pid %d, database %s, modem %s via %s)",
                  os.getpid(), self.config.database.path, self.config.modem.port,
                  self.config.modem.backend)
+        exposed = config_mod.exposed_secrets(self.config)
+        if exposed:
+            log.warning("%s", exposed)
         failures = 0
         try:
             while not self._stop.is_set():
