@@ -16,15 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from smsbridge import intake
 from smsbridge.clock import Clock, as_clock
 from smsbridge.config import Config
 from smsbridge.errors import CommandError, DatabaseError, ModemError, PduError
-from smsbridge.intake import is_repeat
 from smsbridge.models import Case, NewCase, OutboxItem, to_iso
 from smsbridge.modem.base import Modem, StoredMessage
-from smsbridge.numbers import SenderKind, classify, normalize, reply_problem
+from smsbridge.numbers import normalize, reply_problem
 from smsbridge.privacy import mask_number, mask_numbers_in
-from smsbridge.replies import StatusQuery, Templates, auto_reply_decision, parse_command
+from smsbridge.replies import ReplyDecision, Templates, parse_command
 from smsbridge.retry import RetryPolicy
 from smsbridge.sms import pdu as pdu_codec
 from smsbridge.sms.fields import is_alphanumeric_toa
@@ -76,6 +76,11 @@ class Bridge:
         self.templates = Templates.from_config(config.replies)
         self.operator = config.daemon.operator_name
         self.blocklist = {normalize(n, config.daemon.country_code) for n in config.abuse.blocklist}
+        self.policy = intake.Policy(
+            short_code_max_digits=config.abuse.short_code_max_digits,
+            loop_threshold=config.abuse.loop_threshold,
+            replies_per_hour=config.abuse.replies_per_hour,
+            replies_enabled=config.replies.enabled)
 
     # -- receiving ---------------------------------------------------------------------
 
@@ -251,81 +256,83 @@ class Bridge:
         # Whatever follows (a case, a follow-up, an answer, or nothing for a service
         # sender), these messages are dealt with and must not be picked up again.
         self.store.inbox.finish(message_ids, at=to_iso(now))
-        kind = classify(sender, alphanumeric=alphanumeric,
-                        short_code_max_digits=self.config.abuse.short_code_max_digits)
-        if kind is not SenderKind.PERSON:
-            # Operators' notices (credit, promotions) are kept, but are nobody's report.
-            log.info("stored a message from service sender %s (no case, no reply)", sender)
-            return
-        if sender in self.blocklist:
-            log.info("stored a message from blocklisted %s (no case, no reply)",
+        facts = self._facts(sender, alphanumeric, text, incomplete, now)
+        decision = intake.decide(facts, self.policy)
+        if isinstance(decision, intake.Ignore):
+            log.info("stored a message from %s %s (no case, no reply)", decision.reason,
                      mask_number(sender))
-            return
-        query = parse_command(text, self.config.replies.status_keywords)
-        if query is not None and not incomplete:
-            self._answer_status_query(sender, query, text, message_ids, now)
-            return
+        elif isinstance(decision, intake.AnswerStatus):
+            self._answer_status(facts, decision, message_ids, now)
+        elif isinstance(decision, intake.FollowUp):
+            self._follow_up(facts, decision, message_ids, now)
+        else:
+            self._open_case(facts, decision, message_ids, now, result)
+
+    def _facts(self, sender: str, alphanumeric: bool, text: str, incomplete: bool,
+               now: datetime) -> intake.Facts:
+        """What intake.decide needs to know about this text, read from the store."""
         hour_ago = to_iso(now - timedelta(hours=1))
-        identical = self.store.inbox.count_from(sender, since=hour_ago, text=text)
-        looping = identical > self.config.abuse.loop_threshold
-        window = timedelta(minutes=self.config.daemon.followup_minutes)
-        open_case = (self.store.cases.open_case_of(sender, since=to_iso(now - window))
-                     if window else None)
-        if open_case is not None:
-            self.store.inbox.attach(message_ids, open_case.id)
-            self.store.cases.add_followup(open_case.id, text,
-                                          repeated=is_repeat(open_case.text, text),
-                                          at=to_iso(now), operator=self.operator)
-            if looping:
-                self.store.cases.flag(open_case.id, "loop", operator=self.operator,
-                                      note="same text more than "
-                                           f"{self.config.abuse.loop_threshold} times in an hour")
-            log.info("follow-up from %s added to case %s", mask_number(sender), open_case.ticket)
-            return
+        command = parse_command(text, self.config.replies.status_keywords)
+        asked = open_case = None
+        if command is not None and not incomplete:
+            asked = (self.store.cases.latest_of(sender) if command.ticket is None
+                     else self.store.cases.find_of(command.ticket, reporter=sender))
+        elif self.config.daemon.followup_minutes:
+            window = timedelta(minutes=self.config.daemon.followup_minutes)
+            open_case = self.store.cases.open_case_of(sender, since=to_iso(now - window))
+        return intake.Facts(
+            sender=sender, text=text, alphanumeric=alphanumeric, incomplete=incomplete,
+            blocked=sender in self.blocklist, command=command,
+            identical_last_hour=self.store.inbox.count_from(sender, since=hour_ago, text=text),
+            replies_last_hour=self.store.outbox.count_auto_replies(sender, since=hour_ago),
+            number_problem=reply_problem(sender), open_case=open_case, asked_case=asked)
+
+    def _answer_status(self, facts: intake.Facts, decision: intake.AnswerStatus,
+                       message_ids: list[int], now: datetime) -> None:
+        case, command = decision.case, facts.command
+        assert command is not None
+        if case is not None:
+            text = self.templates.render_status(case.ticket, case.status)
+            self.store.inbox.attach(message_ids, case.id)
+        elif command.ticket is None:
+            text = self.templates.no_case
+        else:
+            # The same answer for "no such ticket" and "not your ticket": a CEK must not
+            # tell a stranger that a ticket exists, let alone its state.
+            text = self.templates.render_unknown(command.ticket.upper())
+        self._reply(facts.sender, case, text, "status", decision.reply, now)
+        log.info("status query from %s answered (%s)", mask_number(facts.sender),
+                 case.ticket if case else "no case")
+
+    def _follow_up(self, facts: intake.Facts, decision: intake.FollowUp,
+                   message_ids: list[int], now: datetime) -> None:
+        case = decision.case
+        self.store.inbox.attach(message_ids, case.id)
+        self.store.cases.add_followup(case.id, facts.text, repeated=decision.repeated,
+                                      at=to_iso(now), operator=self.operator)
+        if decision.flag_loop:
+            self.store.cases.flag(case.id, "loop", operator=self.operator,
+                                  note="same text more than "
+                                       f"{self.policy.loop_threshold} times in an hour")
+        log.info("follow-up from %s added to case %s", mask_number(facts.sender), case.ticket)
+
+    def _open_case(self, facts: intake.Facts, decision: intake.OpenCase,
+                   message_ids: list[int], now: datetime, result: DrainResult) -> None:
         case = self.store.cases.create(
-            NewCase(reporter=sender, text=text, channel="sms", received_at=to_iso(now),
-                    incomplete=incomplete, flags=("loop",) if looping else ()),
+            NewCase(reporter=facts.sender, text=facts.text, channel="sms",
+                    received_at=to_iso(now), incomplete=facts.incomplete,
+                    flags=decision.flags),
             operator=self.operator)
         self.store.inbox.attach(message_ids, case.id)
         result.new_cases.append(case.ticket)
         if self.config.hook.command or self.config.hook.url:
             self.store.hooks.add(case.id, at=to_iso(now))
-        self._maybe_reply(sender, case, self.templates.render_ack(case.ticket), "ack", now,
-                          identical)
-        log.info("new case %s from %s", case.ticket, mask_number(sender))
+        self._reply(facts.sender, case, self.templates.render_ack(case.ticket), "ack",
+                    decision.reply, now)
+        log.info("new case %s from %s", case.ticket, mask_number(facts.sender))
 
-    def _answer_status_query(self, sender: str, query: StatusQuery, query_text: str,
-                             message_ids: list[int], now: datetime) -> None:
-        case: Case | None
-        if query.ticket is None:
-            case = self.store.cases.latest_of(sender)
-            text = (self.templates.render_status(case.ticket, case.status) if case
-                    else self.templates.no_case)
-        else:
-            case = self.store.cases.find_of(query.ticket, reporter=sender)
-            # The same answer for "no such ticket" and "not your ticket": a CEK must not
-            # tell a stranger that a ticket exists, let alone its state.
-            text = (self.templates.render_status(case.ticket, case.status) if case
-                    else self.templates.render_unknown(query.ticket.upper()))
-        if case is not None:
-            self.store.inbox.attach(message_ids, case.id)
-        # A phone (or an auto-responder) sending CEK over and over is a loop like any other.
-        identical = self.store.inbox.count_from(
-            sender, since=to_iso(now - timedelta(hours=1)), text=query_text)
-        self._maybe_reply(sender, case, text, "status", now, identical)
-        log.info("status query from %s answered (%s)", mask_number(sender),
-                 case.ticket if case else "no case")
-
-    def _maybe_reply(self, sender: str, case: Case | None, text: str, kind: str, now: datetime,
-                     identical: int) -> None:
-        decision = auto_reply_decision(
-            sender_is_person=True, blocked=sender in self.blocklist,
-            replies_last_hour=self.store.outbox.count_auto_replies(
-                sender, since=to_iso(now - timedelta(hours=1))),
-            replies_per_hour=self.config.abuse.replies_per_hour,
-            identical_texts_last_hour=identical,
-            loop_threshold=self.config.abuse.loop_threshold,
-            enabled=self.config.replies.enabled, number_problem=reply_problem(sender))
+    def _reply(self, sender: str, case: Case | None, text: str, kind: str,
+               decision: ReplyDecision, now: datetime) -> None:
         if decision.send:
             self.store.outbox.add(sender, text, kind=kind, created_by=self.operator,
                                   case_id=case.id if case else None, at=to_iso(now))
