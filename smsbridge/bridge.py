@@ -63,6 +63,8 @@ class Bridge:
         self.clock = as_clock(clock).now
         # Why each item was set aside since the daemon last asked (take_set_aside).
         self.set_aside: list[str] = []
+        # Set while the line's reply budget is spent: what ``status`` shows.
+        self.over_budget: str | None = None
         self.reconfigure(config)
 
     def take_set_aside(self) -> list[str]:
@@ -80,7 +82,10 @@ class Bridge:
             short_code_max_digits=config.abuse.short_code_max_digits,
             loop_threshold=config.abuse.loop_threshold,
             replies_per_hour=config.abuse.replies_per_hour,
-            replies_enabled=config.replies.enabled)
+            replies_enabled=config.replies.enabled,
+            line_replies_per_hour=config.abuse.line_replies_per_hour,
+            line_replies_per_day=config.abuse.line_replies_per_day,
+            case_text_max_chars=config.daemon.case_text_max_chars)
 
     # -- receiving ---------------------------------------------------------------------
 
@@ -285,6 +290,9 @@ class Bridge:
             blocked=sender in self.blocklist, command=command,
             identical_last_hour=self.store.inbox.count_from(sender, since=hour_ago, text=text),
             replies_last_hour=self.store.outbox.count_auto_replies(sender, since=hour_ago),
+            line_replies_last_hour=self.store.outbox.count_auto_replies(since=hour_ago),
+            line_replies_last_day=self.store.outbox.count_auto_replies(
+                since=to_iso(now - timedelta(days=1))),
             number_problem=reply_problem(sender), open_case=open_case, asked_case=asked)
 
     def _answer_status(self, facts: intake.Facts, decision: intake.AnswerStatus,
@@ -308,7 +316,14 @@ class Bridge:
                    message_ids: list[int], now: datetime) -> None:
         case = decision.case
         self.store.inbox.attach(message_ids, case.id)
-        self.store.cases.add_followup(case.id, facts.text, repeated=decision.repeated,
+        if decision.repeated:
+            note = "the same text again"
+        elif decision.capped:
+            note = (f"kept as a message only: the case's text is at its limit of "
+                    f"{self.policy.case_text_max_chars:,} characters")
+        else:
+            note = facts.text
+        self.store.cases.add_followup(case.id, facts.text, append=decision.append, note=note,
                                       at=to_iso(now), operator=self.operator)
         if decision.flag_loop:
             self.store.cases.flag(case.id, "loop", operator=self.operator,
@@ -333,12 +348,22 @@ class Bridge:
 
     def _reply(self, sender: str, case: Case | None, text: str, kind: str,
                decision: ReplyDecision, now: datetime) -> None:
+        self._note_budget(decision, now)
         if decision.send:
             self.store.outbox.add(sender, text, kind=kind, created_by=self.operator,
                                   case_id=case.id if case else None, at=to_iso(now))
         elif case is not None:
             self.store.cases.add_note(case.id, f"no automatic reply: {decision.reason}",
                                       operator=self.operator)
+
+    def _note_budget(self, decision: ReplyDecision, now: datetime) -> None:
+        """Say once that the line's reply budget is spent, and once that it is back."""
+        if decision.over_budget and self.over_budget is None:
+            self.over_budget = f"{decision.reason} (since {to_iso(now)})"
+            log.warning("%s: reports are stored, not acknowledged", decision.reason)
+        elif decision.send and self.over_budget is not None:
+            self.over_budget = None
+            log.info("the line's reply budget allows automatic replies again")
 
     def _record_delivery(self, report: pdu_codec.StatusReport, now: datetime) -> None:
         if not report.final:

@@ -78,6 +78,9 @@ class DaemonConfig:
     operator_name: str = _opt("smsbridge")
     # Numbers starting 0 are national: stored as +<country_code>… so one phone is one reporter.
     country_code: str = _opt("62")
+    # Follow-ups stop growing a case's text past this many characters (they stay
+    # attached as messages), so one sender cannot make each step slower than the last.
+    case_text_max_chars: int = _opt(10_000, lo=500, hi=1_000_000)
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,10 @@ class OutboxConfig:
 @dataclass(frozen=True)
 class AbuseConfig:
     replies_per_hour: int = _opt(5, lo=0, hi=1000)
+    # The whole line's automatic replies, whoever they go to: sized for one SIM's SMS
+    # package, so that spoofed senders by the thousand cannot spend its credit.
+    line_replies_per_hour: int = _opt(300, lo=0, hi=100_000)
+    line_replies_per_day: int = _opt(2000, lo=0, hi=1_000_000)
     loop_threshold: int = _opt(3, lo=1, hi=1000)
     short_code_max_digits: int = _opt(5, lo=0, hi=8)
     blocklist: list = _opt([])

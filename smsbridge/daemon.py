@@ -89,6 +89,7 @@ class Daemon:
         self._ready_sent = False
         self._last_error: str | None = None
         self._set_aside_count = 0
+        self._over_budget: str | None = None
         self._next_watchdog = 0.0
         self.modem: Modem | None = None
         self.store: Store | None = None
@@ -117,7 +118,7 @@ class Daemon:
         """Run until stopped; the exit code for the process."""
         self.store = Store.from_config(self.config, create=True, clock=self.clock)
         self._state(pid=os.getpid(), started_at=self._utc(), stopped_at=None, last_error=None,
-                    set_aside_count=0,
+                    set_aside_count=0, reply_budget_spent=None,
                     modem=None, heartbeat=self._utc())
         self.hooks = HookRunner(self.config, self.store.path, clock=self.clock)
         self.hooks.start()
@@ -179,13 +180,17 @@ class Daemon:
             self._stop.wait(min(left, MAX_WAIT))
 
     def _record_set_aside(self) -> None:
-        """Tell ``status`` about items the bridge set aside (the line went on)."""
+        """Tell ``status`` about items the bridge set aside (the line went on), and
+        whether the line's reply budget is spent."""
         reasons = self.bridge.take_set_aside()
         if reasons:
             count = self._set_aside_count + len(reasons)
             self._set_aside_count = count
             self._state(set_aside_count=count, last_set_aside=reasons[-1],
                         last_set_aside_at=self._utc())
+        if self.bridge.over_budget != self._over_budget:
+            self._over_budget = self.bridge.over_budget
+            self._state(reply_budget_spent=self._over_budget)
 
     def _error(self, message: str, *, exc_info: BaseException | None = None) -> None:
         # Log a failure once, not every second while it lasts.

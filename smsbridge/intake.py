@@ -27,6 +27,12 @@ class Policy:
     loop_threshold: int = 3
     replies_per_hour: int = 5
     replies_enabled: bool = True
+    # The line's budget across all numbers: spoofed senders by the thousand must not
+    # spend the SIM's credit or make the line an SMS cannon.
+    line_replies_per_hour: int = 300
+    line_replies_per_day: int = 2000
+    # Follow-ups stop growing a case's text past this; they stay attached as messages.
+    case_text_max_chars: int = 10_000
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,8 @@ class Facts:
     command: StatusQuery | None = None
     identical_last_hour: int = 1
     replies_last_hour: int = 0
+    line_replies_last_hour: int = 0  # automatic replies to anyone
+    line_replies_last_day: int = 0
     number_problem: str | None = None
     open_case: Case | None = None
     asked_case: Case | None = None
@@ -68,6 +76,11 @@ class FollowUp:
     case: Case
     repeated: bool  # the same words again: recorded, not appended
     flag_loop: bool
+    capped: bool = False  # the case's text is at its limit: recorded, not appended
+
+    @property
+    def append(self) -> bool:
+        return not (self.repeated or self.capped)
 
 
 @dataclass(frozen=True)
@@ -97,7 +110,10 @@ def decide(facts: Facts, policy: Policy) -> Decision:
         return AnswerStatus(facts.asked_case, _reply(facts, policy))
     looping = facts.identical_last_hour > policy.loop_threshold
     if facts.open_case is not None:
-        return FollowUp(facts.open_case, is_repeat(facts.open_case.text, facts.text), looping)
+        current = facts.open_case.text
+        repeated = is_repeat(current, facts.text)
+        capped = not repeated and len(current) + 1 + len(facts.text) > policy.case_text_max_chars
+        return FollowUp(facts.open_case, repeated, looping, capped)
     return OpenCase(("loop",) if looping else (), _reply(facts, policy))
 
 
@@ -107,4 +123,14 @@ def _reply(facts: Facts, policy: Policy) -> ReplyDecision:
         replies_last_hour=facts.replies_last_hour, replies_per_hour=policy.replies_per_hour,
         identical_texts_last_hour=facts.identical_last_hour,
         loop_threshold=policy.loop_threshold, enabled=policy.replies_enabled,
-        number_problem=facts.number_problem)
+        number_problem=facts.number_problem, budget_problem=_budget_problem(facts, policy))
+
+
+def _budget_problem(facts: Facts, policy: Policy) -> str | None:
+    if facts.line_replies_last_hour >= policy.line_replies_per_hour:
+        return (f"the line's budget of {policy.line_replies_per_hour} automatic replies an "
+                "hour is spent")
+    if facts.line_replies_last_day >= policy.line_replies_per_day:
+        return (f"the line's budget of {policy.line_replies_per_day} automatic replies a "
+                "day is spent")
+    return None

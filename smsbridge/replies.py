@@ -115,12 +115,14 @@ def parse_command(text: str, keywords: list[str] | tuple[str, ...]) -> StatusQue
 class ReplyDecision:
     send: bool
     reason: str  # why not, for the log and the case history ("" when sending)
+    over_budget: bool = False  # the line's budget, not this sender, said no
 
 
 def auto_reply_decision(*, sender_is_person: bool, blocked: bool, replies_last_hour: int,
                         replies_per_hour: int, identical_texts_last_hour: int,
                         loop_threshold: int, enabled: bool = True,
-                        number_problem: str | None = None) -> ReplyDecision:
+                        number_problem: str | None = None,
+                        budget_problem: str | None = None) -> ReplyDecision:
     """Whether an automatic reply may go to this sender now.
 
     The order matters only for the reason given: every rule is a reason to stay
@@ -138,6 +140,8 @@ def auto_reply_decision(*, sender_is_person: bool, blocked: bool, replies_last_h
         return ReplyDecision(False, "reply loop suspected: the same text again and again")
     if replies_last_hour >= replies_per_hour:
         return ReplyDecision(False, f"reply limit of {replies_per_hour} an hour reached")
+    if budget_problem:
+        return ReplyDecision(False, budget_problem, over_budget=True)
     return ReplyDecision(True, "")
 
 

@@ -218,3 +218,40 @@ def test_a_vanished_modem_raises_for_the_daemon_and_loses_nothing(rig):
     rig.modem.vanish(False)
     rig.step()
     assert len(rig.cases()) == 1 and len(rig.replies_to(REPORTER)) == 1
+
+
+def test_when_the_lines_budget_is_spent_reports_are_kept_and_it_is_said_once(rig, caplog):
+    rig.configure(abuse={"line_replies_per_hour": 3})
+    for i in range(6):
+        rig.sms(f"+62812345670{i:02d}", f"laporan {i}")
+    with caplog.at_level("WARNING", logger="smsbridge.bridge"):
+        rig.step()
+    assert len(rig.cases()) == 6 and len(rig.modem.sent) == 3
+    spent = [r for r in caplog.records if "budget" in r.getMessage()]
+    assert len(spent) == 1 and "3 automatic replies an hour" in spent[0].getMessage()
+    assert rig.bridge.over_budget and "since" in rig.bridge.over_budget
+    rig.clock.advance(minutes=61)
+    rig.sms("+6281234567099", "laporan setelah satu jam")
+    rig.step()
+    assert rig.replies_to("+6281234567099") and rig.bridge.over_budget is None
+
+
+def test_thirty_huge_follow_ups_stop_growing_the_case_and_drain_quickly(rig):
+    import time
+
+    rig.sms(REPORTER, "awal laporan")
+    rig.step()
+    rig.modem.storage_size = 1000  # a 4,000-character SMS takes 27 slots
+    text = "x" * 4000  # a long multi-part SMS, each different
+    for i in range(30):
+        rig.sms(REPORTER, f"{i:02d}{text}")
+    started = time.monotonic()
+    rig.step()
+    elapsed = time.monotonic() - started
+    [case] = rig.cases()
+    assert len(case.text) <= 10_000
+    assert rig.store.cases.detail(case.ticket).case.messages > 30 * 2  # all kept, as parts
+    capped = [n for a, n in rig.events(case.id) if a == "followup" and "limit" in (n or "")]
+    assert len(capped) >= 28
+    # Well under the watchdog's 60 s (WatchdogSec in the unit), even on a slow box.
+    assert elapsed < 30

@@ -84,3 +84,28 @@ def test_a_report_is_kept_when_no_reply_may_go(facts, policy, reason):
     decision = decide(facts, policy)
     assert isinstance(decision, OpenCase) and not decision.reply.send
     assert reason in decision.reply.reason
+
+
+@pytest.mark.parametrize("facts, why", [
+    (Facts(PERSON, "laporan", line_replies_last_hour=300), "300 automatic replies an hour"),
+    (Facts(PERSON, "laporan", line_replies_last_day=2000), "2000 automatic replies a day"),
+])
+def test_the_lines_reply_budget_keeps_reports_without_an_ack(facts, why):
+    decision = decide(facts, POLICY)
+    assert isinstance(decision, OpenCase) and not decision.reply.send
+    assert decision.reply.over_budget and why in decision.reply.reason
+
+
+def test_a_senders_own_limit_is_named_before_the_lines_budget():
+    decision = decide(Facts(PERSON, "laporan", replies_last_hour=5,
+                            line_replies_last_hour=300), POLICY)
+    assert "reply limit of 5" in decision.reply.reason and not decision.reply.over_budget
+
+
+def test_a_case_text_stops_growing_at_its_limit():
+    policy = Policy(case_text_max_chars=30)
+    near = case("x" * 25)
+    decision = decide(Facts(PERSON, "lagi dan lagi", open_case=near), policy)
+    assert isinstance(decision, FollowUp) and decision.capped and not decision.append
+    small = decide(Facts(PERSON, "ok", open_case=near), policy)
+    assert small.append

@@ -92,6 +92,7 @@ def daemon_report(state: dict, backlog: int, *, now: datetime) -> dict:
         "set_aside": _int(state.get("set_aside_count")) or 0,
         "last_set_aside": state.get("last_set_aside"),
         "last_set_aside_at": state.get("last_set_aside_at"),
+        "reply_budget_spent": state.get("reply_budget_spent"),
     }
 
 
@@ -144,6 +145,9 @@ def _print_status(r: dict) -> None:
     click.echo(f"outbox:   {r['outbox_backlog']} SMS waiting to be sent")
     if r["last_error"]:
         click.echo(f"last error: {r['last_error']} ({r['last_error_at']})")
+    if r["reply_budget_spent"]:
+        click.echo(f"replies:  NOT acknowledging reports: {r['reply_budget_spent']}; raise "
+                   "[abuse] line_replies_per_hour/_per_day if the SIM's plan allows")
     if r["last_set_aside"]:
         click.echo(f"set aside: {r['set_aside']} item(s) since the start, the last "
                    f"({r['last_set_aside_at']}): {r['last_set_aside']}")

@@ -279,17 +279,16 @@ class Cases:
         with self._db.transaction():
             self.event(self._case_id(ticket), operator, "reveal", note="number revealed")
 
-    def add_followup(self, case_id: int, text: str, *, repeated: bool, at: str,
+    def add_followup(self, case_id: int, text: str, *, append: bool, note: str, at: str,
                      operator: str) -> None:
-        """Add a later SMS of the reporter to their open case (no new ticket): appended,
-        or only noted when it ``repeated`` the case (``intake.is_repeat``). Its
-        messages are attached with ``Inbox.attach``."""
+        """Record a later SMS of the reporter on their open case (no new ticket): its
+        text appended when ``append`` (``intake.decide`` says when), and a history line
+        with ``note``. Its messages are attached with ``Inbox.attach``."""
         with self._db.transaction():
-            if not repeated:
+            if append:
                 self._db.execute("UPDATE cases SET text = text || ? || ?, updated_at = ?"
                                  " WHERE id = ?", ("\n", text, at, case_id))
-            self.event(case_id, operator, "followup",
-                       note="the same text again" if repeated else text)
+            self.event(case_id, operator, "followup", note=note)
 
     def flag(self, case_id: int, flag: str, *, operator: str, note: str) -> None:
         with self._db.transaction():

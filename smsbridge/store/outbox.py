@@ -102,8 +102,13 @@ class Outbox:
                                  (f"not delivered (TP-ST 0x{status:02X})", outbox_id))
             return True
 
-    def count_auto_replies(self, number: str, *, since: str) -> int:
-        """Acknowledgements and status answers sent to ``number`` since then."""
+    def count_auto_replies(self, number: str | None = None, *, since: str) -> int:
+        """Acknowledgements and status answers queued since then, to ``number`` or (None)
+        to anyone: the per-number limit and the line's budget."""
+        if number is None:
+            return int(self._db.scalar(
+                "SELECT count(*) FROM outbox INDEXED BY outbox_auto_created"
+                " WHERE kind IN ('ack', 'status') AND created_at >= ?", (since,)))
         return int(self._db.scalar(
             "SELECT count(*) FROM outbox WHERE number = ? AND created_at >= ?"
             " AND kind IN ('ack', 'status')", (number, since)))

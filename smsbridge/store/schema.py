@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from sqlite_utils import Database as SqliteUtilsDatabase
     from sqlite_utils.migrations import Migrations
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 CHANNELS = ("sms", "phone", "whatsapp", "walk-in")
 OUTBOX_KINDS = ("ack", "status", "operator", "notice")
 OUTBOX_STATES = ("queued", "sent", "delivered", "failed", "gave_up")
@@ -169,8 +169,15 @@ DROP INDEX cases_received;
 CREATE INDEX cases_received ON cases (received_at, status, first_action_at, reporter);
 """
 
+# Version 5: the line's reply budget counts the automatic replies of the last hour and
+# day across all numbers at every report; a partial index keeps that a range read
+# however long the outbox grows.
+_SCHEMA_5 = """
+CREATE INDEX outbox_auto_created ON outbox (created_at) WHERE kind IN ('ack', 'status');
+"""
+
 MIGRATION_NAMES = ("0001_initial", "0002_case_search", "0003_message_handled",
-                   "0004_stats_index")
+                   "0004_stats_index", "0005_reply_budget_index")
 
 
 def _run_script(db: SqliteUtilsDatabase, script: str, version: int) -> None:
@@ -214,5 +221,9 @@ def migrations() -> Migrations:
     @steps(name=MIGRATION_NAMES[3])
     def stats_index(db: SqliteUtilsDatabase) -> None:
         _run_script(db, _SCHEMA_4, 4)
+
+    @steps(name=MIGRATION_NAMES[4])
+    def reply_budget_index(db: SqliteUtilsDatabase) -> None:
+        _run_script(db, _SCHEMA_5, 5)
 
     return steps
