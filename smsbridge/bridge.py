@@ -20,7 +20,7 @@ from smsbridge import intake
 from smsbridge.clock import Clock, as_clock
 from smsbridge.config import Config
 from smsbridge.errors import CommandError, DatabaseError, ModemError, PduError
-from smsbridge.models import Case, NewCase, OutboxItem, to_iso
+from smsbridge.models import Case, InboundRecord, NewCase, OutboxItem, to_iso
 from smsbridge.modem.base import Modem, StoredMessage
 from smsbridge.numbers import normalize, reply_problem
 from smsbridge.privacy import mask_number, mask_numbers_in
@@ -101,6 +101,7 @@ class Bridge:
         with self.store.transaction():
             for message in listed:
                 made = len(result.new_cases)
+                fresh: bool | None
                 try:
                     # A savepoint per message: one that cannot be handled is rolled back
                     # alone and set aside, never the batch, never the line.
@@ -206,9 +207,9 @@ class Bridge:
             return
         parts = self.store.inbox.waiting_parts(sender, concat.reference, concat.total,
                                                since=to_iso(now - PART_LOOKBACK))
-        by_seq = {}
+        by_seq: dict[int, InboundRecord] = {}
         for part in parts:
-            by_seq.setdefault(part.concat_seq, part)
+            by_seq.setdefault(part.concat_seq or 0, part)
         if len(by_seq) < concat.total:
             log.info("part %d of %d from %s waits for its siblings", concat.sequence,
                      concat.total, mask_number(sender))

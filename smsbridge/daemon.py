@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import ClassVar
 
 from smsbridge import config as config_mod
@@ -25,7 +26,7 @@ from smsbridge.clock import Clock, SystemClock
 from smsbridge.errors import DatabaseError, ModemError, SmsBridgeError
 from smsbridge.hooks import HookRunner
 from smsbridge.models import to_iso
-from smsbridge.modem.base import Modem, NewMessage, NewStatusReport, OtherEvent
+from smsbridge.modem.base import Modem, ModemStatus, NewMessage, NewStatusReport, OtherEvent
 from smsbridge.modem.factory import make_modem
 from smsbridge.privacy import mask_numbers_in, neutralise
 from smsbridge.retry import RetryPolicy
@@ -73,7 +74,20 @@ def setup_logging(level: str) -> None:
     root.setLevel(level)
 
 
+@dataclass
+class Session:
+    """One connection to the modem: what exists only while it answers. A reconnect
+    makes a new one, so nothing of a dead connection is ever used again."""
+
+    modem: Modem
+    bridge: Bridge
+
+
 class Daemon:
+    # The process's own resources, made by run() and kept until it returns.
+    store: Store
+    hooks: HookRunner
+
     def __init__(self, config: config_mod.Config, *,
                  modem_factory: Callable[[config_mod.ModemConfig], Modem] = make_modem,
                  reload: Callable[[], config_mod.Config] | None = None,
@@ -91,10 +105,6 @@ class Daemon:
         self._set_aside_count = 0
         self._over_budget: str | None = None
         self._next_watchdog = 0.0
-        self.modem: Modem | None = None
-        self.store: Store | None = None
-        self.bridge: Bridge | None = None
-        self.hooks: HookRunner | None = None
 
     def _utc(self) -> str:
         return to_iso(self.clock.now())
@@ -131,22 +141,28 @@ class Daemon:
         failures = 0
         try:
             while not self._stop.is_set():
+                modem: Modem | None = None
                 try:
-                    self._connect()
+                    modem = self._modem_factory(self.config.modem)
+                    session = self._connect(modem)
                     failures = 0
-                    self._serve()
+                    self._serve(session)
                 except ModemError as exc:
                     self._error(f"modem: {exc}")
-                    self._disconnect()
                     self.notifier.notify(STATUS=f"modem unavailable, retrying: {exc}")
+                    # Let go of the port before waiting: the stick may come back on it.
+                    if modem is not None:
+                        self._close(modem)
+                        modem = None
                     failures += 1
                     reconnect = RetryPolicy(1.0, self.config.daemon.reconnect_max_seconds)
                     self._pause(reconnect.delay(failures))
+                finally:
+                    if modem is not None:
+                        self._close(modem)
         finally:
             self.notifier.notify(STOPPING=1, STATUS="stopping")
-            self._disconnect()
-            if self.hooks:
-                self.hooks.stop()
+            self.hooks.stop()
             self._state(stopped_at=self._utc(), pid=None)
             self.store.close()
             log.info("smsbridge daemon stopped")
@@ -179,17 +195,17 @@ class Daemon:
             self._watchdog()
             self._stop.wait(min(left, MAX_WAIT))
 
-    def _record_set_aside(self) -> None:
+    def _record_set_aside(self, bridge: Bridge) -> None:
         """Tell ``status`` about items the bridge set aside (the line went on), and
         whether the line's reply budget is spent."""
-        reasons = self.bridge.take_set_aside()
+        reasons = bridge.take_set_aside()
         if reasons:
             count = self._set_aside_count + len(reasons)
             self._set_aside_count = count
             self._state(set_aside_count=count, last_set_aside=reasons[-1],
                         last_set_aside_at=self._utc())
-        if self.bridge.over_budget != self._over_budget:
-            self._over_budget = self.bridge.over_budget
+        if bridge.over_budget != self._over_budget:
+            self._over_budget = bridge.over_budget
             self._state(reply_budget_spent=self._over_budget)
 
     def _error(self, message: str, *, exc_info: BaseException | None = None) -> None:
@@ -197,17 +213,15 @@ class Daemon:
         if message != self._last_error:
             log.error("%s", message, exc_info=exc_info)
             self._last_error = message
-            if self.store:
-                self._state(last_error=message, last_error_at=self._utc())
+            self._state(last_error=message, last_error_at=self._utc())
 
-    def _connect(self) -> None:
-        self.modem = self._modem_factory(self.config.modem)
-        self.modem.open()
-        self.bridge = Bridge(self.modem, self.store, self.config, clock=self.clock)
+    def _connect(self, modem: Modem) -> Session:
+        modem.open()
+        session = Session(modem, Bridge(modem, self.store, self.config, clock=self.clock))
         if self._last_error:
             log.info("modem is back")
         self._last_error = None
-        status = self._refresh_modem_status()
+        status = self._refresh_modem_status(modem)
         log.info("modem ready: %s %s, signal %s dBm, storage %s/%s",
                  status.manufacturer or "?", status.model or "?",
                  status.signal_dbm if status.signal_dbm is not None else "?",
@@ -215,15 +229,15 @@ class Daemon:
         if not self._ready_sent:
             self.notifier.notify(READY=1, STATUS="modem ready")
             self._ready_sent = True
+        return session
 
-    def _disconnect(self) -> None:
-        if self.modem is not None:
-            with contextlib.suppress(SmsBridgeError):
-                self.modem.close()
-            self.modem = None
+    @staticmethod
+    def _close(modem: Modem) -> None:
+        with contextlib.suppress(SmsBridgeError):
+            modem.close()
 
-    def _refresh_modem_status(self):
-        status = self.modem.status()
+    def _refresh_modem_status(self, modem: Modem) -> ModemStatus:
+        status = modem.status()
         backlog = self.store.outbox.backlog()
         self._state(
             modem=" ".join(filter(None, [status.manufacturer, status.model])) or None,
@@ -235,7 +249,7 @@ class Daemon:
             f"storage {status.storage_used}/{status.storage_total}, backlog {backlog}"))
         return status
 
-    def _do_reload(self) -> None:
+    def _do_reload(self, session: Session) -> None:
         self._reload_requested = False
         if self._reload is None:
             return
@@ -247,40 +261,41 @@ class Daemon:
         modem_changed = new.modem != self.config.modem
         self.config = new
         logging.getLogger().setLevel(new.logging.level)
-        self.bridge.reconfigure(new)
+        session.bridge.reconfigure(new)
         self.hooks.reconfigure(new)
         log.info("config reloaded from %s", new.source or "defaults")
         if modem_changed:
             raise ModemError("modem settings changed: reconnecting")
 
-    def _serve(self) -> None:
+    def _serve(self, session: Session) -> None:
+        bridge, modem = session.bridge, session.modem
         mono = time.monotonic
         need_drain = True  # whatever arrived while we were away
         next_poll = next_housekeeping = next_status = next_beat = 0.0
         db_failures = 0
         while not self._stop.is_set():
             if self._reload_requested:
-                self._do_reload()
+                self._do_reload(session)
             now = mono()
             try:
                 if need_drain or now >= next_poll:
-                    result = self.bridge.drain()
+                    result = bridge.drain()
                     need_drain = False
                     next_poll = now + self.config.daemon.poll_seconds
                     self._state(last_poll=self._utc())
                     if result.listed:
                         log.debug("drained %d message(s), %d new case(s)", result.listed,
                                   len(result.new_cases))
-                    if result.new_cases and self.hooks:
+                    if result.new_cases:
                         self.hooks.wake()
                 if now >= next_housekeeping:
-                    self.bridge.expire_parts()
+                    bridge.expire_parts()
                     next_housekeeping = now + HOUSEKEEPING_SECONDS
                 if now >= next_status:
-                    self._refresh_modem_status()
+                    self._refresh_modem_status(modem)
                     next_status = now + MODEM_STATUS_SECONDS
-                sent = self.bridge.send_one()
-                self._record_set_aside()
+                sent = bridge.send_one()
+                self._record_set_aside(bridge)
                 db_failures = 0
             except DatabaseError as exc:
                 # Disk full, database locked for too long, read-only file: nothing was
@@ -306,13 +321,13 @@ class Daemon:
                 log.info("database writable again")
                 self._last_error = None
                 self._state(last_error=None)
-            due_in = self.bridge.next_send_due_in()
+            due_in = bridge.next_send_due_in()
             wait = min(MAX_WAIT, max(0.0, next_poll - mono()))
             if sent or (due_in is not None and due_in == 0):
                 wait = 0.0
             elif due_in is not None:
                 wait = min(wait, due_in)
-            for event in self.modem.poll_events(wait):
+            for event in modem.poll_events(wait):
                 if isinstance(event, (NewMessage, NewStatusReport)):
                     need_drain = True
                 elif isinstance(event, OtherEvent):
