@@ -89,7 +89,7 @@ class Daemon:
     hooks: HookRunner
 
     def __init__(self, config: config_mod.Config, *,
-                 modem_factory: Callable[[config_mod.ModemConfig], Modem] = make_modem,
+                 modem_factory: Callable[..., Modem] = make_modem,
                  reload: Callable[[], config_mod.Config] | None = None,
                  notifier: Notifier | None = None, clock: Clock | None = None):
         self.config = config
@@ -104,6 +104,9 @@ class Daemon:
         self._last_error: str | None = None
         self._set_aside_count = 0
         self._over_budget: str | None = None
+        # sim.fingerprint() of a PIN the SIM refused: kept in the database, so neither a
+        # reconnect nor a restart sends it again (a third wrong PIN locks the SIM).
+        self._refused_pin: str | None = None
         self._next_watchdog = 0.0
 
     def _utc(self) -> str:
@@ -127,6 +130,7 @@ class Daemon:
     def run(self) -> int:
         """Run until stopped; the exit code for the process."""
         self.store = Store.from_config(self.config, create=True, clock=self.clock)
+        self._refused_pin = self.store.state.read().get("sim_pin_refused")
         self._state(pid=os.getpid(), started_at=self._utc(), stopped_at=None, last_error=None,
                     set_aside_count=0, reply_budget_spent=None,
                     modem=None, heartbeat=self._utc())
@@ -141,13 +145,17 @@ class Daemon:
         failures = 0
         try:
             while not self._stop.is_set():
+                if self._reload_requested:
+                    self._do_reload(None)
                 modem: Modem | None = None
                 try:
-                    modem = self._modem_factory(self.config.modem)
+                    modem = self._modem_factory(self.config.modem, refused_pin=self._refused_pin)
                     session = self._connect(modem)
                     failures = 0
                     self._serve(session)
                 except ModemError as exc:
+                    if modem is not None:
+                        self._remember_refused_pin(modem)
                     self._error(f"modem: {exc}")
                     self.notifier.notify(STATUS=f"modem unavailable, retrying: {exc}")
                     # Let go of the port before waiting: the stick may come back on it.
@@ -188,12 +196,18 @@ class Daemon:
             self._next_watchdog = now + interval
 
     def _pause(self, seconds: float) -> None:
-        """Wait (interrupted by stop) while still telling systemd's watchdog we are alive:
-        a vanished modem is a state we handle, not a hang to be restarted."""
+        """Wait (cut short by stop or a reload) while still telling systemd's watchdog we
+        are alive: a vanished modem is a state we handle, not a hang to be restarted."""
         deadline = time.monotonic() + seconds
-        while not self._stop.is_set() and (left := deadline - time.monotonic()) > 0:
+        while (not self._stop.is_set() and not self._reload_requested
+               and (left := deadline - time.monotonic()) > 0):
             self._watchdog()
             self._stop.wait(min(left, MAX_WAIT))
+
+    def _remember_refused_pin(self, modem: Modem) -> None:
+        if modem.refused_pin and modem.refused_pin != self._refused_pin:
+            self._refused_pin = modem.refused_pin
+            self._state(sim_pin_refused=self._refused_pin, sim_pin_refused_at=self._utc())
 
     def _record_set_aside(self, bridge: Bridge) -> None:
         """Tell ``status`` about items the bridge set aside (the line went on), and
@@ -249,7 +263,9 @@ class Daemon:
             f"storage {status.storage_used}/{status.storage_total}, backlog {backlog}"))
         return status
 
-    def _do_reload(self, session: Session) -> None:
+    def _do_reload(self, session: Session | None) -> None:
+        """Take the reloaded config; with no modem connected (it is failing), the next
+        connection uses it: that is how a corrected SIM PIN gets tried."""
         self._reload_requested = False
         if self._reload is None:
             return
@@ -261,10 +277,11 @@ class Daemon:
         modem_changed = new.modem != self.config.modem
         self.config = new
         logging.getLogger().setLevel(new.logging.level)
-        session.bridge.reconfigure(new)
+        if session is not None:
+            session.bridge.reconfigure(new)
         self.hooks.reconfigure(new)
         log.info("config reloaded from %s", new.source or "defaults")
-        if modem_changed:
+        if modem_changed and session is not None:
             raise ModemError("modem settings changed: reconnecting")
 
     def _serve(self, session: Session) -> None:

@@ -170,8 +170,8 @@ def test_unexpected_errors_set_one_item_aside_and_later_reports_are_answered(tmp
         f'[database]\npath = "{tmp_path / "cases.db"}"\n'
         '[daemon]\npoll_seconds = 1.0\n', encoding="utf-8")
     cfg = config_mod.load(str(path))
-    daemon = Daemon(cfg, notifier=Notifier(), modem_factory=lambda mc: FaultyModem(
-        make_modem(mc), bad_sender=number(10), bad_recipient=number(11)))
+    daemon = Daemon(cfg, notifier=Notifier(), modem_factory=lambda mc, **kw: FaultyModem(
+        make_modem(mc, **kw), bad_sender=number(10), bad_recipient=number(11)))
     runner = threading.Thread(target=daemon.run, daemon=True)
     emulator.inject_text(number(10), "laporan yang gagal dibaca")
     emulator.inject_text(number(11), "laporan yang balasannya gagal")

@@ -93,6 +93,9 @@ def daemon_report(state: dict, backlog: int, *, now: datetime) -> dict:
         "last_set_aside": state.get("last_set_aside"),
         "last_set_aside_at": state.get("last_set_aside_at"),
         "reply_budget_spent": state.get("reply_budget_spent"),
+        # When the SIM refused the configured PIN (it is never sent again).
+        "sim_pin_refused_at": state.get("sim_pin_refused_at") if state.get("sim_pin_refused")
+        else None,
     }
 
 
@@ -145,6 +148,10 @@ def _print_status(r: dict) -> None:
     click.echo(f"outbox:   {r['outbox_backlog']} SMS waiting to be sent")
     if r["last_error"]:
         click.echo(f"last error: {r['last_error']} ({r['last_error_at']})")
+    if r["sim_pin_refused_at"] and "PIN" in (r["last_error"] or ""):
+        click.echo(f"SIM:      refused the configured PIN ({r['sim_pin_refused_at']}); it is "
+                   "not tried again: put the right PIN in [modem] pin, then "
+                   "`systemctl reload smsbridge`")
     if r["reply_budget_spent"]:
         click.echo(f"replies:  NOT acknowledging reports: {r['reply_budget_spent']}; raise "
                    "[abuse] line_replies_per_hour/_per_day if the SIM's plan allows")

@@ -107,6 +107,12 @@ class Emulator:
             return len(self._core.network.queue)
 
     @property
+    def wrong_pin_tries(self) -> int:
+        """Wrong PINs entered since the SIM last unlocked (three lock it: SIM PUK)."""
+        with self._lock:
+            return self._core.sim.wrong_tries
+
+    @property
     def storage_used(self) -> int:
         """Messages the modem holds, on the SIM and in ME (where a driver may point <mem3>)."""
         with self._lock:

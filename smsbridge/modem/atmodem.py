@@ -82,10 +82,12 @@ class AtModem:
         self._reference = random.randrange(256)
 
     @classmethod
-    def from_config(cls, cfg: ModemConfig, *, port: str | None = None) -> AtModem:
+    def from_config(cls, cfg: ModemConfig, *, port: str | None = None,
+                    refused_pin: str | None = None) -> AtModem:
         return cls(port or cfg.port, baudrate=cfg.baudrate, pin=cfg.pin, memory=cfg.memory,
                    profile=cfg.profile, command_timeout=cfg.command_timeout,
-                   send_timeout=cfg.send_timeout, sim_busy_wait=cfg.sim_busy_wait)
+                   send_timeout=cfg.send_timeout, sim_busy_wait=cfg.sim_busy_wait,
+                   refused_pin=refused_pin)
 
     @property
     def profile(self) -> profiles.Profile:

@@ -108,6 +108,11 @@ class Modem(Protocol):
     def url(self) -> str:
         """Where the device is, for people and logs: a port URL, or a gammurc section."""
 
+    @property
+    def refused_pin(self) -> str | None:
+        """``sim.fingerprint()`` of a PIN the SIM refused (given at construction, or
+        learnt in open()): the daemon keeps it across reconnects and restarts."""
+
     def open(self) -> None:
         """Open the device and initialise it so that new messages are stored and announced."""
 

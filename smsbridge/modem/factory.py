@@ -7,8 +7,10 @@ from smsbridge.errors import BackendUnavailable
 from smsbridge.modem.base import Modem
 
 
-def make_modem(cfg: ModemConfig, *, port: str | None = None) -> Modem:
-    """A closed modem of ``cfg.backend``; ``port`` overrides ``cfg.port``."""
+def make_modem(cfg: ModemConfig, *, port: str | None = None,
+               refused_pin: str | None = None) -> Modem:
+    """A closed modem of ``cfg.backend``; ``port`` overrides ``cfg.port``;
+    ``refused_pin`` is ``sim.fingerprint()`` of a PIN the SIM refused (never sent)."""
     if cfg.backend == "gammu":
         try:
             from smsbridge.modem.gammu import GammuModem
@@ -18,7 +20,7 @@ def make_modem(cfg: ModemConfig, *, port: str | None = None) -> Modem:
             raise BackendUnavailable(
                 "the gammu backend needs python-gammu: pip install 'smsbridge[gammu]'"
             ) from None
-        return GammuModem.from_config(cfg, port=port)
+        return GammuModem.from_config(cfg, port=port, refused_pin=refused_pin)
     from smsbridge.modem.atmodem import AtModem
 
-    return AtModem.from_config(cfg, port=port)
+    return AtModem.from_config(cfg, port=port, refused_pin=refused_pin)

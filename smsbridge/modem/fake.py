@@ -30,6 +30,7 @@ class FakeModem:
     what reached it; ``fail_sends(n)`` and ``vanish()`` play a stick's faults."""
 
     url = "fake://modem"
+    refused_pin: str | None = None
 
     def __init__(self, *, storage_size: int = 30, memory: str = "SM") -> None:
         self.storage_size = storage_size

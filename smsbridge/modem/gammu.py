@@ -108,7 +108,8 @@ class GammuModem:
         self._smsc_time = True  # the driver reads a status report's TP-DT
 
     @classmethod
-    def from_config(cls, cfg: ModemConfig, *, port: str | None = None) -> GammuModem:
+    def from_config(cls, cfg: ModemConfig, *, port: str | None = None,
+                    refused_pin: str | None = None) -> GammuModem:
         if cfg.gammurc:
             settings = GammuSettings(port or cfg.port, cfg.gammu_connection, cfg.gammurc,
                                      cfg.gammu_section, device_override=port is not None)
@@ -116,7 +117,7 @@ class GammuModem:
             settings = GammuSettings(port or cfg.port, cfg.gammu_connection)
         return cls(settings, pin=cfg.pin, memory=cfg.memory,
                    command_timeout=cfg.command_timeout, send_timeout=cfg.send_timeout,
-                   sim_busy_wait=cfg.sim_busy_wait)
+                   sim_busy_wait=cfg.sim_busy_wait, refused_pin=refused_pin)
 
     @property
     def owner_thread(self) -> threading.Thread | None:

@@ -26,6 +26,9 @@ NOT_INSERTED = "NOT INSERTED"
 
 # Also the probe's advice for a SIM asking for a PIN, so the two never drift apart.
 NEEDS_PIN = "SIM needs a PIN: set [modem] pin"
+# A new PIN is taken on reload: the daemon reconnects and tries it, once.
+FIX_REFUSED = ("put the right PIN in [modem] pin, then reload (systemctl reload smsbridge) "
+               "or restart")
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,7 @@ def decide(facts: SimFacts) -> SimDecision:
     if state == SIM_PIN and not facts.pin_entered:
         if facts.pin and facts.refused == fingerprint(facts.pin):
             raise SimError("the SIM refused the configured PIN before; not trying again "
-                           "(a third wrong PIN locks the SIM): fix [modem] pin and restart")
+                           f"(a third wrong PIN locks the SIM): {FIX_REFUSED}")
         if not facts.pin:
             raise SimError(NEEDS_PIN)
         return EnterPin(facts.pin)
@@ -86,4 +89,4 @@ def decide(facts: SimFacts) -> SimDecision:
 def pin_refused() -> SimError:
     """The error for a PIN the SIM has just refused; remember ``fingerprint(pin)``."""
     return SimError("the SIM refused the configured PIN; it is not retried "
-                    "(a third wrong PIN locks the SIM): check [modem] pin")
+                    f"(a third wrong PIN locks the SIM): {FIX_REFUSED}")
