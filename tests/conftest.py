@@ -10,6 +10,15 @@ import pytest
 
 
 @pytest.fixture
+def emulator(tmp_path: Path):
+    """The GSM modem emulator on a real pseudo-terminal, storage for 30 messages."""
+    from smsbridge.emulator import Emulator, EmulatorSettings
+
+    with Emulator(EmulatorSettings(storage_size=30), link=str(tmp_path / "modem")) as emu:
+        yield emu
+
+
+@pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     """Where a fresh case database goes (the file does not exist yet)."""
     return tmp_path / "smsbridge.db"

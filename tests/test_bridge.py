@@ -11,7 +11,6 @@ import pytest
 from smsbridge.bridge import Bridge
 from smsbridge.clock import ManualClock
 from smsbridge.config import Config, ModemConfig
-from smsbridge.emulator import Emulator, EmulatorSettings
 from smsbridge.models import CaseQuery
 from smsbridge.modem.atmodem import AtModem
 from smsbridge.modem.factory import make_modem
@@ -19,12 +18,6 @@ from smsbridge.sms import pdu
 from smsbridge.store import Store
 
 REPORTER = "+6281234567001"
-
-
-@pytest.fixture
-def emulator(tmp_path):
-    with Emulator(EmulatorSettings(storage_size=30), link=str(tmp_path / "modem")) as emu:
-        yield emu
 
 
 @pytest.fixture
@@ -45,8 +38,10 @@ def backend(request):
     return getattr(request, "param", "at")
 
 
-# The same emulator over the same pty, driven by our AT driver or by libgammu's.
-both_backends = pytest.mark.parametrize("backend", ["at", "gammu"], indirect=True)
+# The same emulator over the same pty, driven by our AT driver or by libgammu's (whose
+# AT Init takes seconds: the full suite's tier).
+both_backends = pytest.mark.parametrize(
+    "backend", ["at", pytest.param("gammu", marks=pytest.mark.slow)], indirect=True)
 
 
 @pytest.fixture

@@ -9,17 +9,15 @@ systemd (READY, WATCHDOG, STATUS, STOPPING) and obeys SIGTERM and SIGHUP.
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
+from rigs import BACKENDS, DaemonProcess, number, query, wait_until
 
 from smsbridge.emulator import Emulator, EmulatorSettings
 from smsbridge.sms import pdu
@@ -33,98 +31,9 @@ REPORT_TEXTS = [
 ]
 
 
-def number(i: int) -> str:
-    return f"+62812{i:08d}"
-
-
-def wait_until(predicate, timeout: float, what: str, interval: float = 0.05) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(interval)
-
-
-def query(db: Path, sql: str, params=()) -> list[tuple]:
-    if not db.exists():
-        return []
-    conn = sqlite3.connect(db, timeout=30)
-    try:
-        return conn.execute(sql, params).fetchall()
-    except sqlite3.OperationalError:
-        return []  # not migrated yet
-    finally:
-        conn.close()
-
-
-# The [modem] lines that choose each backend; both drive the same emulator on its pty.
-BACKENDS = {"at": "", "gammu": 'backend = "gammu"\ngammu_connection = "at"\n'}
-# libgammu's AT driver spends about 4 s in Init (byte-by-byte writes and a 0.4 s pause
-# after each command until it knows the model) and re-reads the whole storage for
-# every message it lists, so the burst and the crash test run smaller on gammu, and
-# the silent-modem test (passes on gammu, 37 s) and the tests of the AT-only paths run
-# on the AT backend alone.
 both_backends = pytest.mark.parametrize("backend", list(BACKENDS), indirect=True)
-
-
-class DaemonProcess:
-    """``smsbridge daemon`` as a child process, restartable, with its log kept."""
-
-    def __init__(self, directory: Path, port: str, extra_config: str = "",
-                 env: dict[str, str] | None = None, backend: str = "at"):
-        self.backend = backend
-        self.dir = directory
-        self.db = directory / "cases.db"
-        self.config = directory / "config.toml"
-        self.log = directory / "daemon.log"
-        self.write_config(port, extra_config)
-        self.env = {**os.environ, **(env or {})}
-        self.proc: subprocess.Popen | None = None
-
-    def write_config(self, port: str, extra: str = "") -> None:
-        self.config.write_text(
-            f'[modem]\nport = "{port}"\n{BACKENDS[self.backend]}'
-            'command_timeout = 3.0\nsim_busy_wait = 10.0\n'
-            f'[database]\npath = "{self.db}"\n'
-            '[daemon]\npoll_seconds = 1.0\nreconnect_max_seconds = 2.0\n'
-            '[logging]\nlevel = "DEBUG"\n' + extra, encoding="utf-8")
-
-    def start(self) -> None:
-        with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "smsbridge", "--config", str(self.config), "daemon"],
-                stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=self.env)
-
-    def wait_running(self, timeout: float = 30) -> None:
-        """Until this process has recorded itself in the database (handlers installed)."""
-        wait_until(lambda: (str(self.proc.pid),) in query(
-            self.db, "SELECT value FROM daemon_state WHERE key = 'pid'"), timeout,
-            "the daemon to record its pid")
-
-    def kill9(self) -> None:
-        self.proc.kill()
-        self.proc.wait(10)
-
-    def terminate(self, timeout: float = 30) -> int:
-        self.wait_running()
-        self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
-
-
-@pytest.fixture
-def emulator(tmp_path):
-    emu = Emulator(EmulatorSettings(storage_size=30), link=str(tmp_path / "modem"))
-    emu.start()
-    yield emu
-    emu.stop()
+# A real process each, seconds to minutes: the full suite's tier, not the fast one.
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture

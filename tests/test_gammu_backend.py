@@ -348,6 +348,7 @@ def at_rig():
             m.close()
 
 
+@pytest.mark.slow
 def test_gammu_at_driver_lists_reads_and_deletes_what_the_emulator_stored(at_rig):
     emu, m = at_rig
     emu.inject_text(REPORTER, "Ada pencurian di pasar", timestamp=WHEN)
@@ -378,6 +379,7 @@ def test_gammu_at_driver_lists_reads_and_deletes_what_the_emulator_stored(at_rig
     assert emu.storage_used == 0 and m.list_stored() == []
 
 
+@pytest.mark.slow
 def test_gammu_at_driver_sends_single_and_long_unicode_replies_through_the_emulator(at_rig):
     emu, m = at_rig
     assert len(m.send(REPORTER, "Tiket LP-000123 {diterima} €")) == 1
@@ -392,6 +394,7 @@ def test_gammu_at_driver_sends_single_and_long_unicode_replies_through_the_emula
     assert {s.concat.reference for s in rest} == {rest[0].concat.reference}
 
 
+@pytest.mark.slow
 def test_gammu_at_driver_announces_new_messages_and_reports_the_modem(at_rig):
     emu, m = at_rig
     emu.inject_text(REPORTER, "halo")
@@ -408,6 +411,7 @@ def test_gammu_at_driver_announces_new_messages_and_reports_the_modem(at_rig):
     assert (s.storage_memory, s.storage_used, s.storage_total) == ("SM", 1, 30)
 
 
+@pytest.mark.slow
 def test_modem_probe_on_the_gammu_backend_over_the_emulators_pty(tmp_path, db_path):
     config = tmp_path / "config.toml"
     with Emulator(EmulatorSettings()) as emu:

@@ -34,6 +34,8 @@ from hypothesis import strategies as st
 from smsbridge.sms import gsm7, pdu
 
 gammu = pytest.importorskip("gammu")
+# Thousands of generated messages through libgammu: about a minute, the full suite's tier.
+pytestmark = pytest.mark.slow
 
 ORACLE = settings(
     max_examples=3400,

@@ -14,11 +14,11 @@ import sys
 import threading
 
 import pytest
-from test_daemon import DaemonProcess, number, query, wait_until
+from rigs import DaemonProcess, number, query, wait_until
 
 from smsbridge import config as config_mod
 from smsbridge.daemon import Daemon
-from smsbridge.emulator import Emulator, EmulatorSettings
+from smsbridge.emulator import Emulator
 from smsbridge.modem.factory import make_modem
 from smsbridge.sdnotify import Notifier
 from smsbridge.sms import pdu
@@ -28,12 +28,6 @@ pytestmark = pytest.mark.slow
 
 # 20 digits in national form: +62 makes it 21, one more than an SMS address can hold.
 LONG_SENDER = "08123456789012345678"
-
-
-@pytest.fixture
-def emulator(tmp_path):
-    with Emulator(EmulatorSettings(storage_size=30), link=str(tmp_path / "modem")) as emu:
-        yield emu
 
 
 @pytest.fixture

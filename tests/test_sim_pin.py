@@ -9,7 +9,7 @@ import sys
 import time
 
 import pytest
-from test_daemon import BACKENDS, DaemonProcess, number, query, wait_until
+from rigs import BACKENDS, DaemonProcess, number, query, wait_until
 
 from smsbridge.emulator import Emulator, EmulatorSettings
 
