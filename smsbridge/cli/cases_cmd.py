@@ -19,12 +19,13 @@ if TYPE_CHECKING:
     from smsbridge.store import Store
 
 
-def open_store(app: AppContext, *, create: bool = False) -> Store:
-    """The configured database. Reading never creates one: a wrong path must not
-    look like an empty case list."""
+def open_store(app: AppContext, *, create: bool = False, migrate: bool = False) -> Store:
+    """The configured database. Reading never creates one (a wrong path must not look
+    like an empty case list) nor changes its schema: only commands that write migrate."""
     from smsbridge.store import Store
 
-    return Store.from_config(app.config, create=create, clock=app.clock)
+    return Store.from_config(app.config, create=create, migrate=migrate or create,
+                             clock=app.clock)
 
 
 def as_option(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -170,7 +171,7 @@ def cases_update(app: AppContext, ticket: str, status: str | None, note: str | N
         smsbridge cases update LP-000042 --status checking --assign budi
         smsbridge cases update LP-000042 --duplicate-of LP-000040 --as sari
     """
-    with open_store(app) as store:
+    with open_store(app, migrate=True) as store:
         case = store.cases.update(ticket, operator=operator_name(as_name), status=status,
                                   note=note, assign=assign, duplicate_of=duplicate_of)
     assigned = f", assigned to {case.assigned_to}" if case.assigned_to else ""
@@ -227,7 +228,7 @@ def cases_reply(app: AppContext, ticket: str, message: tuple[str, ...],
     Example:
         smsbridge cases reply LP-000042 "Petugas sedang menuju lokasi. Terima kasih."
     """
-    with open_store(app) as store:
+    with open_store(app, migrate=True) as store:
         case = store.cases.get(ticket)
         item = store.outbox.add_reply(ticket, " ".join(message),
                                       operator=operator_name(as_name))

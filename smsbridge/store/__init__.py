@@ -54,18 +54,20 @@ class Store:
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, busy_timeout: float = 30.0,
-             create: bool = True, ticket_prefix: str = "LP", ticket_digits: int = 6,
-             clock: Clock | None = None) -> Store:
-        """Open (and migrate) the database at ``path``; see ``Database.open``. Rows are
+             create: bool = True, migrate: bool | None = None, ticket_prefix: str = "LP",
+             ticket_digits: int = 6, clock: Clock | None = None) -> Store:
+        """Open the database at ``path``: created and migrated with ``create``, migrated
+        with ``migrate``, else only used as it is (see ``Database.open``). Rows are
         stamped with ``clock`` (default: the system clock)."""
-        return cls(Database.open(path, busy_timeout=busy_timeout, create=create, clock=clock),
+        return cls(Database.open(path, busy_timeout=busy_timeout, create=create,
+                                 migrate=migrate, clock=clock),
                    ticket_prefix=ticket_prefix, ticket_digits=ticket_digits)
 
     @classmethod
-    def from_config(cls, cfg: Config, *, create: bool = True,
+    def from_config(cls, cfg: Config, *, create: bool = True, migrate: bool | None = None,
                     clock: Clock | None = None) -> Store:
         return cls.open(cfg.database.path, busy_timeout=cfg.database.busy_timeout,
-                        create=create, ticket_prefix=cfg.tickets.prefix,
+                        create=create, migrate=migrate, ticket_prefix=cfg.tickets.prefix,
                         ticket_digits=cfg.tickets.digits, clock=clock)
 
     @property

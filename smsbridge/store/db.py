@@ -10,7 +10,10 @@ One SQLite file, shared by the daemon and any number of operators' CLIs:
 * ``synchronous=FULL``: the daemon deletes an SMS from the SIM once its row is
   committed, so a commit must survive a power cut, not only a crash;
 * migrations (``schema.py``) run on open, under the write lock, so two processes
-  opening a new file at once cannot both migrate it.
+  opening a new file at once cannot both migrate it; only openers that write migrate:
+  an open for reading changes nothing in the file (see ``Database.open``);
+* the file, its -wal and its -shm are for the service user and its group only:
+  a wider mode found on open is narrowed, and said so.
 
 Every statement goes through ``Database`` (execute, one, all, scalar, iterate), whose
 ``mapped()`` turns an ``sqlite3.Error`` into a ``DatabaseError`` whose message says
@@ -20,10 +23,13 @@ what happened and what to do; nothing above this module catches sqlite3's errors
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sqlite3
+import stat
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,9 +41,13 @@ from smsbridge.models import to_iso
 from smsbridge.retry import RetryPolicy
 from smsbridge.store.schema import SCHEMA_VERSION, migrations
 
+log = logging.getLogger(__name__)
+
 # Owner and group only: the service user, and operators in its group, who must be
 # able to write (updates, replies) as well as read.
 FILE_MODE = 0o660
+# Tables that make a file a smsbridge database (migration 0001 creates them together).
+_OUR_TABLES = frozenset({"counters", "cases", "case_events"})
 # How often BEGIN IMMEDIATE is tried again when SQLite's busy handler gave up early.
 _LOCK_RETRY = RetryPolicy(base=0.005, cap=0.25)
 
@@ -88,14 +98,30 @@ class Database:
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, busy_timeout: float = 30.0,
-             create: bool = True, clock: Clock | None = None) -> Database:
-        """Open (and migrate) the database at ``path``.
+             create: bool = True, migrate: bool | None = None,
+             clock: Clock | None = None) -> Database:
+        """Open the database at ``path``; what the opener may change decides how.
 
-        A missing file is created (mode 0660) only with ``create``; a missing
-        directory is always an error, so a wrong path is never silently replaced by
-        an empty database.
+        * ``create`` (the daemon, ``cases add``): a missing file is created (mode 0660)
+          and an empty one set up, then migrated like any other;
+        * ``migrate`` (default: ``create``; commands that write): a database of an
+          older schema is migrated first;
+        * neither (commands that read): nothing in the file changes, neither its schema
+          nor its journal mode, and a database of an older schema is refused. The
+          connection can still write rows (an audit line for a reveal).
+
+        Whoever opens it: a missing directory is an error, so a wrong path is never
+        silently replaced by an empty database; a file that is not a smsbridge
+        database (empty, another program's, not SQLite at all) is refused as it is,
+        unless ``create`` may set up an empty one; modes wider than 0660 on the file,
+        its -wal and its -shm are narrowed, with a warning.
         """
+        if migrate is None:
+            migrate = create
+        elif create and not migrate:
+            raise ValueError("a database that may be created is migrated too")
         where = str(path)
+        target = where
         if where != ":memory:":
             file = Path(where)
             if not file.parent.is_dir():
@@ -110,33 +136,75 @@ class Database:
                 _create_private_file(file)
             elif file.is_dir():
                 raise DatabaseError(f"{where}: is a directory, not a database file")
+            else:
+                _narrow_modes(file)
+            # mode=rw: SQLite itself never creates the file (with the umask's mode, or
+            # at a path that vanished since the checks above).
+            target = ("file:" + urllib.parse.quote(os.fsencode(os.path.abspath(where)))
+                      + "?mode=rw")
         try:
-            conn = sqlite3.connect(where, timeout=busy_timeout, isolation_level=None)
+            conn = sqlite3.connect(target, timeout=busy_timeout, isolation_level=None,
+                                   uri=target != where)
         except sqlite3.Error as exc:
             raise explain(where, exc, busy_timeout) from exc
         db = cls(conn, where, busy_timeout=busy_timeout, clock=clock or SystemClock())
         try:
-            db._prepare()
+            db._prepare(create=create, migrate=migrate)
         except BaseException:
             conn.close()
             raise
         return db
 
-    def _prepare(self) -> None:
+    def _prepare(self, *, create: bool, migrate: bool) -> None:
         self.conn.row_factory = sqlite3.Row
         self.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+        # Before any other PRAGMA: some read the file, and a foreign one is refused here.
+        version = self._identify(empty_ok=create)
         self.execute("PRAGMA foreign_keys = ON")
         self.execute("PRAGMA synchronous = FULL")
-        version = self.schema_version()
         if version > SCHEMA_VERSION:
             raise DatabaseError(
                 f"{self.path}: schema version {version} is newer than this smsbridge "
                 f"understands ({SCHEMA_VERSION}); upgrade smsbridge"
             )
+        if not migrate:
+            if version < SCHEMA_VERSION:
+                raise DatabaseError(
+                    f"{self.path}: the database has schema version {version} and this "
+                    f"smsbridge needs {SCHEMA_VERSION}; start (or restart) the daemon, or "
+                    "run a command that writes such as `smsbridge cases update`, to upgrade "
+                    "it (commands that only read never change the database)"
+                )
+            return
+        # Setting WAL writes the file's header: only openers that may write do it.
         if self.scalar("PRAGMA journal_mode") != "wal":
             self.execute("PRAGMA journal_mode = WAL")
         if version < SCHEMA_VERSION:
             self.migrate()
+
+    def _identify(self, *, empty_ok: bool) -> int:
+        """The schema version of a smsbridge database (0: empty, when ``empty_ok``);
+        anything else is refused before a byte of it is written."""
+        refusal = (f"{self.path}: not a smsbridge database ({{}}); check [database] path "
+                   "in the config")
+        try:
+            version = int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+            tables = {row[0] for row in self.conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.DatabaseError as exc:
+            if "not a database" not in str(exc).lower():
+                raise explain(self.path, exc, self.busy_timeout) from exc
+            raise DatabaseError(refusal.format(
+                f"not an SQLite database or corrupt: {exc}")
+                + ", or restore the file from a backup") from exc
+        if version == 0 and not tables:
+            if empty_ok:
+                return 0
+            raise DatabaseError(refusal.format("the file is empty")
+                                + ", or start the daemon to set it up")
+        if version == 0 or not _OUR_TABLES.issubset(tables):
+            raise DatabaseError(refusal.format("it holds another program's tables"))
+        return version
 
     def schema_version(self) -> int:
         return int(self.scalar("PRAGMA user_version"))
@@ -290,3 +358,26 @@ def _create_private_file(file: Path) -> None:
         os.fchmod(fd, FILE_MODE)
     finally:
         os.close(fd)
+
+
+def _narrow_modes(file: Path) -> None:
+    """Owner and group only, for the file, its -wal and its -shm. SQLite gives a new
+    -wal and -shm the database file's mode, so a wide file widens them too."""
+    for path in (file, file.with_name(file.name + "-wal"), file.with_name(file.name + "-shm")):
+        try:
+            mode = stat.S_IMODE(os.stat(path).st_mode)
+        except OSError:
+            continue  # no -wal or -shm right now; a missing file is dealt with elsewhere
+        if not mode & ~FILE_MODE:
+            continue
+        # Only bits are taken away: a file the group could not write stays so.
+        narrow = mode & FILE_MODE
+        try:
+            os.chmod(path, narrow)
+        except OSError as exc:
+            log.warning("%s: mode %04o is wider than %04o and cannot be changed (%s); its "
+                        "owner should run: chmod %o %s", path, mode, FILE_MODE, exc.strerror,
+                        narrow, path)
+        else:
+            log.warning("%s: mode %04o was wider than %04o; changed to %04o", path, mode,
+                        FILE_MODE, narrow)
