@@ -1,0 +1,90 @@
+"""Print smsbridge's module graph: each module and the package modules it imports.
+
+    python3 tools/module_graph.py            the graph of ./smsbridge
+    python3 tools/module_graph.py DIR        of another checkout's package
+
+Imports under ``if TYPE_CHECKING:`` are left out (they cost nothing at run time and
+may point anywhere). A line ends with ``UP!`` when it imports a layer above its own,
+as tests/test_architecture.py forbids.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+# Lower number, lower layer: a module may import its own layer or a lower one.
+LAYERS = {
+    "smsbridge": 0, "errors": 0, "models": 0, "sms": 0, "clock": 0, "retry": 0,
+    "identity": 0,
+    "numbers": 1, "privacy": 1, "tickets": 1, "config": 1,
+    "replies": 2,
+    "intake": 3, "modem": 3, "store": 3, "emulator": 3, "sdnotify": 3,
+    "bridge": 4, "hooks": 4,
+    "daemon": 5,
+    "cli": 6, "__main__": 7,
+}
+
+
+def layer(module: str) -> int:
+    """The layer of ``module`` (a name inside the package, "store.cases")."""
+    return LAYERS[module.split(".")[0]]
+
+
+def _runtime_imports(tree: ast.Module) -> list[ast.AST]:
+    nodes: list[ast.AST] = []
+    todo: list[ast.AST] = list(tree.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            todo.extend(node.orelse)
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            nodes.append(node)
+        todo.extend(ast.iter_child_nodes(node))
+    return nodes
+
+
+def graph(package: Path) -> dict[str, set[str]]:
+    """module -> the package's modules it imports (at run time)."""
+    base = package.parent
+    modules = {".".join(p.relative_to(base).with_suffix("").parts).removesuffix(".__init__"): p
+               for p in package.rglob("*.py")}
+    edges: dict[str, set[str]] = {}
+    for name, path in sorted(modules.items()):
+        deps: set[str] = set()
+        for node in _runtime_imports(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found = [f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules
+                         else node.module for a in node.names]
+            elif isinstance(node, ast.Import):
+                found = [a.name for a in node.names]
+            else:
+                continue
+            deps |= {d for d in found if d in modules and d != name}
+        edges[name] = deps
+    return edges
+
+
+def upward(edges: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """Imports that point to a higher layer than the importer's own."""
+    return [(m, d) for m, deps in edges.items() for d in sorted(deps)
+            if layer(d.removeprefix("smsbridge.")) > layer(m.removeprefix("smsbridge."))]
+
+
+def main() -> int:
+    package = Path(sys.argv[1] if len(sys.argv) > 1 else "smsbridge").resolve()
+    edges = graph(package)
+    bad = set(upward(edges))
+    for module, deps in edges.items():
+        if not deps:
+            continue
+        shown = [d.removeprefix("smsbridge.") + (" UP!" if (module, d) in bad else "")
+                 for d in sorted(deps)]
+        print(f"{module.removeprefix('smsbridge.')} -> {', '.join(shown)}")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
