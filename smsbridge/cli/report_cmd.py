@@ -53,8 +53,9 @@ def stats(app: AppContext, since: str | None, until: str | None, all_time: bool,
               show_default=True, help="Output format.")
 @click.option("--since", metavar="DATE", help="Cases received on or after DATE.")
 @click.option("--until", metavar="DATE", help="Cases received up to DATE (a bare day is included).")
-@click.option("-o", "--output", "out_path", type=click.Path(dir_okay=False, writable=True),
-              help="Write to FILE (created 0640) instead of standard output.")
+@click.option("-o", "--output", "out_path", metavar="FILE", type=click.Path(readable=False),
+              help="Write to FILE (mode 0640, complete or not at all; never through a "
+                   "symbolic link) instead of standard output.")
 @pass_app
 @handle_errors
 def export(app: AppContext, fmt: str, since: str | None, until: str | None,
@@ -69,27 +70,20 @@ def export(app: AppContext, fmt: str, since: str | None, until: str | None,
         smsbridge export --since 2024-05-01 > mei.csv
         smsbridge export --format json -o cases.json
     """
-    import os
     import sys
+    from contextlib import nullcontext
 
     from smsbridge.cli import output
     from smsbridge.cli.cases_cmd import open_store
+    from smsbridge.cli.outfile import private_file, shown
 
     start = output.parse_when(since, option="--since") if since else None
     end = output.parse_when(until, option="--until", end_of_day=True) if until else None
     with open_store(app) as store:
         cases = store.cases.stream(since=start, until=end)
-        if out_path:
-            fd = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
-            out = os.fdopen(fd, "w", encoding="utf-8", newline="")
-        else:
-            out = sys.stdout
-        try:
+        with private_file(out_path) if out_path else nullcontext(sys.stdout) as out:
             write = output.write_csv if fmt == "csv" else output.write_json
             count = write(cases, out, reveal=False)
-        finally:
-            if out_path:
-                out.close()
     if out_path:
-        click.echo(f"{count} cases written to {out_path}", err=True)
+        click.echo(f"{count} cases written to {shown(out_path)}", err=True)
 
