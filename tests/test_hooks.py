@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import json
+import os
 import shlex
+import signal
 import sys
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import ClassVar
 
 import pytest
 
-from smsbridge.config import Config
-from smsbridge.hooks import HookRunner
+from smsbridge.config import Config, HookConfig
+from smsbridge.hooks import Deliver, HookRunner
 from smsbridge.models import NewCase, to_iso
 from smsbridge.store import Store
 
@@ -133,3 +137,113 @@ def test_runner_thread_runs_hooks_without_the_caller(tmp_path, store):
     finally:
         runner.stop()
     assert json.loads(out.read_text())["ticket"] == "LP-000001"
+
+
+def running(pid: int) -> bool:
+    """``pid`` is a live process (a zombie is dead already, waiting to be reaped)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def group_exists(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_timed_out_command_is_killed_with_everything_it_started(tmp_path, store):
+    pids = tmp_path / "pids"
+    # The shell notes its pid (the group's id), then starts a shell that leaves a
+    # sleeper in the background and becomes another: killing the first shell alone
+    # would orphan both sleepers, which hold the hook's stderr open.
+    command = (f"echo $$ >> {pids}; "
+               f"sh -c 'sleep 300 & echo $! >> {pids}; echo $$ >> {pids}; exec sleep 300'")
+    cfg = Config().replace(hook={"command": command, "timeout_seconds": 1.0})
+    new_case(store)
+    started: list[int] = []
+    try:
+        HookRunner(cfg, store.path).run_due(store)
+        started = [int(pid) for pid in pids.read_text().split()]
+        assert len(started) == 3
+        assert [pid for pid in started if running(pid)] == []
+        # Their zombies are init's to reap (their parents died with them); then the
+        # group is gone altogether.
+        wait_for(lambda: not group_exists(started[0]))
+    finally:
+        for pid in started or [int(p) for p in pids.read_text().split()]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    [(attempts, done_at, error, _)] = hooks(store)
+    assert attempts == 1 and done_at is None and "timed out after 1 s" in error
+
+
+def test_command_runs_in_a_process_group_of_its_own(tmp_path, store):
+    out = tmp_path / "ids"
+    new_case(store)
+    command = f"ps -o pid=,pgid=,sid= -p $$ > {shlex.quote(str(out))}"
+    HookRunner(Config().replace(hook={"command": command}), store.path).run_due(store)
+    pid, pgid, sid = out.read_text().split()
+    assert pid == pgid == sid and int(pgid) != os.getpgrp()
+
+
+def _deliver_failing_for(ticket: str, delivered: list[str]) -> Deliver:
+    def deliver(cfg: HookConfig, payload: bytes) -> None:
+        case = json.loads(payload)
+        if case["ticket"] == ticket:
+            raise RuntimeError("something nobody expected")
+        delivered.append(case["ticket"])
+
+    return deliver
+
+
+def wait_for(condition, seconds: float = 20.0) -> None:
+    deadline = datetime.now(UTC) + timedelta(seconds=seconds)
+    while not condition():
+        assert datetime.now(UTC) < deadline, "condition not met in time"
+        threading.Event().wait(0.05)
+
+
+@pytest.mark.parametrize("max_attempts", [5, 1], ids=["retried", "given-up"])
+def test_unexpected_error_in_one_hook_is_its_failure_and_the_runner_goes_on(
+        store, max_attempts: int):
+    delivered: list[str] = []
+    cfg = Config().replace(hook={"command": "true", "max_attempts": max_attempts})
+    runner = HookRunner(cfg, store.path, deliver=_deliver_failing_for("LP-000001", delivered))
+    new_case(store, "Ada judi")
+    new_case(store, "Ada tawuran")
+    runner.start()
+    try:
+        runner.wake()
+        wait_for(lambda: delivered == ["LP-000002"])
+        assert runner.alive
+        new_case(store, "Balap liar")  # the thread still takes new work
+        runner.wake()
+        wait_for(lambda: delivered == ["LP-000002", "LP-000003"])
+    finally:
+        runner.stop()
+    first, second, third = hooks(store)
+    attempts, done_at, error, next_at = first
+    assert attempts == 1 and done_at is None
+    assert error == "unexpected RuntimeError: something nobody expected"
+    assert (next_at is not None) == (max_attempts > 1)  # retried later, or given up
+    assert second[1] and third[1]  # done
+
+
+def test_runner_waits_for_a_database_it_cannot_open_yet(tmp_path, db_path):
+    delivered: list[str] = []
+    cfg = Config().replace(hook={"command": "true"})
+    runner = HookRunner(cfg, str(db_path), deliver=_deliver_failing_for("-", delivered))
+    runner.start()  # no database yet: the round fails, the thread stays
+    try:
+        wait_for(lambda: runner.alive)
+        with Store.open(db_path) as s:
+            new_case(s)
+        runner.wake()
+        wait_for(lambda: delivered == ["LP-000001"])
+    finally:
+        runner.stop()
