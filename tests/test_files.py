@@ -165,6 +165,7 @@ def as_nobody(db: Path) -> list[str]:
 # --- reading never writes -------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("content", [b"", b"this is a text file, not a database\n" * 50],
                          ids=["empty", "not-sqlite"])
 def test_read_commands_refuse_a_file_that_is_not_ours_and_leave_it_unchanged(
@@ -205,6 +206,19 @@ def test_only_an_opener_that_creates_sets_up_an_empty_file(db_path: Path):
         assert store.schema_version() == SCHEMA_VERSION
 
 
+def test_a_reader_refuses_an_older_schema_unchanged_and_a_writer_migrates_it(db_path: Path):
+    version = older_database(db_path)
+    before = fingerprint(db_path)
+    with pytest.raises(DatabaseError, match=f"schema version {version} and this smsbridge "
+                                            f"needs {SCHEMA_VERSION}; start"):
+        Store.open(db_path, create=False)
+    assert fingerprint(db_path) == before
+    with Store.open(db_path, create=False, migrate=True) as store:
+        assert store.schema_version() == SCHEMA_VERSION
+        assert store.cases.get("LP-000001").text == "jalan rusak"
+
+
+@pytest.mark.slow
 def test_read_commands_refuse_an_older_schema_unchanged_and_say_how_to_upgrade(
         db_path: Path, cli_env):
     version = older_database(db_path)
@@ -227,6 +241,7 @@ def test_a_write_command_upgrades_an_older_schema_then_reads_work(db_path: Path,
     assert listed.returncode == 0 and "checking" in listed.stdout
 
 
+@pytest.mark.slow
 def test_read_commands_leave_a_quiet_database_byte_for_byte_and_no_wal_behind(
         db_path: Path, cli_env):
     add_case(db_path)
