@@ -22,6 +22,10 @@ SYSTEM_CONFIG = Path("/etc/smsbridge/config.toml")
 ENV_VAR = "SMSBRIDGE_CONFIG"
 
 
+ROLES = ("receive", "send", "both")
+ROUTES = ("received", "on-net", "least-busy")
+
+
 def _opt(default: Any, *, lo: float | None = None, hi: float | None = None,
          choices: tuple[str, ...] | None = None, secret: bool = False) -> Any:
     meta = {"lo": lo, "hi": hi, "choices": choices, "secret": secret}
@@ -32,6 +36,19 @@ def _opt(default: Any, *, lo: float | None = None, hi: float | None = None,
 
 @dataclass(frozen=True)
 class ModemConfig:
+    # How the journal, ``status`` and the database name this modem (messages.modem,
+    # outbox.sent_by): keep it once chosen, or history names a modem that is gone.
+    name: str = _opt("modem")
+    # receive: drains its storage and never sends; send: sends and still drains
+    # (citizens answer the number that texted them); both: one drain between two sends.
+    role: str = _opt("both", choices=ROLES)
+    # National or international prefixes of this SIM's network ("0811", "+62811"):
+    # replies to such numbers prefer this modem (on-net SMS is cheaper and quicker).
+    prefixes: list = _opt([])
+    # Most SMS this SIM sends a minute (0: as fast as the modem takes them), and a day
+    # (0: no cap), as its SMS package allows. A long reply counts each of its parts.
+    send_per_minute: float = _opt(0.0, lo=0, hi=600)
+    daily_cap: int = _opt(0, lo=0, hi=1_000_000)
     backend: str = _opt("at", choices=("at", "gammu"))
     port: str = _opt("/dev/gsm-modem")
     baudrate: int = _opt(115200, lo=300, hi=4_000_000)
@@ -113,6 +130,19 @@ class HookConfig:
 
 
 @dataclass(frozen=True)
+class PoolConfig:
+    # The order in which a reply looks for its modem: the one that received the report,
+    # one whose prefixes match the number, the least busy. Leave one out to drop it.
+    route: list = _opt(list(ROUTES))
+    # A modem that is down, or whose oldest waiting reply is older than this, loses its
+    # replies to the others.
+    failover_seconds: float = _opt(120.0, lo=1, hi=86400)
+    # How long a claimed reply stays with the modem that claimed it; a reply whose
+    # modem died or hung goes back to the queue after this.
+    lease_seconds: float = _opt(300.0, lo=10, hi=86400)
+
+
+@dataclass(frozen=True)
 class LoggingConfig:
     level: str = _opt("INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
 
@@ -127,8 +157,16 @@ class Config:
     outbox: OutboxConfig = field(default_factory=OutboxConfig)
     abuse: AbuseConfig = field(default_factory=AbuseConfig)
     hook: HookConfig = field(default_factory=HookConfig)
+    pool: PoolConfig = field(default_factory=PoolConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    # [[modems]]: each entry is [modem] with its own keys on top; empty: [modem] alone.
+    modems: tuple[ModemConfig, ...] = ()
     source: str | None = field(default=None, compare=False)
+
+    @property
+    def pool_modems(self) -> tuple[ModemConfig, ...]:
+        """Every modem the daemon drives: the [[modems]] entries, else [modem] alone."""
+        return self.modems or (self.modem,)
 
     def replace(self, **sections: Any) -> Config:
         """A copy with whole sections or single keys changed: ``replace(modem={"port": p})``."""
@@ -143,8 +181,10 @@ class Config:
 _SECTION_CLASSES = {
     "modem": ModemConfig, "database": DatabaseConfig, "tickets": TicketConfig,
     "replies": ReplyConfig, "daemon": DaemonConfig, "outbox": OutboxConfig,
-    "abuse": AbuseConfig, "hook": HookConfig, "logging": LoggingConfig,
+    "abuse": AbuseConfig, "hook": HookConfig, "pool": PoolConfig, "logging": LoggingConfig,
 }
+# Arrays of tables ([[modems]]): each entry takes the keys of a section.
+_ARRAY_SECTIONS = {"modems": "modem"}
 _TYPE_NAMES = {str: "a string", int: "a whole number", float: "a number", bool: "true or false",
                list: "a list"}
 
@@ -184,14 +224,11 @@ def _validate_semantics(cfg: Config, path: str | None) -> None:
                           "a citizen's reply", path=path, key="tickets.digits")
     for name in ("ack", "status", "unknown_ticket"):
         _check_template(cfg, name, path)
-    if cfg.modem.pin and not (cfg.modem.pin.isdigit() and 4 <= len(cfg.modem.pin) <= 8):
-        raise ConfigError("expected 4 to 8 digits", path=path, key="modem.pin")
-    if not cfg.modem.port:
-        raise ConfigError("expected a device path or a pyserial URL", path=path, key="modem.port")
     code = cfg.daemon.country_code
     if not (code.isascii() and code.isdigit() and 1 <= len(code) <= 3):
         raise ConfigError(f"expected 1 to 3 digits (62 for Indonesia), got {code!r}", path=path,
                           key="daemon.country_code")
+    _validate_pool(cfg, path)
     if cfg.abuse.blocklist:
         from smsbridge.errors import InvalidInput
         from smsbridge.numbers import parse_operator_number
@@ -204,6 +241,79 @@ def _validate_semantics(cfg: Config, path: str | None) -> None:
     if cfg.outbox.retry_max_seconds < cfg.outbox.retry_base_seconds:
         raise ConfigError("must not be smaller than retry_base_seconds", path=path,
                           key="outbox.retry_max_seconds")
+
+
+def _modem_key(cfg: Config, i: int, key: str) -> str:
+    return f"modems[{i + 1}].{key}" if cfg.modems else f"modem.{key}"
+
+
+def _validate_pool(cfg: Config, path: str | None) -> None:
+    """Each modem on its own, then the pool: names and ports unique, someone to
+    receive the reports and someone to answer them."""
+    names: dict[str, int] = {}
+    ports: dict[str, int] = {}
+    for i, modem in enumerate(cfg.pool_modems):
+        if modem.pin and not (modem.pin.isdigit() and 4 <= len(modem.pin) <= 8):
+            raise ConfigError("expected 4 to 8 digits", path=path, key=_modem_key(cfg, i, "pin"))
+        if not modem.port:
+            raise ConfigError("expected a device path or a pyserial URL", path=path,
+                              key=_modem_key(cfg, i, "port"))
+        if not (modem.name and len(modem.name) <= 32
+                and all(c.isascii() and (c.isalnum() or c in "-_.") for c in modem.name)):
+            raise ConfigError(f"expected up to 32 letters, digits, '-', '_' or '.', got "
+                              f"{modem.name!r}", path=path, key=_modem_key(cfg, i, "name"))
+        if modem.name in names:
+            raise ConfigError(f"two modems are named {modem.name!r}", path=path,
+                              key=_modem_key(cfg, i, "name"))
+        names[modem.name] = i
+        where = port_identity(modem)
+        if where in ports:
+            other = cfg.pool_modems[ports[where]].name
+            raise ConfigError(f"{modem.name!r} and {other!r} are on one port ({modem.port}): "
+                              "one program, one owner per port", path=path,
+                              key=_modem_key(cfg, i, "port"))
+        ports[where] = i
+        for prefix in modem.prefixes:
+            if normalize_prefix(prefix, cfg.daemon.country_code) is None:
+                raise ConfigError(f"expected a number prefix such as 0811 or +62811, got "
+                                  f"{prefix!r}", path=path, key=_modem_key(cfg, i, "prefixes"))
+    roles = {m.role for m in cfg.pool_modems}
+    if not roles & {"receive", "both"}:
+        raise ConfigError("no modem receives: give one role = \"receive\" or \"both\"",
+                          path=path, key="modems")
+    if not roles & {"send", "both"}:
+        raise ConfigError("no modem sends replies: give one role = \"send\" or \"both\"",
+                          path=path, key="modems")
+    for route in cfg.pool.route:
+        if route not in ROUTES:
+            raise ConfigError(f"expected some of {', '.join(ROUTES)}, got {route!r}",
+                              path=path, key="pool.route")
+
+
+def port_identity(modem: ModemConfig) -> str:
+    """What makes two configured ports one device: symlinks (udev names) resolved."""
+    if modem.backend == "gammu" and modem.gammurc:
+        return f"gammurc:{os.path.realpath(modem.gammurc)}#{modem.gammu_section}"
+    port = modem.port.strip()
+    for scheme in ("spy://", ""):
+        if port.startswith(scheme + "/"):
+            return os.path.realpath(port[len(scheme):])
+    return port
+
+
+def normalize_prefix(prefix: str, country_code: str) -> str | None:
+    """``0811`` -> ``+62811``; ``62811``/``+62811`` -> ``+62811``; None if not a prefix."""
+    raw = prefix.strip().replace(" ", "").replace("-", "")
+    digits = raw.removeprefix("+")
+    if not (digits.isascii() and digits.isdigit() and 2 <= len(digits) <= 12):
+        return None
+    if raw.startswith("+"):
+        return raw
+    if digits.startswith("0"):
+        return f"+{country_code}{digits[1:]}"
+    if digits.startswith(country_code):
+        return "+" + digits
+    return None
 
 
 _TEMPLATE_FIELDS = {"ack": {"ticket"}, "status": {"ticket", "status"},
@@ -226,24 +336,46 @@ def _check_template(cfg: Config, name: str, path: str | None) -> None:
                           path=path, key=f"replies.{name}")
 
 
+def _section_values(cls: type, name: str, body: Any, path: str | None,
+                    where: str) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise ConfigError("expected a table of keys", path=path, key=where)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    values = {}
+    for key, value in body.items():
+        f = fields.get(key)
+        if f is None:
+            raise ConfigError(f"unknown key; known in [{name}]: {', '.join(fields)}",
+                              path=path, key=f"{where}.{key}")
+        values[key] = _check_value(cls, f, value, path, f"{where}.{key}")
+    return values
+
+
 def from_dict(data: dict[str, Any], *, path: str | None = None) -> Config:
     sections: dict[str, Any] = {}
+    arrays: dict[str, Any] = {}
     for name, body in data.items():
+        if name in _ARRAY_SECTIONS:
+            arrays[name] = body
+            continue
         cls = _SECTION_CLASSES.get(name)
         if cls is None:
-            raise ConfigError(f"unknown section; known: {', '.join(_SECTION_CLASSES)}",
-                              path=path, key=name)
-        if not isinstance(body, dict):
-            raise ConfigError("expected a table of keys", path=path, key=name)
-        fields = {f.name: f for f in dataclasses.fields(cls)}
-        values = {}
-        for key, value in body.items():
-            f = fields.get(key)
-            if f is None:
-                raise ConfigError(f"unknown key; known in [{name}]: {', '.join(fields)}",
-                                  path=path, key=f"{name}.{key}")
-            values[key] = _check_value(cls, f, value, path, f"{name}.{key}")
-        sections[name] = cls(**values)
+            known = ", ".join([*_SECTION_CLASSES, *(f"[{a}]" for a in _ARRAY_SECTIONS)])
+            raise ConfigError(f"unknown section; known: {known}", path=path, key=name)
+        sections[name] = cls(**_section_values(cls, name, body, path, name))
+    if "modems" in arrays:
+        entries = arrays["modems"]
+        if not isinstance(entries, list) or not entries:
+            raise ConfigError("expected one [[modems]] table per modem", path=path, key="modems")
+        # [modem] holds what the entries share (timeouts, backend, …); each entry adds its own.
+        shared = data.get("modem", {})
+        modems = []
+        for i, entry in enumerate(entries):
+            where = f"modems[{i + 1}]"
+            values = {"name": f"modem{i + 1}", **shared,
+                      **_section_values(ModemConfig, "modems", entry, path, where)}
+            modems.append(ModemConfig(**values))
+        sections["modems"] = tuple(modems)
     cfg = Config(**sections, source=path)
     _validate_semantics(cfg, path)
     if path and not Path(cfg.database.path).is_absolute():
@@ -285,30 +417,35 @@ def load(explicit: str | os.PathLike | None = None,
     return from_dict(data, path=str(path))
 
 
-def as_dict(cfg: Config, *, mask_secrets: bool = True) -> dict[str, dict[str, Any]]:
-    """The effective config as plain data; secrets are shown as ``****`` when set."""
-    out: dict[str, dict[str, Any]] = {}
+def as_dict(cfg: Config, *, mask_secrets: bool = True) -> dict[str, Any]:
+    """The effective config as plain data; secrets are shown as ``****`` when set.
+    ``modems`` is a list of tables (empty when [modem] is the only modem)."""
+    out: dict[str, Any] = {}
     for name, cls in _SECTION_CLASSES.items():
-        section = getattr(cfg, name)
-        body = {}
-        for f in dataclasses.fields(cls):
-            value = getattr(section, f.name)
-            if mask_secrets and f.metadata.get("secret") and value:
-                value = "****"
-            elif mask_secrets and (name, f.name) == ("hook", "url") and value:
-                from smsbridge.privacy import mask_url
-
-                value = mask_url(value)
-            body[f.name] = value
-        out[name] = body
+        out[name] = _section_dict(name, cls, getattr(cfg, name), mask_secrets)
+    out["modems"] = [_section_dict("modem", ModemConfig, m, mask_secrets) for m in cfg.modems]
     return out
+
+
+def _section_dict(name: str, cls: type, section: Any, mask_secrets: bool) -> dict[str, Any]:
+    body = {}
+    for f in dataclasses.fields(cls):
+        value = getattr(section, f.name)
+        if mask_secrets and f.metadata.get("secret") and value:
+            value = "****"
+        elif mask_secrets and (name, f.name) == ("hook", "url") and value:
+            from smsbridge.privacy import mask_url
+
+            value = mask_url(value)
+        body[f.name] = value
+    return body
 
 
 def exposed_secrets(cfg: Config) -> str | None:
     """A warning when the config file holds a secret (the SIM PIN, credentials in the
     hook URL) and every user of the box may read it; None when all is well."""
     held = []
-    if cfg.modem.pin:
+    if any(m.pin for m in cfg.pool_modems):
         held.append("the SIM PIN")
     from smsbridge.privacy import mask_url
 

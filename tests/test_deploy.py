@@ -16,21 +16,56 @@ from smsbridge import config
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _commented_array_example(text: str, name: str) -> str:
+    """The commented-out ``[[name]]`` tables of the example, uncommented."""
+    lines, inside = [], False
+    for line in text.splitlines():
+        if line.startswith(f"# [[{name}]]"):
+            inside = True
+        elif inside and not line.startswith("#"):
+            inside = False
+        if inside:
+            lines.append(line.removeprefix("#").removeprefix(" "))
+    return "\n".join(lines) + "\n"
+
+
 def test_example_config_documents_every_key_with_its_default():
-    data = tomllib.loads((ROOT / "config.example.toml").read_text())
+    text = (ROOT / "config.example.toml").read_text()
+    data = tomllib.loads(text)
     defaults = config.as_dict(config.Config(), mask_secrets=False)
-    assert set(data) == set(defaults)
+    # Arrays of tables ([[modems]]) are empty by default: the example shows them
+    # commented out, and each of their keys is documented with its default in the
+    # section whose keys they take ([modem]).
+    arrays = {name for name, value in defaults.items() if isinstance(value, list)}
+    assert arrays == {"modems"}
+    assert set(data) == set(defaults) - arrays
     for section, keys in defaults.items():
+        if section in arrays:
+            continue
         assert set(data[section]) == set(keys), section
         for key, value in keys.items():
             if (section, key) == ("database", "path"):
                 continue  # the example names the production path
             assert data[section][key] == value, f"{section}.{key}"
+    for name in arrays:
+        example = tomllib.loads(_commented_array_example(text, name))
+        entries = example[name]
+        assert len(entries) >= 2, f"the example shows a pool in [[{name}]]"
+        for entry in entries:
+            assert set(entry) <= set(data["modem"]), name
+        # The example's pool, put in the example file, is a valid config.
+        pool = config.from_dict({**data, **example})
+        assert [m.name for m in pool.pool_modems] == [e["name"] for e in entries]
 
 
 def test_example_config_explains_every_section():
     text = (ROOT / "config.example.toml").read_text()
-    for section in config.as_dict(config.Config()):
+    for section, value in config.as_dict(config.Config()).items():
+        if isinstance(value, list):
+            # An array of tables is shown commented out, after the lines explaining it.
+            before, found, _ = text.partition(f"# [[{section}]]\n")
+            assert found and before.rstrip().splitlines()[-1].startswith("#"), section
+            continue
         _, _, body = text.partition(f"[{section}]\n")
         assert body.startswith("#"), f"[{section}] has no comment"
 
@@ -70,8 +105,8 @@ def test_udev_rule_names_the_modem_gsm_modem():
 
 def test_every_config_field_has_validation_metadata():
     for section in dataclasses.fields(config.Config):
-        if section.name == "source":
-            continue
+        if section.name in ("source", "modems"):
+            continue  # [[modems]] entries are ModemConfig, checked as [modem]
         for f in dataclasses.fields(section.default_factory()):
             assert "secret" in f.metadata, f"{section.name}.{f.name}"
 

@@ -38,7 +38,11 @@ def config_check(app: AppContext, as_json: bool) -> None:
         return
     click.echo(f"# config: {cfg.source or 'built-in defaults (no config file found)'}")
     for section, body in data.items():
-        click.echo(f"\n[{section}]")
-        for key, value in body.items():
-            click.echo(f"{key} = {json.dumps(value, ensure_ascii=False)}")
+        # An array of tables ([[modems]]) prints one table per entry.
+        tables = [(f"[[{section}]]", b) for b in body] if isinstance(body, list) else [
+            (f"[{section}]", body)]
+        for header, table in tables:
+            click.echo(f"\n{header}")
+            for key, value in table.items():
+                click.echo(f"{key} = {json.dumps(value, ensure_ascii=False)}")
     click.echo("\n# OK: the config is valid")
