@@ -60,8 +60,17 @@ class ModemError(SmsBridgeError):
 
 
 class PortError(ModemError):
-    def __init__(self, message: str, *, port: str | None = None):
+    """``reason`` is why the port could not be opened, when the opener could tell from
+    the system's answer: one of the constants below, else None."""
+
+    NOT_FOUND = "not found"
+    NO_PERMISSION = "no permission"
+    BUSY = "held by another process"
+    NOT_SERIAL = "not a serial device"
+
+    def __init__(self, message: str, *, port: str | None = None, reason: str | None = None):
         self.port = port
+        self.reason = reason
         super().__init__(f"{port}: {message}" if port else message)
 
 

@@ -168,3 +168,82 @@ def test_probe_of_a_full_storage_says_so(config, tmp_path):
         result = run_probe(config)
     assert result.exit_code == 1
     assert "storage full" in result.output
+
+
+# -- a port that cannot be opened: which of "not found", "busy", "not serial" ---------------
+
+HOLDER = """
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_NOCTTY)
+fcntl.flock(fd, fcntl.LOCK_EX)  # what pyserial's exclusive=True does, as the daemon opens it
+print("held", flush=True)
+sys.stdin.read()
+"""
+
+
+@pytest.fixture
+def held_pty():
+    """A real pty whose port another process holds, as a running daemon does."""
+    import os
+    import subprocess
+    import sys
+
+    master, slave = os.openpty()
+    path = os.ttyname(slave)
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, path], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        yield path
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=10)
+        os.close(slave)
+        os.close(master)
+
+
+def test_probe_of_a_port_held_by_another_process_says_so(config, held_pty):
+    result = run_probe(config, "--port", held_pty, "--json")
+    assert result.exit_code == 1
+    assert json.loads(result.output)["problems"] == [
+        probe.FIX_BUSY.format(port=held_pty)]
+
+
+def test_a_free_pty_is_not_reported_busy(config, tmp_path):
+    # The same pty once its holder is gone opens (and then stays silent: no modem on it).
+    import os
+
+    master, slave = os.openpty()
+    try:
+        result = run_probe(config, "--port", os.ttyname(slave), "--json")
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert json.loads(result.output)["problems"] == [probe.FIX_SILENT]
+
+
+@pytest.mark.parametrize("make", ["file", "directory"])
+def test_probe_of_something_that_is_not_a_serial_device_says_so(config, tmp_path, make):
+    target = tmp_path / "not-a-tty"
+    if make == "file":
+        target.write_text("AT\r\n")
+    else:
+        target.mkdir()
+    result = run_probe(config, "--port", str(target), "--json")
+    assert result.exit_code == 1
+    assert json.loads(result.output)["problems"] == [probe.FIX_NOT_SERIAL]
+
+
+def test_a_missing_port_is_still_not_found(config, tmp_path):
+    data = json.loads(run_probe(config, "--port", str(tmp_path / "ttyUSB9"), "--json").output)
+    assert data["problems"][0].startswith(probe.FIX_PORT)
+
+
+@pytest.mark.parametrize("reason, fix", [
+    (PortError.BUSY, probe.FIX_BUSY.format(port="/dev/gsm-modem")),
+    (PortError.NOT_SERIAL, probe.FIX_NOT_SERIAL),
+    (PortError.NO_PERMISSION, probe.FIX_PERMISSION),
+])
+def test_each_reason_a_port_gives_has_its_own_fix(reason, fix):
+    error = PortError("cannot open", port="/dev/gsm-modem", reason=reason)
+    assert probe.assess("/dev/gsm-modem", None, error).problems == (fix,)

@@ -40,6 +40,10 @@ PORT_ERRORS = {
     "ERR_DEVICEDTRRTSERROR", "ERR_DEVICECHANGESPEEDERROR", "ERR_DEVICEWRITEERROR",
     "ERR_DEVICEREADERROR", "ERR_DEVICEPARITYERROR", "ERR_NOTCONNECTED", "ERR_PHONEOFF",
 }
+_PORT_REASONS = {
+    "ERR_DEVICENOTEXIST": PortError.NOT_FOUND, "ERR_DEVICENOPERMISSION": PortError.NO_PERMISSION,
+    "ERR_DEVICEBUSY": PortError.BUSY, "ERR_DEVICELOCKED": PortError.BUSY,
+}
 _CONFIG_ERRORS = {
     "ERR_UNKNOWNCONNECTIONTYPESTRING", "ERR_UNKNOWNMODELSTRING", "ERR_UNCONFIGURED",
     "ERR_NONE_SECTION", "ERR_CANTOPENFILE", "ERR_DISABLED",
@@ -82,7 +86,8 @@ def translate(exc: BaseException, what: str, *, device: str, seconds: float) -> 
     if name == "ERR_TIMEOUT":
         return ModemTimeout(what, seconds)
     if name in PORT_ERRORS:
-        return PortError(f"gammu cannot use the device: {text} ({name})", port=device)
+        return PortError(f"gammu cannot use the device: {text} ({name})", port=device,
+                         reason=_PORT_REASONS.get(name))
     if name in _SIM_ERRORS:
         if name == "ERR_NOSIM":
             return SimError("no SIM card: insert one (power the modem off first)")

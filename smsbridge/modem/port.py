@@ -8,6 +8,9 @@ pyserial's exceptions become PortError here, so nothing above knows pyserial exi
 from __future__ import annotations
 
 import contextlib
+import errno
+import os
+import stat
 import termios
 from typing import Protocol
 
@@ -73,5 +76,36 @@ def open_port(url: str, *, baudrate: int = 115200) -> SerialPort:
     except (*_PORT_FAILURES, ValueError) as exc:
         hint = ("check the udev rule / `ls /dev/ttyUSB*`" if "://" not in url
                 else "check the URL and that the other end is listening")
-        raise PortError(f"cannot open the modem port ({exc}); {hint}", port=url) from exc
+        raise PortError(f"cannot open the modem port ({exc}); {hint}", port=url,
+                        reason=None if "://" in url else _why(url, exc)) from exc
     return SerialPort(url, handle)
+
+
+# The system's answer, as pyserial passes it on (its SerialException carries the errno,
+# or was raised while handling termios.error).
+_REASONS = {
+    errno.ENOENT: PortError.NOT_FOUND,
+    errno.ENODEV: PortError.NOT_FOUND,  # a device node left behind by an unplugged stick
+    errno.ENXIO: PortError.NOT_FOUND,
+    errno.EACCES: PortError.NO_PERMISSION,
+    errno.EPERM: PortError.NO_PERMISSION,
+    errno.EBUSY: PortError.BUSY,  # open(2) on a tty its holder made exclusive (TIOCEXCL)
+    errno.EWOULDBLOCK: PortError.BUSY,  # flock(2): the daemon (or another) has it locked
+    errno.ENOTTY: PortError.NOT_SERIAL,  # the terminal ioctls refused: a file, /dev/null
+    errno.EISDIR: PortError.NOT_SERIAL,
+}
+
+
+def _why(path: str, exc: BaseException) -> str | None:
+    """Why a device path could not be opened, from the errno (never from the wording)."""
+    for cause in (exc, exc.__cause__, exc.__context__):
+        code = getattr(cause, "errno", None)
+        if code is None and isinstance(cause, termios.error) and cause.args:
+            code = cause.args[0]
+        if isinstance(code, int) and code in _REASONS:
+            return _REASONS[code]
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    return None if stat.S_ISCHR(mode) else PortError.NOT_SERIAL

@@ -16,6 +16,10 @@ from smsbridge.modem.sim import NEEDS_PIN, NOT_INSERTED, READY, SIM_PIN, SIM_PUK
 FIX_PORT = "port not found: check the udev rule / `ls /dev/ttyUSB*`"
 FIX_PERMISSION = ("no permission to open the port: add the service user to the dialout group "
                   "(or set the group in the udev rule)")
+FIX_BUSY = ("port held by another process (is the daemon running? stop it first: "
+            "`sudo systemctl stop smsbridge`; `fuser -v {port}` shows who holds it)")
+FIX_NOT_SERIAL = ("not a serial device: the path exists but is not a modem's port (a file or "
+                  "another kind of device); check [modem] port or --port")
 FIX_SILENT = ("the modem does not answer AT commands: a USB stick shows several ports and "
               "only one answers AT; try the others (`ls /dev/ttyUSB*`)")
 FIX_PIN = NEEDS_PIN  # the words of sim.decide()'s SimError: one problem, one text
@@ -68,8 +72,14 @@ def assess(port: str, status: ModemStatus | None, error: ModemError | None = Non
     warnings: list[str] = []
     if isinstance(error, PortError):
         cause = str(error.__cause__ or error)
-        problems.append(FIX_PERMISSION if "ermission denied" in cause
-                        else f"{FIX_PORT} ({cause})")
+        if error.reason == PortError.BUSY:
+            problems.append(FIX_BUSY.format(port=port))
+        elif error.reason == PortError.NOT_SERIAL:
+            problems.append(FIX_NOT_SERIAL)
+        elif error.reason == PortError.NO_PERMISSION or "ermission denied" in cause:
+            problems.append(FIX_PERMISSION)
+        else:
+            problems.append(f"{FIX_PORT} ({cause})")
     elif isinstance(error, ModemTimeout):
         problems.append(FIX_SILENT)
     elif isinstance(error, SimError):
