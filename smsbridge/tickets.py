@@ -17,6 +17,7 @@ Workflow::
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from smsbridge.errors import InvalidInput, InvalidTransition, StoreError
@@ -185,12 +186,16 @@ def check_update(*, status: str | None = None, note: str | None = None,
 
 
 def plan_update(case: CaseFacts, request: UpdateRequest, *,
-                duplicate: CaseFacts | StoreError | None = None) -> CaseUpdate:
+                duplicate: CaseFacts | StoreError | None = None,
+                duplicate_chain: Sequence[CaseFacts] = ()) -> CaseUpdate:
     """The changes an update makes, or the error that refuses it (pure).
 
     ``duplicate`` is the case named by ``request.duplicate_of`` when the request marks
     a duplicate, or the error looking it up met (an unknown or mistyped ticket): the
     workflow's own refusals come first, as an operator fixes them first.
+    ``duplicate_chain`` are the cases that one is in turn a duplicate of, nearest
+    first (following ``duplicate_of``): a duplicate must lead to an original, so a
+    chain back to ``case`` is refused.
     """
     columns: dict[str, object] = {}
     events: list[Event] = []
@@ -209,6 +214,7 @@ def plan_update(case: CaseFacts, request: UpdateRequest, *,
                                  "duplicate_of")
             if duplicate.id == case.id:
                 raise InvalidInput(f"{case.ticket} cannot be a duplicate of itself")
+            _refuse_cycle(case, duplicate, duplicate_chain)
             columns["duplicate_of"] = duplicate.id
             action = "duplicate"
             note = f"duplicate of {duplicate.ticket}" + (f": {note}" if note else "")
@@ -223,3 +229,14 @@ def plan_update(case: CaseFacts, request: UpdateRequest, *,
             columns["assigned_to"] = name
             events.append(Event("assign", note=f"assigned to {name}" if name else "unassigned"))
     return CaseUpdate(columns, tuple(events))
+
+
+def _refuse_cycle(case: CaseFacts, duplicate: CaseFacts, chain: Sequence[CaseFacts]) -> None:
+    ids = [c.id for c in chain]
+    if case.id not in ids:
+        return
+    path = [duplicate.ticket, *(c.ticket for c in chain[:ids.index(case.id) + 1])]
+    said = ", which is a duplicate of ".join(path[1:])
+    raise InvalidInput(f"{case.ticket} cannot be a duplicate of {duplicate.ticket}: "
+                       f"{duplicate.ticket} is already a duplicate of {said}; reopen "
+                       f"{duplicate.ticket} first if it is the original")

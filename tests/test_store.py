@@ -378,3 +378,25 @@ def test_hooks_use_the_same_queue_and_given_up_hooks_stay_visible(store: Store):
     assert store.hooks.due(at="9999") == []
     row = store.db.one("SELECT attempts, last_error, done_at FROM hooks")
     assert tuple(row) == (2, "exited 3", None)
+
+
+def test_a_duplicate_circle_is_refused_and_changes_nothing(store: Store):
+    for _ in range(3):
+        add(store)
+    store.cases.update("1", operator="sari", duplicate_of="2")
+    with pytest.raises(InvalidInput, match="LP-000001 is already a duplicate of LP-000002"):
+        store.cases.update("2", operator="sari", duplicate_of="1")
+    store.cases.update("2", operator="sari", duplicate_of="3")  # 1 -> 2 -> 3: a chain
+    with pytest.raises(InvalidInput, match="LP-000001 is already a duplicate of LP-000002, "
+                                           "which is a duplicate of LP-000003"):
+        store.cases.update("3", operator="sari", duplicate_of="1")
+    assert (store.cases.get("3").status, store.cases.get("3").duplicate_of) == ("new", None)
+
+
+def test_a_circle_stored_before_they_were_refused_does_not_hang_the_check(store: Store):
+    for _ in range(3):
+        add(store)
+    with store.transaction() as db:
+        db.execute("UPDATE cases SET status = 'duplicate', duplicate_of = 2 WHERE id = 1")
+        db.execute("UPDATE cases SET status = 'duplicate', duplicate_of = 1 WHERE id = 2")
+    assert store.cases.update("3", operator="sari", duplicate_of="1").status == "duplicate"

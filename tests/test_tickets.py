@@ -196,6 +196,31 @@ def test_a_case_cannot_duplicate_itself():
         plan_update(CASE, check_update(duplicate_of="2"), duplicate=CASE)
 
 
+def test_a_duplicate_of_its_own_duplicate_is_refused_naming_the_circle():
+    # LP-000001 is already a duplicate of LP-000002: LP-000002 may not point back.
+    already = CaseFacts(id=1, ticket="LP-000001", status="duplicate")
+    with pytest.raises(InvalidInput) as refused:
+        plan_update(CASE, check_update(duplicate_of="1"), duplicate=already,
+                    duplicate_chain=[CASE])
+    assert str(refused.value) == (
+        "LP-000002 cannot be a duplicate of LP-000001: LP-000001 is already a duplicate of "
+        "LP-000002; reopen LP-000001 first if it is the original")
+
+
+def test_a_longer_duplicate_circle_is_refused_and_a_chain_is_not():
+    third = CaseFacts(id=3, ticket="LP-000003", status="duplicate")
+    first = CaseFacts(id=1, ticket="LP-000001", status="duplicate")
+    # LP-000001 -> LP-000003 -> LP-000002: LP-000002 may not become a duplicate of LP-000001.
+    with pytest.raises(InvalidInput, match="LP-000001 is already a duplicate of LP-000003, "
+                                           "which is a duplicate of LP-000002"):
+        plan_update(CASE, check_update(duplicate_of="1"), duplicate=first,
+                    duplicate_chain=[third, CASE])
+    # A chain that does not lead back is fine: LP-000002 -> LP-000001 -> LP-000003.
+    plan = plan_update(CASE, check_update(duplicate_of="1"), duplicate=first,
+                       duplicate_chain=[third])
+    assert plan.columns == {"status": "duplicate", "duplicate_of": 1}
+
+
 def test_the_workflow_refuses_before_an_unknown_duplicate_is_reported():
     resolved = CaseFacts(id=2, ticket="LP-000002", status="resolved")
     with pytest.raises(InvalidTransition):

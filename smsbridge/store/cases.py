@@ -244,11 +244,14 @@ class Cases:
             number = self._case_id(ticket)
             case = self.by_id(number)
             duplicate: tickets.CaseFacts | StoreError | None = None
+            chain: list[tickets.CaseFacts] = []
             if request.status == "duplicate" and request.duplicate_of:
                 duplicate = self._facts_or_error(request.duplicate_of)
+                if isinstance(duplicate, tickets.CaseFacts):
+                    chain = self._duplicate_chain(duplicate.id)
             change = tickets.plan_update(
                 tickets.CaseFacts(case.id, case.ticket, case.status, case.assigned_to),
-                request, duplicate=duplicate)
+                request, duplicate=duplicate, duplicate_chain=chain)
             if not change.events:
                 return case
             now = self._db.now()
@@ -273,6 +276,24 @@ class Cases:
         except (InvalidInput, UnknownTicket) as exc:
             return exc
         return tickets.CaseFacts(other.id, other.ticket, other.status, other.assigned_to)
+
+    def _duplicate_chain(self, case_id: int) -> list[tickets.CaseFacts]:
+        """The cases ``case_id`` is a duplicate of, of which that one is, and so on. A
+        cycle already stored (before they were refused) ends the walk where it closes."""
+        chain: list[tickets.CaseFacts] = []
+        seen = {case_id}
+        row = self._db.one("SELECT duplicate_of FROM cases WHERE id = ?", (case_id,))
+        following = row["duplicate_of"] if row else None
+        while following is not None and following not in seen:
+            seen.add(following)
+            row = self._db.one("SELECT id, ticket, status, assigned_to, duplicate_of"
+                               " FROM cases WHERE id = ?", (following,))
+            if row is None:
+                break
+            chain.append(tickets.CaseFacts(row["id"], row["ticket"], row["status"],
+                                           row["assigned_to"]))
+            following = row["duplicate_of"]
+        return chain
 
     def record_reveal(self, ticket: str, *, operator: str) -> None:
         """Audit an operator seeing a reporter's full number."""
