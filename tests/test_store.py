@@ -121,6 +121,29 @@ def test_search_text_with_fts_syntax_is_taken_literally(store: Store):
     assert store.cases.query(CaseQuery(search='"rusak" AND NOT: -(')) != []
 
 
+@pytest.mark.parametrize(("typed", "expected"), [
+    ("RT-03", ["LP-000003", "LP-000001"]),      # "RT 03" is the same place, typed apart
+    ("Al-Ikhlas", ["LP-000002", "LP-000001"]),
+    ("al-ikhlas rt-03", ["LP-000001"]),
+    ("LP-000042", ["LP-000004"]),
+    ("RT-0*", ["LP-000003", "LP-000002", "LP-000001"]),  # "RT 05" starts so too
+])
+def test_search_for_words_with_punctuation_finds_the_cases_holding_them(
+        store: Store, typed: str, expected: list[str]):
+    add(store, "Judi di RT-03 dekat Masjid Al-Ikhlas")
+    add(store, "Ribut di Masjid Al-Ikhlas, RT 05 RW 03")  # both parts, not together
+    add(store, "Balap liar rt 03, tiap malam")
+    add(store, "Lanjutan laporan LP-000042: sudah terjadi lagi")
+    assert [c.ticket for c in store.cases.query(CaseQuery(search=typed))] == expected
+
+
+def test_search_with_punctuation_still_stops_at_the_limit(store: Store):
+    for i in range(30):
+        add(store, "RT 05 RW 03" if i % 2 else f"kejadian {i} di RT-03")
+    found = store.cases.query(CaseQuery(search="RT-03", limit=5))
+    assert [c.id for c in found] == [29, 27, 25, 23, 21]
+
+
 def test_search_follows_edited_text(store: Store):
     case = add(store, "kata lama")
     with store.transaction() as conn:

@@ -8,7 +8,9 @@ The workflow (which status may follow which, duplicates, reopening) is decided b
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from smsbridge import tickets
@@ -20,23 +22,57 @@ from smsbridge.store.rows import CASE_COLUMNS, CASE_FROM
 from smsbridge.store.schema import CHANNELS, sql_list
 from smsbridge.store.stats import case_stats
 
+# What the index's tokenizer (unicode61) keeps as a token: runs of letters and digits.
+# Everything else separates tokens, so "RT-03" is indexed as "rt" and "03".
+_TOKEN = re.compile(r"[^\W_]+")
+_GAP = r"[\W_]+"
+
+
+def _fold(text: str) -> str:
+    """Case and diacritics away, as the index does (remove_diacritics 2)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def _search_words(text: str) -> list[tuple[list[str], bool]]:
+    """Each typed word as the index's tokens, and whether it ends in ``*`` (prefix)."""
+    words = []
+    for word in text.split():
+        tokens = _TOKEN.findall(_fold(word))
+        if tokens:
+            words.append((tokens, word.endswith("*")))
+    if not words:
+        raise InvalidInput(f"nothing to search for in {text!r}; give one or more words")
+    return words
+
 
 def fts_query(text: str) -> str:
     """Words as typed -> an FTS5 query matching cases that contain every word.
 
-    Each word is quoted, so FTS5 syntax (``AND``, ``-``, ``:``, ``"``) in what an
-    operator types cannot cause a syntax error; a trailing ``*`` keeps its meaning
-    of "any word starting with".
+    Each token is quoted, so FTS5 syntax (``AND``, ``-``, ``:``, ``"``) in what an
+    operator types cannot cause a syntax error; a trailing ``*`` keeps its meaning of
+    "any word starting with". A word the tokenizer splits (``RT-03``, ``Al-Ikhlas``,
+    ``LP-000042``) asks for each of its parts: the index keeps no positions
+    (detail=column), so ``adjacent`` checks that they stand together.
     """
     terms = []
-    for word in text.split():
-        prefix = word.endswith("*")
-        word = word.rstrip("*").replace('"', "")
-        if word:
-            terms.append(f'"{word}"' + ("*" if prefix else ""))
-    if not terms:
-        raise InvalidInput(f"nothing to search for in {text!r}; give one or more words")
+    for tokens, prefix in _search_words(text):
+        terms += [f'"{t}"' for t in tokens]
+        if prefix:
+            terms[-1] += "*"
     return " ".join(terms)
+
+
+def adjacent(text: str) -> Callable[[str], bool] | None:
+    """For the words of ``text`` made of several tokens: whether a case's text has those
+    tokens next to each other, with only spaces or punctuation between (``RT-03`` finds
+    "RT 03" and "rt.03", not "RT 05 RW 03"). None when no word needs it."""
+    patterns = [re.compile(r"(?<![^\W_])" + _GAP.join(map(re.escape, tokens))
+                           + ("" if prefix else r"(?![^\W_])"))
+                for tokens, prefix in _search_words(text) if len(tokens) > 1]
+    if not patterns:
+        return None
+    return lambda case_text: all(p.search(_fold(case_text)) for p in patterns)
 
 
 class Cases:
@@ -175,16 +211,31 @@ class Cases:
         else:
             sql = (f"SELECT {CASE_COLUMNS} FROM {CASE_FROM}"
                    f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY c.id DESC")
-        if query.limit is not None:
-            sql += " LIMIT ?"
-            params.append(query.limit)
+        together = adjacent(query.search) if query.search else None
         try:
+            if together is not None:
+                return self._filtered(sql, params, together, query.limit)
+            if query.limit is not None:
+                sql += " LIMIT ?"
+                params.append(query.limit)
             return [rows.case(row) for row in self._db.all(sql, params)]
         except DatabaseError as exc:
             cause = exc.__cause__
             if cause is not None and "fts5" in str(cause).lower():
                 raise InvalidInput(f"cannot search for {query.search!r}: {cause}") from None
             raise
+
+    def _filtered(self, sql: str, params: list[Any], keep: Callable[[str], bool],
+                  limit: int | None) -> list[Case]:
+        """Newest matches first, streamed until ``limit`` of them pass ``keep``."""
+        kept: list[Case] = []
+        for row in self._db.iterate(sql, params, batch=200):
+            case = rows.case(row)
+            if keep(case.text):
+                kept.append(case)
+                if limit is not None and len(kept) >= limit:
+                    break
+        return kept
 
     def stream(self, *, since: str | None = None, until: str | None = None
                ) -> Iterator[Case]:
