@@ -55,6 +55,21 @@ class CaseEvent:
     old_status: str | None = None
     new_status: str | None = None
     note: str | None = None
+    # The OS account that wrote the line, whatever ``operator`` says (--as is a name
+    # typed, not an identity); None on lines written before schema version 6.
+    login: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """A look at reporters' identities: a lookup by number or a reveal, by whom."""
+
+    id: int
+    at: str
+    login: str
+    operator: str
+    action: str
+    detail: str
 
 
 @dataclass(frozen=True)
@@ -75,6 +90,7 @@ class OutboxItem:
     sent_at: str | None = None
     delivered_at: str | None = None
     refs: tuple[int, ...] = ()
+    ticket: str | None = None  # the case's, when the query joined it (``outbox list``)
 
 
 @dataclass(frozen=True)

@@ -48,13 +48,14 @@ def classify(number: str, *, alphanumeric: bool = False, short_code_max_digits: 
     return SenderKind.PERSON
 
 
-def reply_problem(number: str) -> str | None:
+def reply_problem(number: str, *, short_code_max_digits: int = 5) -> str | None:
     """Why no SMS can go to ``number``, or None when one can.
 
     A sender is attacker-controlled: a spoofed numeric sender of 21 digits, or a name
     made of digits, reaches us as readily as a real phone. Anything queued to such a
     "number" would fail to encode at send time, so it is refused before it is queued.
     The reason never repeats the number: it is a reporter's identity.
+    ``short_code_max_digits`` is the line's ``[abuse]`` setting.
     """
     from smsbridge.errors import EncodeError
     from smsbridge.sms.fields import check_number
@@ -63,7 +64,7 @@ def reply_problem(number: str) -> str | None:
         check_number(number)
     except EncodeError as exc:
         return str(exc)
-    if classify(number) is not SenderKind.PERSON:
+    if classify(number, short_code_max_digits=short_code_max_digits) is not SenderKind.PERSON:
         return "a short code or service number, which cannot receive our SMS"
     return None
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from smsbridge.config import ReplyConfig
 from smsbridge.errors import InvalidInput
-from smsbridge.numbers import SenderKind, classify
 
 STATUSES = ("new", "checking", "confirmed", "resolved", "fake", "duplicate")
 # An operator's reply: a few SMS at most (1000 GSM-7 characters are 7 parts).
@@ -143,12 +142,6 @@ def auto_reply_decision(*, sender_is_person: bool, blocked: bool, replies_last_h
     if budget_problem:
         return ReplyDecision(False, budget_problem, over_budget=True)
     return ReplyDecision(True, "")
-
-
-def can_receive_sms(number: str) -> bool:
-    """Whether an SMS can go to this reporter: a person's number, not a service (an
-    alphanumeric sender or a short code) that only ever sends."""
-    return classify(number) is SenderKind.PERSON
 
 
 def operator_reply_text(text: str) -> str:

@@ -11,6 +11,7 @@ from sqlite_utils import Database
 
 from smsbridge.models import CaseQuery
 from smsbridge.store import MIGRATION_NAMES, SCHEMA_VERSION, Store, migrations
+from smsbridge.store import Database as SmsbridgeDatabase
 
 
 def applied_names(path: Path) -> list[str]:
@@ -81,3 +82,59 @@ def test_processes_opening_a_new_file_at_once_migrate_it_once(db_path: Path):
         t.join(timeout=60)
     assert errors == []
     assert applied_names(db_path) == list(MIGRATION_NAMES)
+
+
+def _index_sql(conn: sqlite3.Connection, table: str) -> dict[str, str]:
+    return {name: sql for name, sql in conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
+        " AND sql IS NOT NULL", (table,))}
+
+
+@pytest.mark.parametrize("version", range(1, 6))
+def test_outbox_rebuilt_by_0006_keeps_rows_ids_and_every_index(tmp_path: Path, version: int):
+    fresh = tmp_path / "fresh.db"
+    Store.open(fresh).close()
+    old = tmp_path / "old.db"
+    db = Database(old)
+    migrations().apply(db, stop_before=MIGRATION_NAMES[version])
+    db.execute("UPDATE counters SET value = 1 WHERE name = 'ticket'")
+    db.execute("INSERT INTO cases (id, ticket, reporter, text, received_at, updated_at)"
+               " VALUES (1, 'LP-000001', '+6281234567110', 'judi', '2024-05-01T10:00:00+00:00',"
+               " '2024-05-01T10:00:00+00:00')")
+    db.execute("INSERT INTO case_events (case_id, at, operator, action)"
+               " VALUES (1, '2024-05-01T10:00:00+00:00', 'budi', 'created')")
+    rows = [(7, 1, "+6281234567110", "Laporan diterima", "ack", "sent", 1, None, None,
+             "2024-05-01T10:00:01+00:00", "2024-05-01T10:00:05+00:00", None, "[12]",
+             "smsbridge"),
+            (9, None, "+6281234567110", "Petugas menuju", "operator", "gave_up", 5, None,
+             "modem answered +CMS ERROR 38", "2024-05-01T11:00:00+00:00", None, None, "[]",
+             "sari")]
+    db.conn.executemany("INSERT INTO outbox (id, case_id, number, text, kind, state, attempts,"
+                        " next_attempt_at, last_error, created_at, sent_at, delivered_at, refs,"
+                        " created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    db.conn.commit()
+    db.close()
+
+    Store.open(old).close()
+    with sqlite3.connect(old) as conn, sqlite3.connect(fresh) as new:
+        assert conn.execute("SELECT * FROM outbox ORDER BY id").fetchall() == rows
+        assert _index_sql(conn, "outbox") == _index_sql(new, "outbox")
+        assert {"outbox_due", "outbox_case", "outbox_number",
+                "outbox_auto_created"} <= set(_index_sql(conn, "outbox"))
+        assert conn.execute("SELECT login FROM case_events").fetchall() == [(None,)]
+        conn.execute("UPDATE outbox SET state = 'cancelled' WHERE id = 9")
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert applied_names(old) == list(MIGRATION_NAMES)
+
+
+def test_audit_log_refuses_changes_to_what_it_holds(db_path: Path):
+    with Store(SmsbridgeDatabase.open(db_path), login="budi") as store:
+        store.audit.record("lookup", "cases list --reporter +62812****7110: no case",
+                           operator="budi")
+    with sqlite3.connect(db_path) as conn:
+        for statement in ("UPDATE audit_log SET operator = 'x'", "DELETE FROM audit_log"):
+            with pytest.raises(sqlite3.IntegrityError, match="audit log cannot be changed"):
+                conn.execute(statement)
+        assert conn.execute("SELECT login, operator, action FROM audit_log").fetchall() == [
+            ("budi", "budi", "lookup")]

@@ -12,7 +12,6 @@ from smsbridge.replies import (
     StatusQuery,
     Templates,
     auto_reply_decision,
-    can_receive_sms,
     operator_reply_text,
     parse_command,
 )
@@ -96,12 +95,6 @@ def test_no_automatic_reply_to_a_number_that_cannot_take_an_sms():
         identical_texts_last_hour=1, loop_threshold=3,
         number_problem="not a phone number (23 characters)")
     assert not decision.send and "cannot receive SMS" in decision.reason
-
-
-@pytest.mark.parametrize(("number", "can"), [
-    ("+6281234567110", True), ("TELKOMSEL", False), ("3636", False), ("unknown", False)])
-def test_only_a_person_can_receive_an_operators_sms(number, can):
-    assert can_receive_sms(number) is can
 
 
 def test_operator_reply_is_trimmed_and_must_fit_a_few_sms():

@@ -183,11 +183,22 @@ def test_reply_is_queued_for_the_daemon_and_recorded(store: Store):
     assert detail.events[-1].action == "reply"
 
 
-def test_reply_to_a_service_sender_is_refused(store: Store):
-    case = add(store, reporter="TELKOMSEL")
-    with pytest.raises(InvalidInput, match="service"):
+@pytest.mark.parametrize("reporter", [
+    "TELKOMSEL", "3636", " 12345678", "+628123456789012345678", "+62812345678901234567890"])
+def test_reply_to_a_number_that_cannot_receive_sms_is_refused_without_naming_it(
+        store: Store, reporter: str):
+    case = add(store, reporter=reporter)
+    with pytest.raises(InvalidInput, match="cannot receive SMS") as refused:
         store.outbox.add_reply(case.ticket, "halo", operator="sari")
+    assert reporter.strip() not in str(refused.value)
     assert store.cases.detail(case.ticket).outbox == ()
+
+
+def test_reply_refusal_follows_the_configured_short_code_length(store: Store):
+    case = add(store, reporter="123456")
+    with pytest.raises(InvalidInput, match="short code"):
+        store.outbox.add_reply(case.ticket, "halo", operator="sari", short_code_max_digits=6)
+    assert store.outbox.add_reply(case.ticket, "halo", operator="sari").state == "queued"
 
 
 def test_reveal_is_recorded_with_the_operator(store: Store):

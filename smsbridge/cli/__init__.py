@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +19,7 @@ import click
 from smsbridge import __version__
 from smsbridge import config as config_mod
 from smsbridge.clock import Clock, SystemClock
-from smsbridge.errors import ConfigError, SmsBridgeError
+from smsbridge.errors import ConfigError, InvalidInput, SmsBridgeError
 
 
 @dataclass
@@ -59,18 +60,42 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def operator_name(explicit: str | None) -> str:
-    """``--as NAME``, else ``$SMSBRIDGE_OPERATOR``, else the login name."""
-    if explicit:
-        return explicit
-    if os.environ.get("SMSBRIDGE_OPERATOR"):
-        return os.environ["SMSBRIDGE_OPERATOR"]
-    try:
-        return os.getlogin()
-    except OSError:
-        import getpass
+_UNDECODABLE = re.compile("[\ud800-\udfff]")
 
-        return getpass.getuser()
+
+_MAX_NAME = 64
+
+
+def operator_name(explicit: str | None) -> str:
+    """``--as NAME``, else ``$SMSBRIDGE_OPERATOR``, else the login name.
+
+    The name is what the history shows; the OS account is recorded beside it whatever
+    is given here (``identity.os_login``), so a name is never a way around the audit.
+    An empty ``--as`` is refused rather than recorded as nobody.
+    """
+    if explicit is not None:
+        return _checked_name(explicit, "--as")
+    from_env = os.environ.get("SMSBRIDGE_OPERATOR", "")
+    if from_env.strip():
+        return _checked_name(from_env, "$SMSBRIDGE_OPERATOR")
+    from smsbridge.identity import os_login
+
+    return os_login()
+
+
+def _checked_name(name: str, where: str) -> str:
+    from smsbridge.privacy import neutralise
+
+    clean = name.strip()
+    if not clean:
+        raise InvalidInput(f"{where} needs a name; leave it out to be recorded by your "
+                           "login name")
+    if neutralise(clean) != clean or _UNDECODABLE.search(clean):
+        raise InvalidInput(f"{where}: a name cannot hold control or invisible characters "
+                           "or bytes that are not text")
+    if len(clean) > _MAX_NAME:
+        raise InvalidInput(f"{where}: a name has at most {_MAX_NAME} characters")
+    return clean
 
 
 # Which module defines each command: running one command imports only its module
@@ -80,7 +105,7 @@ COMMAND_MODULES = {
     "cases": "cases_cmd", "config": "config_cmd", "daemon": "daemon_cmd",
     "status": "daemon_cmd", "demo": "demo_cmd", "emulator": "emulator_cmd",
     "modem": "modem_cmd", "stats": "report_cmd", "export": "report_cmd",
-    "messages": "messages_cmd",
+    "messages": "messages_cmd", "outbox": "outbox_cmd", "audit": "audit_cmd",
 }
 
 
@@ -124,4 +149,3 @@ def main(ctx: click.Context, config_path: str | None) -> None:
         smsbridge --config /etc/smsbridge/config.toml cases list --status new
     """
     ctx.obj = AppContext(config_path=config_path)
-

@@ -8,6 +8,7 @@ loads every command module, and needs neither.
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +33,7 @@ def as_option(fn: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--as", "as_name", metavar="NAME",
         help="Operator name for the case history (default: $SMSBRIDGE_OPERATOR, then the "
-             "login name).")(fn)
+             "login name); your login is recorded beside it.")(fn)
 
 
 def reveal_option(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -74,8 +75,10 @@ def cases_list(app: AppContext, statuses: tuple[str, ...], since: str | None,
                as_name: str | None) -> None:
     """List cases, newest first; the table fits an 80-column terminal.
 
-    Reporters' numbers are masked unless --reveal. On a database that does not
-    exist yet this fails (exit 1) instead of showing an empty list.
+    Reporters' numbers are masked unless --reveal. Looking up a number (--reporter)
+    and --reveal are recorded in the audit log with your name and login. On a
+    database that does not exist yet this fails (exit 1) instead of showing an empty
+    list.
 
     \b
     Examples:
@@ -90,6 +93,7 @@ def cases_list(app: AppContext, statuses: tuple[str, ...], since: str | None,
 
     if as_json and as_csv:
         raise InvalidInput("choose one of --json and --csv")
+    who = operator_name(as_name)
     query = CaseQuery(
         statuses=tuple(check_status(s) for group in statuses for s in group.split(",") if s),
         since=output.parse_when(since, option="--since") if since else None,
@@ -100,15 +104,11 @@ def cases_list(app: AppContext, statuses: tuple[str, ...], since: str | None,
         limit=limit or None,
     )
     with open_store(app) as store:
-        cases = store.cases.query(query)
-        if reveal:
-            who = operator_name(as_name)
-            for case in cases:
-                store.cases.record_reveal(case.ticket, operator=who)
+        cases = store.cases.lookup(query, operator=who, reveal=reveal)
     if as_json:
         click.echo(output.to_json([output.case_dict(c, reveal=reveal) for c in cases]))
     elif as_csv:
-        output.write_csv(cases, click.get_text_stream("stdout"), reveal=reveal)
+        output.write_csv(cases, sys.stdout, reveal=reveal)
     else:
         width = shutil.get_terminal_size((80, 24)).columns
         for line in output.table(cases, reveal=reveal, width=width):
@@ -137,9 +137,10 @@ def cases_show(app: AppContext, ticket: str, as_json: bool, reveal: bool,
     """
     from smsbridge.cli import output
 
+    who = operator_name(as_name)
     with open_store(app) as store:
         if reveal:
-            store.cases.record_reveal(ticket, operator=operator_name(as_name))
+            store.cases.record_reveal(ticket, operator=who)
         detail = store.cases.detail(ticket)
     if as_json:
         click.echo(output.to_json(output.detail_dict(detail, reveal=reveal)))
@@ -230,6 +231,7 @@ def cases_reply(app: AppContext, ticket: str, message: tuple[str, ...],
     """
     with open_store(app, migrate=True) as store:
         case = store.cases.get(ticket)
-        item = store.outbox.add_reply(ticket, " ".join(message),
-                                      operator=operator_name(as_name))
+        item = store.outbox.add_reply(
+            ticket, " ".join(message), operator=operator_name(as_name),
+            short_code_max_digits=app.config.abuse.short_code_max_digits)
     click.echo(f"{case.ticket}: reply queued (outbox #{item.id}); the daemon will send it")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from smsbridge.cli import AppContext, handle_errors, main, pass_app
+from smsbridge.cli import AppContext, handle_errors, main, operator_name, pass_app
+from smsbridge.cli.cases_cmd import as_option
 
 
 @main.command("messages")
@@ -15,14 +16,17 @@ from smsbridge.cli import AppContext, handle_errors, main, pass_app
 @click.option("--sender", metavar="SENDER", help="Only from this sender (e.g. TELKOMSEL).")
 @click.option("--limit", type=click.IntRange(min=0), default=20, show_default=True,
               help="At most N messages, newest first (0: all).")
+@as_option
 @pass_app
 @handle_errors
 def messages_command(app: AppContext, show_all: bool, kind: str | None, sender: str | None,
-                     limit: int) -> None:
+                     limit: int, as_name: str | None) -> None:
     """Incoming SMS that made no case: the operator's notices (SIM credit, promotions),
     short codes, blocklisted numbers, CEK queries, delivery reports.
 
     Numbers of people are masked; texts are shown with control characters made visible.
+    Looking up a person's number with --sender is recorded in the audit log with your
+    name and login, even when nothing matched.
 
     \b
     Example:
@@ -34,11 +38,12 @@ def messages_command(app: AppContext, show_all: bool, kind: str | None, sender: 
     from smsbridge.store import Store
 
     cfg = app.config
+    operator = operator_name(as_name)
     store = Store.from_config(cfg, create=False, clock=app.clock)
     try:
         who = normalize(sender, cfg.daemon.country_code) if sender else None
-        messages = store.inbox.recent(without_case=not show_all, kind=kind, sender=who,
-                                      limit=limit or None)
+        messages = store.inbox.lookup(operator=operator, without_case=not show_all, kind=kind,
+                                      sender=who, limit=limit or None)
     finally:
         store.close()
     if not messages:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import IO, Any
 
 from smsbridge.errors import InvalidInput
-from smsbridge.models import Case, CaseDetail, Stats, to_iso, to_local
+from smsbridge.models import AuditEntry, Case, CaseDetail, OutboxItem, Stats, to_iso, to_local
 from smsbridge.privacy import csv_safe, mask_number, neutralise
 
 CSV_COLUMNS = ("ticket", "status", "reporter", "channel", "received_at", "updated_at",
@@ -84,21 +84,73 @@ def fit(text: str, width: int) -> str:
     return "".join(out) + "…" + " " * (width - 1 - cells)
 
 
-def table(cases: Iterable[Case], *, reveal: bool, width: int = 80) -> Iterator[str]:
-    """One line per case, at most ``width`` cells (80 fits any terminal)."""
-    width = max(width, 60)
-    heads = ("TICKET", "STATUS", "RECEIVED", "REPORTER")
-    sizes = (12, 9, 16, 14)
-    text_width = width - sum(sizes) - len(sizes)
+def _rows(heads: tuple[str, ...], sizes: tuple[int, ...], rows: Sequence[tuple[str, ...]],
+          texts: Sequence[str], width: int) -> Iterator[str]:
+    """A table whose last column (a text) takes what the others leave of ``width``.
+
+    The number column (the last of ``sizes``'s fixed ones) is made wide enough for
+    every number shown: a number cut short could be read as another, so with --reveal
+    a number is never cut, and the line is longer than ``width`` rather than lie.
+    """
+    numbers = [neutralise(r[-1]) for r in rows]
+    widest = max([sizes[-1], *(sum(map(_cell_width, n)) for n in numbers)])
+    sizes = (*sizes[:-1], widest)
+    text_width = max(width - sum(sizes) - len(sizes), 12)
     yield " ".join(fit(h, s) for h, s in zip(heads, sizes, strict=True)) + " TEXT"
+    for cells, text in zip(rows, texts, strict=True):
+        row = " ".join(fit(neutralise(c), s) for c, s in zip(cells, sizes, strict=True))
+        yield (row + " " + fit(neutralise(text), text_width)).rstrip()
+
+
+def table(cases: Iterable[Case], *, reveal: bool, width: int = 80) -> Iterator[str]:
+    """One line per case, at most ``width`` cells (80 fits any terminal) unless a
+    revealed number needs more."""
+    rows, texts = [], []
     for case in cases:
         marks = ("[" + ",".join(case.flags) + "] ") if case.flags else ""
         if case.assigned_to:
             marks = f"@{case.assigned_to} " + marks
-        cells = (case.ticket, case.status, local_time(case.received_at),
-                 shown_number(case.reporter, reveal))
-        row = " ".join(fit(neutralise(c), s) for c, s in zip(cells, sizes, strict=True))
-        yield (row + " " + fit(neutralise(marks + case.text), text_width)).rstrip()
+        rows.append((case.ticket, case.status, local_time(case.received_at),
+                     shown_number(case.reporter, reveal)))
+        texts.append(marks + case.text)
+    yield from _rows(("TICKET", "STATUS", "RECEIVED", "REPORTER"), (12, 9, 16, 14), rows,
+                     texts, max(width, 60))
+
+
+def outbox_table(items: Iterable[OutboxItem], *, reveal: bool, width: int = 80
+                 ) -> Iterator[str]:
+    """One line per SMS of the outbox: why it failed, then its text."""
+    rows, texts = [], []
+    for item in items:
+        rows.append((f"#{item.id}", item.state, local_time(item.created_at),
+                     item.ticket or "-", str(item.attempts), shown_number(item.number, reveal)))
+        error = f"[{item.last_error}] " if item.last_error and item.state != "sent" else ""
+        texts.append(error + item.text)
+    yield from _rows(("ID", "STATE", "CREATED", "TICKET", "TRIES", "NUMBER"),
+                     (7, 9, 16, 9, 5, 14), rows, texts, max(width, 60))
+
+
+def outbox_dict(item: OutboxItem, *, reveal: bool) -> dict[str, Any]:
+    return {
+        "id": item.id, "state": item.state, "kind": item.kind, "ticket": item.ticket,
+        "number": shown_number(item.number, reveal), "text": item.text,
+        "attempts": item.attempts, "last_error": item.last_error,
+        "created_at": item.created_at, "created_by": item.created_by,
+        "next_attempt_at": item.next_attempt_at, "sent_at": item.sent_at,
+        "delivered_at": item.delivered_at,
+    }
+
+
+def audit_dict(entry: AuditEntry) -> dict[str, Any]:
+    return {"at": entry.at, "login": entry.login, "operator": entry.operator,
+            "action": entry.action, "detail": entry.detail}
+
+
+def audit_text(entries: Iterable[AuditEntry]) -> Iterator[str]:
+    """One line per entry; the name given is shown only when it is not the login."""
+    for e in entries:
+        who = e.login if e.operator == e.login else f"{e.login} (as {e.operator})"
+        yield neutralise(f"{local_time(e.at, seconds=True)}  {who}  {e.action}  {e.detail}")
 
 
 # --- JSON --------------------------------------------------------------------------
@@ -134,8 +186,8 @@ def detail_dict(detail: CaseDetail, *, reveal: bool) -> dict[str, Any]:
         for m in detail.messages
     ]
     data["history"] = [
-        {"at": e.at, "operator": e.operator, "action": e.action, "old_status": e.old_status,
-         "new_status": e.new_status, "note": e.note}
+        {"at": e.at, "operator": e.operator, "login": e.login, "action": e.action,
+         "old_status": e.old_status, "new_status": e.new_status, "note": e.note}
         for e in detail.events
     ]
     data["outbox"] = [
@@ -227,14 +279,15 @@ def detail_text(detail: CaseDetail, *, reveal: bool) -> Iterator[str]:
     for e in detail.events:
         change = f" {e.old_status or ''} -> {e.new_status}" if e.new_status else ""
         note = f": {neutralise(e.note)}" if e.note else ""
-        who = neutralise(e.operator)
+        who = neutralise(e.operator if e.login in (None, e.operator)
+                         else f"{e.operator} (login {e.login})")
         yield f"  {local_time(e.at, seconds=True)}  {who}  {e.action}{change}{note}"
     yield ""
     yield f"Replies and SMS sent ({len(detail.outbox)}):"
     for o in detail.outbox:
         when = {"delivered": o.delivered_at, "sent": o.sent_at}.get(o.state)
         state = o.state + (f" {local_time(when)}" if when else "")
-        if o.last_error and o.state in ("queued", "failed", "gave_up"):
+        if o.last_error and o.state in ("queued", "failed", "gave_up", "cancelled"):
             state += f" ({neutralise(o.last_error)}, {o.attempts} attempts)"
         yield (f"  {local_time(o.created_at, seconds=True)}  {o.kind} by "
                f"{neutralise(o.created_by)} to {shown_number(o.number, reveal)}: {state}")

@@ -12,7 +12,8 @@ per table family, so one ``transaction()`` covers whatever they do together::
             store.outbox.add(case.reporter, text, kind="ack", created_by="smsbridge")
 
 ``cases`` (tickets, history, lists, figures), ``inbox`` (raw inbound messages),
-``outbox`` and ``hooks`` (two retry queues), ``state`` (what the daemon says).
+``outbox`` and ``hooks`` (two retry queues), ``state`` (what the daemon says),
+``audit`` (who looked up or revealed reporters' numbers).
 Business rules live in ``tickets``, ``replies`` and ``intake``; the stores read
 facts for them and write down what they decide.
 """
@@ -25,6 +26,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from smsbridge.clock import Clock
+from smsbridge.identity import os_login
+from smsbridge.store.audit import AuditLog
 from smsbridge.store.cases import Cases, fts_query
 from smsbridge.store.db import FILE_MODE, Database
 from smsbridge.store.hooks import HookQueue
@@ -44,10 +47,14 @@ class Store:
     """The case database. Open with ``Store.open(path)`` or ``Store.from_config(cfg)``;
     close when done (or use it as a context manager). One per thread."""
 
-    def __init__(self, db: Database, *, ticket_prefix: str = "LP", ticket_digits: int = 6):
+    def __init__(self, db: Database, *, ticket_prefix: str = "LP", ticket_digits: int = 6,
+                 login: str | None = None):
         self.db = db
-        self.cases = Cases(db, prefix=ticket_prefix, digits=ticket_digits)
-        self.inbox = Inbox(db)
+        # Whoever opens the store, the OS account is what history and audit lines carry
+        # beside the name given; ``login`` is for tests.
+        self.audit = AuditLog(db, login or os_login())
+        self.cases = Cases(db, audit=self.audit, prefix=ticket_prefix, digits=ticket_digits)
+        self.inbox = Inbox(db, audit=self.audit)
         self.outbox = Outbox(db, self.cases)
         self.hooks = HookQueue(db, self.cases)
         self.state = DaemonState(db)

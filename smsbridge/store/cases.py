@@ -16,7 +16,9 @@ from typing import Any
 from smsbridge import tickets
 from smsbridge.errors import DatabaseError, InvalidInput, StoreError, UnknownTicket
 from smsbridge.models import Case, CaseDetail, CaseQuery, NewCase, Stats
+from smsbridge.privacy import mask_number
 from smsbridge.store import rows
+from smsbridge.store.audit import AuditLog, found
 from smsbridge.store.db import Database
 from smsbridge.store.rows import CASE_COLUMNS, CASE_FROM
 from smsbridge.store.schema import CHANNELS, sql_list
@@ -76,10 +78,12 @@ def adjacent(text: str) -> Callable[[str], bool] | None:
 
 
 class Cases:
-    """The cases and case_events tables (and the ticket counter)."""
+    """The cases and case_events tables (and the ticket counter). Every case event is
+    stamped with ``audit.login``, the OS account, beside the operator's name."""
 
-    def __init__(self, db: Database, *, prefix: str = "LP", digits: int = 6):
+    def __init__(self, db: Database, *, audit: AuditLog, prefix: str = "LP", digits: int = 6):
         self._db = db
+        self.audit = audit
         self.prefix = prefix
         self.digits = digits
 
@@ -144,7 +148,8 @@ class Cases:
             values.append((number, tickets.format_ticket(number, self.prefix, self.digits),
                            new.status, new.reporter, new.channel, new.text, at, now,
                            int(new.incomplete), ",".join(new.flags), new.first_action_at, at))
-            events.append((number, now, operator, "created", None, new.status, note))
+            events.append((number, now, operator, self.audit.login, "created", None,
+                           new.status, note))
         self._db.executemany(
             "INSERT INTO cases (id, ticket, status, reporter, channel, text, received_at,"
             " updated_at, incomplete, flags, first_action_at, last_message_at)"
@@ -152,8 +157,8 @@ class Cases:
             values,
         )
         self._db.executemany(
-            "INSERT INTO case_events (case_id, at, operator, action, old_status, new_status,"
-            " note) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO case_events (case_id, at, operator, login, action, old_status,"
+            " new_status, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             events,
         )
 
@@ -314,10 +319,10 @@ class Cases:
                 (*sets.values(), now, number),
             )
             self._db.executemany(
-                "INSERT INTO case_events (case_id, at, operator, action, old_status,"
-                " new_status, note) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(number, now, operator, e.action, e.old_status, e.new_status, e.note)
-                 for e in change.events],
+                "INSERT INTO case_events (case_id, at, operator, login, action, old_status,"
+                " new_status, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(number, now, operator, self.audit.login, e.action, e.old_status,
+                  e.new_status, e.note) for e in change.events],
             )
             return self.by_id(number)
 
@@ -346,10 +351,38 @@ class Cases:
             following = row["duplicate_of"]
         return chain
 
-    def record_reveal(self, ticket: str, *, operator: str) -> None:
-        """Audit an operator seeing a reporter's full number."""
+    def record_reveal(self, ticket: str, *, operator: str, via: str = "cases show") -> None:
+        """Audit an operator seeing a reporter's full number: in the case's history and
+        in the audit log."""
         with self._db.transaction():
-            self.event(self._case_id(ticket), operator, "reveal", note="number revealed")
+            number = self._case_id(ticket)
+            self.event(number, operator, "reveal", note="number revealed")
+            self.audit.record("reveal", f"{via}: "
+                              f"{tickets.format_ticket(number, self.prefix, self.digits)}",
+                              operator=operator)
+
+    def lookup(self, query: CaseQuery, *, operator: str, reveal: bool = False,
+               via: str = "cases list") -> list[Case]:
+        """``query`` as an operator asked it, audited.
+
+        Looking up a reporter's number says whether that number reported, so it is
+        recorded (masked) even when nothing matched; with ``reveal`` every case shown
+        gets a "number revealed" line. The read and its record are one transaction: a
+        look that cannot be recorded (a read-only database) shows nothing.
+        """
+        if not (reveal or query.reporter):
+            return self.query(query)
+        with self._db.transaction():
+            cases = self.query(query)
+            shown = found("case", [c.ticket for c in cases])
+            if query.reporter:
+                self.audit.record("lookup", f"{via} --reporter "
+                                  f"{mask_number(query.reporter)}: {shown}", operator=operator)
+            if reveal:
+                for case in cases:
+                    self.event(case.id, operator, "reveal", note="number revealed")
+                self.audit.record("reveal", f"{via}: {shown}", operator=operator)
+            return cases
 
     def add_followup(self, case_id: int, text: str, *, append: bool, note: str, at: str,
                      operator: str) -> None:
@@ -385,9 +418,9 @@ class Cases:
               new: str | None = None, note: str | None = None) -> None:
         """One line of the case's history (inside the caller's transaction)."""
         self._db.execute(
-            "INSERT INTO case_events (case_id, at, operator, action, old_status, new_status,"
-            " note) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (case_id, self._db.now(), operator, action, old, new, note),
+            "INSERT INTO case_events (case_id, at, operator, login, action, old_status,"
+            " new_status, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (case_id, self._db.now(), operator, self.audit.login, action, old, new, note),
         )
 
 

@@ -12,7 +12,9 @@ from typing import Any
 
 from smsbridge.errors import InvalidInput
 from smsbridge.models import InboundRecord
+from smsbridge.privacy import mask_number
 from smsbridge.store import rows
+from smsbridge.store.audit import AuditLog, found
 from smsbridge.store.db import Database
 from smsbridge.store.schema import MESSAGE_KINDS
 
@@ -20,8 +22,9 @@ from smsbridge.store.schema import MESSAGE_KINDS
 class Inbox:
     """The messages table."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, *, audit: AuditLog):
         self._db = db
+        self._audit = audit
 
     def seen(self, pdu_hash: str) -> bool:
         return self._db.one("SELECT 1 FROM messages WHERE pdu_hash = ?",
@@ -117,3 +120,20 @@ class Inbox:
             sql += " LIMIT ?"
             params.append(limit)
         return [rows.inbound(r) for r in self._db.all(sql, params)]
+
+    def lookup(self, *, operator: str, sender: str | None = None, without_case: bool = False,
+               kind: str | None = None, limit: int | None = 50) -> list[InboundRecord]:
+        """``recent`` as an operator asked it: looking up a sender whose number is
+        masked when shown (a person, not ``TELKOMSEL``) is recorded in the audit log,
+        masked, even when nothing matched, in the same transaction as the read."""
+        if sender is None or mask_number(sender) == sender:
+            return self.recent(without_case=without_case, kind=kind, sender=sender,
+                               limit=limit)
+        with self._db.transaction():
+            found_messages = self.recent(without_case=without_case, kind=kind, sender=sender,
+                                         limit=limit)
+            self._audit.record(
+                "lookup", f"messages --sender {mask_number(sender)}: "
+                f"{found('message', [str(m.id) for m in found_messages])}",
+                operator=operator)
+        return found_messages

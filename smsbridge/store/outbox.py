@@ -2,20 +2,26 @@
 
 Automatic replies are queued by the bridge in the transaction that stores the report;
 operators' replies by ``cases reply``. The daemon sends one at a time, and a status
-report from the network marks one delivered or failed.
+report from the network marks one delivered or failed. Operators list the outbox,
+cancel a queued SMS and queue a failed or given-up one again (``outbox …``), each
+recorded in the case's history.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 from smsbridge.errors import InvalidInput
 from smsbridge.models import OutboxItem
+from smsbridge.numbers import reply_problem
+from smsbridge.privacy import mask_number, mask_numbers_in
 from smsbridge.store import rows
+from smsbridge.store.audit import found
 from smsbridge.store.cases import Cases
 from smsbridge.store.db import Database
 from smsbridge.store.queue import QueueTable, RetryQueue
-from smsbridge.store.schema import OUTBOX_KINDS
+from smsbridge.store.schema import OUTBOX_KINDS, OUTBOX_STATES
 
 OUTBOX = QueueTable(
     "outbox", pending="state = 'queued'", order="next_attempt_at, id",
@@ -40,17 +46,20 @@ class Outbox:
             "state": "queued", "created_at": now, "next_attempt_at": now,
             "created_by": created_by}))
 
-    def add_reply(self, ticket: str, text: str, *, operator: str) -> OutboxItem:
-        """Queue an operator's SMS to the case's reporter; the daemon sends it."""
+    def add_reply(self, ticket: str, text: str, *, operator: str,
+                  short_code_max_digits: int = 5) -> OutboxItem:
+        """Queue an operator's SMS to the case's reporter; the daemon sends it.
+        ``short_code_max_digits`` is the line's ``[abuse]`` setting."""
         # Only `cases reply` comes here; every other command is spared the import.
         from smsbridge import replies
 
         body = replies.operator_reply_text(text)
         with self._db.transaction():
             case = self._cases.get(ticket)
-            if not replies.can_receive_sms(case.reporter):
-                raise InvalidInput(f"{case.ticket} came from a service ({case.reporter}), "
-                                   "which cannot receive SMS")
+            problem = reply_problem(case.reporter, short_code_max_digits=short_code_max_digits)
+            if problem:
+                raise InvalidInput(f"{case.ticket} cannot be answered: its reporter's "
+                                   f"number cannot receive SMS ({problem})")
             item = self.add(case.reporter, body, kind="operator", case_id=case.id,
                             created_by=operator)
             self._cases.event(case.id, operator, "reply", note=body)
@@ -69,8 +78,17 @@ class Outbox:
         return self.queue.pending()
 
     def sent(self, outbox_id: int, refs: list[int], *, at: str) -> None:
-        """Sent; ``refs`` are the message references of its parts (for status reports)."""
-        self.queue.done(outbox_id, sent_at=at, refs=json.dumps(refs))
+        """Sent; ``refs`` are the message references of its parts (for status reports).
+
+        An operator may cancel an SMS while the daemon is already sending it: it went
+        out all the same, so it is marked sent, and the case's history says so."""
+        with self._db.transaction():
+            row = self._db.one("SELECT state, case_id FROM outbox WHERE id = ?", (outbox_id,))
+            self.queue.done(outbox_id, sent_at=at, refs=json.dumps(refs))
+            if row and row["state"] == "cancelled" and row["case_id"] is not None:
+                self._cases.event(row["case_id"], "smsbridge", "reply_sent",
+                                  note=f"SMS #{outbox_id} was already being sent when it was "
+                                       "cancelled: it was sent")
 
     def retry(self, outbox_id: int, error: str, *, attempts: int, next_at: str) -> None:
         self.queue.retry(outbox_id, error, attempts=attempts, next_at=next_at)
@@ -112,3 +130,106 @@ class Outbox:
         return int(self._db.scalar(
             "SELECT count(*) FROM outbox WHERE number = ? AND created_at >= ?"
             " AND kind IN ('ack', 'status')", (number, since)))
+
+    # operators' management (``smsbridge outbox …``) -------------------------------------
+
+    def listing(self, *, states: Iterable[str] = (), limit: int | None = 50,
+                operator: str, reveal: bool = False) -> list[OutboxItem]:
+        """The outbox, newest first, with each SMS's ticket; only ``states`` if given.
+
+        With ``reveal`` the numbers will be shown in full: every case shown gets a
+        "number revealed" line and the audit log one line, in the read's transaction.
+        """
+        wanted = [check_state(s) for s in states]
+        sql = ("SELECT o.*, c.ticket AS ticket FROM outbox o LEFT JOIN cases c"
+               " ON c.id = o.case_id")
+        params: list[object] = []
+        if wanted:
+            sql += f" WHERE o.state IN ({', '.join('?' * len(wanted))})"
+            params += wanted
+        sql += " ORDER BY o.id DESC"
+        if limit:
+            sql += " LIMIT ?"
+            params.append(limit)
+        if not reveal:
+            return [rows.outbox(r) for r in self._db.all(sql, params)]
+        with self._db.transaction():
+            items = [rows.outbox(r) for r in self._db.all(sql, params)]
+            for case_id in dict.fromkeys(i.case_id for i in items if i.case_id is not None):
+                self._cases.event(case_id, operator, "reveal", note="number revealed")
+            self._cases.audit.record(
+                "reveal", f"outbox list: {found('SMS', [f'#{i.id}' for i in items])}",
+                operator=operator)
+            return items
+
+    def cancel(self, outbox_id: int, *, operator: str) -> OutboxItem:
+        """A queued SMS is not sent: it becomes cancelled, and its case's history says
+        who cancelled it."""
+        with self._db.transaction():
+            item = self._get(outbox_id)
+            if item.state != "queued":
+                raise InvalidInput(f"SMS #{outbox_id} is {item.state}; only a queued SMS can "
+                                   "be cancelled")
+            self._db.execute("UPDATE outbox SET state = 'cancelled', next_attempt_at = NULL"
+                             " WHERE id = ?", (outbox_id,))
+            self._record(item, operator, "reply_cancelled",
+                         f"SMS #{outbox_id} ({item.kind}) cancelled before it was sent")
+            return self._get(outbox_id)
+
+    def requeue(self, outbox_id: int, *, operator: str,
+                short_code_max_digits: int = 5) -> OutboxItem:
+        """A failed, given-up or cancelled SMS is queued again, due now.
+
+        Its attempts start again from 0, so it gets the whole retry schedule anew (kept,
+        a given-up SMS would be given up at its first new failure); the history line
+        keeps the attempts and the error it had. An SMS whose number cannot receive SMS
+        (``numbers.reply_problem``) is refused: it could only fail again.
+        """
+        with self._db.transaction():
+            item = self._get(outbox_id)
+            if item.state not in ("failed", "gave_up", "cancelled"):
+                hint = ("it is already waiting to be sent" if item.state == "queued" else
+                        "to say it again, write a new reply with `smsbridge cases reply`")
+                raise InvalidInput(f"SMS #{outbox_id} is {item.state}; only a failed, given-up "
+                                   f"or cancelled SMS can be queued again ({hint})")
+            problem = reply_problem(item.number, short_code_max_digits=short_code_max_digits)
+            if problem:
+                raise InvalidInput(f"SMS #{outbox_id} cannot be sent again: the number cannot "
+                                   f"receive SMS ({problem})")
+            now = self._db.now()
+            self._db.execute(
+                "UPDATE outbox SET state = 'queued', attempts = 0, next_attempt_at = ?,"
+                " last_error = NULL, sent_at = NULL, delivered_at = NULL, refs = '[]'"
+                " WHERE id = ?", (now, outbox_id))
+            before = f"was {item.state} after {item.attempts} attempt(s)"
+            if item.last_error:
+                before += f": {mask_numbers_in(item.last_error)}"
+            self._record(item, operator, "reply_requeued",
+                         f"SMS #{outbox_id} ({item.kind}) queued again ({before})")
+            return self._get(outbox_id)
+
+    def _get(self, outbox_id: int) -> OutboxItem:
+        row = self._db.one("SELECT o.*, c.ticket AS ticket FROM outbox o LEFT JOIN cases c"
+                           " ON c.id = o.case_id WHERE o.id = ?", (outbox_id,))
+        if row is None:
+            raise InvalidInput(f"no SMS #{outbox_id} in the outbox; `smsbridge outbox list` "
+                               "shows their numbers")
+        return rows.outbox(row)
+
+    def _record(self, item: OutboxItem, operator: str, action: str, note: str) -> None:
+        """On the case's history; an SMS of no case (a CEK answer, a notice) has none,
+        so the audit log keeps who did it."""
+        if item.case_id is not None:
+            self._cases.event(item.case_id, operator, action, note=note)
+        else:
+            self._cases.audit.record(action, f"{note}, to {mask_number(item.number)}",
+                                     operator=operator)
+
+
+def check_state(name: str) -> str:
+    """An outbox state as typed (``gave-up`` or ``gave_up``, any case) -> as stored."""
+    state = name.strip().lower().replace("-", "_")
+    if state not in OUTBOX_STATES:
+        shown = ", ".join(s.replace("_", "-") for s in OUTBOX_STATES)
+        raise InvalidInput(f"unknown outbox state {name!r}; states are: {shown}")
+    return state

@@ -18,10 +18,14 @@ if TYPE_CHECKING:
     from sqlite_utils import Database as SqliteUtilsDatabase
     from sqlite_utils.migrations import Migrations
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 CHANNELS = ("sms", "phone", "whatsapp", "walk-in")
 OUTBOX_KINDS = ("ack", "status", "operator", "notice")
-OUTBOX_STATES = ("queued", "sent", "delivered", "failed", "gave_up")
+# A migration's SQL must not change once released: each version's CHECK names its own
+# tuple. Version 6 adds "cancelled" (an operator stopped a queued reply).
+_OUTBOX_STATES_1 = ("queued", "sent", "delivered", "failed", "gave_up")
+_OUTBOX_STATES_6 = (*_OUTBOX_STATES_1, "cancelled")
+OUTBOX_STATES = _OUTBOX_STATES_6
 MESSAGE_KINDS = ("deliver", "status_report", "undecodable")
 
 
@@ -100,7 +104,7 @@ CREATE TABLE outbox (
     number TEXT NOT NULL,
     text TEXT NOT NULL,
     kind TEXT NOT NULL CHECK (kind IN ({sql_list(OUTBOX_KINDS)})),
-    state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ({sql_list(OUTBOX_STATES)})),
+    state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ({sql_list(_OUTBOX_STATES_1)})),
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at TEXT,
     last_error TEXT,
@@ -176,8 +180,59 @@ _SCHEMA_5 = """
 CREATE INDEX outbox_auto_created ON outbox (created_at) WHERE kind IN ('ack', 'status');
 """
 
+# Version 6: operators manage the outbox and every look at a reporter's identity is
+# audited. SQLite cannot widen a CHECK in place, so the outbox is rebuilt (ids kept, every
+# index made again); case_events says which OS account wrote each line beside the name
+# given; audit_log keeps lookups by number and reveals, even those that found nothing,
+# and refuses changes to what it holds.
+_OUTBOX_COLUMNS = ("id, case_id, number, text, kind, state, attempts, next_attempt_at,"
+                   " last_error, created_at, sent_at, delivered_at, refs, created_by")
+_SCHEMA_6 = f"""
+CREATE TABLE outbox_new (
+    id INTEGER PRIMARY KEY,
+    case_id INTEGER REFERENCES cases (id),
+    number TEXT NOT NULL,
+    text TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ({sql_list(OUTBOX_KINDS)})),
+    state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ({sql_list(_OUTBOX_STATES_6)})),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT,
+    last_error TEXT,
+    created_at TEXT NOT NULL,
+    sent_at TEXT,
+    delivered_at TEXT,
+    refs TEXT NOT NULL DEFAULT '[]',
+    created_by TEXT NOT NULL
+);
+INSERT INTO outbox_new ({_OUTBOX_COLUMNS}) SELECT {_OUTBOX_COLUMNS} FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_new RENAME TO outbox;
+CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
+CREATE INDEX outbox_case ON outbox (case_id);
+CREATE INDEX outbox_number ON outbox (number, created_at);
+CREATE INDEX outbox_auto_created ON outbox (created_at) WHERE kind IN ('ack', 'status');
+
+ALTER TABLE case_events ADD COLUMN login TEXT;
+
+CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    login TEXT NOT NULL,
+    operator TEXT NOT NULL,
+    action TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX audit_log_at ON audit_log (at);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN
+    SELECT RAISE(ABORT, 'the audit log cannot be changed');
+END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN
+    SELECT RAISE(ABORT, 'the audit log cannot be changed');
+END;
+"""
+
 MIGRATION_NAMES = ("0001_initial", "0002_case_search", "0003_message_handled",
-                   "0004_stats_index", "0005_reply_budget_index")
+                   "0004_stats_index", "0005_reply_budget_index", "0006_outbox_cancel_audit")
 
 
 def _run_script(db: SqliteUtilsDatabase, script: str, version: int) -> None:
@@ -225,5 +280,9 @@ def migrations() -> Migrations:
     @steps(name=MIGRATION_NAMES[4])
     def reply_budget_index(db: SqliteUtilsDatabase) -> None:
         _run_script(db, _SCHEMA_5, 5)
+
+    @steps(name=MIGRATION_NAMES[5])
+    def outbox_cancel_audit(db: SqliteUtilsDatabase) -> None:
+        _run_script(db, _SCHEMA_6, 6)
 
     return steps

@@ -1,0 +1,44 @@
+"""``smsbridge audit``: who looked up reporters by number or revealed their numbers."""
+
+from __future__ import annotations
+
+import click
+
+from smsbridge.cli import AppContext, handle_errors, main, pass_app
+
+
+@main.command("audit")
+@click.option("--since", metavar="DATE", help="From DATE (YYYY-MM-DD or ISO time).")
+@click.option("--until", metavar="DATE", help="Up to DATE (a bare day is included).")
+@click.option("--limit", type=click.IntRange(min=0, max=10**9), default=100, show_default=True,
+              help="At most N entries, newest first (0: all).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
+@pass_app
+@handle_errors
+def audit_command(app: AppContext, since: str | None, until: str | None, limit: int,
+                  as_json: bool) -> None:
+    """For administrators: every lookup by a reporter's number and every reveal of one.
+
+    Each entry has the time, the login that ran the command, the name it gave (--as)
+    when different, and what was searched or shown, numbers masked. Lookups that found
+    nothing are there too.
+
+    \b
+    Examples:
+        smsbridge audit --since 2024-05-01
+        smsbridge audit --json --limit 0 > audit.json
+    """
+    from smsbridge.cli import output
+    from smsbridge.cli.cases_cmd import open_store
+
+    start = output.parse_when(since, option="--since") if since else None
+    end = output.parse_when(until, option="--until", end_of_day=True) if until else None
+    with open_store(app) as store:
+        entries = store.audit.entries(since=start, until=end, limit=limit or None)
+    if as_json:
+        click.echo(output.to_json([output.audit_dict(e) for e in entries]))
+        return
+    for line in output.audit_text(entries):
+        click.echo(line)
+    if not entries:
+        click.echo("(no entries)", err=True)
