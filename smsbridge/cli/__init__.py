@@ -8,8 +8,10 @@ live in small modules by area and register themselves on ``main``.
 from __future__ import annotations
 
 import functools
+import io
 import os
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,21 +48,45 @@ class ConfigUsageError(click.ClickException):
 
 
 def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn domain errors into one line on stderr and a non-zero exit, never a traceback."""
+    """Turn domain errors into one line on stderr and a non-zero exit, never a traceback.
+
+    Arguments that are not text (bytes that are not UTF-8, which Python hands over as
+    lone surrogates) are refused first, except paths, which may be any bytes; a file
+    the system refuses (missing directory, not writable) is one line naming it.
+    """
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            _refuse_undecodable(click.get_current_context(silent=True))
             return fn(*args, **kwargs)
         except ConfigError as exc:
             raise ConfigUsageError(str(exc)) from None
         except SmsBridgeError as exc:
             raise click.ClickException(str(exc)) from None
+        except OSError as exc:
+            if exc.filename is None:
+                raise
+            raise click.ClickException(f"{exc.filename}: {exc.strerror or exc}") from None
 
     return wrapper
 
 
 _UNDECODABLE = re.compile("[\ud800-\udfff]")
+
+
+def _refuse_undecodable(ctx: click.Context | None) -> None:
+    if ctx is None:
+        return
+    for param in ctx.command.params:
+        if isinstance(param.type, click.Path | click.File):
+            continue
+        value = ctx.params.get(param.name or "")
+        for item in value if isinstance(value, tuple | list) else (value,):
+            if isinstance(item, str) and _UNDECODABLE.search(item):
+                raise ConfigUsageError(
+                    f"{param.get_error_hint(ctx)} is not valid text (bytes that are not "
+                    "UTF-8); check the terminal's character set")
 
 
 _MAX_NAME = 64
@@ -149,3 +175,9 @@ def main(ctx: click.Context, config_path: str | None) -> None:
         smsbridge --config /etc/smsbridge/config.toml cases list --status new
     """
     ctx.obj = AppContext(config_path=config_path)
+    # A terminal whose character set lacks a citizen's emoji shows an escape
+    # (\U0001f600), not a traceback.
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+            stream.reconfigure(errors="backslashreplace")
+

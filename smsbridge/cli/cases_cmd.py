@@ -61,7 +61,7 @@ def cases_group() -> None:
 @click.option("--search", metavar="TEXT", help="Cases whose text has every word (word* = prefix).")
 @click.option("--reporter", metavar="NUMBER", help="Cases of this number (08… or +62…).")
 @click.option("--assigned", metavar="NAME", help="Cases assigned to NAME.")
-@click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True,
+@click.option("--limit", type=click.IntRange(min=0, max=10**9), default=50, show_default=True,
               help="At most N cases, newest first (0: all).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV with a header row.")

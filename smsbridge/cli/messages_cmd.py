@@ -14,7 +14,7 @@ from smsbridge.cli.cases_cmd import as_option
 @click.option("--kind", type=click.Choice(["deliver", "status_report", "undecodable"]),
               help="Only this kind of message.")
 @click.option("--sender", metavar="SENDER", help="Only from this sender (e.g. TELKOMSEL).")
-@click.option("--limit", type=click.IntRange(min=0), default=20, show_default=True,
+@click.option("--limit", type=click.IntRange(min=0, max=10**9), default=20, show_default=True,
               help="At most N messages, newest first (0: all).")
 @as_option
 @pass_app

@@ -39,7 +39,7 @@ def parse_when(text: str, *, option: str, end_of_day: bool = False) -> str:
                 day += timedelta(days=1)
             return to_iso(datetime.combine(day, time()))
         return to_iso(datetime.fromisoformat(value))
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: a day at the calendar's edge
         raise InvalidInput(
             f"{option} {text!r} is not a date; use YYYY-MM-DD or an ISO 8601 time such as "
             "2024-05-01T14:30 or 2024-05-01T14:30+07:00"

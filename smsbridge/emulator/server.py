@@ -172,10 +172,14 @@ class Server:
         self._lines[master] = self._pty
         if self.link is not None:
             temporary = f"{self.link}.{os.getpid()}.new"
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-            os.symlink(self._slave_path, temporary)
-            os.replace(temporary, self.link)  # atomic: a driver never sees no link mid-swap
+            try:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(temporary)
+                os.symlink(self._slave_path, temporary)
+                os.replace(temporary, self.link)  # atomic: a driver never sees no link mid-swap
+            except OSError as exc:
+                raise PortError(f"cannot make the link to the emulator's pty: {exc.strerror}",
+                                port=self.link) from exc
         if self._want_tcp is not None:
             listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
