@@ -137,6 +137,11 @@ def test_search_for_words_with_punctuation_finds_the_cases_holding_them(
     assert [c.ticket for c in store.cases.query(CaseQuery(search=typed))] == expected
 
 
+def test_search_with_punctuation_ignores_case_and_accents_as_the_index_does(store: Store):
+    add(store, "Ribut di MASJID AL-IKHLÂS tadi malam")
+    assert [c.ticket for c in store.cases.query(CaseQuery(search="al-ikhlas"))] == ["LP-000001"]
+
+
 def test_search_with_punctuation_still_stops_at_the_limit(store: Store):
     for i in range(30):
         add(store, "RT 05 RW 03" if i % 2 else f"kejadian {i} di RT-03")

@@ -74,7 +74,14 @@ def adjacent(text: str) -> Callable[[str], bool] | None:
                 for tokens, prefix in _search_words(text) if len(tokens) > 1]
     if not patterns:
         return None
-    return lambda case_text: all(p.search(_fold(case_text)) for p in patterns)
+
+    def keep(case_text: str) -> bool:
+        # Most texts are ASCII, where lower() is the whole fold: NFKD would cost more
+        # than the match itself when a common pair ("RT", "03") selects many cases.
+        folded = case_text.lower() if case_text.isascii() else _fold(case_text)
+        return all(p.search(folded) for p in patterns)
+
+    return keep
 
 
 class Cases:
@@ -235,9 +242,8 @@ class Cases:
         """Newest matches first, streamed until ``limit`` of them pass ``keep``."""
         kept: list[Case] = []
         for row in self._db.iterate(sql, params, batch=200):
-            case = rows.case(row)
-            if keep(case.text):
-                kept.append(case)
+            if keep(row[5]):  # c.text (rows.CASE_COLUMNS), before building the Case
+                kept.append(rows.case(row))
                 if limit is not None and len(kept) >= limit:
                     break
         return kept
