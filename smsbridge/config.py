@@ -143,6 +143,13 @@ class PoolConfig:
 
 
 @dataclass(frozen=True)
+class DeskConfig:
+    # The zone every time is shown and typed in (an IANA name, "Asia/Jakarta");
+    # empty: the box's own.
+    timezone: str = _opt("")
+
+
+@dataclass(frozen=True)
 class LoggingConfig:
     level: str = _opt("INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
 
@@ -158,6 +165,7 @@ class Config:
     abuse: AbuseConfig = field(default_factory=AbuseConfig)
     hook: HookConfig = field(default_factory=HookConfig)
     pool: PoolConfig = field(default_factory=PoolConfig)
+    desk: DeskConfig = field(default_factory=DeskConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     # [[modems]]: each entry is [modem] with its own keys on top; empty: [modem] alone.
     modems: tuple[ModemConfig, ...] = ()
@@ -181,7 +189,8 @@ class Config:
 _SECTION_CLASSES = {
     "modem": ModemConfig, "database": DatabaseConfig, "tickets": TicketConfig,
     "replies": ReplyConfig, "daemon": DaemonConfig, "outbox": OutboxConfig,
-    "abuse": AbuseConfig, "hook": HookConfig, "pool": PoolConfig, "logging": LoggingConfig,
+    "abuse": AbuseConfig, "hook": HookConfig, "pool": PoolConfig, "desk": DeskConfig,
+    "logging": LoggingConfig,
 }
 # Arrays of tables ([[modems]]): each entry takes the keys of a section.
 _ARRAY_SECTIONS = {"modems": "modem"}
@@ -241,6 +250,15 @@ def _validate_semantics(cfg: Config, path: str | None) -> None:
     if cfg.outbox.retry_max_seconds < cfg.outbox.retry_base_seconds:
         raise ConfigError("must not be smaller than retry_base_seconds", path=path,
                           key="outbox.retry_max_seconds")
+    if cfg.desk.timezone:
+        import zoneinfo
+
+        try:
+            zoneinfo.ZoneInfo(cfg.desk.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"unknown time zone {cfg.desk.timezone!r}; expected a name such "
+                              "as Asia/Jakarta, or empty for the box's own", path=path,
+                              key="desk.timezone") from None
 
 
 def _modem_key(cfg: Config, i: int, key: str) -> str:

@@ -8,7 +8,7 @@ people.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 
 def to_iso(moment: datetime) -> str:
@@ -18,8 +18,9 @@ def to_iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def to_local(iso: str | None) -> datetime | None:
-    return None if iso is None else datetime.fromisoformat(iso).astimezone()
+def to_local(iso: str | None, zone: tzinfo | None = None) -> datetime | None:
+    """A stored time in ``zone`` (the config's ``[desk] timezone``; None: the box's)."""
+    return None if iso is None else datetime.fromisoformat(iso).astimezone(zone)
 
 
 @dataclass(frozen=True)
@@ -134,8 +135,9 @@ class CaseQuery:
     until: str | None = None
     search: str | None = None
     reporter: str | None = None
-    assigned: str | None = None
+    assigned: str | None = None  # any case: "Budi" finds budi's
     limit: int | None = 50
+    offset: int = 0  # skip this many of the newest matches (a page further)
 
 
 @dataclass(frozen=True)

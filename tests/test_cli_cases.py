@@ -94,7 +94,9 @@ def test_add_records_the_operator_from_as_then_env(cli, db_path: Path):
 def test_list_is_newest_first_masked_and_fits_80_columns(cli):
     add(cli, "laporan pertama")
     add(cli, "laporan kedua " + "sangat panjang " * 10)
-    lines = cli("cases", "list").output.splitlines()
+    result = cli("cases", "list")
+    lines = result.stdout.splitlines()
+    assert result.stderr.startswith("2 cases; times in ")
     assert lines[0].startswith("TICKET")
     assert [line.split()[0] for line in lines[1:]] == ["LP-000002", "LP-000001"]
     assert all(len(line) <= 80 for line in lines)
@@ -184,7 +186,7 @@ def test_duplicate_of_names_the_other_ticket(cli):
     (("cases", "show", "LP-000099"), "no case with ticket 'LP-000099'"),
     (("cases", "update", "1", "--status", "done"), "unknown status 'done'"),
     (("cases", "list", "--since", "kemarin"), "--since 'kemarin' is not a date"),
-    (("cases", "list", "--status", "open"), "unknown status 'open'"),
+    (("cases", "list", "--status", "opened"), "unknown status 'opened'"),
     (("cases", "reply", "1", " "), "the reply is empty"),
     (("cases", "show", "XY-1"), "is not a ticket of this line"),
 ])

@@ -14,6 +14,7 @@ import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from typing import Any
 
 import click
@@ -38,6 +39,17 @@ class AppContext:
         if self._config is None:
             self._config = config_mod.load(self.config_path)
         return self._config
+
+    @property
+    def zone(self) -> tzinfo | None:
+        """The zone of every time shown and typed: ``[desk] timezone``, else None (the
+        box's own)."""
+        name = self.config.desk.timezone
+        if not name:
+            return None
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(name)
 
 
 pass_app = click.make_pass_decorator(AppContext, ensure=True)

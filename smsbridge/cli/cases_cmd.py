@@ -53,16 +53,53 @@ def cases_group() -> None:
     """
 
 
+def statuses_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--status", "statuses", multiple=True, metavar="S",
+        help="Only this status (repeat, or comma-separate: new,checking); open: new, "
+             "checking and confirmed; closed: resolved, fake and duplicate.")(fn)
+
+
+def statuses_typed(values: tuple[str, ...]) -> tuple[str, ...]:
+    """``--status`` as typed -> statuses: ``open`` and ``closed`` stand for their groups."""
+    from smsbridge.tickets import CLOSED_STATUSES, OPEN_STATUSES, check_status
+
+    groups = {"open": OPEN_STATUSES, "closed": CLOSED_STATUSES}
+    out: list[str] = []
+    for value in (v.strip().lower() for group in values for v in group.split(",")):
+        if value:
+            named = groups[value] if value in groups else (check_status(value),)
+            out += [s for s in named if s not in out]
+    return tuple(out)
+
+
+def reporter_typed(app: AppContext, text: str) -> str:
+    """A number an operator typed to look up; a masked one (copied from a list) is
+    refused with what to do instead: it cannot find anything."""
+    from smsbridge.errors import InvalidInput
+    from smsbridge.numbers import normalize
+
+    if "*" in text or "…" in text:
+        raise InvalidInput(
+            f"--reporter {text!r} is a masked number, which finds nothing; type the number "
+            "in full, or see whether it reported before in a case's EARLIER column and "
+            "`cases show TICKET`")
+    return normalize(text, app.config.daemon.country_code)
+
+
 @cases_group.command("list")
-@click.option("--status", "statuses", multiple=True, metavar="S",
-              help="Only this status (repeat, or comma-separate: new,checking).")
+@statuses_option
 @click.option("--since", metavar="DATE", help="Received on or after DATE (YYYY-MM-DD or ISO time).")
 @click.option("--until", metavar="DATE", help="Received up to DATE (a bare day is included).")
 @click.option("--search", metavar="TEXT", help="Cases whose text has every word (word* = prefix).")
 @click.option("--reporter", metavar="NUMBER", help="Cases of this number (08… or +62…).")
-@click.option("--assigned", metavar="NAME", help="Cases assigned to NAME.")
+@click.option("--assigned", metavar="NAME", help="Cases assigned to NAME (any case).")
 @click.option("--limit", type=click.IntRange(min=0, max=10**9), default=50, show_default=True,
               help="At most N cases, newest first (0: all).")
+@click.option("--offset", type=click.IntRange(min=0, max=10**9), default=0,
+              help="Skip the N newest matches (the list says where the next page starts).")
+@click.option("--page", type=click.IntRange(min=1, max=10**9),
+              help="Page P of --limit cases each: --page 2 is --offset 50.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV with a header row.")
 @reveal_option
@@ -71,10 +108,12 @@ def cases_group() -> None:
 @handle_errors
 def cases_list(app: AppContext, statuses: tuple[str, ...], since: str | None,
                until: str | None, search: str | None, reporter: str | None,
-               assigned: str | None, limit: int, as_json: bool, as_csv: bool, reveal: bool,
-               as_name: str | None) -> None:
+               assigned: str | None, limit: int, offset: int, page: int | None,
+               as_json: bool, as_csv: bool, reveal: bool, as_name: str | None) -> None:
     """List cases, newest first; the table fits an 80-column terminal.
 
+    The text takes the width the other columns leave; below the table, how many
+    cases match in all ("50 of 1,284 shown") and the time zone of the times.
     Reporters' numbers are masked unless --reveal. Looking up a number (--reporter)
     and --reveal are recorded in the audit log with your name and login. On a
     database that does not exist yet this fails (exit 1) instead of showing an empty
@@ -82,39 +121,48 @@ def cases_list(app: AppContext, statuses: tuple[str, ...], since: str | None,
 
     \b
     Examples:
-        smsbridge cases list --status new --status checking
+        smsbridge cases list --status open --assigned budi
+        smsbridge cases list --status new --page 2
         smsbridge cases list --search "judi pasar" --since 2024-05-01 --json
     """
     from smsbridge.cli import output
     from smsbridge.errors import InvalidInput
     from smsbridge.models import CaseQuery
-    from smsbridge.numbers import normalize
-    from smsbridge.tickets import check_status
 
     if as_json and as_csv:
         raise InvalidInput("choose one of --json and --csv")
+    if page is not None:
+        if offset:
+            raise InvalidInput("choose one of --offset and --page")
+        if not limit:
+            raise InvalidInput("--page needs a page size: --limit N (not 0)")
+        offset = (page - 1) * limit
     who = operator_name(as_name)
+    zone = app.zone
+    start, end = output.window(since, until, zone=zone)
     query = CaseQuery(
-        statuses=tuple(check_status(s) for group in statuses for s in group.split(",") if s),
-        since=output.parse_when(since, option="--since") if since else None,
-        until=output.parse_when(until, option="--until", end_of_day=True) if until else None,
-        search=search,
-        reporter=normalize(reporter, app.config.daemon.country_code) if reporter else None,
-        assigned=assigned,
-        limit=limit or None,
-    )
+        statuses=statuses_typed(statuses), since=start, until=end, search=search,
+        reporter=reporter_typed(app, reporter) if reporter else None,
+        assigned=assigned.strip() if assigned else None, limit=limit or None, offset=offset)
     with open_store(app) as store:
         cases = store.cases.lookup(query, operator=who, reveal=reveal)
+        # A short page tells the total itself; a full one (or none past --offset) asks.
+        full = limit and (len(cases) == limit or (offset and not cases))
+        total = store.desk.count(query) if full else offset + len(cases)
     if as_json:
         click.echo(output.to_json([output.case_dict(c, reveal=reveal) for c in cases]))
     elif as_csv:
         output.write_csv(cases, sys.stdout, reveal=reveal)
     else:
         width = shutil.get_terminal_size((80, 24)).columns
-        for line in output.table(cases, reveal=reveal, width=width):
-            click.echo(line)
-        if not cases:
-            click.echo("(no cases match)", err=True)
+        if cases:
+            for line in output.table(cases, reveal=reveal, width=width, zone=zone):
+                click.echo(line)
+            click.echo(f"{output.shown_count(len(cases), total, offset)}; times in "
+                       f"{output.zone_name(zone)}", err=True)
+        else:
+            click.echo(output.shown_count(0, total, offset) if not total else
+                       f"(none past --offset {offset}: {total:,} match)", err=True)
 
 
 @cases_group.command("show")
@@ -128,7 +176,8 @@ def cases_show(app: AppContext, ticket: str, as_json: bool, reveal: bool,
                as_name: str | None) -> None:
     """Show a case: the report, every message of it, its history and its replies.
 
-    TICKET may be typed in any case, with or without the dash: LP-000042, lp42, 42.
+    Long lines are wrapped to the terminal's width. TICKET may be typed in any case,
+    with or without the dash: LP-000042, lp42, 42.
 
     \b
     Examples:
@@ -145,7 +194,8 @@ def cases_show(app: AppContext, ticket: str, as_json: bool, reveal: bool,
     if as_json:
         click.echo(output.to_json(output.detail_dict(detail, reveal=reveal)))
         return
-    for line in output.detail_text(detail, reveal=reveal):
+    width = shutil.get_terminal_size((80, 24)).columns
+    for line in output.detail_text(detail, reveal=reveal, width=width, zone=app.zone):
         click.echo(line)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import IO, Any
 
 from smsbridge.errors import InvalidInput
@@ -24,12 +24,13 @@ CSV_COLUMNS = ("ticket", "status", "reporter", "channel", "received_at", "update
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def parse_when(text: str, *, option: str, end_of_day: bool = False) -> str:
+def parse_when(text: str, *, option: str, end_of_day: bool = False,
+               zone: tzinfo | None = None) -> str:
     """``YYYY-MM-DD`` or an ISO 8601 datetime -> the stored form (UTC with offset).
 
-    A bare day means local midnight; with ``end_of_day`` (for ``--until``) the
-    midnight after it, so ``--until 2024-05-01`` includes that whole day. A datetime
-    without an offset is local time.
+    A bare day means midnight in ``zone`` (None: the box's zone); with ``end_of_day``
+    (for ``--until``) the midnight after it, so ``--until 2024-05-01`` includes that
+    whole day. A datetime without an offset is a time in ``zone``.
     """
     value = text.strip()
     try:
@@ -37,8 +38,11 @@ def parse_when(text: str, *, option: str, end_of_day: bool = False) -> str:
             day = date.fromisoformat(value)
             if end_of_day:
                 day += timedelta(days=1)
-            return to_iso(datetime.combine(day, time()))
-        return to_iso(datetime.fromisoformat(value))
+            return to_iso(datetime.combine(day, time(), tzinfo=zone))
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None and zone is not None:
+            moment = moment.replace(tzinfo=zone)
+        return to_iso(moment)
     except (ValueError, OverflowError):  # OverflowError: a day at the calendar's edge
         raise InvalidInput(
             f"{option} {text!r} is not a date; use YYYY-MM-DD or an ISO 8601 time such as "
@@ -46,15 +50,40 @@ def parse_when(text: str, *, option: str, end_of_day: bool = False) -> str:
         ) from None
 
 
-def days_ago(days: int) -> str:
-    return to_iso(datetime.combine(date.today() - timedelta(days=days), time()))
+def window(since: str | None, until: str | None, *, zone: tzinfo | None = None,
+           default_since: str | None = None) -> tuple[str | None, str | None]:
+    """``--since`` and ``--until`` as typed -> stored times; a window that ends before
+    it starts is refused rather than shown as an empty list."""
+    start = parse_when(since, option="--since", zone=zone) if since else default_since
+    end = parse_when(until, option="--until", end_of_day=True, zone=zone) if until else None
+    if start is not None and end is not None and end <= start:
+        raise InvalidInput(f"--since {since or start} is not before --until {until}: the "
+                           "window is empty; swap them")
+    return start, end
 
 
-def local_time(iso: str | None, *, seconds: bool = False) -> str:
-    moment = to_local(iso)
+def days_ago(days: int, zone: tzinfo | None = None) -> str:
+    today = datetime.now(zone).date()
+    return to_iso(datetime.combine(today - timedelta(days=days), time(), tzinfo=zone))
+
+
+def local_time(iso: str | None, *, seconds: bool = False, zone: tzinfo | None = None,
+               year: bool = True) -> str:
+    moment = to_local(iso, zone)
     if moment is None:
         return "-"
-    return moment.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+    day = "%Y-%m-%d" if year else "%m-%d"
+    return moment.strftime(f"{day} %H:%M:%S" if seconds else f"{day} %H:%M")
+
+
+def zone_name(zone: tzinfo | None) -> str:
+    """What the zone is called where operators work: "WIB" (Asia/Jakarta)."""
+    now = datetime.now(zone) if zone is not None else datetime.now().astimezone()
+    short = now.tzname() or ""
+    key = getattr(zone, "key", None)
+    if key and short and not short.startswith(("+", "-")) and short != key:
+        return f"{short} ({key})"
+    return key or short or "local time"
 
 
 def shown_number(number: str | None, reveal: bool) -> str:
@@ -102,19 +131,37 @@ def _rows(heads: tuple[str, ...], sizes: tuple[int, ...], rows: Sequence[tuple[s
         yield (row + " " + fit(neutralise(text), text_width)).rstrip()
 
 
-def table(cases: Iterable[Case], *, reveal: bool, width: int = 80) -> Iterator[str]:
+def table(cases: Sequence[Case], *, reveal: bool, width: int = 80,
+          zone: tzinfo | None = None) -> Iterator[str]:
     """One line per case, at most ``width`` cells (80 fits any terminal) unless a
-    revealed number needs more."""
+    revealed number needs more; the text takes whatever the other columns leave."""
+    this_year = datetime.now(zone).year
+    year = any(to_local(c.received_at, zone).year != this_year  # type: ignore[union-attr]
+               for c in cases)
     rows, texts = [], []
     for case in cases:
         marks = ("[" + ",".join(case.flags) + "] ") if case.flags else ""
         if case.assigned_to:
             marks = f"@{case.assigned_to} " + marks
-        rows.append((case.ticket, case.status, local_time(case.received_at),
+        rows.append((case.ticket, case.status,
+                     local_time(case.received_at, zone=zone, year=year),
                      shown_number(case.reporter, reveal)))
         texts.append(marks + case.text)
-    yield from _rows(("TICKET", "STATUS", "RECEIVED", "REPORTER"), (12, 9, 16, 14), rows,
-                     texts, max(width, 60))
+    ticket = max([len("TICKET"), *(len(c.ticket) for c in cases)])
+    yield from _rows(("TICKET", "STATUS", "RECEIVED", "REPORTER"),
+                     (ticket, 9, 16 if year else 11, 14), rows, texts, max(width, 60))
+
+
+def shown_count(shown: int, total: int, offset: int) -> str:
+    """"50 of 1,284 shown", and how to see the next ones."""
+    if total == 0:
+        return "(no cases match)"
+    if shown == total:
+        return f"{total:,} case{'s' if total != 1 else ''}"
+    first, last = offset + 1, offset + shown
+    where = f"{first:,}-{last:,}" if offset else f"{shown:,}"
+    more = f"; more with --offset {last}" if last < total else ""
+    return f"{where} of {total:,} shown, newest first{more}"
 
 
 def outbox_table(items: Iterable[OutboxItem], *, reveal: bool, width: int = 80
@@ -250,14 +297,42 @@ def write_csv(cases: Iterable[Case], out: IO[str], *, reveal: bool) -> int:
 # --- cases show --------------------------------------------------------------------
 
 
-def detail_text(detail: CaseDetail, *, reveal: bool) -> Iterator[str]:
+def detail_text(detail: CaseDetail, *, reveal: bool, width: int | None = None,
+                zone: tzinfo | None = None) -> Iterator[str]:
+    """``cases show``: each line wrapped to ``width`` cells (None: never), a wrapped
+    line's rest indented under its start."""
+    for line in _detail_lines(detail, reveal=reveal, zone=zone):
+        yield from _wrap(line, width)
+
+
+_LABEL = re.compile(r"[A-Z][a-z]+: +")
+_STAMPED = re.compile(r" +\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)? +")
+
+
+def _wrap(line: str, width: int | None) -> Iterator[str]:
+    if width is None or sum(map(_cell_width, line)) <= width:
+        yield line
+        return
+    import textwrap
+
+    label = _LABEL.match(line) or _STAMPED.match(line)
+    indent = len(line) - len(line.lstrip(" "))
+    hang = " " * (len(label.group(0)) if label else indent)
+    yield from textwrap.wrap(line, width=max(width, 40), subsequent_indent=hang,
+                             break_on_hyphens=False, drop_whitespace=True) or [""]
+
+
+def _detail_lines(detail: CaseDetail, *, reveal: bool, zone: tzinfo | None) -> Iterator[str]:
+    def at(iso: str | None) -> str:
+        return local_time(iso, seconds=True, zone=zone)
+
     case = detail.case
     yield f"Ticket:    {case.ticket}"
     status = case.status + (f" (of {case.duplicate_of})" if case.duplicate_of else "")
     yield f"Status:    {status}"
     yield f"Reporter:  {shown_number(case.reporter, reveal)}  (via {case.channel})"
-    yield f"Received:  {local_time(case.received_at, seconds=True)}"
-    yield f"Updated:   {local_time(case.updated_at, seconds=True)}"
+    yield f"Received:  {at(case.received_at)} {zone_name(zone)}"
+    yield f"Updated:   {at(case.updated_at)}"
     yield f"Assigned:  {neutralise(case.assigned_to or '-')}"
     if case.flags or case.incomplete:
         flags = list(case.flags) + (["incomplete: parts missing"] if case.incomplete else [])
@@ -268,7 +343,7 @@ def detail_text(detail: CaseDetail, *, reveal: bool) -> Iterator[str]:
     yield f"Messages ({len(detail.messages)}):"
     for m in detail.messages:
         part = f" part {m.concat_seq}/{m.concat_total}" if m.concat_total else ""
-        yield (f"  {local_time(m.received_at, seconds=True)}  {m.kind}{part}  from "
+        yield (f"  {at(m.received_at)}  {m.kind}{part}  from "
                f"{shown_number(m.sender, reveal) or '?'}")
         if m.error:
             yield f"    error: {neutralise(m.error)}"
@@ -281,15 +356,15 @@ def detail_text(detail: CaseDetail, *, reveal: bool) -> Iterator[str]:
         note = f": {neutralise(e.note)}" if e.note else ""
         who = neutralise(e.operator if e.login in (None, e.operator)
                          else f"{e.operator} (login {e.login})")
-        yield f"  {local_time(e.at, seconds=True)}  {who}  {e.action}{change}{note}"
+        yield f"  {at(e.at)}  {who}  {e.action}{change}{note}"
     yield ""
     yield f"Replies and SMS sent ({len(detail.outbox)}):"
     for o in detail.outbox:
         when = {"delivered": o.delivered_at, "sent": o.sent_at}.get(o.state)
-        state = o.state + (f" {local_time(when)}" if when else "")
+        state = o.state + (f" {local_time(when, zone=zone)}" if when else "")
         if o.last_error and o.state in ("queued", "failed", "gave_up", "cancelled"):
             state += f" ({neutralise(o.last_error)}, {o.attempts} attempts)"
-        yield (f"  {local_time(o.created_at, seconds=True)}  {o.kind} by "
+        yield (f"  {at(o.created_at)}  {o.kind} by "
                f"{neutralise(o.created_by)} to {shown_number(o.number, reveal)}: {state}")
         yield from _indented(o.text, "    ")
 
@@ -328,10 +403,10 @@ def duration(seconds: float | None) -> str:
     return f"{seconds / 86400:.1f} days"
 
 
-def stats_text(stats: Stats) -> Iterator[str]:
-    since = local_time(stats.since) if stats.since else "the first case"
-    until = local_time(stats.until) if stats.until else "now"
-    yield f"Cases received from {since} to {until}: {stats.total}"
+def stats_text(stats: Stats, *, zone: tzinfo | None = None) -> Iterator[str]:
+    since = local_time(stats.since, zone=zone) if stats.since else "the first case"
+    until = local_time(stats.until, zone=zone) if stats.until else "now"
+    yield f"Cases received from {since} to {until} ({zone_name(zone)}): {stats.total}"
     yield ""
     yield "By status:"
     for status, count in stats.by_status.items():

@@ -33,10 +33,11 @@ def stats(app: AppContext, since: str | None, until: str | None, all_time: bool,
 
     if all_time and since:
         raise InvalidInput("choose one of --since and --all")
-    start = None if all_time else (output.parse_when(since, option="--since") if since
-                                   else output.days_ago(DEFAULT_STATS_DAYS))
-    end = output.parse_when(until, option="--until", end_of_day=True) if until else None
-    offset = app.clock.now().astimezone().utcoffset()
+    zone = app.zone
+    start, end = output.window(
+        since, until, zone=zone,
+        default_since=None if all_time else output.days_ago(DEFAULT_STATS_DAYS, zone))
+    offset = app.clock.now().astimezone(zone).utcoffset()
     with open_store(app) as store:
         result = store.cases.stats(
             since=start, until=end,
@@ -44,7 +45,7 @@ def stats(app: AppContext, since: str | None, until: str | None, all_time: bool,
     if as_json:
         click.echo(output.to_json(output.stats_dict(result)))
         return
-    for line in output.stats_text(result):
+    for line in output.stats_text(result, zone=zone):
         click.echo(line)
 
 
@@ -77,8 +78,7 @@ def export(app: AppContext, fmt: str, since: str | None, until: str | None,
     from smsbridge.cli.cases_cmd import open_store
     from smsbridge.cli.outfile import private_file, shown
 
-    start = output.parse_when(since, option="--since") if since else None
-    end = output.parse_when(until, option="--until", end_of_day=True) if until else None
+    start, end = output.window(since, until, zone=app.zone)
     with open_store(app) as store:
         cases = store.cases.stream(since=start, until=end)
         with private_file(out_path) if out_path else nullcontext(sys.stdout) as out:

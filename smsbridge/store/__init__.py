@@ -13,7 +13,8 @@ per table family, so one ``transaction()`` covers whatever they do together::
 
 ``cases`` (tickets, history, lists, figures), ``inbox`` (raw inbound messages),
 ``outbox`` and ``hooks`` (two retry queues), ``state`` (what the daemon says),
-``audit`` (who looked up or revealed reporters' numbers).
+``audit`` (who looked up or revealed reporters' numbers), ``desk`` (what the operators'
+desk reads beside a page of cases).
 Business rules live in ``tickets``, ``replies`` and ``intake``; the stores read
 facts for them and write down what they decide.
 """
@@ -30,6 +31,7 @@ from smsbridge.identity import os_login
 from smsbridge.store.audit import AuditLog
 from smsbridge.store.cases import Cases, fts_query
 from smsbridge.store.db import FILE_MODE, Database
+from smsbridge.store.desk import Desk
 from smsbridge.store.hooks import HookQueue
 from smsbridge.store.inbox import Inbox
 from smsbridge.store.outbox import Outbox
@@ -58,6 +60,7 @@ class Store:
         self.outbox = Outbox(db, self.cases)
         self.hooks = HookQueue(db, self.cases)
         self.state = DaemonState(db)
+        self.desk = Desk(db)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, busy_timeout: float = 30.0,

@@ -219,17 +219,18 @@ class Cases:
                     + " AND ".join(["c.status = ?", *where]) + " ORDER BY c.id DESC LIMIT ?)")
             sql = (f"SELECT {CASE_COLUMNS} FROM {CASE_FROM} WHERE c.id IN ("
                    + " UNION ALL ".join([walk] * len(statuses)) + ") ORDER BY c.id DESC")
-            params = [p for s in statuses for p in (s, *params, query.limit)]
+            params = [p for s in statuses
+                      for p in (s, *params, query.limit + query.offset)]
         else:
             sql = (f"SELECT {CASE_COLUMNS} FROM {CASE_FROM}"
                    f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY c.id DESC")
         together = adjacent(query.search) if query.search else None
         try:
             if together is not None:
-                return self._filtered(sql, params, together, query.limit)
-            if query.limit is not None:
-                sql += " LIMIT ?"
-                params.append(query.limit)
+                return self._filtered(sql, params, together, query.limit, query.offset)
+            if query.limit is not None or query.offset:
+                sql += " LIMIT ? OFFSET ?"
+                params += [-1 if query.limit is None else query.limit, query.offset]
             return [rows.case(row) for row in self._db.all(sql, params)]
         except DatabaseError as exc:
             cause = exc.__cause__
@@ -238,11 +239,15 @@ class Cases:
             raise
 
     def _filtered(self, sql: str, params: list[Any], keep: Callable[[str], bool],
-                  limit: int | None) -> list[Case]:
-        """Newest matches first, streamed until ``limit`` of them pass ``keep``."""
+                  limit: int | None, offset: int = 0) -> list[Case]:
+        """Newest matches first, streamed until ``limit`` of them pass ``keep`` after
+        the first ``offset`` that do."""
         kept: list[Case] = []
         for row in self._db.iterate(sql, params, batch=200):
             if keep(row[5]):  # c.text (rows.CASE_COLUMNS), before building the Case
+                if offset:
+                    offset -= 1
+                    continue
                 kept.append(rows.case(row))
                 if limit is not None and len(kept) >= limit:
                     break

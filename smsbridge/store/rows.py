@@ -59,6 +59,6 @@ def case_filters(query: CaseQuery) -> tuple[list[str], list[Any]]:
         where.append("c.reporter = ?")
         params.append(query.reporter)
     if query.assigned:
-        where.append("c.assigned_to = ?")
+        where.append("c.assigned_to = ? COLLATE NOCASE")
         params.append(query.assigned)
     return where, params
