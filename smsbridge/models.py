@@ -91,6 +91,14 @@ class OutboxItem:
     sent_at: str | None = None
     delivered_at: str | None = None
     refs: tuple[int, ...] = ()
+    # The pool's bookkeeping (schema 7): the modem the reply prefers (its report came in
+    # there), the modem holding its lease and until when, the one that sent it, and the
+    # storage slots its parts were written to before sending (JSON list), if any.
+    prefer_modem: str | None = None
+    lease_owner: str | None = None
+    lease_until: str | None = None
+    sent_by: str | None = None
+    slots: str | None = None
     ticket: str | None = None  # the case's, when the query joined it (``outbox list``)
 
 
@@ -114,6 +122,7 @@ class InboundRecord:
     concat_seq: int | None = None
     case_id: int | None = None
     handled_at: str | None = None  # NULL while a part of a long SMS waits for its siblings
+    modem: str = ""  # the pool's modem it came in on ('' before schema 7)
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from smsbridge.store.audit import AuditLog
 from smsbridge.store.cases import Cases, fts_query
 from smsbridge.store.db import FILE_MODE, Database
 from smsbridge.store.desk import Desk
+from smsbridge.store.dispatch import Dispatch
 from smsbridge.store.hooks import HookQueue
 from smsbridge.store.inbox import Inbox
 from smsbridge.store.outbox import Outbox
@@ -60,6 +61,7 @@ class Store:
         self.outbox = Outbox(db, self.cases)
         self.hooks = HookQueue(db, self.cases)
         self.state = DaemonState(db)
+        self.dispatch = Dispatch(db)
         self.desk = Desk(db)
 
     @classmethod

@@ -26,17 +26,20 @@ class Inbox:
         self._db = db
         self._audit = audit
 
-    def seen(self, pdu_hash: str) -> bool:
-        return self._db.one("SELECT 1 FROM messages WHERE pdu_hash = ?",
-                            (pdu_hash,)) is not None
+    def seen(self, pdu_hash: str, modem: str = "") -> bool:
+        """Stored before from ``modem`` (a crash between commit and delete lists it again
+        there); rows older than the pool (modem '') count as any modem's."""
+        return self._db.one("SELECT 1 FROM messages WHERE pdu_hash = ? AND modem IN (?, '')",
+                            (pdu_hash, modem)) is not None
 
     def add(self, *, pdu_hash: str, pdu: str, kind: str, received_at: str,
             error: str | None = None, sender: str | None = None,
             sender_toa: int | None = None, smsc: str | None = None,
             sent_at: str | None = None, text: str | None = None,
             concat_ref: int | None = None, concat_total: int | None = None,
-            concat_seq: int | None = None) -> int:
-        """Store one raw inbound PDU with what was decoded of it; returns its id."""
+            concat_seq: int | None = None, modem: str = "") -> int:
+        """Store one raw inbound PDU with what was decoded of it, and the modem it came
+        in on; returns its id."""
         if kind not in MESSAGE_KINDS:
             raise InvalidInput(f"message kind {kind!r}")
         # Only a multi-part part waits for siblings; anything else is handled in the
@@ -46,17 +49,20 @@ class Inbox:
             return int(self._db.scalar(
                 "INSERT INTO messages (pdu_hash, pdu, kind, error, sender, sender_toa, smsc,"
                 " sent_at, received_at, text, concat_ref, concat_total, concat_seq,"
-                " handled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                " handled_at, modem) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " RETURNING id",
                 (pdu_hash, pdu, kind, error, sender, sender_toa, smsc, sent_at, received_at,
-                 text, concat_ref, concat_total, concat_seq, handled)))
+                 text, concat_ref, concat_total, concat_seq, handled, modem)))
 
-    def waiting_parts(self, sender: str, reference: int, total: int, *, since: str
-                      ) -> list[InboundRecord]:
-        """Parts of one long SMS that have not made a case yet, oldest first."""
+    def waiting_parts(self, sender: str, reference: int, total: int, *, since: str,
+                      modem: str = "") -> list[InboundRecord]:
+        """Parts of one long SMS that have not made a case yet, oldest first. One SMS
+        reaches one SIM: parts of the same text sent to two of the pool's numbers are
+        two messages, never joined."""
         found = self._db.all(
             "SELECT * FROM messages WHERE sender = ? AND concat_ref = ? AND concat_total = ?"
-            " AND handled_at IS NULL AND received_at >= ? ORDER BY id",
-            (sender, reference, total, since))
+            " AND handled_at IS NULL AND received_at >= ? AND modem IN (?, '') ORDER BY id",
+            (sender, reference, total, since, modem))
         return [rows.inbound(r) for r in found]
 
     def stale_part_groups(self, *, before: str) -> list[list[InboundRecord]]:
@@ -67,7 +73,8 @@ class Inbox:
         groups: dict[tuple[Any, ...], list[InboundRecord]] = {}
         for row in found:
             rec = rows.inbound(row)
-            groups.setdefault((rec.sender, rec.concat_ref, rec.concat_total), []).append(rec)
+            groups.setdefault((rec.sender, rec.concat_ref, rec.concat_total, rec.modem),
+                              []).append(rec)
         return [g for g in groups.values() if min(p.received_at for p in g) < before]
 
     def finish(self, message_ids: Iterable[int], *, at: str) -> None:

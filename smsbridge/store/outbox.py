@@ -36,15 +36,17 @@ class Outbox:
         self.queue = RetryQueue(db, OUTBOX)
 
     def add(self, number: str, text: str, *, kind: str, created_by: str,
-            case_id: int | None = None, at: str | None = None) -> OutboxItem:
-        """Put one SMS in the outbox (state queued, due ``at``, default now)."""
+            case_id: int | None = None, at: str | None = None,
+            prefer_modem: str | None = None) -> OutboxItem:
+        """Put one SMS in the outbox (state queued, due ``at``, default now);
+        ``prefer_modem``: the pool's modem the citizen texted, to answer from it."""
         if kind not in OUTBOX_KINDS:
             raise InvalidInput(f"outbox kind {kind!r}; expected one of {', '.join(OUTBOX_KINDS)}")
         now = at or self._db.now()
         return rows.outbox(self.queue.add({
             "case_id": case_id, "number": number, "text": text, "kind": kind,
             "state": "queued", "created_at": now, "next_attempt_at": now,
-            "created_by": created_by}))
+            "created_by": created_by, "prefer_modem": prefer_modem}))
 
     def add_reply(self, ticket: str, text: str, *, operator: str,
                   short_code_max_digits: int = 5) -> OutboxItem:

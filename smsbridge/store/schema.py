@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from sqlite_utils import Database as SqliteUtilsDatabase
     from sqlite_utils.migrations import Migrations
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 CHANNELS = ("sms", "phone", "whatsapp", "walk-in")
 OUTBOX_KINDS = ("ack", "status", "operator", "notice")
 # A migration's SQL must not change once released: each version's CHECK names its own
@@ -231,8 +231,59 @@ CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN
 END;
 """
 
+# Version 7: a pool of modems. Each message records the modem it came in on, and the
+# crash dedupe becomes (pdu_hash, modem): a message listed again after a crash is listed
+# by the modem that holds it, while byte-identical PDUs on two SIMs are two deliveries
+# (a citizen who texted both numbers), each stored, intake deciding what they mean.
+# SQLite cannot drop the column's UNIQUE in place, so messages is rebuilt (ids kept,
+# every index made again); rows of before have modem '' and count as any modem's.
+# The outbox gets the modem a reply prefers (the one its report came in on), the lease
+# of the modem that claimed it (owner, expiry), the modem that sent it, and the storage
+# slots its parts were written to (AT+CMGW) before they were sent (AT+CMSS).
+_MESSAGES_COLUMNS = ("id, pdu_hash, pdu, kind, error, sender, sender_toa, smsc, sent_at,"
+                     " received_at, text, concat_ref, concat_total, concat_seq, case_id,"
+                     " handled_at")
+_SCHEMA_7 = f"""
+CREATE TABLE messages_new (
+    id INTEGER PRIMARY KEY,
+    pdu_hash TEXT NOT NULL,
+    pdu TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ({sql_list(MESSAGE_KINDS)})),
+    error TEXT,
+    sender TEXT,
+    sender_toa INTEGER,
+    smsc TEXT,
+    sent_at TEXT,
+    received_at TEXT NOT NULL,
+    text TEXT,
+    concat_ref INTEGER,
+    concat_total INTEGER,
+    concat_seq INTEGER,
+    case_id INTEGER REFERENCES cases (id),
+    handled_at TEXT,
+    modem TEXT NOT NULL DEFAULT ''
+);
+INSERT INTO messages_new ({_MESSAGES_COLUMNS}) SELECT {_MESSAGES_COLUMNS} FROM messages;
+DROP TABLE messages;
+ALTER TABLE messages_new RENAME TO messages;
+CREATE UNIQUE INDEX messages_delivery ON messages (pdu_hash, modem);
+CREATE INDEX messages_concat ON messages (sender, concat_ref, concat_total);
+CREATE INDEX messages_sender_received ON messages (sender, received_at);
+CREATE INDEX messages_case ON messages (case_id);
+CREATE INDEX messages_waiting ON messages (concat_total) WHERE handled_at IS NULL;
+
+ALTER TABLE outbox ADD COLUMN prefer_modem TEXT;
+ALTER TABLE outbox ADD COLUMN lease_owner TEXT;
+ALTER TABLE outbox ADD COLUMN lease_until TEXT;
+ALTER TABLE outbox ADD COLUMN sent_by TEXT;
+ALTER TABLE outbox ADD COLUMN slots TEXT;
+CREATE INDEX outbox_sent_by ON outbox (sent_by, sent_at) WHERE sent_by IS NOT NULL;
+CREATE INDEX outbox_leased ON outbox (lease_owner) WHERE lease_owner IS NOT NULL;
+"""
+
 MIGRATION_NAMES = ("0001_initial", "0002_case_search", "0003_message_handled",
-                   "0004_stats_index", "0005_reply_budget_index", "0006_outbox_cancel_audit")
+                   "0004_stats_index", "0005_reply_budget_index", "0006_outbox_cancel_audit",
+                   "0007_modem_pool")
 
 
 def _run_script(db: SqliteUtilsDatabase, script: str, version: int) -> None:
@@ -284,5 +335,9 @@ def migrations() -> Migrations:
     @steps(name=MIGRATION_NAMES[5])
     def outbox_cancel_audit(db: SqliteUtilsDatabase) -> None:
         _run_script(db, _SCHEMA_6, 6)
+
+    @steps(name=MIGRATION_NAMES[6])
+    def modem_pool(db: SqliteUtilsDatabase) -> None:
+        _run_script(db, _SCHEMA_7, 7)
 
     return steps

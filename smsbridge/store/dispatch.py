@@ -1,0 +1,110 @@
+"""The outbox as the pool's modems share it: claims with a lease, storage slots, counts.
+
+A send-capable worker claims one due reply at a time with an atomic UPDATE … RETURNING
+that sets the lease's owner (its modem's name) and expiry. A reply whose lease ran
+out (its worker died or hung) is due again for any modem; a restarted worker takes
+back what its modem still holds. The rules of who may send what are ``pool.py``'s;
+this module only reads the facts for them and writes down the outcome.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from smsbridge.models import OutboxItem
+from smsbridge.store import rows
+from smsbridge.store.db import Database
+
+# A queued reply is claimable when due and not under a live lease (both ? are now).
+_CLAIMABLE = ("{t}state = 'queued' AND {t}next_attempt_at <= ?"
+              " AND ({t}lease_until IS NULL OR {t}lease_until <= ?)")
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A claimable reply, as routing sees it."""
+
+    id: int
+    number: str
+    due_at: str
+    prefer: str | None  # the modem its report came in on, if known
+
+
+class Dispatch:
+    def __init__(self, db: Database):
+        self._db = db
+
+    def waiting(self, *, now: str, limit: int = 200) -> list[Waiting]:
+        """Claimable replies, oldest due first. An operator's reply prefers the modem
+        the case's last message came in on."""
+        found = self._db.all(
+            "SELECT o.id, o.number, o.next_attempt_at, coalesce(o.prefer_modem,"
+            " (SELECT m.modem FROM messages m WHERE m.case_id = o.case_id AND m.modem != ''"
+            "  ORDER BY m.id DESC LIMIT 1)) AS prefer"
+            f" FROM outbox o WHERE {_CLAIMABLE.format(t='o.')}"
+            " ORDER BY o.next_attempt_at, o.id LIMIT ?", (now, now, limit))
+        return [Waiting(r["id"], r["number"], r["next_attempt_at"], r["prefer"]) for r in found]
+
+    def claim(self, item_id: int, *, owner: str, until: str, now: str) -> OutboxItem | None:
+        """Take the lease of one reply if it is still claimable; None when another
+        modem was quicker (or it was sent, cancelled, or is not due)."""
+        with self._db.transaction():
+            row = self._db.one(
+                f"UPDATE outbox SET lease_owner = ?, lease_until = ?"
+                f" WHERE id = ? AND {_CLAIMABLE.format(t='')} RETURNING *",
+                (owner, until, item_id, now, now))
+        return rows.outbox(row) if row is not None else None
+
+    def held_by(self, owner: str) -> list[OutboxItem]:
+        """Queued replies whose lease ``owner`` holds or held: after a restart, what its
+        modem may have written or sent before the process died."""
+        return [rows.outbox(r) for r in self._db.all(
+            "SELECT * FROM outbox WHERE lease_owner = ? AND state = 'queued' ORDER BY id",
+            (owner,))]
+
+    def renew(self, item_id: int, *, owner: str, until: str) -> None:
+        with self._db.transaction():
+            self._db.execute("UPDATE outbox SET lease_until = ? WHERE id = ?"
+                             " AND lease_owner = ?", (until, item_id, owner))
+
+    def record_slots(self, item_id: int, *, owner: str, slots: list[int]) -> bool:
+        """The parts were written to these slots of ``owner``'s storage (AT+CMGW):
+        committed before any is sent, so a restart finds them. False when the lease is
+        no longer ``owner``'s (it ran out and another modem claimed the reply)."""
+        with self._db.transaction():
+            cursor = self._db.execute(
+                "UPDATE outbox SET slots = ? WHERE id = ? AND lease_owner = ?"
+                " AND state = 'queued'", (json.dumps(slots), item_id, owner))
+            return cursor.rowcount == 1
+
+    def mark_sent_by(self, item_id: int, modem: str) -> None:
+        """Which modem sent it; the lease and the slots are done with."""
+        with self._db.transaction():
+            self._db.execute("UPDATE outbox SET sent_by = ?, lease_owner = NULL,"
+                             " lease_until = NULL, slots = NULL WHERE id = ?", (modem, item_id))
+
+    def release(self, item_id: int) -> None:
+        """Back to the queue for any modem (its slots, if any, are forgotten)."""
+        with self._db.transaction():
+            self._db.execute("UPDATE outbox SET lease_owner = NULL, lease_until = NULL,"
+                             " slots = NULL WHERE id = ?", (item_id,))
+
+    def next_claimable_at(self) -> str | None:
+        """When the next queued reply becomes claimable (due and its lease run out)."""
+        due: str | None = self._db.scalar(
+            "SELECT min(max(next_attempt_at, coalesce(lease_until, next_attempt_at)))"
+            " FROM outbox WHERE state = 'queued'")
+        return due
+
+    def parts_sent(self, modem: str, *, since: str) -> int:
+        """SMS (parts) ``modem`` sent since ``since``: what its daily cap counts."""
+        return int(self._db.scalar(
+            "SELECT coalesce(sum(max(json_array_length(refs), 1)), 0) FROM outbox"
+            " WHERE sent_by = ? AND sent_at >= ?", (modem, since)))
+
+    def queued_by_modem(self) -> dict[str | None, int]:
+        """Waiting replies per preferred modem (None: no preference), for ``status``."""
+        return {r[0]: r[1] for r in self._db.all(
+            "SELECT prefer_modem, count(*) FROM outbox WHERE state = 'queued'"
+            " GROUP BY prefer_modem")}
