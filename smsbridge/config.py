@@ -113,8 +113,8 @@ class AbuseConfig:
     replies_per_hour: int = _opt(5, lo=0, hi=1000)
     # The whole line's automatic replies, whoever they go to: sized for one SIM's SMS
     # package, so that spoofed senders by the thousand cannot spend its credit.
-    line_replies_per_hour: int = _opt(300, lo=0, hi=100_000)
-    line_replies_per_day: int = _opt(2000, lo=0, hi=1_000_000)
+    line_replies_per_hour: int = _opt(600, lo=0, hi=100_000)
+    line_replies_per_day: int = _opt(5000, lo=0, hi=1_000_000)
     loop_threshold: int = _opt(3, lo=1, hi=1000)
     short_code_max_digits: int = _opt(5, lo=0, hi=8)
     blocklist: list = _opt([])

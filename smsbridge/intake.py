@@ -29,8 +29,8 @@ class Policy:
     replies_enabled: bool = True
     # The line's budget across all numbers: spoofed senders by the thousand must not
     # spend the SIM's credit or make the line an SMS cannon.
-    line_replies_per_hour: int = 300
-    line_replies_per_day: int = 2000
+    line_replies_per_hour: int = 600
+    line_replies_per_day: int = 5000
     # Follow-ups stop growing a case's text past this; they stay attached as messages.
     case_text_max_chars: int = 10_000
 

@@ -98,7 +98,7 @@ def test_the_lines_reply_budget_keeps_reports_without_an_ack(facts, why):
 
 def test_a_senders_own_limit_is_named_before_the_lines_budget():
     decision = decide(Facts(PERSON, "laporan", replies_last_hour=5,
-                            line_replies_last_hour=300), POLICY)
+                            line_replies_last_hour=600), POLICY)
     assert "reply limit of 5" in decision.reply.reason and not decision.reply.over_budget
 
 
