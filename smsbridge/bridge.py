@@ -19,13 +19,13 @@ from datetime import datetime, timedelta
 from smsbridge import intake
 from smsbridge.clock import Clock, as_clock
 from smsbridge.config import Config
-from smsbridge.errors import CommandError, DatabaseError, ModemError, PduError
-from smsbridge.models import Case, InboundRecord, NewCase, OutboxItem, to_iso
+from smsbridge.errors import DatabaseError, PduError
+from smsbridge.models import Case, InboundRecord, NewCase, to_iso
 from smsbridge.modem.base import Modem, StoredMessage
 from smsbridge.numbers import normalize, reply_problem
 from smsbridge.privacy import mask_number, mask_numbers_in
 from smsbridge.replies import ReplyDecision, Templates, parse_command
-from smsbridge.retry import RetryPolicy
+from smsbridge.sending import Chooser, Sending
 from smsbridge.sms import pdu as pdu_codec
 from smsbridge.sms.fields import is_alphanumeric_toa
 from smsbridge.store import Store
@@ -33,6 +33,8 @@ from smsbridge.store import Store
 log = logging.getLogger(__name__)
 
 UNKNOWN_SENDER = "unknown"
+# 27.005 §3.1 <stat> 2 "STO UNSENT" and 3 "STO SENT": SMS-SUBMITs in storage.
+STORED_SUBMIT = (2, 3)
 # How far back sibling parts of a long SMS are looked for. Concatenation references
 # are only 8 bits: a phone reuses one within days, so a part must not be matched
 # with an old, unrelated part that happens to share (sender, reference, total).
@@ -56,9 +58,16 @@ class Bridge:
     """The daemon's unit of work, over one modem and one store (both injected)."""
 
     def __init__(self, modem: Modem, store: Store, config: Config, *,
-                 clock: Clock | Callable[[], datetime] | None = None):
+                 clock: Clock | Callable[[], datetime] | None = None, name: str = "modem"):
         self.modem = modem
         self.store = store
+        # The pool's name of this modem: what messages record they came in on, and what
+        # leases and sends are recorded under.
+        self.name = name
+        # The modem the replies being queued should prefer (the one the report came in on).
+        self._received_on: str | None = name
+        self.sending = Sending(modem, store, config, name=name, clock=clock,
+                               set_aside=lambda reason: self.set_aside.append(reason))
         # The daemon's clock (the store's too); a plain () -> datetime still works.
         self.clock = as_clock(clock).now
         # Why each item was set aside since the daemon last asked (take_set_aside).
@@ -75,6 +84,7 @@ class Bridge:
     def reconfigure(self, config: Config) -> None:
         """Take a reloaded config (SIGHUP): templates, windows, limits."""
         self.config = config
+        self.sending.config = config
         self.templates = Templates.from_config(config.replies)
         self.operator = config.daemon.operator_name
         self.blocklist = {normalize(n, config.daemon.country_code) for n in config.abuse.blocklist}
@@ -93,13 +103,19 @@ class Bridge:
         """Move every message in the modem's storage into the database, then delete it."""
         result = DrainResult()
         listed = self.modem.list_stored()
-        result.listed = len(listed)
+        result.listed = sum(1 for m in listed if m.status not in STORED_SUBMIT)
         if not listed:
             return result
         now = self.clock()
         keep: set[int] = set()
+        self._received_on = self.name
         with self.store.transaction():
             for message in listed:
+                if message.status in STORED_SUBMIT:
+                    # Our own replies written to storage to be sent (AT+CMGW): the send
+                    # path owns them, neither a report nor ours to delete here.
+                    keep.add(message.index)
+                    continue
                 made = len(result.new_cases)
                 fresh: bool | None
                 try:
@@ -140,11 +156,11 @@ class Bridge:
         try:
             with self.store.transaction():
                 digest = message.key
-                if self.store.inbox.seen(digest):
+                if self.store.inbox.seen(digest, self.name):
                     return False
                 self.store.inbox.add(pdu_hash=digest, pdu=message.pdu.hex().upper(),
                                      kind="undecodable", error=reason,
-                                     received_at=to_iso(now))
+                                     received_at=to_iso(now), modem=self.name)
                 return True
         except DatabaseError:
             raise
@@ -155,7 +171,7 @@ class Bridge:
 
     def _ingest(self, message: StoredMessage, now: datetime, result: DrainResult) -> bool:
         digest = message.key
-        if self.store.inbox.seen(digest):
+        if self.store.inbox.seen(digest, self.name):
             return False
         raw_hex = message.pdu.hex().upper()
         try:
@@ -168,7 +184,7 @@ class Bridge:
                 pdu_hash=digest, pdu=raw_hex, kind="status_report", received_at=to_iso(now),
                 sender=normalize(decoded.recipient, self.config.daemon.country_code),
                 sender_toa=decoded.recipient_toa, smsc=decoded.smsc,
-                sent_at=to_iso(decoded.discharged_at), text=None)
+                sent_at=to_iso(decoded.discharged_at), text=None, modem=self.name)
             self._record_delivery(decoded, now)
             return True
         self._ingest_deliver(decoded, digest, raw_hex, now, result)
@@ -180,7 +196,7 @@ class Bridge:
         # any other: a PDU we cannot read must never clog the storage.
         message_id = self.store.inbox.add(
             pdu_hash=digest, pdu=raw_hex, kind="undecodable", error=str(exc),
-            received_at=to_iso(now))
+            received_at=to_iso(now), modem=self.name)
         case = self.store.cases.create(
             NewCase(reporter=UNKNOWN_SENDER, channel="sms", received_at=to_iso(now),
                     text=f"[undecodable SMS: {exc}]", incomplete=True,
@@ -201,12 +217,13 @@ class Bridge:
             sent_at=to_iso(sms.timestamp), text=sms.text,
             concat_ref=concat.reference if concat else None,
             concat_total=concat.total if concat else None,
-            concat_seq=concat.sequence if concat else None)
+            concat_seq=concat.sequence if concat else None, modem=self.name)
         if concat is None:
             self._handle_text(sender, sms.is_alphanumeric, sms.text, [message_id], now, result)
             return
         parts = self.store.inbox.waiting_parts(sender, concat.reference, concat.total,
-                                               since=to_iso(now - PART_LOOKBACK))
+                                               since=to_iso(now - PART_LOOKBACK),
+                                               modem=self.name)
         by_seq: dict[int, InboundRecord] = {}
         for part in parts:
             by_seq.setdefault(part.concat_seq or 0, part)
@@ -235,6 +252,7 @@ class Bridge:
                 # from an alphanumeric sender is a service's name, not a phone number.
                 alphanumeric = any(p.sender_toa is not None and is_alphanumeric_toa(p.sender_toa)
                                    for p in group)
+                self._received_on = group[0].modem or None
                 try:
                     with self.store.transaction():
                         self._handle_text(group[0].sender or UNKNOWN_SENDER, alphanumeric,
@@ -352,7 +370,8 @@ class Bridge:
         self._note_budget(decision, now)
         if decision.send:
             self.store.outbox.add(sender, text, kind=kind, created_by=self.operator,
-                                  case_id=case.id if case else None, at=to_iso(now))
+                                  case_id=case.id if case else None, at=to_iso(now),
+                                  prefer_modem=self._received_on)
         elif case is not None:
             self.store.cases.add_note(case.id, f"no automatic reply: {decision.reason}",
                                       operator=self.operator)
@@ -378,63 +397,10 @@ class Bridge:
 
     # -- sending ------------------------------------------------------------------------
 
-    def send_one(self) -> bool:
-        """Send the next due SMS from the outbox; True when one was tried."""
-        now = self.clock()
-        item = self.store.outbox.next_due(at=to_iso(now))
-        if item is None:
-            return False
-        problem = reply_problem(item.number)
-        if problem is not None:
-            self._send_refused(item, f"the number cannot receive SMS: {problem}", now)
-            return True
-        try:
-            refs = self.modem.send(item.number, item.text,
-                                   status_report=self.config.outbox.status_report,
-                                   reference=item.id & 0xFF)
-        except (CommandError, PduError) as exc:
-            self._send_failed(item, str(exc), now)
-            return True
-        except ModemError as exc:
-            # The modem itself is in trouble (timeout, port gone): count the attempt, and
-            # let the daemon reconnect.
-            self._send_failed(item, str(exc), now)
-            raise
-        except Exception as exc:
-            # Not the modem's trouble (a text or number that cannot be encoded, a bug):
-            # trying again cannot help, and it must not stop the replies behind it.
-            log.error("reply %d cannot be sent", item.id, exc_info=exc)
-            self._send_refused(item, f"{type(exc).__name__}: {mask_numbers_in(str(exc))}",
-                               now)
-            return True
-        self.store.outbox.sent(item.id, refs, at=to_iso(self.clock()))
-        log.info("sent %s reply %d to %s (%d part(s))", item.kind, item.id,
-                 mask_number(item.number), len(refs))
-        return True
-
-    def _send_refused(self, item: OutboxItem, error: str, now: datetime) -> None:
-        """Give up at once, with the reason on the case: nothing about a retry differs."""
-        self.store.outbox.gave_up(item.id, error, attempts=item.attempts + 1)
-        self.set_aside.append(f"reply {item.id}: {error}")
-        log.error("reply %d to %s set aside: %s", item.id, mask_number(item.number), error)
-
-    def _send_failed(self, item: OutboxItem, error: str, now: datetime) -> None:
-        attempts = item.attempts + 1
-        cfg = self.config.outbox
-        if attempts >= cfg.max_attempts:
-            self.store.outbox.gave_up(item.id, error, attempts=attempts)
-            log.error("gave up reply %d to %s after %d attempts: %s", item.id,
-                      mask_number(item.number), attempts, error)
-            return
-        delay = RetryPolicy(cfg.retry_base_seconds, cfg.retry_max_seconds).delay(attempts)
-        self.store.outbox.retry(item.id, error, attempts=attempts,
-                                next_at=to_iso(now + timedelta(seconds=delay)))
-        log.warning("reply %d to %s failed (attempt %d, next in %gs): %s", item.id,
-                    mask_number(item.number), attempts, delay, error)
+    def send_one(self, choose: Chooser | None = None) -> bool:
+        """Claim the next due SMS of the outbox and send it; True when one was tried."""
+        return self.sending.send_one(choose) is not None
 
     def next_send_due_in(self) -> float | None:
-        """Seconds until the next outbox item is due (0 when one is due now), or None."""
-        due = self.store.outbox.next_due_at()
-        if due is None:
-            return None
-        return max(0.0, (datetime.fromisoformat(due) - self.clock()).total_seconds())
+        """Seconds until an outbox item may be claimed (0: now), or None when none waits."""
+        return self.sending.next_due_in()

@@ -1,15 +1,15 @@
-"""The smsbridge process: the main loop, signals, reconnects, sd_notify, logging.
+"""The smsbridge process: one worker per modem, signals, sd_notify, logging.
 
-One thread owns the modem and runs the loop below; each turn it drains the
-modem's storage when a +CMTI came or the poll timer ran out, sends at most ONE
-reply (sending takes seconds; draining between two sends keeps the SIM from
-filling), then waits for the modem's next event. The hook runner has a thread of
-its own and never touches the modem.
+Each modem of the pool has a worker (``worker.py``): a thread that owns its port, its
+Session and its own store connection, drains, sends and reconnects by itself. The
+main thread only supervises: it restarts a worker whose thread died, feeds systemd's
+watchdog only while every worker shows signs of life, summarises the pool in STATUS=,
+and applies SIGHUP reloads. The hook runner has a thread of its own and never touches
+a modem.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import signal
@@ -17,32 +17,31 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import ClassVar
 
 from smsbridge import config as config_mod
-from smsbridge.bridge import Bridge
 from smsbridge.clock import Clock, SystemClock
-from smsbridge.errors import DatabaseError, ModemError, SmsBridgeError
+from smsbridge.errors import DatabaseError, SmsBridgeError
 from smsbridge.hooks import HookRunner
 from smsbridge.models import to_iso
-from smsbridge.modem.base import Modem, ModemStatus, NewMessage, NewStatusReport, OtherEvent
+from smsbridge.modem.base import Modem
 from smsbridge.modem.factory import make_modem
-from smsbridge.privacy import mask_numbers_in, neutralise
-from smsbridge.retry import RetryPolicy
+from smsbridge.privacy import neutralise
 from smsbridge.sdnotify import Notifier
 from smsbridge.store import Store
+from smsbridge.worker import HEARTBEAT_SECONDS, Board, Worker, describe
 
 log = logging.getLogger(__name__)
 
-HOUSEKEEPING_SECONDS = 60.0
-MODEM_STATUS_SECONDS = 60.0
-HEARTBEAT_SECONDS = 5.0
-# Longest single wait for the modem, so that signals and the watchdog are served promptly.
-MAX_WAIT = 1.0
-# Waits after a database error: 1 s, doubling up to 30 s. Reconnecting to the modem
-# doubles from 1 s up to [daemon] reconnect_max_seconds.
-DB_BACKOFF = RetryPolicy(base=1.0, cap=30.0)
+# How often the main thread looks at its workers, signals and the watchdog.
+TICK = 0.5
+# A worker's thread that died (a bug) is started again after this pause.
+RESTART_PAUSE = 5.0
+# STATUS= and the backlog it shows are refreshed at least this often.
+STATUS_SECONDS = 30.0
+# How long a stop waits for a worker to finish its step (a send takes seconds).
+STOP_WAIT = 60.0
+
 
 
 class JournalFormatter(logging.Formatter):
@@ -62,25 +61,30 @@ class JournalFormatter(logging.Formatter):
         return f"<{priority}>{text}"
 
 
-def setup_logging(level: str) -> None:
-    """stderr, one line per event."""
+class ModemTag(logging.Filter):
+    """Names the modem on every line its worker logs (``smsbridge.bridge[tsel-1]: …``),
+    so the journal of a pool says which stick each event happened on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        thread = threading.current_thread().name
+        record.modem = f"[{thread[6:]}]" if thread.startswith("modem ") else ""
+        return True
+
+
+def setup_logging(level: str, *, name_modems: bool = False) -> None:
+    """stderr, one line per event; with ``name_modems`` (a pool of several), each
+    line a worker logs names its modem."""
     handler = logging.StreamHandler(sys.stderr)
+    where = "%(name)s%(modem)s" if name_modems else "%(name)s"
+    if name_modems:
+        handler.addFilter(ModemTag())
     if os.environ.get("JOURNAL_STREAM"):
-        handler.setFormatter(JournalFormatter("%(name)s: %(message)s"))
+        handler.setFormatter(JournalFormatter(f"{where}: %(message)s"))
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(logging.Formatter(f"%(asctime)s %(levelname)s {where}: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-
-
-@dataclass
-class Session:
-    """One connection to the modem: what exists only while it answers. A reconnect
-    makes a new one, so nothing of a dead connection is ever used again."""
-
-    modem: Modem
-    bridge: Bridge
 
 
 class Daemon:
@@ -93,7 +97,7 @@ class Daemon:
                  reload: Callable[[], config_mod.Config] | None = None,
                  notifier: Notifier | None = None, clock: Clock | None = None):
         self.config = config
-        # The process's one clock: the store, the bridge and the hooks get this one.
+        # The process's one clock: the stores, the bridges and the hooks get this one.
         self.clock = clock or SystemClock()
         self._modem_factory = modem_factory
         self._reload = reload
@@ -101,13 +105,16 @@ class Daemon:
         self._stop = threading.Event()
         self._reload_requested = False
         self._ready_sent = False
-        self._last_error: str | None = None
-        self._set_aside_count = 0
-        self._over_budget: str | None = None
-        # sim.fingerprint() of a PIN the SIM refused: kept in the database, so neither a
-        # reconnect nor a restart sends it again (a third wrong PIN locks the SIM).
-        self._refused_pin: str | None = None
         self._next_watchdog = 0.0
+        self.board = Board()
+        self.workers: dict[str, Worker] = {}
+        # Workers being replaced (their modem's settings changed on reload): the new one
+        # starts once the old one let go of the port.
+        self._replacing: list[tuple[Worker, config_mod.ModemConfig]] = []
+        self._restart_at: dict[str, float] = {}
+        self._last_status = ""
+        self._status_at = 0.0
+        self._next_beat = 0.0
 
     def _utc(self) -> str:
         return to_iso(self.clock.now())
@@ -130,56 +137,102 @@ class Daemon:
     def run(self) -> int:
         """Run until stopped; the exit code for the process."""
         self.store = Store.from_config(self.config, create=True, clock=self.clock)
-        self._refused_pin = self.store.state.read().get("sim_pin_refused")
+        names = [m.name for m in self.config.pool_modems]
         self._state(pid=os.getpid(), started_at=self._utc(), stopped_at=None, last_error=None,
-                    set_aside_count=0, reply_budget_spent=None,
-                    modem=None, heartbeat=self._utc())
+                    set_aside_count=0, reply_budget_spent=None, modems=",".join(names),
+                    heartbeat=self._utc())
         self.hooks = HookRunner(self.config, self.store.path, clock=self.clock)
         self.hooks.start()
-        log.info("smsbridge daemon started (pid %d, database %s, modem %s via %s)",
-                 os.getpid(), self.config.database.path, self.config.modem.port,
-                 self.config.modem.backend)
+        log.info("smsbridge daemon started (pid %d, database %s, %s)", os.getpid(),
+                 self.config.database.path,
+                 ", ".join(f"{m.name} on {m.port} via {m.backend} ({m.role})"
+                           for m in self.config.pool_modems))
         exposed = config_mod.exposed_secrets(self.config)
         if exposed:
             log.warning("%s", exposed)
-        failures = 0
         try:
+            for i, modem_config in enumerate(self.config.pool_modems):
+                self._start_worker(modem_config, housekeeping=i == 0)
             while not self._stop.is_set():
                 if self._reload_requested:
-                    self._do_reload(None)
-                modem: Modem | None = None
-                try:
-                    modem = self._modem_factory(self.config.modem, refused_pin=self._refused_pin)
-                    session = self._connect(modem)
-                    failures = 0
-                    self._serve(session)
-                except ModemError as exc:
-                    if modem is not None:
-                        self._remember_refused_pin(modem)
-                    self._error(f"modem: {exc}")
-                    self.notifier.notify(STATUS=f"modem unavailable, retrying: {exc}")
-                    # Let go of the port before waiting: the stick may come back on it.
-                    if modem is not None:
-                        self._close(modem)
-                        modem = None
-                    failures += 1
-                    reconnect = RetryPolicy(1.0, self.config.daemon.reconnect_max_seconds)
-                    self._pause(reconnect.delay(failures))
-                finally:
-                    if modem is not None:
-                        self._close(modem)
+                    self._do_reload()
+                self._supervise()
+                self._report()
+                self._stop.wait(TICK)
         finally:
             self.notifier.notify(STOPPING=1, STATUS="stopping")
+            for worker in self.workers.values():
+                worker.stop()
+            deadline = time.monotonic() + STOP_WAIT
+            for worker in self.workers.values():
+                worker.join(max(0.0, deadline - time.monotonic()))
             self.hooks.stop()
+            self._report()
             self._state(stopped_at=self._utc(), pid=None)
             self.store.close()
             log.info("smsbridge daemon stopped")
         return 0
 
+    def _start_worker(self, modem_config: config_mod.ModemConfig, *, housekeeping: bool
+                      ) -> Worker:
+        worker = Worker(modem_config, self.config, clock=self.clock, board=self.board,
+                        modem_factory=self._modem_factory, housekeeping=housekeeping,
+                        new_cases=self.hooks.wake)
+        self.workers[modem_config.name] = worker
+        worker.start()
+        return worker
+
+    def _supervise(self) -> None:
+        """Start what should run: replacements whose predecessor let go of its port, and
+        workers whose thread died (a bug: logged, started again after a pause)."""
+        now = time.monotonic()
+        for old, modem_config in list(self._replacing):
+            if not old.alive:
+                self._replacing.remove((old, modem_config))
+                self.workers.pop(old.name, None)
+                self._start_worker(modem_config, housekeeping=old.housekeeping)
+        replacing = {old.name for old, _ in self._replacing}
+        for name, worker in list(self.workers.items()):
+            if worker.alive or name in replacing or self._stop.is_set():
+                continue
+            if name not in self._restart_at:
+                log.error("the worker of %s stopped (%s); starting it again in %gs", name,
+                          worker.health.last_error or "no error recorded", RESTART_PAUSE)
+                self._restart_at[name] = now + RESTART_PAUSE
+            elif now >= self._restart_at.pop(name):
+                self._start_worker(worker.modem_config, housekeeping=worker.housekeeping)
+
+    def _report(self) -> None:
+        """The watchdog, READY, STATUS= and what ``status`` reads, from this thread."""
+        now = time.monotonic()
+        workers = list(self.workers.values())
+        if all(w.responsive(now) for w in workers) and not self._replacing:
+            self._watchdog()
+        elif any(not w.responsive(now) and w.alive for w in workers):
+            # A worker stuck in one step for longer than any command may take: no more
+            # WATCHDOG=1, so systemd restarts the process (a thread cannot be killed).
+            stuck = [w.name for w in workers if w.alive and not w.responsive(now)]
+            self._error(f"worker(s) not responding: {', '.join(stuck)}")
+        if not self._ready_sent and any(w.health.state == "ready" for w in workers):
+            self.notifier.notify(READY=1, STATUS="modem ready")
+            self._ready_sent = True
+        if now >= self._next_beat:
+            self._state(heartbeat=self._utc())
+            self._next_beat = now + HEARTBEAT_SECONDS
+            try:
+                backlog = self.store.outbox.backlog()
+            except DatabaseError:
+                backlog = -1
+            status = describe(workers, backlog)
+            if status != self._last_status or now - self._status_at >= STATUS_SECONDS:
+                self.notifier.notify(STATUS=status)
+                self._last_status, self._status_at = status, now
+                self._state(backlog=backlog)
+
     def _state(self, **values: object) -> None:
         """Record what ``smsbridge status`` shows (it reads this from the database).
 
-        Best effort: when the database cannot be written (disk full), the job's own
+        Best effort: when the database cannot be written (disk full), the workers' own
         writes fail and are retried; the status line must not take the loop down.
         """
         try:
@@ -188,6 +241,16 @@ class Daemon:
         except DatabaseError as exc:
             log.debug("daemon state not recorded: %s", exc)
 
+    def _error(self, message: str) -> None:
+        state = self.store.state
+        try:
+            if state.read().get("last_error") == message:
+                return
+        except DatabaseError:
+            pass
+        log.error("%s", message)
+        self._state(last_error=message, last_error_at=self._utc())
+
     def _watchdog(self) -> None:
         interval = self.notifier.watchdog_interval
         now = time.monotonic()
@@ -195,77 +258,11 @@ class Daemon:
             self.notifier.notify(WATCHDOG=1)
             self._next_watchdog = now + interval
 
-    def _pause(self, seconds: float) -> None:
-        """Wait (cut short by stop or a reload) while still telling systemd's watchdog we
-        are alive: a vanished modem is a state we handle, not a hang to be restarted."""
-        deadline = time.monotonic() + seconds
-        while (not self._stop.is_set() and not self._reload_requested
-               and (left := deadline - time.monotonic()) > 0):
-            self._watchdog()
-            self._stop.wait(min(left, MAX_WAIT))
-
-    def _remember_refused_pin(self, modem: Modem) -> None:
-        if modem.refused_pin and modem.refused_pin != self._refused_pin:
-            self._refused_pin = modem.refused_pin
-            self._state(sim_pin_refused=self._refused_pin, sim_pin_refused_at=self._utc())
-
-    def _record_set_aside(self, bridge: Bridge) -> None:
-        """Tell ``status`` about items the bridge set aside (the line went on), and
-        whether the line's reply budget is spent."""
-        reasons = bridge.take_set_aside()
-        if reasons:
-            count = self._set_aside_count + len(reasons)
-            self._set_aside_count = count
-            self._state(set_aside_count=count, last_set_aside=reasons[-1],
-                        last_set_aside_at=self._utc())
-        if bridge.over_budget != self._over_budget:
-            self._over_budget = bridge.over_budget
-            self._state(reply_budget_spent=self._over_budget)
-
-    def _error(self, message: str, *, exc_info: BaseException | None = None) -> None:
-        # Log a failure once, not every second while it lasts.
-        if message != self._last_error:
-            log.error("%s", message, exc_info=exc_info)
-            self._last_error = message
-            self._state(last_error=message, last_error_at=self._utc())
-
-    def _connect(self, modem: Modem) -> Session:
-        modem.open()
-        session = Session(modem, Bridge(modem, self.store, self.config, clock=self.clock))
-        if self._last_error:
-            log.info("modem is back")
-        self._last_error = None
-        status = self._refresh_modem_status(modem)
-        log.info("modem ready: %s %s, signal %s dBm, storage %s/%s",
-                 status.manufacturer or "?", status.model or "?",
-                 status.signal_dbm if status.signal_dbm is not None else "?",
-                 status.storage_used, status.storage_total)
-        if not self._ready_sent:
-            self.notifier.notify(READY=1, STATUS="modem ready")
-            self._ready_sent = True
-        return session
-
-    @staticmethod
-    def _close(modem: Modem) -> None:
-        with contextlib.suppress(SmsBridgeError):
-            modem.close()
-
-    def _refresh_modem_status(self, modem: Modem) -> ModemStatus:
-        status = modem.status()
-        backlog = self.store.outbox.backlog()
-        self._state(
-            modem=" ".join(filter(None, [status.manufacturer, status.model])) or None,
-            signal_dbm=status.signal_dbm, registration=status.registration,
-            operator=status.operator, storage_used=status.storage_used,
-            storage_total=status.storage_total, backlog=backlog, modem_checked_at=self._utc())
-        self.notifier.notify(STATUS=(
-            f"signal {status.signal_dbm if status.signal_dbm is not None else '?'} dBm, "
-            f"storage {status.storage_used}/{status.storage_total}, backlog {backlog}"))
-        return status
-
-    def _do_reload(self, session: Session | None) -> None:
-        """Take the reloaded config; with no modem connected (it is failing), the next
-        connection uses it: that is how a corrected SIM PIN gets tried."""
+    def _do_reload(self) -> None:
+        """Take the reloaded config: workers whose modem settings are unchanged take it
+        at their next turn; a changed or new modem gets a new worker (the old one first
+        lets go of its port); a removed one stops. A failing modem's next connection
+        uses the new settings: that is how a corrected SIM PIN gets tried."""
         self._reload_requested = False
         if self._reload is None:
             return
@@ -274,84 +271,25 @@ class Daemon:
         except SmsBridgeError as exc:
             log.error("config not reloaded, keeping the old one: %s", exc)
             return
-        modem_changed = new.modem != self.config.modem
         self.config = new
         logging.getLogger().setLevel(new.logging.level)
-        if session is not None:
-            session.bridge.reconfigure(new)
         self.hooks.reconfigure(new)
+        wanted = {m.name: m for m in new.pool_modems}
+        for name, worker in list(self.workers.items()):
+            if name not in wanted:
+                log.info("%s is no longer configured: stopping its worker", name)
+                worker.stop()
+                self._replacing = [r for r in self._replacing if r[0] is not worker]
+                self.workers.pop(name)
+                self.board.forget(name)
+            elif wanted[name] != worker.modem_config:
+                log.info("%s: modem settings changed, reconnecting", name)
+                worker.stop()
+                self._replacing.append((worker, wanted[name]))
+            else:
+                worker.reconfigure(new)
+        for i, (name, modem_config) in enumerate(wanted.items()):
+            if name not in self.workers:
+                self._start_worker(modem_config, housekeeping=i == 0)
+        self._state(modems=",".join(wanted))
         log.info("config reloaded from %s", new.source or "defaults")
-        if modem_changed and session is not None:
-            raise ModemError("modem settings changed: reconnecting")
-
-    def _serve(self, session: Session) -> None:
-        bridge, modem = session.bridge, session.modem
-        mono = time.monotonic
-        need_drain = True  # whatever arrived while we were away
-        next_poll = next_housekeeping = next_status = next_beat = 0.0
-        db_failures = 0
-        while not self._stop.is_set():
-            if self._reload_requested:
-                self._do_reload(session)
-            now = mono()
-            try:
-                if need_drain or now >= next_poll:
-                    result = bridge.drain()
-                    need_drain = False
-                    next_poll = now + self.config.daemon.poll_seconds
-                    self._state(last_poll=self._utc())
-                    if result.listed:
-                        log.debug("drained %d message(s), %d new case(s)", result.listed,
-                                  len(result.new_cases))
-                    if result.new_cases:
-                        self.hooks.wake()
-                if now >= next_housekeeping:
-                    bridge.expire_parts()
-                    next_housekeeping = now + HOUSEKEEPING_SECONDS
-                if now >= next_status:
-                    self._refresh_modem_status(modem)
-                    next_status = now + MODEM_STATUS_SECONDS
-                sent = bridge.send_one()
-                self._record_set_aside(bridge)
-                db_failures = 0
-            except DatabaseError as exc:
-                # Disk full, database locked for too long, read-only file: nothing was
-                # deleted from the modem (drain deletes only after a commit), so wait and
-                # try again; the modem keeps the messages meanwhile.
-                self._error(f"database: {exc} (messages stay on the modem)")
-                need_drain = True
-                db_failures += 1
-                self._pause(DB_BACKOFF.delay(db_failures))
-                continue
-            except ModemError:
-                raise
-            except Exception as exc:
-                # The bridge sets bad items aside itself; this is the last line of defence
-                # against a bug: log it whole once, keep the watchdog fed, carry on.
-                self._error(f"unexpected {type(exc).__name__}: {mask_numbers_in(str(exc))}",
-                            exc_info=exc)
-                need_drain = True
-                db_failures += 1
-                self._pause(DB_BACKOFF.delay(db_failures))
-                continue
-            if self._last_error and self._last_error.startswith("database"):
-                log.info("database writable again")
-                self._last_error = None
-                self._state(last_error=None)
-            due_in = bridge.next_send_due_in()
-            wait = min(MAX_WAIT, max(0.0, next_poll - mono()))
-            if sent or (due_in is not None and due_in == 0):
-                wait = 0.0
-            elif due_in is not None:
-                wait = min(wait, due_in)
-            for event in modem.poll_events(wait):
-                if isinstance(event, (NewMessage, NewStatusReport)):
-                    need_drain = True
-                elif isinstance(event, OtherEvent):
-                    # +CLIP and the like carry a caller's number: never log it whole.
-                    log.debug("modem event: %s", mask_numbers_in(event.line))
-            now = mono()
-            self._watchdog()
-            if now >= next_beat:
-                self._state(heartbeat=self._utc())
-                next_beat = now + HEARTBEAT_SECONDS

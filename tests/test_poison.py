@@ -148,6 +148,11 @@ class FaultyModem:
             raise RuntimeError("injected fault while sending")
         return self._inner.send(number, text, **kwargs)
 
+    def write(self, number, text, **kwargs):  # sending through storage (AT+CMGW)
+        if number == self.bad_recipient:
+            raise RuntimeError("injected fault while sending")
+        return self._inner.write(number, text, **kwargs)
+
 
 class _Poison(bytes):
     """A PDU whose decoding raises what no code path expects."""

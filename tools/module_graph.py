@@ -21,8 +21,9 @@ LAYERS = {
     "numbers": 1, "privacy": 1, "tickets": 1, "config": 1,
     "replies": 2,
     "intake": 3, "modem": 3, "store": 3, "emulator": 3, "sdnotify": 3,
-    "bridge": 4, "hooks": 4,
-    "daemon": 5,
+    "pool": 1,
+    "bridge": 4, "hooks": 4, "sending": 4,
+    "worker": 5, "daemon": 5,
     "cli": 6, "__main__": 7,
 }
 

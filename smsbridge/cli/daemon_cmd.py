@@ -31,14 +31,17 @@ def daemon_command(app: AppContext, port: str | None) -> None:
     from smsbridge.daemon import Daemon, setup_logging
 
     cfg = app.config
+    if port and cfg.modems:
+        raise click.UsageError("--port is for a single [modem]; this config has a pool of "
+                               "[[modems]], each with its own port")
     if port:
         cfg = cfg.replace(modem={"port": port})
 
     def reload() -> config_mod.Config:
         new = config_mod.load(app.config_path)
-        return new.replace(modem={"port": port}) if port else new
+        return new.replace(modem={"port": port}) if port and not new.modems else new
 
-    setup_logging(cfg.logging.level)
+    setup_logging(cfg.logging.level, name_modems=len(cfg.pool_modems) > 1)
     daemon = Daemon(cfg, reload=reload, clock=app.clock)
     daemon.install_signal_handlers()
     raise SystemExit(daemon.run())
@@ -69,33 +72,59 @@ def _int(value: str | None) -> int | None:
         return None
 
 
-def daemon_report(state: dict, backlog: int, *, now: datetime) -> dict:
+def modem_report(state: dict, name: str, *, sent_today: int, queue: int) -> dict:
+    """One modem of the pool as ``status`` shows it, from its ``modem.<name>.*`` keys."""
+    def get(key: str) -> str | None:
+        value: str | None = state.get(f"modem.{name}.{key}")
+        return value
+
+    return {
+        "name": name, "role": get("role"), "state": get("state"), "port": get("port"),
+        "modem": get("modem"), "signal_dbm": _int(get("signal_dbm")),
+        "operator": get("operator"), "storage_used": _int(get("storage_used")),
+        "storage_total": _int(get("storage_total")), "sent_today": sent_today,
+        "daily_cap": _int(get("daily_cap")), "capped": bool(get("capped")), "queue": queue,
+        "last_poll": get("last_poll"), "last_error": get("last_error"),
+        "last_error_at": get("last_error_at"),
+        "sim_pin_refused_at": get("sim_pin_refused_at") if get("sim_pin_refused") else None,
+    }
+
+
+def daemon_report(state: dict, backlog: int, *, now: datetime,
+                  modems: list[dict] | None = None) -> dict:
     """What ``status`` shows, from the daemon's state row (pure, for tests)."""
     age = _age_seconds(state.get("heartbeat"), now)
     pid = int(state["pid"]) if (state.get("pid") or "").isdigit() else None
     running = pid is not None and age is not None and age < STALE_AFTER_SECONDS
+    pool = modems or []
+    first = pool[0] if pool else {}
     return {
         "running": running,
         "pid": pid if running else None,
         "started_at": state.get("started_at"),
         "heartbeat_age_seconds": None if age is None else round(age, 1),
-        "last_poll": state.get("last_poll"),
-        "modem": state.get("modem"),
-        "signal_dbm": _int(state.get("signal_dbm")),
-        "operator": state.get("operator"),
-        "storage_used": _int(state.get("storage_used")),
-        "storage_total": _int(state.get("storage_total")),
+        # A pool of one reads as before; "modems" has each modem of a pool.
+        "last_poll": max((m["last_poll"] for m in pool if m["last_poll"]), default=None)
+        or state.get("last_poll"),
+        "modem": first.get("modem", state.get("modem")),
+        "signal_dbm": first.get("signal_dbm", _int(state.get("signal_dbm"))),
+        "operator": first.get("operator", state.get("operator")),
+        "storage_used": first.get("storage_used", _int(state.get("storage_used"))),
+        "storage_total": first.get("storage_total", _int(state.get("storage_total"))),
         "outbox_backlog": backlog,
-        "last_error": state.get("last_error"),
-        "last_error_at": state.get("last_error_at"),
+        "modems": pool,
+        "last_error": state.get("last_error") or next(
+            (m["last_error"] for m in pool if m["last_error"]), None),
+        "last_error_at": state.get("last_error_at") or next(
+            (m["last_error_at"] for m in pool if m["last_error"]), None),
         # Items the daemon could not handle and set aside while the line went on.
         "set_aside": _int(state.get("set_aside_count")) or 0,
         "last_set_aside": state.get("last_set_aside"),
         "last_set_aside_at": state.get("last_set_aside_at"),
         "reply_budget_spent": state.get("reply_budget_spent"),
         # When the SIM refused the configured PIN (it is never sent again).
-        "sim_pin_refused_at": state.get("sim_pin_refused_at") if state.get("sim_pin_refused")
-        else None,
+        "sim_pin_refused_at": next(
+            (m["sim_pin_refused_at"] for m in pool if m["sim_pin_refused_at"]), None),
     }
 
 
@@ -113,13 +142,24 @@ def status_command(app: AppContext, as_json: bool) -> None:
     Example:
         smsbridge status
     """
+    from smsbridge.models import to_iso
+    from smsbridge.pool import local_midnight
     from smsbridge.store import Store
 
     cfg = app.config
     store = Store.from_config(cfg, create=False, clock=app.clock)
     try:
-        report = daemon_report(store.state.read(), store.outbox.backlog(),
-                               now=app.clock.now())
+        state = store.state.read()
+        # The modems the daemon runs, else those configured (it has not started yet).
+        names = [n for n in (state.get("modems") or "").split(",") if n] or [
+            m.name for m in cfg.pool_modems]
+        today = to_iso(local_midnight(app.clock.now()))
+        queued = store.dispatch.queued_by_modem()
+        modems = [modem_report(state, name, queue=queued.get(name, 0),
+                               sent_today=store.dispatch.parts_sent(name, since=today))
+                  for name in names]
+        report = daemon_report(state, store.outbox.backlog(), now=app.clock.now(),
+                               modems=modems)
     finally:
         store.close()
     if report["running"] and not _pid_alive(report["pid"]):
@@ -141,10 +181,8 @@ def _print_status(r: dict) -> None:
         age = r["heartbeat_age_seconds"]
         click.echo(f"daemon:   NOT running (last sign of life {age:.0f} s ago)")
     click.echo(f"last poll: {r['last_poll'] or '-'}")
-    signal = f"{r['signal_dbm']} dBm" if r["signal_dbm"] is not None else "unknown"
-    click.echo(f"modem:    {r['modem'] or '-'}, operator {r['operator'] or '-'}, signal {signal}")
-    if r["storage_total"]:
-        click.echo(f"storage:  {r['storage_used']}/{r['storage_total']} messages on the modem")
+    for m in r["modems"]:
+        _print_modem(m)
     click.echo(f"outbox:   {r['outbox_backlog']} SMS waiting to be sent")
     if r["last_error"]:
         click.echo(f"last error: {r['last_error']} ({r['last_error_at']})")
@@ -158,3 +196,16 @@ def _print_status(r: dict) -> None:
     if r["last_set_aside"]:
         click.echo(f"set aside: {r['set_aside']} item(s) since the start, the last "
                    f"({r['last_set_aside_at']}): {r['last_set_aside']}")
+
+
+def _print_modem(m: dict) -> None:
+    signal = f"{m['signal_dbm']} dBm" if m["signal_dbm"] is not None else "signal unknown"
+    storage = (f"storage {m['storage_used']}/{m['storage_total']}" if m["storage_total"]
+               else "storage unknown")
+    cap = f"/{m['daily_cap']}" if m["daily_cap"] else ""
+    capped = " (cap reached)" if m["capped"] else ""
+    click.echo(f"modem {m['name']} ({m['role'] or '?'}): {m['state'] or 'not started'}, "
+               f"{m['modem'] or '-'}, operator {m['operator'] or '-'}, {signal}, {storage}, "
+               f"sent today {m['sent_today']}{cap}{capped}, queue {m['queue']}")
+    if m["last_error"]:
+        click.echo(f"    last error: {m['last_error']} ({m['last_error_at']})")

@@ -49,7 +49,8 @@ class ModemCore(GeneralCommands, SmsCommands):
         self._handlers: dict[str, Callable[[str, list[str]], None]] = {
             "+CMEE": self._cmee, "+CPIN": self._cpin, "+CMGF": self._cmgf, "+CPMS": self._cpms,
             "+CNMI": self._cnmi, "+CMGL": self._cmgl, "+CMGR": self._cmgr, "+CMGD": self._cmgd,
-            "+CMGS": self._cmgs, "+CMGW": self._cmgw, "+CSQ": self._csq, "+CREG": self._creg,
+            "+CMGS": self._cmgs, "+CMGW": self._cmgw, "+CMSS": self._cmss,
+            "+CSQ": self._csq, "+CREG": self._creg,
             "+COPS": self._cops, "+CGMI": self._cgmi, "+CGMM": self._cgmm, "+CGMR": self._cgmr,
             "+CGSN": self._cgsn, "+GMI": self._cgmi, "+GMM": self._cgmm, "+GMR": self._cgmr,
             "+GSN": self._cgsn, "+CIMI": self._cimi, "+CSCA": self._csca, "+CFUN": self._cfun,

@@ -313,8 +313,10 @@ class Server:
             if terminator == ESC:
                 self.core.cancel_body()
                 return True
-            self._defer(self.settings.send_delay,
-                        lambda: self.core.finish_body(prompt, body), line)
+            # Writing to storage (AT+CMGW) is the modem's own business; only a send
+            # (AT+CMGS here, AT+CMSS as a command) waits for the network.
+            delay = self.settings.send_delay if prompt.command == "+CMGS" else 0.0
+            self._defer(delay, lambda: self.core.finish_body(prompt, body), line)
             return True
         end = buf.find(b"\r")
         if end < 0:
@@ -325,8 +327,11 @@ class Server:
         del buf[:end + 1]
         if not text:
             return True
-        if self.settings.command_latency > 0:
-            self._defer(self.settings.command_latency, lambda: self._execute(line, text), line)
+        # AT+CMSS sends like AT+CMGS after its prompt: it takes the network's time.
+        delay = self.settings.command_latency + (
+            self.settings.send_delay if text[:8].upper() == "AT+CMSS=" else 0.0)
+        if delay > 0:
+            self._defer(delay, lambda: self._execute(line, text), line)
         else:
             self._execute(line, text)
         return True

@@ -42,3 +42,7 @@ class EmulatorSettings:
     # real stick; "MT" reads the SIM. What the network delivers goes to <mem3>.
     memories: tuple[str, ...] = ("SM", "ME", "MT")
     phone_storage_size: int = 23
+    # AT+CMGW/AT+CMSS (27.005 §3.5.3, §3.5.2): False answers ERROR, as modems without
+    # them do; cmss_marks_sent False keeps a sent slot "STO UNSENT" (the spec allows it).
+    store_send: bool = True
+    cmss_marks_sent: bool = True

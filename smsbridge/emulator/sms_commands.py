@@ -153,9 +153,29 @@ class SmsCommands(ModemState):
     def _cmgs(self, op: str, args: list[str]) -> None:
         pass  # only "=?" reaches here; "=" goes through _prompt
 
-    _cmgw = _cmgs
+    def _cmgw(self, op: str, args: list[str]) -> None:
+        if not self.settings.store_send:
+            raise CommandError("+CMGW")
+
+    def _cmss(self, op: str, args: list[str]) -> None:
+        # 27.005 §3.5.2: send the SMS-SUBMIT at <index> of <mem2>.
+        if not self.settings.store_send:
+            raise CommandError("+CMSS")
+        if op != "=":
+            return
+        self._require_sim("+CMSS", "CMS")
+        index = self._int("+CMSS", args[0] if args else "", 0, 65535)
+        slot = self._store(self.session.cpms[1]).get(index)
+        if slot is None:
+            raise CommandError("+CMSS", "CMS", 321)
+        reference = self._transmit("+CMSS", slot.pdu)
+        if self.settings.cmss_marks_sent:
+            slot.stat = 3
+        self._info(f"+CMSS: {reference}")
 
     def _prompt(self, name: str, args: list[str]) -> Prompt:
+        if name == "+CMGW" and not self.settings.store_send:
+            raise CommandError(name)
         self._require_sim(name, "CMS")
         length = self._int(name, args[0] if args else "", 1, 255)
         stat = self._int(name, args[1], 2, 3) if name == "+CMGW" and len(args) > 1 else 2
@@ -179,19 +199,24 @@ class SmsCommands(ModemState):
             self._info(f"+CMGW: {index}")
             self.sink.reply(b"\r\nOK\r\n")
             return
+        reference = self._transmit(prompt.command, pdu)
+        self._info(f"+CMGS: {reference}")
+        self.sink.reply(b"\r\nOK\r\n")
+
+    def _transmit(self, command: str, pdu: bytes) -> int:
+        """Hand an SMS-SUBMIT (SMSC part first) to the network; its TP-MR."""
         if self.fail_sends > 0:
             self.fail_sends -= 1
-            raise CommandError(prompt.command, "CMS", self.fail_code)
+            raise CommandError(command, "CMS", self.fail_code)
         try:
             info = pdu_codec.decode_submit(pdu, with_smsc=True)
         except PduError:
-            raise CommandError(prompt.command, "CMS", 304) from None
+            raise CommandError(command, "CMS", 304) from None
         reference = self._next_mr
         self._next_mr = (self._next_mr + 1) % 256
         self.sent.append(SentSms(info.recipient, info.text, pdu, reference, info.concat,
                                  self.clock()))
-        self._info(f"+CMGS: {reference}")
-        self.sink.reply(b"\r\nOK\r\n")
         if info.status_report_requested and self.settings.status_reports:
             report = pdu_codec.encode_status_report(reference, info.recipient, smsc=self.smsc)
             self.inject(report, report=True)
+        return reference

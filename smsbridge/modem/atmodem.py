@@ -20,7 +20,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TypeVar
 
@@ -76,6 +76,10 @@ class AtModem:
         self._ready = False  # initialised since the port was last opened
         self._refused_pin = refused_pin  # sim.fingerprint() of a PIN the SIM refused
         self._cmgl_broken = False
+        # Where replies are written to be sent (<mem2>), and whether AT+CMGW/AT+CMSS
+        # answer at all: both learnt in _initialise.
+        self._write_memory = memory
+        self._store_send = False
         self._index_base: int | None = self._profile.index_base
         # 23.040 §9.2.3.24.1: one concatenation reference per message; start anywhere so a
         # restart does not reuse the reference of a message the network still reassembles.
@@ -185,6 +189,64 @@ class AtModem:
         self._recover_settings()
         return references
 
+    # -- sending through storage (modem.base.StoreAndSend) -----------------------------
+
+    def can_store_and_send(self) -> bool:
+        self._ensure_ready()
+        return self._store_send
+
+    def write(self, number: str, text: str, *, status_report: bool = True,
+              reference: int | None = None) -> list[int]:
+        """AT+CMGW each part (27.005 §3.5.3): stored "STO UNSENT" in <mem2>."""
+        self._ensure_ready()
+        if reference is None:
+            self._reference = (self._reference + 1) % 256
+            reference = self._reference
+        slots = []
+        for part in encode_submit(number, text, reference=reference & 0xFF,
+                                  status_report=status_report):
+            answer = self._channel.command(f"AT+CMGW={part.tpdu_length}", pdu_hex=part.hex)
+            value = answer_value(answer, "+CMGW")
+            if value is None or not value.strip().isdigit():
+                raise CommandError(f"AT+CMGW={part.tpdu_length}", None, None,
+                                   f"no storage index in the answer {value!r}")
+            slots.append(int(value))
+        return slots
+
+    def send_stored(self, slot: int) -> int:
+        """AT+CMSS (27.005 §3.5.2): send a slot of <mem2>; its TP-MR."""
+        self._ensure_ready()
+        answer = self._channel.command(f"AT+CMSS={slot}", timeout=self.send_timeout)
+        value = answer_value(answer, "+CMSS")
+        if value is None or not value.split(",")[0].strip().isdigit():
+            raise CommandError(f"AT+CMSS={slot}", None, None,
+                               f"no message reference in the answer {value!r}")
+        return int(value.split(",")[0])
+
+    def outgoing(self) -> list[StoredMessage]:
+        self._ensure_ready()
+        with self._reading_write_memory():
+            listed = self._list()
+        return [m for m in listed if m.status in (2, 3)]
+
+    def delete_outgoing(self, slot: int) -> None:
+        self._ensure_ready()
+        with self._reading_write_memory():
+            self._delete(slot)
+
+    @contextlib.contextmanager
+    def _reading_write_memory(self) -> Iterator[None]:
+        # Listing, reading and deleting act on <mem1>: point it at the write memory for
+        # the moment, then back at the memory reports arrive in.
+        if self._write_memory == self._memory:
+            yield
+            return
+        self._channel.command(self._cpms(self._write_memory))
+        try:
+            yield
+        finally:
+            self._channel.command(self._cpms(self._memory))
+
     def status(self) -> ModemStatus:
         """What the modem says about itself; each unanswerable question stays None."""
         self._ensure_port()
@@ -256,7 +318,10 @@ class AtModem:
                 self._index_base = self._profile.index_base
         self._unlock_sim()
         self._channel.command("AT+CMGF=0")
+        self._write_memory = self._choose_write_memory()
         self._select_storage()
+        self._store_send = self._profile.store_send and all(
+            self._answers(f"{c}=?") for c in ("AT+CMGW", "AT+CMSS"))
         self._first_accepted(_CNMI_CHOICES)
         for extra in self._profile.init_extra:
             try:
@@ -304,7 +369,35 @@ class AtModem:
         memory = f'"{self._memory}"'
         choices = [f"AT+CPMS={','.join([memory] * n)}"
                    for n in range(self._profile.cpms_memories, 0, -1)]
+        if self._write_memory != self._memory:
+            try:
+                self._channel.command(self._cpms(self._memory))
+                return
+            except CommandError as exc:
+                log.info("%s refused (%s): replies are written to %s", self._cpms(self._memory),
+                         exc, self._memory)
+                self._write_memory = self._memory
         self._first_accepted(choices)
+
+    def _choose_write_memory(self) -> str:
+        """ME for replies waiting in storage, where the modem has it and AT+CPMS takes
+        a separate <mem2>: they then never take a SIM slot an incoming report needs."""
+        if self._memory != "SM" or self._profile.cpms_memories < 2:
+            return self._memory
+        offered = self._channel.query("AT+CPMS=?") or ""
+        groups = offered.split("),")
+        mem2 = groups[1] if len(groups) > 1 else groups[0]
+        return "ME" if '"ME"' in mem2 else self._memory
+
+    def _cpms(self, first: str) -> str:
+        return f'AT+CPMS="{first}","{self._write_memory}","{self._memory}"'
+
+    def _answers(self, command: str) -> bool:
+        try:
+            self._channel.command(command)
+        except CommandError:
+            return False
+        return True
 
     def _first_accepted(self, commands: list[str] | tuple[str, ...]) -> Answer:
         for command in commands[:-1]:

@@ -137,3 +137,34 @@ class Modem(Protocol):
 
     def poll_events(self, timeout: float) -> list[ModemEvent]:
         """Wait up to ``timeout`` seconds for unsolicited events; return those seen (maybe none)."""
+
+
+class StoreAndSend(Protocol):
+    """Optional: sending through the modem's own storage (27.005 §3.5.3 AT+CMGW, §3.5.2
+    AT+CMSS), so that a slot's "STO UNSENT"/"STO SENT" tells after a crash whether a
+    reply went out. Slots are in the modem's write memory (ME where it has one, so
+    replies never take a SIM slot that an incoming report needs)."""
+
+    def can_store_and_send(self) -> bool:
+        """Whether this modem, as connected now, has AT+CMGW and AT+CMSS."""
+
+    def write(self, number: str, text: str, *, status_report: bool = True,
+              reference: int | None = None) -> list[int]:
+        """Write every part as "STO UNSENT"; the slot of each, in order."""
+
+    def send_stored(self, slot: int) -> int:
+        """Send one written part; its TP-MR."""
+
+    def outgoing(self) -> list[StoredMessage]:
+        """The SMS-SUBMITs in the write memory, "STO UNSENT" (2) and "STO SENT" (3)."""
+
+    def delete_outgoing(self, slot: int) -> None:
+        """Delete one slot of the write memory; an empty slot is not an error."""
+
+
+def store_and_send(modem: object) -> StoreAndSend | None:
+    """``modem`` as a StoreAndSend when its backend and the device both have it."""
+    can = getattr(modem, "can_store_and_send", None)
+    if can is None or not can():
+        return None
+    return modem  # type: ignore[return-value]

@@ -30,6 +30,9 @@ class Profile:
     # URCs that may mean the modem restarted: the driver then checks AT+CMGF? and
     # re-initialises when the settings were lost.
     reboot_hints: frozenset[str] = frozenset({"^BOOT", "^SYSSTART", "RDY", "+PBREADY"})
+    # Send through storage (AT+CMGW then AT+CMSS) when the modem answers both: a crash
+    # mid-send is then answerable from the slot's status. False: always AT+CMGS.
+    store_send: bool = True
 
 
 GENERIC = Profile("generic")

@@ -1,0 +1,117 @@
+"""Who sends which reply: the pool's routing as pure functions of plain facts.
+
+Each send-capable worker asks :func:`choose` for the next reply it may claim, given the
+waiting replies and what the pool knows of every sender. A reply is *reserved* for the
+modems the first applicable rule of ``[pool] route`` names:
+
+- ``received``: the modem its report came in on (the citizen sees the same number);
+- ``on-net``: the modems whose prefixes match the number (cheaper, quicker);
+- ``least-busy``: nobody in particular: whichever modem is free first takes it.
+
+A rule names only *live* senders: up, under their daily cap, and not stale. A sender is
+stale when the oldest reply reserved for it has waited longer than ``failover``: its
+replies then go out from the others. A reply nobody live may take is anyone's, so no
+modem idles while a reply waits that it may send.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+RECEIVED, ON_NET, LEAST_BUSY = "received", "on-net", "least-busy"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A waiting reply: its id, number, when it became due, and the modem it prefers."""
+
+    id: int
+    number: str
+    due_at: datetime
+    prefer: str | None = None
+
+
+@dataclass(frozen=True)
+class Sender:
+    """A send-capable modem as the pool sees it now."""
+
+    name: str
+    prefixes: tuple[str, ...] = ()  # international form: "+62811"
+    up: bool = True  # connected and initialised
+    capped: bool = False  # its daily cap is reached
+
+
+@dataclass(frozen=True)
+class Routing:
+    order: tuple[str, ...] = (RECEIVED, ON_NET, LEAST_BUSY)
+    failover: timedelta = timedelta(seconds=120)
+
+
+def on_net(number: str, prefixes: Iterable[str]) -> bool:
+    return any(number.startswith(p) for p in prefixes)
+
+
+def _reserved(reply: Reply, live: Sequence[Sender], order: Sequence[str]) -> frozenset[str] | None:
+    for rule in order:
+        if rule == RECEIVED:
+            if reply.prefer is not None and any(s.name == reply.prefer for s in live):
+                return frozenset({reply.prefer})
+        elif rule == ON_NET:
+            matching = frozenset(s.name for s in live if on_net(reply.number, s.prefixes))
+            if matching:
+                return matching
+        elif rule == LEAST_BUSY:
+            return None
+    return None
+
+
+def reservations(replies: Sequence[Reply], senders: Sequence[Sender], routing: Routing,
+                 now: datetime) -> dict[int, frozenset[str] | None]:
+    """reply id -> the modems that may send it (None: any sender)."""
+    live = [s for s in senders if s.up and not s.capped]
+    first = {r.id: _reserved(r, live, routing.order) for r in replies}
+    oldest: dict[str, datetime] = {}
+    for reply in replies:
+        for name in first[reply.id] or ():
+            if name not in oldest or reply.due_at < oldest[name]:
+                oldest[name] = reply.due_at
+    stale = {name for name, due in oldest.items() if now - due > routing.failover}
+    if not stale:
+        return first
+    fresh = [s for s in live if s.name not in stale]
+    return {r.id: _reserved(r, fresh, routing.order) for r in replies}
+
+
+def choose(me: str, replies: Sequence[Reply], senders: Sequence[Sender], routing: Routing,
+           now: datetime) -> list[int]:
+    """The replies ``me`` may claim, in the order to try them (oldest due first)."""
+    allowed = reservations(replies, senders, routing, now)
+    mine = []
+    for reply in replies:
+        names = allowed[reply.id]
+        if names is None or me in names:
+            mine.append(reply.id)
+    return mine
+
+
+@dataclass(frozen=True)
+class Pace:
+    """A SIM's send rate (SMS a minute, 0 none) and daily cap (0 none)."""
+
+    per_minute: float = 0.0
+    daily_cap: int = 0
+
+    def gap_after(self, parts: int) -> float:
+        """Seconds to wait after sending ``parts`` SMS, so the rate holds."""
+        return 0.0 if self.per_minute <= 0 else 60.0 * max(parts, 1) / self.per_minute
+
+    def capped(self, sent_today: int) -> bool:
+        return self.daily_cap > 0 and sent_today >= self.daily_cap
+
+
+def local_midnight(now: datetime) -> datetime:
+    """Where "today" starts for a daily cap: SIM packages reset at local midnight."""
+    local = now.astimezone()
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)

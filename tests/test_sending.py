@@ -1,0 +1,170 @@
+"""Replies across the pool and across crashes, in milliseconds: FakeModems, a real SQLite
+file, a held clock. Claims and leases, sending through the modem's storage (AT+CMGW,
+AT+CMSS) and what a restart makes of the slots a killed process left behind."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from smsbridge.bridge import Bridge
+from smsbridge.clock import ManualClock
+from smsbridge.config import Config
+from smsbridge.modem.fake import FakeModem
+from smsbridge.sending import Sending
+from smsbridge.store import Store
+
+START = datetime(2026, 12, 1, 20, 0, tzinfo=UTC)
+CITIZEN = "+6281234567001"
+
+
+class Killed(BaseException):
+    """The process dies here (kill -9): nothing after it runs."""
+
+
+@pytest.fixture
+def clock():
+    return ManualClock(START)
+
+
+@pytest.fixture
+def store(db_path, clock):
+    s = Store.open(db_path, clock=clock)
+    yield s
+    s.close()
+
+
+def sender(store, clock, name="a", **modem) -> tuple[Sending, FakeModem]:
+    fake = FakeModem(**modem)
+    return Sending(fake, store, Config(), name=name, clock=clock), fake
+
+
+def queue(store, text="Laporan Anda diterima. No tiket: LP-000001", number=CITIZEN,
+          prefer=None) -> int:
+    return store.outbox.add(number, text, kind="ack", created_by="smsbridge",
+                            prefer_modem=prefer).id
+
+
+def row(store, item_id):
+    return store.db.one("SELECT * FROM outbox WHERE id = ?", (item_id,))
+
+
+def test_a_claim_is_one_modems_until_its_lease_runs_out(store, clock):
+    a, _ = sender(store, clock, "a")
+    b, _ = sender(store, clock, "b")
+    item_id = queue(store)
+    assert a.claim().id == item_id
+    assert b.claim() is None  # leased to a
+    clock.advance(timedelta(seconds=Config().pool.lease_seconds + 1))
+    # a died with it: after the lease the reply is anyone's again.
+    claimed = b.claim()
+    assert claimed.id == item_id and claimed.lease_owner == "b"
+
+
+def test_a_reply_goes_out_once_and_records_the_modem_that_sent_it(store, clock):
+    a, fake = sender(store, clock, "a", store_send=True)
+    item_id = queue(store)
+    assert a.send_one() is not None and a.send_one() is None
+    assert [s.recipient for s in fake.sent] == [CITIZEN]
+    r = row(store, item_id)
+    assert (r["state"], r["sent_by"], r["lease_owner"], r["slots"]) == ("sent", "a", None, None)
+    assert fake.outbox_slots == {}  # the slot is freed once the database said sent
+
+
+def restart(store, clock, fake, name="a") -> Sending:
+    """A new process's Sending over the same modem (its storage kept)."""
+    return Sending(fake, store, Config(), name=name, clock=clock)
+
+
+def test_killed_after_cmss_the_slot_reads_sto_sent_and_is_not_sent_again(store, clock):
+    a, fake = sender(store, clock, "a", store_send=True)
+    item_id = queue(store)
+    a._done = lambda item, refs: (_ for _ in ()).throw(Killed())  # dies before recording
+    with pytest.raises(Killed):
+        a.send_one()
+    assert len(fake.sent) == 1 and row(store, item_id)["state"] == "queued"
+    restart(store, clock, fake).recover()
+    assert len(fake.sent) == 1
+    assert row(store, item_id)["state"] == "sent" and fake.outbox_slots == {}
+
+
+def test_killed_between_recording_the_slot_and_cmss_the_slot_is_sent_after(store, clock):
+    a, fake = sender(store, clock, "a", store_send=True)
+    item_id = queue(store)
+    fake.send_stored = lambda slot: (_ for _ in ()).throw(Killed())
+    with pytest.raises(Killed):
+        a.send_one()
+    assert row(store, item_id)["slots"] is not None and fake.sent == []
+    del fake.send_stored  # the modem works again after the restart
+    restart(store, clock, fake).recover()
+    assert [s.recipient for s in fake.sent] == [CITIZEN]
+    assert row(store, item_id)["state"] == "sent"
+
+
+def test_killed_right_after_cmgw_the_slot_is_found_by_recipient_and_text(store, clock):
+    a, fake = sender(store, clock, "a", store_send=True)
+    item_id = queue(store)
+    long_text = "Petugas sedang menuju lokasi laporan Anda. " * 6  # two parts
+    other_id = queue(store, long_text, number="+6281234567002")
+    store.dispatch.record_slots = lambda *a, **k: (_ for _ in ()).throw(Killed())
+    with pytest.raises(Killed):
+        a.send_one()
+    del store.dispatch.record_slots
+    # A second reply written but not recorded either, and a leftover of a sent one.
+    a2 = restart(store, clock, fake)
+    item = a2.claim()
+    assert item.id == other_id
+    fake.write(item.number, item.text, reference=item.id & 0xFF)
+    fake.outbox_slots[99] = [3, fake.outbox_slots[1][1]]
+    restart(store, clock, fake).recover()
+    sent = sorted((s.recipient, s.text) for s in fake.sent)
+    assert [r for r, _ in sent] == [CITIZEN, "+6281234567002", "+6281234567002"]
+    assert row(store, item_id)["state"] == row(store, other_id)["state"] == "sent"
+    assert fake.outbox_slots == {}
+
+
+def test_direct_sending_sends_again_what_a_kill_left_unknown(store, clock):
+    a, fake = sender(store, clock, "a", store_send=False)
+    item_id = queue(store)
+    a.claim()
+    restart(store, clock, fake).recover()  # a kill during AT+CMGS: no trace on the modem
+    b = restart(store, clock, fake)
+    assert b.send_one().id == item_id and len(fake.sent) == 1
+
+
+def test_a_modem_that_does_not_mark_cmss_sends_falls_back_to_cmgs(store, clock):
+    a, fake = sender(store, clock, "a", store_send=True, marks_sent=False)
+    queue(store)
+    queue(store, number="+6281234567002")
+    a.send_one()
+    a.send_one()
+    assert len(fake.sent) == 2
+    assert a._store_path() is None  # the second one went through AT+CMGS
+
+
+def test_a_failed_cmss_frees_its_slots_and_retries_later(store, clock):
+    a, fake = sender(store, clock, "a", store_send=True)
+    item_id = queue(store)
+    fake.fail_sends(1)
+    a.send_one()
+    r = row(store, item_id)
+    assert (r["state"], r["attempts"], r["lease_owner"]) == ("queued", 1, None)
+    assert fake.outbox_slots == {}
+
+
+def test_two_modems_holding_identical_pdus_store_two_deliveries(store, clock):
+    a, b = FakeModem(), FakeModem()
+    raw = a.inject_text(CITIZEN, "ada judi di pasar", timestamp=START)
+    b.inject_pdu(a.storage[raw[0]])
+    # Crash between commit and delete on a: listed again, it is stored once.
+    Bridge(a, store, Config(), clock=clock, name="a").drain()
+    a.inject_pdu(b.storage[min(b.storage)])
+    Bridge(a, store, Config(), clock=clock, name="a").drain()
+    Bridge(b, store, Config(), clock=clock, name="b").drain()
+    rows = store.db.all("SELECT modem FROM messages ORDER BY id")
+    assert [r[0] for r in rows] == ["a", "b"]
+    # The second delivery of the same text is a follow-up: one case, one reply.
+    assert store.db.scalar("SELECT count(*) FROM cases") == 1
+    [prefer] = [r[0] for r in store.db.all("SELECT prefer_modem FROM outbox")]
+    assert prefer == "a"
