@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from smsbridge import intake
+from smsbridge import intake, triage
 from smsbridge.clock import Clock, as_clock
 from smsbridge.config import Config
 from smsbridge.errors import DatabaseError, PduError
@@ -96,6 +96,7 @@ class Bridge:
             line_replies_per_hour=config.abuse.line_replies_per_hour,
             line_replies_per_day=config.abuse.line_replies_per_day,
             case_text_max_chars=config.daemon.case_text_max_chars)
+        self.rules = triage.Rules.from_section(config.categories)
 
     # -- receiving ---------------------------------------------------------------------
 
@@ -352,10 +353,12 @@ class Bridge:
 
     def _open_case(self, facts: intake.Facts, decision: intake.OpenCase,
                    message_ids: list[int], now: datetime, result: DrainResult) -> None:
+        found = self._triage(facts.text, now)
         case = self.store.cases.create(
             NewCase(reporter=facts.sender, text=facts.text, channel="sms",
                     received_at=to_iso(now), incomplete=facts.incomplete,
-                    flags=decision.flags),
+                    flags=decision.flags, category=found.category, place=found.place,
+                    incident_id=found.incident_id),
             operator=self.operator)
         self.store.inbox.attach(message_ids, case.id)
         result.new_cases.append(case.ticket)
@@ -364,6 +367,18 @@ class Bridge:
         self._reply(facts.sender, case, self.templates.render_ack(case.ticket), "ack",
                     decision.reply, now)
         log.info("new case %s from %s", case.ticket, mask_number(facts.sender))
+
+    def _triage(self, text: str, now: datetime) -> triage.Triage:
+        """The report's category and place, and the open case of its category it may
+        repeat (received within ``[desk] related_minutes``)."""
+        found = triage.classify(text, self.rules)
+        minutes = self.config.desk.related_minutes
+        if not minutes:
+            return found
+        recent = self.store.desk.recent_open(
+            found.category, since=to_iso(now - timedelta(minutes=minutes)))
+        return triage.relate(found, text, recent,
+                             min_similarity=self.config.desk.related_similarity)
 
     def _reply(self, sender: str, case: Case | None, text: str, kind: str,
                decision: ReplyDecision, now: datetime) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from smsbridge.errors import ConfigError
+from smsbridge.triage import DEFAULT_KEYWORDS
 
 SYSTEM_CONFIG = Path("/etc/smsbridge/config.toml")
 ENV_VAR = "SMSBRIDGE_CONFIG"
@@ -147,6 +148,29 @@ class DeskConfig:
     # The zone every time is shown and typed in (an IANA name, "Asia/Jakarta");
     # empty: the box's own.
     timezone: str = _opt("")
+    # An open case of the same category and place, or with nearly the same words,
+    # received this long before a new report is linked to it as possibly the same
+    # incident; 0 links none.
+    related_minutes: float = _opt(180.0, lo=0, hi=30 * 24 * 60)
+    # How alike two texts must be (shared words / all words) to be related whatever
+    # their category and place.
+    related_similarity: float = _opt(0.6, lo=0.1, hi=1.0)
+
+
+@dataclass(frozen=True)
+class CategoriesConfig:
+    """Keywords per category, in priority order (the first wins a tie); whole words,
+    ``word*`` for words starting with it. A report matching none is "other"."""
+
+    knalpot_brong: list = _opt(list(DEFAULT_KEYWORDS["knalpot_brong"]))
+    balap_liar: list = _opt(list(DEFAULT_KEYWORDS["balap_liar"]))
+    judi: list = _opt(list(DEFAULT_KEYWORDS["judi"]))
+    miras: list = _opt(list(DEFAULT_KEYWORDS["miras"]))
+    narkoba: list = _opt(list(DEFAULT_KEYWORDS["narkoba"]))
+    tawuran: list = _opt(list(DEFAULT_KEYWORDS["tawuran"]))
+    pencurian: list = _opt(list(DEFAULT_KEYWORDS["pencurian"]))
+    parkir_liar: list = _opt(list(DEFAULT_KEYWORDS["parkir_liar"]))
+    kebisingan: list = _opt(list(DEFAULT_KEYWORDS["kebisingan"]))
 
 
 @dataclass(frozen=True)
@@ -166,6 +190,7 @@ class Config:
     hook: HookConfig = field(default_factory=HookConfig)
     pool: PoolConfig = field(default_factory=PoolConfig)
     desk: DeskConfig = field(default_factory=DeskConfig)
+    categories: CategoriesConfig = field(default_factory=CategoriesConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     # [[modems]]: each entry is [modem] with its own keys on top; empty: [modem] alone.
     modems: tuple[ModemConfig, ...] = ()
@@ -190,7 +215,7 @@ _SECTION_CLASSES = {
     "modem": ModemConfig, "database": DatabaseConfig, "tickets": TicketConfig,
     "replies": ReplyConfig, "daemon": DaemonConfig, "outbox": OutboxConfig,
     "abuse": AbuseConfig, "hook": HookConfig, "pool": PoolConfig, "desk": DeskConfig,
-    "logging": LoggingConfig,
+    "categories": CategoriesConfig, "logging": LoggingConfig,
 }
 # Arrays of tables ([[modems]]): each entry takes the keys of a section.
 _ARRAY_SECTIONS = {"modems": "modem"}

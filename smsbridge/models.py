@@ -42,6 +42,28 @@ class Case:
     first_action_at: str | None = None
     last_message_at: str | None = None
     messages: int = 0
+    # What intake found in the text (operators correct them); None on cases of before.
+    category: str | None = None
+    place: str | None = None
+    # The first case of the incident this one may repeat (that case names itself).
+    incident_id: int | None = None
+
+
+@dataclass(frozen=True)
+class TrackRecord:
+    """What a reporter's number sent before a case, told without the number: how many
+    reports, how many of them proved true (confirmed or resolved) or fake."""
+
+    earlier: int = 0
+    confirmed: int = 0
+    fake: int = 0
+
+    def __str__(self) -> str:
+        if not self.earlier:
+            return "no earlier reports"
+        return (f"{self.earlier} earlier: {self.confirmed} confirmed, {self.fake} fake")
+
+
 
 
 @dataclass(frozen=True)
@@ -133,6 +155,8 @@ class CaseDetail:
     messages: tuple[InboundRecord, ...]
     events: tuple[CaseEvent, ...]
     outbox: tuple[OutboxItem, ...]
+    earlier: TrackRecord | None = None  # None: no number to tell of (undecodable SMS)
+    related: tuple[Case, ...] = ()  # the other cases of its incident, oldest first
 
 
 @dataclass(frozen=True)
@@ -145,6 +169,9 @@ class CaseQuery:
     search: str | None = None
     reporter: str | None = None
     assigned: str | None = None  # any case: "Budi" finds budi's
+    categories: tuple[str, ...] = ()
+    place: str | None = None  # every word of it in the case's place
+    min_fake: int | None = None  # its number sent at least this many fake reports before
     limit: int | None = 50
     offset: int = 0  # skip this many of the newest matches (a page further)
 
@@ -165,6 +192,9 @@ class NewCase:
     flags: tuple[str, ...] = ()
     status: str = "new"
     first_action_at: str | None = None
+    category: str | None = None
+    place: str | None = None
+    incident_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -177,3 +207,5 @@ class Stats:
     fake_share: float | None
     median_first_action_seconds: float | None
     top_fake_reporters: tuple[tuple[str, int], ...] = field(default=())
+    # Most first: (category, cases, fake ones); "-" for cases from before categories.
+    by_category: tuple[tuple[str, int, int], ...] = field(default=())

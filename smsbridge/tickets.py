@@ -139,16 +139,21 @@ class CaseFacts:
     ticket: str
     status: str
     assigned_to: str | None = None
+    category: str | None = None
+    place: str | None = None
 
 
 @dataclass(frozen=True)
 class UpdateRequest:
-    """What an operator asked for, checked by ``check_update``."""
+    """What an operator asked for, checked by ``check_update``. ``place=""`` clears
+    the place; ``category`` is a name of the configured categories."""
 
     status: str | None = None
     note: str | None = None
     assign: str | None = None
     duplicate_of: str | None = None
+    category: str | None = None
+    place: str | None = None
 
 
 @dataclass(frozen=True)
@@ -171,18 +176,23 @@ class CaseUpdate:
 
 
 def check_update(*, status: str | None = None, note: str | None = None,
-                 assign: str | None = None, duplicate_of: str | None = None) -> UpdateRequest:
+                 assign: str | None = None, duplicate_of: str | None = None,
+                 category: str | None = None, place: str | None = None) -> UpdateRequest:
     """What can be refused before looking at the case; marking a duplicate implies the
     status."""
     if status is None and duplicate_of is not None:
         status = "duplicate"
-    if status is None and note is None and assign is None:
-        raise InvalidInput("nothing to update: give --status, --note, --assign or "
-                           "--duplicate-of")
+    if status is None and note is None and assign is None and category is None \
+            and place is None:
+        raise InvalidInput("nothing to update: give --status, --note, --assign, "
+                           "--duplicate-of, --category or --place")
     if note is not None and not note.strip():
         raise InvalidInput("the note is empty")
+    if category is not None and not category.strip():
+        raise InvalidInput("the category is empty; every case has one (other for none)")
     wanted = check_status(status) if status is not None else None
-    return UpdateRequest(status=wanted, note=note, assign=assign, duplicate_of=duplicate_of)
+    return UpdateRequest(status=wanted, note=note, assign=assign, duplicate_of=duplicate_of,
+                         category=category, place=place)
 
 
 def plan_update(case: CaseFacts, request: UpdateRequest, *,
@@ -228,6 +238,15 @@ def plan_update(case: CaseFacts, request: UpdateRequest, *,
         if name != case.assigned_to:
             columns["assigned_to"] = name
             events.append(Event("assign", note=f"assigned to {name}" if name else "unassigned"))
+    if request.category is not None and request.category != case.category:
+        columns["category"] = request.category
+        events.append(Event("category", note=f"category {case.category or '-'} -> "
+                                              f"{request.category}"))
+    if request.place is not None:
+        place = " ".join(request.place.split()) or None
+        if place != case.place:
+            columns["place"] = place
+            events.append(Event("place", note=f"place {case.place or '-'} -> {place or '-'}"))
     return CaseUpdate(columns, tuple(events))
 
 

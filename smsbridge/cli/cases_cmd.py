@@ -73,6 +73,18 @@ def statuses_typed(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def category_typed(app: AppContext, text: str) -> str:
+    """A category as typed ("Knalpot Brong") -> its name, one the config knows."""
+    from smsbridge.errors import InvalidInput
+    from smsbridge.triage import Rules, category_name
+
+    known = Rules.from_section(app.config.categories).categories
+    name = category_name(text)
+    if name not in known:
+        raise InvalidInput(f"unknown category {text!r}; categories are: {', '.join(known)}")
+    return name
+
+
 def reporter_typed(app: AppContext, text: str) -> str:
     """A number an operator typed to look up; a masked one (copied from a list) is
     refused with what to do instead: it cannot find anything."""
@@ -94,6 +106,12 @@ def reporter_typed(app: AppContext, text: str) -> str:
 @click.option("--search", metavar="TEXT", help="Cases whose text has every word (word* = prefix).")
 @click.option("--reporter", metavar="NUMBER", help="Cases of this number (08… or +62…).")
 @click.option("--assigned", metavar="NAME", help="Cases assigned to NAME (any case).")
+@click.option("--category", "categories", multiple=True, metavar="NAME",
+              help="Only this category (repeat, or comma-separate: judi,miras).")
+@click.option("--place", metavar="TEXT",
+              help='Cases whose place has every word ("jl slamet" finds "Jalan Slamet").')
+@click.option("--min-fake", type=click.IntRange(min=1, max=10**9), metavar="N",
+              help="Only cases whose number sent N or more fake reports before.")
 @click.option("--limit", type=click.IntRange(min=0, max=10**9), default=50, show_default=True,
               help="At most N cases, newest first (0: all).")
 @click.option("--offset", type=click.IntRange(min=0, max=10**9), default=0,
@@ -108,7 +126,8 @@ def reporter_typed(app: AppContext, text: str) -> str:
 @handle_errors
 def cases_list(app: AppContext, statuses: tuple[str, ...], since: str | None,
                until: str | None, search: str | None, reporter: str | None,
-               assigned: str | None, limit: int, offset: int, page: int | None,
+               assigned: str | None, categories: tuple[str, ...], place: str | None,
+               min_fake: int | None, limit: int, offset: int, page: int | None,
                as_json: bool, as_csv: bool, reveal: bool, as_name: str | None) -> None:
     """List cases, newest first; the table fits an 80-column terminal.
 
@@ -122,10 +141,12 @@ def cases_list(app: AppContext, statuses: tuple[str, ...], since: str | None,
     \b
     Examples:
         smsbridge cases list --status open --assigned budi
+        smsbridge cases list --category judi --place "pasar gede"
+        smsbridge cases list --status new --min-fake 3
         smsbridge cases list --status new --page 2
         smsbridge cases list --search "judi pasar" --since 2024-05-01 --json
     """
-    from smsbridge.cli import output
+    from smsbridge.cli import desk, output
     from smsbridge.errors import InvalidInput
     from smsbridge.models import CaseQuery
 
@@ -143,25 +164,33 @@ def cases_list(app: AppContext, statuses: tuple[str, ...], since: str | None,
     query = CaseQuery(
         statuses=statuses_typed(statuses), since=start, until=end, search=search,
         reporter=reporter_typed(app, reporter) if reporter else None,
-        assigned=assigned.strip() if assigned else None, limit=limit or None, offset=offset)
+        assigned=assigned.strip() if assigned else None, limit=limit or None, offset=offset,
+        categories=tuple(category_typed(app, c) for group in categories
+                         for c in group.split(",") if c.strip()),
+        place=place, min_fake=min_fake)
     with open_store(app) as store:
         cases = store.cases.lookup(query, operator=who, reveal=reveal)
         # A short page tells the total itself; a full one (or none past --offset) asks.
         full = limit and (len(cases) == limit or (offset and not cases))
         total = store.desk.count(query) if full else offset + len(cases)
+        earlier = store.desk.track_records(cases) if not as_csv else {}
+        related = store.desk.related_counts(cases)
     if as_json:
-        click.echo(output.to_json([output.case_dict(c, reveal=reveal) for c in cases]))
+        click.echo(output.to_json([output.case_dict(c, reveal=reveal, earlier=earlier.get(c.id),
+                                                    related=related.get(c.id, 0))
+                                   for c in cases]))
     elif as_csv:
         output.write_csv(cases, sys.stdout, reveal=reveal)
     else:
         width = shutil.get_terminal_size((80, 24)).columns
         if cases:
-            for line in output.table(cases, reveal=reveal, width=width, zone=zone):
+            for line in desk.table(cases, reveal=reveal, width=width, zone=zone,
+                                     earlier=earlier, related=related):
                 click.echo(line)
-            click.echo(f"{output.shown_count(len(cases), total, offset)}; times in "
-                       f"{output.zone_name(zone)}", err=True)
+            click.echo(f"{desk.shown_count(len(cases), total, offset)}; times in "
+                       f"{output.zone_name(zone)}\n{desk.LEGEND}", err=True)
         else:
-            click.echo(output.shown_count(0, total, offset) if not total else
+            click.echo(desk.shown_count(0, total, offset) if not total else
                        f"(none past --offset {offset}: {total:,} match)", err=True)
 
 
@@ -190,7 +219,7 @@ def cases_show(app: AppContext, ticket: str, as_json: bool, reveal: bool,
     with open_store(app) as store:
         if reveal:
             store.cases.record_reveal(ticket, operator=who)
-        detail = store.cases.detail(ticket)
+        detail = store.desk.annotate(store.cases.detail(ticket))
     if as_json:
         click.echo(output.to_json(output.detail_dict(detail, reveal=reveal)))
         return
@@ -206,12 +235,17 @@ def cases_show(app: AppContext, ticket: str, as_json: bool, reveal: bool,
 @click.option("--note", metavar="TEXT", help="A note for the history (needed to reopen).")
 @click.option("--assign", metavar="NAME", help='Assign to NAME ("" to unassign).')
 @click.option("--duplicate-of", metavar="TICKET", help="Mark as a duplicate of TICKET.")
+@click.option("--category", metavar="NAME",
+              help="Correct the category (one of [categories] in the config, or other).")
+@click.option("--place", metavar="TEXT", help='Correct the place ("" when it names none).')
 @as_option
 @pass_app
 @handle_errors
 def cases_update(app: AppContext, ticket: str, status: str | None, note: str | None,
-                 assign: str | None, duplicate_of: str | None, as_name: str | None) -> None:
-    """Change a case's status, add a note, assign it, or mark it a duplicate.
+                 assign: str | None, duplicate_of: str | None, category: str | None,
+                 place: str | None, as_name: str | None) -> None:
+    """Change a case's status, add a note, assign it, mark it a duplicate, or correct
+    its category or place (each change is recorded in its history).
 
     \b
     Workflow: new -> checking -> confirmed -> resolved; new or checking -> fake;
@@ -221,12 +255,41 @@ def cases_update(app: AppContext, ticket: str, status: str | None, note: str | N
     Examples:
         smsbridge cases update LP-000042 --status checking --assign budi
         smsbridge cases update LP-000042 --duplicate-of LP-000040 --as sari
+        smsbridge cases update LP-000042 --category miras --place "Pasar Legi"
     """
     with open_store(app, migrate=True) as store:
-        case = store.cases.update(ticket, operator=operator_name(as_name), status=status,
-                                  note=note, assign=assign, duplicate_of=duplicate_of)
+        case = store.cases.update(
+            ticket, operator=operator_name(as_name), status=status, note=note, assign=assign,
+            duplicate_of=duplicate_of, place=place,
+            category=category_typed(app, category) if category is not None else None)
     assigned = f", assigned to {case.assigned_to}" if case.assigned_to else ""
     click.echo(f"{case.ticket}: {case.status}{assigned}")
+
+
+@cases_group.command("merge")
+@click.argument("original")
+@click.argument("others", nargs=-1)
+@click.option("--note", metavar="TEXT", help="A note for each case's history.")
+@as_option
+@pass_app
+@handle_errors
+def cases_merge(app: AppContext, original: str, others: tuple[str, ...], note: str | None,
+                as_name: str | None) -> None:
+    """Mark a group of reports duplicates of one case: one incident, one line.
+
+    With only ORIGINAL, every open case linked to it as possibly the same incident
+    (`cases show ORIGINAL` lists them); or name the OTHERS. All or none: a closed
+    case, or one that would make a cycle of duplicates, refuses the whole group.
+
+    \b
+    Examples:
+        smsbridge cases merge LP-000042
+        smsbridge cases merge LP-000042 LP-000045 LP-000051 --note "tawuran yang sama"
+    """
+    with open_store(app, migrate=True) as store:
+        merged = store.desk.merge(original, others, operator=operator_name(as_name), note=note)
+    click.echo(f"{len(merged)} marked duplicate of {merged[0].duplicate_of}: "
+               + ", ".join(c.ticket for c in merged))
 
 
 @cases_group.command("add")
@@ -251,14 +314,17 @@ def cases_add(app: AppContext, reporter: str, channel: str, text: tuple[str, ...
     from smsbridge.errors import InvalidInput
     from smsbridge.models import NewCase
     from smsbridge.numbers import parse_operator_number
+    from smsbridge.triage import Rules, classify
 
     number = parse_operator_number(reporter, app.config.daemon.country_code,
                                    what="--reporter")
     body = " ".join(text).strip()
     if not body:
         raise InvalidInput("the report text is empty")
+    found = classify(body, Rules.from_section(app.config.categories))
     with open_store(app, create=True) as store:
-        case = store.cases.create(NewCase(reporter=number, text=body, channel=channel),
+        case = store.cases.create(NewCase(reporter=number, text=body, channel=channel,
+                                          category=found.category, place=found.place),
                                   operator=operator_name(as_name))
     click.echo(case.ticket)
 

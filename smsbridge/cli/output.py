@@ -15,11 +15,21 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from typing import IO, Any
 
 from smsbridge.errors import InvalidInput
-from smsbridge.models import AuditEntry, Case, CaseDetail, OutboxItem, Stats, to_iso, to_local
+from smsbridge.models import (
+    AuditEntry,
+    Case,
+    CaseDetail,
+    OutboxItem,
+    Stats,
+    TrackRecord,
+    to_iso,
+    to_local,
+)
 from smsbridge.privacy import csv_safe, mask_number, neutralise
 
 CSV_COLUMNS = ("ticket", "status", "reporter", "channel", "received_at", "updated_at",
-               "assigned_to", "duplicate_of", "incomplete", "flags", "messages", "text")
+               "assigned_to", "duplicate_of", "incomplete", "flags", "messages", "category",
+               "place", "text")
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -90,6 +100,10 @@ def shown_number(number: str | None, reveal: bool) -> str:
     return (number or "") if reveal else mask_number(number)
 
 
+def category_shown(category: str | None) -> str:
+    return (category or "-").replace("_", " ")
+
+
 # --- widths: a table row must stay one row, whatever script or emoji a text holds --
 
 
@@ -131,39 +145,6 @@ def _rows(heads: tuple[str, ...], sizes: tuple[int, ...], rows: Sequence[tuple[s
         yield (row + " " + fit(neutralise(text), text_width)).rstrip()
 
 
-def table(cases: Sequence[Case], *, reveal: bool, width: int = 80,
-          zone: tzinfo | None = None) -> Iterator[str]:
-    """One line per case, at most ``width`` cells (80 fits any terminal) unless a
-    revealed number needs more; the text takes whatever the other columns leave."""
-    this_year = datetime.now(zone).year
-    year = any(to_local(c.received_at, zone).year != this_year  # type: ignore[union-attr]
-               for c in cases)
-    rows, texts = [], []
-    for case in cases:
-        marks = ("[" + ",".join(case.flags) + "] ") if case.flags else ""
-        if case.assigned_to:
-            marks = f"@{case.assigned_to} " + marks
-        rows.append((case.ticket, case.status,
-                     local_time(case.received_at, zone=zone, year=year),
-                     shown_number(case.reporter, reveal)))
-        texts.append(marks + case.text)
-    ticket = max([len("TICKET"), *(len(c.ticket) for c in cases)])
-    yield from _rows(("TICKET", "STATUS", "RECEIVED", "REPORTER"),
-                     (ticket, 9, 16 if year else 11, 14), rows, texts, max(width, 60))
-
-
-def shown_count(shown: int, total: int, offset: int) -> str:
-    """"50 of 1,284 shown", and how to see the next ones."""
-    if total == 0:
-        return "(no cases match)"
-    if shown == total:
-        return f"{total:,} case{'s' if total != 1 else ''}"
-    first, last = offset + 1, offset + shown
-    where = f"{first:,}-{last:,}" if offset else f"{shown:,}"
-    more = f"; more with --offset {last}" if last < total else ""
-    return f"{where} of {total:,} shown, newest first{more}"
-
-
 def outbox_table(items: Iterable[OutboxItem], *, reveal: bool, width: int = 80
                  ) -> Iterator[str]:
     """One line per SMS of the outbox: why it failed, then its text."""
@@ -203,8 +184,9 @@ def audit_text(entries: Iterable[AuditEntry]) -> Iterator[str]:
 # --- JSON --------------------------------------------------------------------------
 
 
-def case_dict(case: Case, *, reveal: bool) -> dict[str, Any]:
-    return {
+def case_dict(case: Case, *, reveal: bool, earlier: TrackRecord | None = None,
+              related: int | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {
         "ticket": case.ticket,
         "status": case.status,
         "reporter": shown_number(case.reporter, reveal),
@@ -219,11 +201,22 @@ def case_dict(case: Case, *, reveal: bool) -> dict[str, Any]:
         "first_action_at": case.first_action_at,
         "last_message_at": case.last_message_at,
         "messages": case.messages,
+        "category": case.category,
+        "place": case.place,
     }
+    if earlier is not None:
+        data["earlier"] = {"reports": earlier.earlier, "confirmed": earlier.confirmed,
+                           "fake": earlier.fake}
+    if related is not None:
+        data["related"] = related
+    return data
 
 
 def detail_dict(detail: CaseDetail, *, reveal: bool) -> dict[str, Any]:
-    data = case_dict(detail.case, reveal=reveal)
+    data = case_dict(detail.case, reveal=reveal, earlier=detail.earlier)
+    data["related"] = [{"ticket": c.ticket, "status": c.status, "received_at": c.received_at,
+                        "category": c.category, "place": c.place, "text": c.text}
+                       for c in detail.related]
     data["inbound"] = [
         {"received_at": m.received_at, "sent_at": m.sent_at, "kind": m.kind,
          "sender": shown_number(m.sender, reveal), "text": m.text, "error": m.error,
@@ -279,6 +272,7 @@ def csv_row(case: Case, *, reveal: bool) -> list[str]:
     data["flags"] = ",".join(case.flags)
     data["incomplete"] = "1" if case.incomplete else "0"
     data["text"] = neutralise(case.text, multiline=True)
+    data["place"] = neutralise(case.place) if case.place else None
     return [csv_safe(str(data[c]) if data[c] is not None else "") for c in CSV_COLUMNS]
 
 
@@ -331,14 +325,26 @@ def _detail_lines(detail: CaseDetail, *, reveal: bool, zone: tzinfo | None) -> I
     status = case.status + (f" (of {case.duplicate_of})" if case.duplicate_of else "")
     yield f"Status:    {status}"
     yield f"Reporter:  {shown_number(case.reporter, reveal)}  (via {case.channel})"
+    if detail.earlier is not None:
+        yield f"Earlier:   {detail.earlier}"
     yield f"Received:  {at(case.received_at)} {zone_name(zone)}"
     yield f"Updated:   {at(case.updated_at)}"
     yield f"Assigned:  {neutralise(case.assigned_to or '-')}"
+    yield f"Category:  {category_shown(case.category)}"
+    yield f"Place:     {neutralise(case.place or '-')}"
     if case.flags or case.incomplete:
         flags = list(case.flags) + (["incomplete: parts missing"] if case.incomplete else [])
         yield f"Flags:     {neutralise(', '.join(flags))}"
     yield ""
     yield from _indented(case.text)
+    if detail.related:
+        yield ""
+        yield f"Possibly the same incident ({len(detail.related)}):"
+        for other in detail.related:
+            place = f"{neutralise(other.place)} | " if other.place else ""
+            dup = f" of {other.duplicate_of}" if other.duplicate_of else ""
+            yield (f"  {other.ticket}  {other.status}{dup}  {at(other.received_at)}  "
+                   f"{place}{neutralise(other.text)}")
     yield ""
     yield f"Messages ({len(detail.messages)}):"
     for m in detail.messages:
@@ -388,6 +394,7 @@ def stats_dict(stats: Stats) -> dict[str, Any]:
         "median_first_action_seconds": stats.median_first_action_seconds,
         "top_fake_reporters": [{"reporter": mask_number(r), "fake_cases": n}
                                for r, n in stats.top_fake_reporters],
+        "by_category": [{"category": c, "cases": n, "fake": f} for c, n, f in stats.by_category],
     }
 
 
@@ -420,6 +427,11 @@ def stats_text(stats: Stats, *, zone: tzinfo | None = None) -> Iterator[str]:
         yield "Numbers with the most fake reports:"
         for number, count in stats.top_fake_reporters:
             yield f"  {mask_number(number):<16} {count:>6}"
+    if stats.by_category:
+        yield ""
+        yield "By category:"
+        for category, count, _ in stats.by_category:
+            yield f"  {category_shown(category):<14} {count:>8}"
     yield ""
     yield "By day:"
     for day, count in stats.by_day:

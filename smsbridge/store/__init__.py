@@ -62,7 +62,7 @@ class Store:
         self.hooks = HookQueue(db, self.cases)
         self.state = DaemonState(db)
         self.dispatch = Dispatch(db)
-        self.desk = Desk(db)
+        self.desk = Desk(db, self.cases)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, busy_timeout: float = 30.0,

@@ -16,6 +16,7 @@ from typing import Any
 from smsbridge import tickets
 from smsbridge.errors import DatabaseError, InvalidInput, StoreError, UnknownTicket
 from smsbridge.models import Case, CaseDetail, CaseQuery, NewCase, Stats
+from smsbridge.places import place_words
 from smsbridge.privacy import mask_number
 from smsbridge.store import rows
 from smsbridge.store.audit import AuditLog, found
@@ -154,15 +155,22 @@ class Cases:
             at = new.received_at or now
             values.append((number, tickets.format_ticket(number, self.prefix, self.digits),
                            new.status, new.reporter, new.channel, new.text, at, now,
-                           int(new.incomplete), ",".join(new.flags), new.first_action_at, at))
+                           int(new.incomplete), ",".join(new.flags), new.first_action_at, at,
+                           new.category, new.place,
+                           place_words(new.place) if new.place else None, new.incident_id))
             events.append((number, now, operator, self.audit.login, "created", None,
                            new.status, note))
         self._db.executemany(
             "INSERT INTO cases (id, ticket, status, reporter, channel, text, received_at,"
-            " updated_at, incomplete, flags, first_action_at, last_message_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " updated_at, incomplete, flags, first_action_at, last_message_at, category,"
+            " place, place_words, incident_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             values,
         )
+        # The first case of an incident names itself once a second one joins it.
+        self._db.executemany(
+            "UPDATE cases SET incident_id = id WHERE id = ? AND incident_id IS NULL",
+            {(new.incident_id,) for new in cases if new.incident_id is not None})
         self._db.executemany(
             "INSERT INTO case_events (case_id, at, operator, login, action, old_status,"
             " new_status, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -300,13 +308,16 @@ class Cases:
 
     def update(self, ticket: str, *, operator: str, status: str | None = None,
                note: str | None = None, assign: str | None = None,
-               duplicate_of: str | None = None) -> Case:
-        """Change status, add a note, (un)assign (``assign=""``), mark a duplicate.
+               duplicate_of: str | None = None, category: str | None = None,
+               place: str | None = None) -> Case:
+        """Change status, add a note, (un)assign (``assign=""``), mark a duplicate,
+        correct the category or the place (``place=""`` clears it).
 
         All or nothing; each change is one case event carrying the operator's name.
         """
         request = tickets.check_update(status=status, note=note, assign=assign,
-                                       duplicate_of=duplicate_of)
+                                       duplicate_of=duplicate_of, category=category,
+                                       place=place)
         with self._db.transaction():
             number = self._case_id(ticket)
             case = self.by_id(number)
@@ -317,12 +328,15 @@ class Cases:
                 if isinstance(duplicate, tickets.CaseFacts):
                     chain = self._duplicate_chain(duplicate.id)
             change = tickets.plan_update(
-                tickets.CaseFacts(case.id, case.ticket, case.status, case.assigned_to),
+                tickets.CaseFacts(case.id, case.ticket, case.status, case.assigned_to,
+                                  case.category, case.place),
                 request, duplicate=duplicate, duplicate_chain=chain)
             if not change.events:
                 return case
             now = self._db.now()
             sets: dict[str, Any] = {**change.columns, "updated_at": now}
+            if "place" in sets:
+                sets["place_words"] = place_words(sets["place"]) if sets["place"] else None
             columns = ", ".join(f"{k} = ?" for k in sets)
             self._db.execute(
                 f"UPDATE cases SET {columns}, first_action_at = coalesce(first_action_at, ?)"

@@ -8,12 +8,14 @@ from typing import Any
 
 from smsbridge import tickets
 from smsbridge.models import Case, CaseEvent, CaseQuery, InboundRecord, OutboxItem
+from smsbridge.places import place_words
 
 # A case with its duplicate's ticket and its number of messages, in one row.
 CASE_COLUMNS = """
     c.id, c.ticket, c.status, c.reporter, c.channel, c.text, c.received_at, c.updated_at,
     c.assigned_to, d.ticket, c.incomplete, c.flags, c.first_action_at, c.last_message_at,
-    (SELECT count(*) FROM messages m WHERE m.case_id = c.id)
+    (SELECT count(*) FROM messages m WHERE m.case_id = c.id), c.category, c.place,
+    c.incident_id
 """
 CASE_FROM = "cases c LEFT JOIN cases d ON d.id = c.duplicate_of"
 
@@ -24,7 +26,8 @@ def case(row: sqlite3.Row | tuple[Any, ...]) -> Case:
         text=row[5], received_at=row[6], updated_at=row[7], assigned_to=row[8],
         duplicate_of=row[9], incomplete=bool(row[10]),
         flags=tuple(f for f in row[11].split(",") if f), first_action_at=row[12],
-        last_message_at=row[13], messages=row[14],
+        last_message_at=row[13], messages=row[14], category=row[15], place=row[16],
+        incident_id=row[17],
     )
 
 
@@ -61,4 +64,19 @@ def case_filters(query: CaseQuery) -> tuple[list[str], list[Any]]:
     if query.assigned:
         where.append("c.assigned_to = ? COLLATE NOCASE")
         params.append(query.assigned)
+    if query.min_fake:
+        # An index range per case: cases_reporter is (reporter, status), and rowid.
+        where.append("(SELECT count(*) FROM cases e WHERE e.reporter = c.reporter"
+                     " AND e.status = 'fake' AND e.id < c.id) >= ?")
+        params.append(query.min_fake)
+    if query.categories:
+        where.append(f"c.category IN ({', '.join('?' * len(query.categories))})")
+        params += list(query.categories)
+    if query.place:
+        from smsbridge.store.cases import fts_query  # cases imports this module
+
+        # Words spelled out as stored ("jl" is "jalan"), every one in the place.
+        where.append("c.id IN (SELECT rowid FROM places_fts WHERE places_fts MATCH ?)")
+        typed = [place_words(w) + ("*" if w.endswith("*") else "") for w in query.place.split()]
+        params.append(fts_query(" ".join(w for w in typed if w.strip("*")) or query.place))
     return where, params

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from sqlite_utils import Database as SqliteUtilsDatabase
     from sqlite_utils.migrations import Migrations
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 CHANNELS = ("sms", "phone", "whatsapp", "walk-in")
 OUTBOX_KINDS = ("ack", "status", "operator", "notice")
 # A migration's SQL must not change once released: each version's CHECK names its own
@@ -281,9 +281,49 @@ CREATE INDEX outbox_sent_by ON outbox (sent_by, sent_at) WHERE sent_by IS NOT NU
 CREATE INDEX outbox_leased ON outbox (lease_owner) WHERE lease_owner IS NOT NULL;
 """
 
+# Version 8: the operators' desk. A case gets the category and place intake found in
+# its text (operators correct them), the place's words spelled out ("jl" is "jalan")
+# and searchable, and the incident it may repeat (the first case of it, which names
+# itself). Cases of before have none of them. Indexes for what the desk asks often: a
+# category's newest cases, an incident's cases, a name in any case, a window's actions.
+_SCHEMA_8 = """
+ALTER TABLE cases ADD COLUMN category TEXT;
+ALTER TABLE cases ADD COLUMN place TEXT;
+ALTER TABLE cases ADD COLUMN place_words TEXT;
+ALTER TABLE cases ADD COLUMN incident_id INTEGER REFERENCES cases (id);
+CREATE INDEX cases_category ON cases (category);
+CREATE INDEX cases_incident ON cases (incident_id) WHERE incident_id IS NOT NULL;
+CREATE INDEX cases_assigned_nocase ON cases (assigned_to COLLATE NOCASE)
+    WHERE assigned_to IS NOT NULL;
+CREATE INDEX case_events_at ON case_events (at);
+
+CREATE VIRTUAL TABLE places_fts USING fts5(
+    place_words, content='cases', content_rowid='id',
+    tokenize='unicode61 remove_diacritics 2', detail=column
+);
+CREATE TRIGGER places_fts_insert AFTER INSERT ON cases
+    WHEN new.place_words IS NOT NULL BEGIN
+    INSERT INTO places_fts (rowid, place_words) VALUES (new.id, new.place_words);
+END;
+CREATE TRIGGER places_fts_delete AFTER DELETE ON cases
+    WHEN old.place_words IS NOT NULL BEGIN
+    INSERT INTO places_fts (places_fts, rowid, place_words)
+        VALUES ('delete', old.id, old.place_words);
+END;
+CREATE TRIGGER places_fts_forget AFTER UPDATE OF place_words ON cases
+    WHEN old.place_words IS NOT NULL BEGIN
+    INSERT INTO places_fts (places_fts, rowid, place_words)
+        VALUES ('delete', old.id, old.place_words);
+END;
+CREATE TRIGGER places_fts_learn AFTER UPDATE OF place_words ON cases
+    WHEN new.place_words IS NOT NULL BEGIN
+    INSERT INTO places_fts (rowid, place_words) VALUES (new.id, new.place_words);
+END;
+"""
+
 MIGRATION_NAMES = ("0001_initial", "0002_case_search", "0003_message_handled",
                    "0004_stats_index", "0005_reply_budget_index", "0006_outbox_cancel_audit",
-                   "0007_modem_pool")
+                   "0007_modem_pool", "0008_desk_triage")
 
 
 def _run_script(db: SqliteUtilsDatabase, script: str, version: int) -> None:
@@ -339,5 +379,9 @@ def migrations() -> Migrations:
     @steps(name=MIGRATION_NAMES[6])
     def modem_pool(db: SqliteUtilsDatabase) -> None:
         _run_script(db, _SCHEMA_7, 7)
+
+    @steps(name=MIGRATION_NAMES[7])
+    def desk_triage(db: SqliteUtilsDatabase) -> None:
+        _run_script(db, _SCHEMA_8, 8)
 
     return steps

@@ -1,0 +1,93 @@
+"""The desk's list of cases: one line per case in the terminal's width.
+
+The text takes whatever the other columns leave. Beside each case: its category,
+its number's track record (EARLIER) and, before its text, its place and how many
+other reports are possibly the same incident (``≈N``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, tzinfo
+
+from smsbridge.cli.output import _rows, category_shown, fit, shown_number
+from smsbridge.models import Case, TrackRecord, to_local
+from smsbridge.privacy import neutralise
+
+
+def table(cases: Sequence[Case], *, reveal: bool, width: int = 80,
+          zone: tzinfo | None = None, earlier: Mapping[int, TrackRecord] | None = None,
+          related: Mapping[int, int] | None = None) -> Iterator[str]:
+    """One line per case, at most ``width`` cells (80 fits any terminal) unless a
+    revealed number needs more; the text takes whatever the other columns leave.
+
+    EARLIER is the number's track record (``earlier_mark``); ``≈N`` before a text says
+    N other open reports are possibly the same incident.
+    """
+    now = datetime.now(zone)
+    moments = [to_local(c.received_at, zone) or now for c in cases]
+    if all(m.date() == now.date() for m in moments):
+        when, size = "%H:%M", 5  # a desk's day: the date says nothing, the head says
+    elif all(m.year == now.year for m in moments):
+        when, size = "%m-%d %H:%M", 11
+    else:
+        when, size = "%Y-%m-%d %H:%M", 16
+    # The number takes 15 columns the text needs more at 80: it shows on a wide
+    # terminal, or when revealed (then it is what the operator asked to see).
+    number = reveal or width >= 120
+    rows, texts = [], []
+    for case, moment in zip(cases, moments, strict=True):
+        marks = ("[" + ",".join(case.flags) + "] ") if case.flags else ""
+        if case.assigned_to:
+            marks = f"@{case.assigned_to} " + marks
+        if related and related.get(case.id):
+            marks = f"≈{related[case.id]} " + marks
+        place = case.place or ""
+        record = earlier.get(case.id) if earlier is not None else None
+        rows.append((case.ticket, case.status, moment.strftime(when),
+                     category_shown(case.category),
+                     earlier_mark(record) if earlier is not None else "",
+                     *((shown_number(case.reporter, reveal),) if number else ())))
+        texts.append((marks, place, case.text))
+    ticket = max([len("TICKET"), *(len(c.ticket) for c in cases)])
+    category = max([len("CATEGORY"), *(len(r[3]) for r in rows)])
+    heads: tuple[str, ...] = ("TICKET", "STATUS", "TODAY" if size == 5 else "RECEIVED",
+                              "CATEGORY", "EARLIER")
+    sizes: tuple[int, ...] = (ticket, 9, size, category, 8)
+    if earlier is None:
+        heads, sizes, rows = heads[:4], sizes[:4], [(*r[:4], *r[5:]) for r in rows]
+    if number:
+        heads, sizes = (*heads, "REPORTER"), (*sizes, 14)
+    # A long place must leave the report's own words some room.
+    room = max(int((max(width, 60) - sum(sizes) - len(sizes)) * 0.45), 12)
+    joined = [m + (fit(neutralise(p), room).rstrip() + " | " if p else "") + t
+              for m, p, t in texts]
+    yield from _rows(heads, sizes, rows, joined, max(width, 60))
+
+
+def earlier_mark(record: TrackRecord | None) -> str:
+    """A number's track record in a table cell: "4 1✓ 2✗" is 4 earlier reports, 1
+    confirmed, 2 fake; "-" for no number."""
+    if record is None:
+        return "-"
+    parts = [str(record.earlier)]
+    if record.confirmed:
+        parts.append(f"{record.confirmed}✓")
+    if record.fake:
+        parts.append(f"{record.fake}✗")
+    return " ".join(parts)
+
+
+LEGEND = "EARLIER: the number's reports before this one, ✓ confirmed, ✗ fake"
+
+
+def shown_count(shown: int, total: int, offset: int) -> str:
+    """"50 of 1,284 shown", and how to see the next ones."""
+    if total == 0:
+        return "(no cases match)"
+    if shown == total:
+        return f"{total:,} case{'s' if total != 1 else ''}"
+    first, last = offset + 1, offset + shown
+    where = f"{first:,}-{last:,}" if offset else f"{shown:,}"
+    more = f"; more with --offset {last}" if last < total else ""
+    return f"{where} of {total:,} shown, newest first{more}"

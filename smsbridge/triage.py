@@ -1,0 +1,236 @@
+"""What a report is about, and the open reports it may repeat (pure: no I/O, no clock).
+
+- a **category** comes from keyword rules (the config's ``[categories]``): words and
+  phrases matched on whole words after folding case, accents and stretched letters
+  ("brooong" is "brong"); ``word*`` matches words starting with it. The category
+  with the most matches wins, the config's order breaking ties; none is ``other``.
+- its **place** is ``places.extract_place``'s.
+- two reports are **possibly the same incident** when they share a category and a
+  place, or when their words are nearly the same (and name no two places).
+
+``classify`` and ``relate`` are what intake calls for each new report.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from smsbridge.places import extract_place, place_key, same_keys, same_place, words
+
+__all__ = ["OTHER", "Report", "Rules", "Triage", "categorise", "category_name", "classify",
+           "find_related", "relate", "same_place", "triage", "why_related"]
+
+OTHER = "other"
+
+
+# --- categories -------------------------------------------------------------------------
+
+# The line's usual reports and how citizens spell them: the defaults of the config's
+# [categories] (config.example.toml lists them), in priority order.
+DEFAULT_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "knalpot_brong": ("knalpot*", "kenalpot*", "knalpt*", "knalpod*", "brong*", "bronk",
+        "blombong*", "racing", "motor bising"),
+    "balap_liar": ("balap*", "trek trekan", "trek2an", "trekan", "ngetrek", "kebut*", "ngebut*",
+        "ugal*", "drag", "road race"),
+    "judi": ("judi*", "berjudi", "perjudian", "judol", "togel*", "toto gelap", "sabung ayam",
+        "sabung*", "adu ayam", "dadu", "remi", "domino", "cap jiki", "capjiki", "slot", "taruhan",
+        "bandar togel", "judi bola"),
+    "miras": ("miras", "minuman keras", "mabuk*", "mabok*", "teler", "tuak", "ciu", "arak",
+        "oplos*", "ngoplos", "ballo", "cap tikus", "anggur merah", "minum2an", "minum minuman",
+        "bir"),
+    "narkoba": ("narkoba", "narkotika", "sabu*", "shabu*", "nyabu", "ganja", "gele", "cimeng",
+        "putaw", "ekstasi", "ineks", "inex", "pil koplo", "koplo", "tramadol", "dextro",
+        "obat terlarang", "pengedar", "ngelem", "mabuk lem"),
+    "tawuran": ("tawur*", "perkelahian", "berkelahi", "kelahi", "gelut", "berantem", "bentrok*",
+        "keroyok*", "dikeroyok", "pengeroyokan", "bacok*", "sajam", "senjata tajam", "celurit",
+        "clurit", "perang sarung", "gangster", "geng motor", "ribut antar"),
+    "pencurian": ("curi", "dicuri", "mencuri", "pencuri*", "kecurian", "nyuri", "nyolong",
+        "colong*", "dicolong", "maling", "kemalingan", "copet*", "dicopet", "jambret*",
+        "penjambretan", "curanmor", "begal*", "dibegal", "rampok*", "perampokan", "dirampok",
+        "hilang", "kehilangan", "curi2"),
+    "parkir_liar": ("parkir liar", "parkir sembarang*", "jukir*", "juru parkir", "tukang parkir",
+        "pungli parkir", "parkir di trotoar", "parkir di bahu jalan", "markir"),
+    "kebisingan": ("bising", "kebisingan", "berisik", "brisik", "musik keras", "musik kencang",
+        "sound system", "soundsystem", "sound horeg", "horeg", "karaoke", "dangdutan",
+        "organ tunggal", "orgen*", "petasan", "mercon", "kembang api", "gaduh", "kegaduhan",
+        "ribut*", "keributan", "musik", "suara keras"),
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One category and its keywords, each a tuple of folded words; a last word ending
+    in ``*`` matches any word starting with it. ``pattern`` finds them all in a text's
+    words joined by spaces, longest first (one regex: a report is triaged in tens of
+    microseconds, not a loop over every keyword at every word)."""
+
+    category: str
+    keywords: tuple[tuple[str, ...], ...]
+    pattern: re.Pattern[str] = re.compile("(?!)")
+
+    @classmethod
+    def build(cls, category: str, keywords: tuple[tuple[str, ...], ...]) -> Rule:
+        def word(w: str) -> str:
+            return re.escape(w[:-1]) + "[a-z0-9]*" if w.endswith("*") else re.escape(w)
+
+        phrases = sorted(keywords, key=len, reverse=True)
+        body = "|".join(" ".join(map(word, phrase)) for phrase in phrases)
+        return cls(category, keywords, re.compile(f"(?<![a-z0-9])(?:{body})(?![a-z0-9])"))
+
+
+@dataclass(frozen=True)
+class Rules:
+    rules: tuple[Rule, ...] = ()
+
+    @classmethod
+    def from_mapping(cls, keywords: Mapping[str, Iterable[str]]) -> Rules:
+        """``{"judi": ["judi", "sabung ayam", "togel*"], …}`` in priority order; a
+        category with no keywords is left out."""
+        built = []
+        for category, phrases in keywords.items():
+            parsed = tuple(p for p in (_phrase(k) for k in phrases) if p)
+            if parsed:
+                built.append(Rule.build(category, parsed))
+        return cls(tuple(built))
+
+    @classmethod
+    def from_section(cls, section: object) -> Rules:
+        """From the config's ``[categories]`` (a dataclass: one list per category)."""
+        import dataclasses
+
+        return cls.from_mapping({f.name: getattr(section, f.name)
+                                 for f in dataclasses.fields(section)})  # type: ignore[arg-type]
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        return (*(r.category for r in self.rules), OTHER)
+
+
+def _phrase(keyword: str) -> tuple[str, ...]:
+    star = keyword.strip().endswith("*")
+    parts = words(keyword)
+    if parts and star:
+        parts[-1] += "*"
+    return tuple(parts)
+
+
+def categorise(text: str, rules: Rules) -> str:
+    """The category whose keywords cover most of the text's words ("mabuk lem" is
+    two words of narkoba, "mabuk" one of miras); ``other`` for none."""
+    joined = " ".join(words(text))
+    best, best_hits = OTHER, 0
+    for rule in rules.rules:
+        hits = sum(m.group(0).count(" ") + 1 for m in rule.pattern.finditer(joined))
+        if hits > best_hits:
+            best, best_hits = rule.category, hits
+    return best
+
+
+def category_name(text: str) -> str:
+    """A category as an operator types it ("Knalpot Brong", "parkir-liar") -> its key."""
+    return "_".join(words(text))
+
+
+# --- possibly the same incident ---------------------------------------------------------
+
+_FILLER = frozenset({"ada", "di", "d", "yg", "yang", "pak", "tolong", "tlg", "mohon", "dan",
+                     "ini", "itu", "lagi", "lg", "sudah", "sdh", "ya", "bgt", "banget"})
+
+
+def similarity(a: str, b: str) -> float:
+    """How much two texts share their words (Jaccard over words, fillers left out)."""
+    return _jaccard(_telling(a), _telling(b))
+
+
+@dataclass(frozen=True)
+class Report:
+    """What the related-report rule looks at in one report."""
+
+    id: int
+    category: str | None
+    place: str | None
+    text: str
+    incident_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Triage:
+    """A new report's category, place, and the open case it may repeat."""
+
+    category: str
+    place: str | None
+    related: Report | None = None
+
+    @property
+    def incident_id(self) -> int | None:
+        if self.related is None:
+            return None
+        return self.related.incident_id or self.related.id
+
+
+# The open reports of a window are the candidates of every report that follows them:
+# their words are worked out once, not once per report.
+@functools.lru_cache(maxsize=4096)
+def _telling(text: str) -> frozenset[str]:
+    return frozenset(w for w in words(text) if w not in _FILLER)
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def why_related(new: Report, other: Report, *, min_similarity: float) -> str | None:
+    """Why ``other`` may be the same incident as ``new``, or None."""
+    return _why(new, other, same_place(new.place, other.place),
+                similarity(new.text, other.text), min_similarity)
+
+
+def _why(new: Report, other: Report, place: bool, alike: float, min_similarity: float
+         ) -> str | None:
+    if new.category and new.category == other.category and new.category != OTHER and place:
+        return "same category and place"
+    if new.place and other.place and not place:
+        return None  # alike words about two places are two incidents
+    if alike >= min_similarity:
+        return "nearly the same words"
+    return None
+
+
+def find_related(new: Report, recent: Iterable[Report], *, min_similarity: float
+                 ) -> Report | None:
+    """The open report ``new`` most likely repeats: among those related, the most
+    similar in words (the newest of equals). Each text is read once."""
+    mine, my_place = _telling(new.text), place_key(new.place)
+    best: tuple[float, int, Report] | None = None
+    for other in recent:
+        if other.id == new.id:
+            continue
+        alike = _jaccard(mine, _telling(other.text))
+        place = same_keys(my_place, place_key(other.place))
+        if _why(new, other, place, alike, min_similarity) is None:
+            continue
+        if best is None or (alike, other.id) > best[:2]:
+            best = (alike, other.id, other)
+    return best[2] if best else None
+
+
+def classify(text: str, rules: Rules) -> Triage:
+    """A new report's category and place (its related report comes with ``relate``)."""
+    return Triage(categorise(text, rules), extract_place(text))
+
+
+def relate(found: Triage, text: str, recent: Iterable[Report], *,
+           min_similarity: float = 0.6) -> Triage:
+    """``found`` with the open report among ``recent`` it most likely repeats."""
+    related = find_related(Report(0, found.category, found.place, text), recent,
+                           min_similarity=min_similarity)
+    return Triage(found.category, found.place, related)
+
+
+def triage(text: str, rules: Rules, recent: Iterable[Report] = (), *,
+           min_similarity: float = 0.6) -> Triage:
+    """Category, place and possibly related open report of a new report's text."""
+    return relate(classify(text, rules), text, recent, min_similarity=min_similarity)
