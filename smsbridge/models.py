@@ -209,3 +209,12 @@ class Stats:
     top_fake_reporters: tuple[tuple[str, int], ...] = field(default=())
     # Most first: (category, cases, fake ones); "-" for cases from before categories.
     by_category: tuple[tuple[str, int, int], ...] = field(default=())
+    # Each day's cases by status (days with none left out), oldest first.
+    by_day_status: tuple[tuple[str, dict[str, int]], ...] = field(default=())
+    by_hour: tuple[int, ...] = field(default=(0,) * 24)  # hours of the operators' zone
+    # Now, whatever the window: open cases by status, and the oldest case nobody has
+    # acted on yet (ticket, received_at).
+    open_backlog: dict[str, int] = field(default_factory=dict)
+    oldest_unhandled: tuple[str, str] | None = None
+    # Operators' actions in the window (status, note, assignment, reply, corrections).
+    by_operator: tuple[tuple[str, int], ...] = field(default=())

@@ -395,6 +395,13 @@ def stats_dict(stats: Stats) -> dict[str, Any]:
         "top_fake_reporters": [{"reporter": mask_number(r), "fake_cases": n}
                                for r, n in stats.top_fake_reporters],
         "by_category": [{"category": c, "cases": n, "fake": f} for c, n, f in stats.by_category],
+        "by_day_status": [{"day": d, **counts} for d, counts in stats.by_day_status],
+        "by_hour": list(stats.by_hour),
+        "open_now": stats.open_backlog,
+        "oldest_unhandled": ({"ticket": stats.oldest_unhandled[0],
+                              "received_at": stats.oldest_unhandled[1]}
+                             if stats.oldest_unhandled else None),
+        "actions_by_operator": [{"operator": o, "actions": n} for o, n in stats.by_operator],
     }
 
 
@@ -408,31 +415,3 @@ def duration(seconds: float | None) -> str:
     if seconds < 172800:
         return f"{seconds / 3600:.1f} h"
     return f"{seconds / 86400:.1f} days"
-
-
-def stats_text(stats: Stats, *, zone: tzinfo | None = None) -> Iterator[str]:
-    since = local_time(stats.since, zone=zone) if stats.since else "the first case"
-    until = local_time(stats.until, zone=zone) if stats.until else "now"
-    yield f"Cases received from {since} to {until} ({zone_name(zone)}): {stats.total}"
-    yield ""
-    yield "By status:"
-    for status, count in stats.by_status.items():
-        yield f"  {status:<10} {count:>8}"
-    share = "-" if stats.fake_share is None else f"{stats.fake_share:.1%}"
-    yield ""
-    yield f"Fake reports: {share}"
-    yield f"Median time from report to first action: {duration(stats.median_first_action_seconds)}"
-    if stats.top_fake_reporters:
-        yield ""
-        yield "Numbers with the most fake reports:"
-        for number, count in stats.top_fake_reporters:
-            yield f"  {mask_number(number):<16} {count:>6}"
-    if stats.by_category:
-        yield ""
-        yield "By category:"
-        for category, count, _ in stats.by_category:
-            yield f"  {category_shown(category):<14} {count:>8}"
-    yield ""
-    yield "By day:"
-    for day, count in stats.by_day:
-        yield f"  {day}  {count:>6}"

@@ -19,8 +19,10 @@ DEFAULT_STATS_DAYS = 30
 @handle_errors
 def stats(app: AppContext, since: str | None, until: str | None, all_time: bool,
           as_json: bool) -> None:
-    """Cases by status and by day, share of fake reports, median time to first action,
-    and the numbers with the most fake reports (masked).
+    """The line's figures, with pictures: cases per day by status and the share of
+    fakes, the open backlog and the oldest case nobody has acted on, cases by
+    category and by hour of day, actions per operator, the median time to a first
+    action and the numbers with the most fake reports (masked).
 
     \b
     Examples:
@@ -41,11 +43,17 @@ def stats(app: AppContext, since: str | None, until: str | None, all_time: bool,
     with open_store(app) as store:
         result = store.cases.stats(
             since=start, until=end,
-            utc_offset_seconds=int(offset.total_seconds()) if offset else 0)
+            utc_offset_seconds=int(offset.total_seconds()) if offset else 0,
+            daemon=app.config.daemon.operator_name)
     if as_json:
         click.echo(output.to_json(output.stats_dict(result)))
         return
-    for line in output.stats_text(result, zone=zone):
+    import shutil
+
+    from smsbridge.cli.charts import stats_page
+
+    width = shutil.get_terminal_size((80, 24)).columns
+    for line in stats_page(result, zone=zone, width=width, now=app.clock.now()):
         click.echo(line)
 
 

@@ -271,10 +271,10 @@ class Cases:
             yield rows.case(row)
 
     def stats(self, *, since: str | None = None, until: str | None = None, top: int = 5,
-              utc_offset_seconds: int = 0) -> Stats:
+              utc_offset_seconds: int = 0, daemon: str | None = None) -> Stats:
         """Counts for the window [since, until); see ``stats.case_stats``."""
         return case_stats(self._db, since=since, until=until, top=top,
-                          utc_offset_seconds=utc_offset_seconds)
+                          utc_offset_seconds=utc_offset_seconds, daemon=daemon)
 
     # a reporter's cases (the daemon's side) ------------------------------------------
 
