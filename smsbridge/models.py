@@ -67,6 +67,15 @@ class TrackRecord:
 
 
 @dataclass(frozen=True)
+class Change:
+    """One line of some case's history with the case as it is now: what ``cases
+    watch`` shows as it happens."""
+
+    event: CaseEvent
+    case: Case
+
+
+@dataclass(frozen=True)
 class CaseEvent:
     """One line of a case's audit trail."""
 

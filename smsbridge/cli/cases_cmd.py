@@ -266,6 +266,52 @@ def cases_update(app: AppContext, ticket: str, status: str | None, note: str | N
     click.echo(f"{case.ticket}: {case.status}{assigned}")
 
 
+@cases_group.command("watch")
+@statuses_option
+@click.option("--category", "categories", multiple=True, metavar="NAME",
+              help="Only this category (repeat, or comma-separate).")
+@click.option("--assigned", metavar="NAME", help="Only cases assigned to NAME (any case).")
+@click.option("--last", type=click.IntRange(min=0, max=1000), default=10, show_default=True,
+              help="Start with the N latest changes.")
+@click.option("--bell", is_flag=True, help="Ring the terminal's bell for each new case.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line, for scripts.")
+@pass_app
+@handle_errors
+def cases_watch(app: AppContext, statuses: tuple[str, ...], categories: tuple[str, ...],
+                assigned: str | None, last: int, bell: bool, as_json: bool) -> None:
+    """Show new and changed cases as they happen, one line each, until Ctrl-C.
+
+    NEW is a new case, MORE a further SMS from its reporter, STATUS, NOTE, ASSIGN,
+    REPLY, DUPLICATE, CATEGORY and PLACE what an operator did. The daemon (or
+    another operator) writes in another process; a change shows within a second.
+    Filters apply to each case as it is now.
+
+    \b
+    Examples:
+        smsbridge cases watch
+        smsbridge cases watch --status open --category tawuran,judi --bell
+    """
+    from smsbridge.cli.watch import watch
+    from smsbridge.models import CaseQuery
+
+    query = CaseQuery(
+        statuses=statuses_typed(statuses), assigned=assigned.strip() if assigned else None,
+        categories=tuple(category_typed(app, c) for group in categories
+                         for c in group.split(",") if c.strip()))
+    width = shutil.get_terminal_size((80, 24)).columns
+    with open_store(app) as store:
+        if not as_json:
+            from smsbridge.cli.output import zone_name
+
+            click.echo(f"Watching {store.path}: new and changed cases as they happen; times "
+                       f"in {zone_name(app.zone)}; Ctrl-C to stop", err=True)
+        try:
+            watch(store, query, show=click.echo, bell=bell, as_json=as_json, zone=app.zone,
+                  width=width, last=last)
+        except KeyboardInterrupt:
+            click.echo("stopped", err=True)
+
+
 @cases_group.command("merge")
 @click.argument("original")
 @click.argument("others", nargs=-1)

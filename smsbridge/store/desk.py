@@ -2,7 +2,8 @@
 
 How many cases a list's filters match in all ("50 of 1,284 shown"); what each
 case's number reported before (its track record, told without the number); the
-open reports a new one may repeat (intake's facts for ``triage.relate``).
+open reports a new one may repeat (intake's facts for ``triage.relate``); the
+changes ``cases watch`` shows as other processes commit them.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Iterable, Sequence
 
 from smsbridge import tickets
 from smsbridge.errors import InvalidInput
-from smsbridge.models import Case, CaseDetail, CaseQuery, TrackRecord
+from smsbridge.models import Case, CaseDetail, CaseEvent, CaseQuery, Change, TrackRecord
 from smsbridge.store import rows
 from smsbridge.store.cases import Cases, adjacent, fts_query
 from smsbridge.store.db import Database
@@ -124,3 +125,45 @@ class Desk:
             return [self._cases.update(t, operator=operator, status="duplicate",
                                        duplicate_of=target.ticket, note=note)
                     for t in tickets_]
+
+    # what happens as it happens (cases watch) --------------------------------------------
+
+    def data_version(self) -> int:
+        """SQLite's count of commits by other connections, read from the shared WAL
+        index (no disk read): it changes exactly when someone else committed."""
+        return int(self._db.scalar("PRAGMA data_version"))
+
+    def last_change_id(self) -> int:
+        return int(self._db.scalar("SELECT coalesce(max(id), 0) FROM case_events"))
+
+    def changes_after(self, event_id: int, query: CaseQuery, *, limit: int = 200,
+                      skip: Sequence[str] = ("reveal",)) -> list[Change]:
+        """History lines after ``event_id``, oldest first, of cases that match
+        ``query``'s filters now; ``skip`` leaves out actions nobody watches for."""
+        where, params = rows.case_filters(query)
+        if skip:
+            where.append(f"e.action NOT IN ({', '.join('?' * len(skip))})")
+            params += list(skip)
+        found = self._db.all(
+            f"SELECT e.id, e.case_id, e.at, e.operator, e.action, e.old_status, e.new_status,"
+            f" e.note, e.login, {rows.CASE_COLUMNS} FROM case_events e"
+            " JOIN cases c ON c.id = e.case_id LEFT JOIN cases d ON d.id = c.duplicate_of"
+            f" WHERE e.id > ? {''.join(' AND ' + w for w in where)} ORDER BY e.id LIMIT ?",
+            [event_id, *params, limit])
+        return [Change(CaseEvent(*r[:9]), rows.case(r[9:])) for r in found]
+
+    def newest_changes(self, count: int, query: CaseQuery) -> list[Change]:
+        """The last ``count`` matching history lines, oldest first (what ``watch``
+        shows when it starts, so the screen is not empty)."""
+        if count <= 0:
+            return []
+        last = self.last_change_id()
+        # Look back further and further until enough lines match (they usually do at
+        # once), never past the last 100,000 lines: a start must stay quick.
+        step, found = count * 4, []
+        while True:
+            start = max(0, last - step)
+            found = self.changes_after(start, query, limit=step)[-count:]
+            if len(found) >= count or start == 0 or step >= 100_000:
+                return found
+            step *= 4
