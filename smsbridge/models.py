@@ -64,8 +64,6 @@ class TrackRecord:
         return (f"{self.earlier} earlier: {self.confirmed} confirmed, {self.fake} fake")
 
 
-
-
 @dataclass(frozen=True)
 class Change:
     """One line of some case's history with the case as it is now: what ``cases
