@@ -87,8 +87,8 @@ def test_a_report_is_kept_when_no_reply_may_go(facts, policy, reason):
 
 
 @pytest.mark.parametrize("facts, why", [
-    (Facts(PERSON, "laporan", line_replies_last_hour=300), "300 automatic replies an hour"),
-    (Facts(PERSON, "laporan", line_replies_last_day=2000), "2000 automatic replies a day"),
+    (Facts(PERSON, "laporan", line_replies_last_hour=600), "600 automatic replies an hour"),
+    (Facts(PERSON, "laporan", line_replies_last_day=5000), "5000 automatic replies a day"),
 ])
 def test_the_lines_reply_budget_keeps_reports_without_an_ack(facts, why):
     decision = decide(facts, POLICY)
