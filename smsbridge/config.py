@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from smsbridge.errors import ConfigError
-from smsbridge.triage import DEFAULT_KEYWORDS
+from smsbridge.keywords import DEFAULT_KEYWORDS
 
 SYSTEM_CONFIG = Path("/etc/smsbridge/config.toml")
 ENV_VAR = "SMSBRIDGE_CONFIG"

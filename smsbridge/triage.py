@@ -20,45 +20,10 @@ from dataclasses import dataclass
 
 from smsbridge.places import extract_place, place_key, same_keys, same_place, words
 
-__all__ = ["OTHER", "Report", "Rules", "Triage", "categorise", "category_name", "classify",
-           "find_related", "relate", "same_place", "triage", "why_related"]
-
 OTHER = "other"
 
 
 # --- categories -------------------------------------------------------------------------
-
-# The line's usual reports and how citizens spell them: the defaults of the config's
-# [categories] (config.example.toml lists them), in priority order.
-DEFAULT_KEYWORDS: dict[str, tuple[str, ...]] = {
-    "knalpot_brong": ("knalpot*", "kenalpot*", "knalpt*", "knalpod*", "brong*", "bronk",
-        "blombong*", "racing", "motor bising"),
-    "balap_liar": ("balap*", "trek trekan", "trek2an", "trekan", "ngetrek", "kebut*", "ngebut*",
-        "ugal*", "drag", "road race"),
-    "judi": ("judi*", "berjudi", "perjudian", "judol", "togel*", "toto gelap", "sabung ayam",
-        "sabung*", "adu ayam", "dadu", "remi", "domino", "cap jiki", "capjiki", "slot", "taruhan",
-        "bandar togel", "judi bola"),
-    "miras": ("miras", "minuman keras", "mabuk*", "mabok*", "teler", "tuak", "ciu", "arak",
-        "oplos*", "ngoplos", "ballo", "cap tikus", "anggur merah", "minum2an", "minum minuman",
-        "bir"),
-    "narkoba": ("narkoba", "narkotika", "sabu*", "shabu*", "nyabu", "ganja", "gele", "cimeng",
-        "putaw", "ekstasi", "ineks", "inex", "pil koplo", "koplo", "tramadol", "dextro",
-        "obat terlarang", "pengedar", "ngelem", "mabuk lem"),
-    "tawuran": ("tawur*", "perkelahian", "berkelahi", "kelahi", "gelut", "berantem", "bentrok*",
-        "keroyok*", "dikeroyok", "pengeroyokan", "bacok*", "sajam", "senjata tajam", "celurit",
-        "clurit", "perang sarung", "gangster", "geng motor", "ribut antar"),
-    "pencurian": ("curi", "dicuri", "mencuri", "pencuri*", "kecurian", "nyuri", "nyolong",
-        "colong*", "dicolong", "maling", "kemalingan", "copet*", "dicopet", "jambret*",
-        "penjambretan", "curanmor", "begal*", "dibegal", "rampok*", "perampokan", "dirampok",
-        "hilang", "kehilangan", "curi2"),
-    "parkir_liar": ("parkir liar", "parkir sembarang*", "jukir*", "juru parkir", "tukang parkir",
-        "pungli parkir", "parkir di trotoar", "parkir di bahu jalan", "markir"),
-    "kebisingan": ("bising", "kebisingan", "berisik", "brisik", "musik keras", "musik kencang",
-        "sound system", "soundsystem", "sound horeg", "horeg", "karaoke", "dangdutan",
-        "organ tunggal", "orgen*", "petasan", "mercon", "kembang api", "gaduh", "kegaduhan",
-        "ribut*", "keributan", "musik", "suara keras"),
-}
-
 
 @dataclass(frozen=True)
 class Rule:

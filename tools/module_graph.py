@@ -19,6 +19,7 @@ LAYERS = {
     "smsbridge": 0, "errors": 0, "models": 0, "sms": 0, "clock": 0, "retry": 0,
     "identity": 0,
     "numbers": 1, "privacy": 1, "tickets": 1, "config": 1, "places": 1, "triage": 1,
+    "keywords": 0,
     "replies": 2,
     "intake": 3, "modem": 3, "store": 3, "emulator": 3, "sdnotify": 3,
     "pool": 1,
