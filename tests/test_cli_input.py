@@ -122,7 +122,7 @@ def test_searching_words_with_punctuation_finds_them(cli, typed, found):
     for text in ("Judi di RT-03 dekat Masjid Al-Ikhlas", "Ribut di Masjid Al-Ikhlas, RT 05/03",
                  "Soal LP-000042: terjadi lagi"):
         cli("cases", "add", "--reporter", "081234567110", text)
-    lines = cli("cases", "list", "--search", typed).output.splitlines()[1:]
+    lines = cli("cases", "list", "--search", typed).stdout.splitlines()[1:]  # the table
     assert {line.split()[0] for line in lines} == found
 
 

@@ -108,7 +108,8 @@ def test_private_modes_are_left_alone_without_a_word(db_path: Path,
 def test_cli_says_in_one_line_on_stderr_that_it_narrowed_the_mode(db_path: Path, cli_env):
     add_case(db_path)
     db_path.chmod(0o666)
-    result = smsbridge(cli_env, "cases", "list")
+    # `cases show`: its stderr carries nothing else (the list adds its footer there).
+    result = smsbridge(cli_env, "cases", "show", "LP-000001")
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines() == [
         f"{db_path}: mode 0666 was wider than 0660; changed to 0660"]
