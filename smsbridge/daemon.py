@@ -10,6 +10,7 @@ a modem.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -115,6 +116,7 @@ class Daemon:
         self._last_status = ""
         self._status_at = 0.0
         self._next_beat = 0.0
+        self._backlog = 0
 
     def _utc(self) -> str:
         return to_iso(self.clock.now())
@@ -151,8 +153,8 @@ class Daemon:
         if exposed:
             log.warning("%s", exposed)
         try:
-            for i, modem_config in enumerate(self.config.pool_modems):
-                self._start_worker(modem_config, housekeeping=i == 0)
+            for modem_config in self.config.pool_modems:
+                self._start_worker(modem_config)
             while not self._stop.is_set():
                 if self._reload_requested:
                     self._do_reload()
@@ -173,11 +175,9 @@ class Daemon:
             log.info("smsbridge daemon stopped")
         return 0
 
-    def _start_worker(self, modem_config: config_mod.ModemConfig, *, housekeeping: bool
-                      ) -> Worker:
+    def _start_worker(self, modem_config: config_mod.ModemConfig) -> Worker:
         worker = Worker(modem_config, self.config, clock=self.clock, board=self.board,
-                        modem_factory=self._modem_factory, housekeeping=housekeeping,
-                        new_cases=self.hooks.wake)
+                        modem_factory=self._modem_factory, new_cases=self.hooks.wake)
         self.workers[modem_config.name] = worker
         worker.start()
         return worker
@@ -190,7 +190,7 @@ class Daemon:
             if not old.alive:
                 self._replacing.remove((old, modem_config))
                 self.workers.pop(old.name, None)
-                self._start_worker(modem_config, housekeeping=old.housekeeping)
+                self._start_worker(modem_config)
         replacing = {old.name for old, _ in self._replacing}
         for name, worker in list(self.workers.items()):
             if worker.alive or name in replacing or self._stop.is_set():
@@ -200,7 +200,7 @@ class Daemon:
                           worker.health.last_error or "no error recorded", RESTART_PAUSE)
                 self._restart_at[name] = now + RESTART_PAUSE
             elif now >= self._restart_at.pop(name):
-                self._start_worker(worker.modem_config, housekeeping=worker.housekeeping)
+                self._start_worker(worker.modem_config)
 
     def _report(self) -> None:
         """The watchdog, READY, STATUS= and what ``status`` reads, from this thread."""
@@ -219,15 +219,14 @@ class Daemon:
         if now >= self._next_beat:
             self._state(heartbeat=self._utc())
             self._next_beat = now + HEARTBEAT_SECONDS
-            try:
-                backlog = self.store.outbox.backlog()
-            except DatabaseError:
-                backlog = -1
-            status = describe(workers, backlog)
-            if status != self._last_status or now - self._status_at >= STATUS_SECONDS:
-                self.notifier.notify(STATUS=status)
-                self._last_status, self._status_at = status, now
-                self._state(backlog=backlog)
+            with contextlib.suppress(DatabaseError):  # the last one stands meanwhile
+                self._backlog = self.store.outbox.backlog()
+            self._state(backlog=self._backlog)
+        # A modem's state shows at once; the backlog as of the last heartbeat.
+        status = describe(workers, self._backlog)
+        if status != self._last_status or now - self._status_at >= STATUS_SECONDS:
+            self.notifier.notify(STATUS=status)
+            self._last_status, self._status_at = status, now
 
     def _state(self, **values: object) -> None:
         """Record what ``smsbridge status`` shows (it reads this from the database).
@@ -288,8 +287,8 @@ class Daemon:
                 self._replacing.append((worker, wanted[name]))
             else:
                 worker.reconfigure(new)
-        for i, (name, modem_config) in enumerate(wanted.items()):
+        for name, modem_config in wanted.items():
             if name not in self.workers:
-                self._start_worker(modem_config, housekeeping=i == 0)
+                self._start_worker(modem_config)
         self._state(modems=",".join(wanted))
         log.info("config reloaded from %s", new.source or "defaults")

@@ -97,7 +97,7 @@ class Worker:
     """The thread that owns one modem of the pool."""
 
     def __init__(self, modem_config: ModemConfig, config: Config, *, clock: Clock,
-                 board: Board, modem_factory: ModemFactory, housekeeping: bool,
+                 board: Board, modem_factory: ModemFactory,
                  new_cases: Callable[[], None]) -> None:
         self.modem_config = modem_config
         self.name = modem_config.name
@@ -106,7 +106,6 @@ class Worker:
         self.board = board
         self._modem_factory = modem_factory
         self._new_cases = new_cases
-        self.housekeeping = housekeeping
         self._stop = threading.Event()
         self._pending_config: Config | None = None
         self.health = Health(stalled_after=2 * max(modem_config.send_timeout,
@@ -368,7 +367,9 @@ class Worker:
                                   result.listed, len(result.new_cases))
                     if result.new_cases:
                         self._new_cases()
-                if self.housekeeping and now >= next_housekeeping:
+                # Every worker looks, so parts time out while any modem is up; the read
+                # is inside the write transaction, so two workers never make one case twice.
+                if now >= next_housekeeping:
                     bridge.expire_parts()
                     next_housekeeping = now + HOUSEKEEPING_SECONDS
                 if now >= next_status:

@@ -150,8 +150,8 @@ def test_the_watchdog_is_fed_only_while_every_worker_responds(tmp_path, run_pool
         return []
 
     modems["b"].poll_events = hung
-    time.sleep(1.0)
+    time.sleep(1.0)  # b's next turn (within 0.5 s) hangs; 0.2 s later it is not responding
     count = sum(1 for n in notes.seen if "WATCHDOG" in n)
-    time.sleep(1.0)
+    time.sleep(0.6)  # a tick of the main loop and several watchdog intervals
     assert sum(1 for n in notes.seen if "WATCHDOG" in n) == count
     hang.set()

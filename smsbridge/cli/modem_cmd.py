@@ -25,31 +25,44 @@ def modem_group() -> None:
 @click.option("--port", metavar="URL",
               help="Port to probe, overriding [modem] port: a device path or a pyserial URL "
                    "(socket://host:port, spy:///dev/ttyUSB0).")
+@click.option("--all", "every", is_flag=True,
+              help="Probe every modem of the pool ([[modems]]), one after the other.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON for scripts.")
 @pass_app
 @handle_errors
-def probe_command(app: AppContext, port: str | None, as_json: bool) -> None:
+def probe_command(app: AppContext, port: str | None, every: bool, as_json: bool) -> None:
     """Report maker, model, IMEI, SIM, network, signal, SMSC and storage, and say what to fix.
 
     Uses the configured [modem] backend (AT or gammu); the daemon must not be running
     (one program at a time owns the port). Exits 0 only when the modem is ready to
-    receive SMS.
+    receive SMS; with --all, only when every modem of the pool is.
 
     \b
     Example:
         smsbridge --config /etc/smsbridge/config.toml modem probe
         smsbridge modem probe --port /dev/ttyUSB2 --json
+        smsbridge --config /etc/smsbridge/config.toml modem probe --all
     """
     from smsbridge.modem.factory import make_modem
     from smsbridge.modem.probe import probe
 
-    modem = make_modem(app.config.modem, port=port)
-    report = probe(modem, modem.url)
+    if every and port:
+        raise click.UsageError("--all probes the configured ports; give --port without it")
+    modems = app.config.pool_modems if every else (app.config.modem,)
+    reports = []
+    for modem_config in modems:
+        modem = make_modem(modem_config, port=port)
+        reports.append((modem_config, probe(modem, modem.url)))
     if as_json:
-        click.echo(json.dumps(report_dict(report), indent=2, ensure_ascii=False))
+        shown = [{"name": cfg.name, "role": cfg.role, **report_dict(report)}
+                 for cfg, report in reports]
+        click.echo(json.dumps(shown if every else shown[0], indent=2, ensure_ascii=False))
     else:
-        click.echo(format_report(report))
-    if not report.ready:
+        for i, (cfg, report) in enumerate(reports):
+            if every:
+                click.echo(f"{'' if i == 0 else chr(10)}== {cfg.name} ({cfg.role})")
+            click.echo(format_report(report))
+    if not all(report.ready for _, report in reports):
         raise click.exceptions.Exit(1)
 
 

@@ -1,0 +1,79 @@
+"""What an administrator sees of a pool: `modem probe --all`, `status` per modem."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from smsbridge.cli import main
+from smsbridge.cli.daemon_cmd import daemon_report, modem_report
+from smsbridge.emulator import Emulator, EmulatorSettings
+
+
+def test_probe_all_probes_every_modem_of_the_pool(tmp_path: Path):
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[modem]\ncommand_timeout = 1.0\nsim_busy_wait = 1.0\n'
+        f'[[modems]]\nname = "tsel"\nport = "{tmp_path / "a"}"\nrole = "receive"\n'
+        f'[[modems]]\nname = "isat"\nport = "{tmp_path / "b"}"\nrole = "send"\n',
+        encoding="utf-8")
+    with Emulator(EmulatorSettings(operator="TELKOMSEL"), link=str(tmp_path / "a")), \
+            Emulator(EmulatorSettings(operator="INDOSAT", pin="1234"),
+                     link=str(tmp_path / "b")):
+        text = CliRunner().invoke(main, ["--config", str(config), "modem", "probe", "--all"])
+        data = CliRunner().invoke(main, ["--config", str(config), "modem", "probe", "--all",
+                                         "--json"])
+    assert text.exit_code == 1  # isat's SIM asks for a PIN
+    assert "== tsel (receive)" in text.output and "== isat (send)" in text.output
+    assert "TELKOMSEL" in text.output and "INDOSAT" in text.output
+    reports = json.loads(data.output)
+    assert [(r["name"], r["ready"]) for r in reports] == [("tsel", True), ("isat", False)]
+
+
+def test_status_lists_each_modem_with_its_role_state_and_cap():
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    state = {"pid": "42", "heartbeat": "2026-12-01T11:59:58+00:00", "modems": "tsel,isat",
+             "modem.tsel.role": "receive", "modem.tsel.state": "ready",
+             "modem.tsel.modem": "huawei E173", "modem.tsel.signal_dbm": "-73",
+             "modem.tsel.operator": "TELKOMSEL", "modem.tsel.storage_used": "2",
+             "modem.tsel.storage_total": "30",
+             "modem.isat.role": "send", "modem.isat.state": "down",
+             "modem.isat.daily_cap": "500", "modem.isat.capped": "True",
+             "modem.isat.last_error": "modem: the device vanished",
+             "modem.isat.last_error_at": "2026-12-01T11:58:00+00:00"}
+    modems = [modem_report(state, "tsel", sent_today=0, queue=3),
+              modem_report(state, "isat", sent_today=500, queue=7)]
+    report = daemon_report(state, 10, now=now, modems=modems)
+    assert report["signal_dbm"] == -73 and report["last_error"].endswith("vanished")
+    assert [(m["name"], m["role"], m["state"]) for m in report["modems"]] == [
+        ("tsel", "receive", "ready"), ("isat", "send", "down")]
+    isat = report["modems"][1]
+    assert (isat["sent_today"], isat["daily_cap"], isat["capped"], isat["queue"]) == (
+        500, 500, True, 7)
+
+
+def test_in_a_pool_each_line_a_worker_logs_names_its_modem(capsys):
+    import logging
+    import threading
+
+    from smsbridge.daemon import setup_logging
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        setup_logging("INFO", name_modems=True)
+        log = logging.getLogger("smsbridge.bridge")
+        worker = threading.Thread(target=lambda: log.info("new case LP-000001"),
+                                  name="modem tsel-1")
+        worker.start()
+        worker.join()
+        log.info("config reloaded")
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].endswith("smsbridge.bridge[tsel-1]: new case LP-000001")
+    assert lines[1].endswith("smsbridge.bridge: config reloaded")
