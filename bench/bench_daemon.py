@@ -137,7 +137,8 @@ def wait_ready(daemon: Daemon, timeout: float = 30.0) -> None:
                              f"{daemon.log_path.read_text()[-2000:]}")
         with contextlib.suppress(sqlite3.Error):
             if daemon.count("SELECT count(*) FROM daemon_state"
-                            " WHERE key = 'modem_checked_at' AND value IS NOT NULL"):
+                            " WHERE key LIKE 'modem.%.modem_checked_at'"
+                            " AND value IS NOT NULL"):
                 return
         time.sleep(0.05)
     raise SystemExit("daemon not ready in time")
