@@ -20,6 +20,7 @@ from smsbridge import intake, triage
 from smsbridge.clock import Clock, as_clock
 from smsbridge.config import Config
 from smsbridge.errors import DatabaseError, PduError
+from smsbridge.field_bridge import FieldBridge
 from smsbridge.models import Case, InboundRecord, NewCase, to_iso
 from smsbridge.modem.base import Modem, StoredMessage
 from smsbridge.numbers import normalize, reply_problem
@@ -96,6 +97,7 @@ class Bridge:
             line_replies_per_hour=config.abuse.line_replies_per_hour,
             line_replies_per_day=config.abuse.line_replies_per_day,
             case_text_max_chars=config.daemon.case_text_max_chars)
+        self.field = FieldBridge(self.store, config)
         self.rules = triage.Rules.from_section(config.categories)
 
     # -- receiving ---------------------------------------------------------------------
@@ -290,6 +292,9 @@ class Bridge:
             self._answer_status(facts, decision, message_ids, now)
         elif isinstance(decision, intake.FollowUp):
             self._follow_up(facts, decision, message_ids, now)
+        elif isinstance(decision, intake.FieldAnswer):
+            assert facts.fieldwork is not None
+            self.field.carry_out(sender, facts.fieldwork, decision, message_ids, now)
         else:
             self._open_case(facts, decision, message_ids, now, result)
 
@@ -313,7 +318,8 @@ class Bridge:
             line_replies_last_hour=self.store.outbox.count_auto_replies(since=hour_ago),
             line_replies_last_day=self.store.outbox.count_auto_replies(
                 since=to_iso(now - timedelta(days=1))),
-            number_problem=reply_problem(sender), open_case=open_case, asked_case=asked)
+            number_problem=reply_problem(sender), open_case=open_case, asked_case=asked,
+            fieldwork=None if alphanumeric else self.field.facts(sender, text))
 
     def _answer_status(self, facts: intake.Facts, decision: intake.AnswerStatus,
                        message_ids: list[int], now: datetime) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from smsbridge import field_config
 from smsbridge.errors import ConfigError
 from smsbridge.keywords import DEFAULT_KEYWORDS
 
@@ -194,6 +195,9 @@ class Config:
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     # [[modems]]: each entry is [modem] with its own keys on top; empty: [modem] alone.
     modems: tuple[ModemConfig, ...] = ()
+    fieldwork: field_config.FieldConfig = field(default_factory=field_config.FieldConfig)
+    officers: tuple[field_config.OfficerConfig, ...] = ()  # [[officers]], [[teams]]
+    teams: tuple[field_config.TeamConfig, ...] = ()
     source: str | None = field(default=None, compare=False)
 
     @property
@@ -216,9 +220,10 @@ _SECTION_CLASSES = {
     "replies": ReplyConfig, "daemon": DaemonConfig, "outbox": OutboxConfig,
     "abuse": AbuseConfig, "hook": HookConfig, "pool": PoolConfig, "desk": DeskConfig,
     "categories": CategoriesConfig, "logging": LoggingConfig,
+    "fieldwork": field_config.FieldConfig,
 }
 # Arrays of tables ([[modems]]): each entry takes the keys of a section.
-_ARRAY_SECTIONS = {"modems": "modem"}
+_ARRAY_SECTIONS = {"modems": "modem", "officers": "officers", "teams": "teams"}
 _TYPE_NAMES = {str: "a string", int: "a whole number", float: "a number", bool: "true or false",
                list: "a list"}
 
@@ -263,6 +268,7 @@ def _validate_semantics(cfg: Config, path: str | None) -> None:
         raise ConfigError(f"expected 1 to 3 digits (62 for Indonesia), got {code!r}", path=path,
                           key="daemon.country_code")
     _validate_pool(cfg, path)
+    field_config.check_roster(cfg, path)
     if cfg.abuse.blocklist:
         from smsbridge.errors import InvalidInput
         from smsbridge.numbers import parse_operator_number
@@ -419,6 +425,9 @@ def from_dict(data: dict[str, Any], *, path: str | None = None) -> Config:
                       **_section_values(ModemConfig, "modems", entry, path, where)}
             modems.append(ModemConfig(**values))
         sections["modems"] = tuple(modems)
+    for name, cls in field_config.ARRAYS.items():
+        sections[name] = tuple(cls(**_section_values(cls, name, e, path, f"{name}[{i}]"))
+                               for i, e in enumerate(arrays.get(name, []), start=1))
     cfg = Config(**sections, source=path)
     _validate_semantics(cfg, path)
     if path and not Path(cfg.database.path).is_absolute():
@@ -467,6 +476,8 @@ def as_dict(cfg: Config, *, mask_secrets: bool = True) -> dict[str, Any]:
     for name, cls in _SECTION_CLASSES.items():
         out[name] = _section_dict(name, cls, getattr(cfg, name), mask_secrets)
     out["modems"] = [_section_dict("modem", ModemConfig, m, mask_secrets) for m in cfg.modems]
+    for name, cls in field_config.ARRAYS.items():
+        out[name] = [_section_dict(name, cls, o, mask_secrets) for o in getattr(cfg, name)]
     return out
 
 
@@ -494,6 +505,7 @@ def exposed_secrets(cfg: Config) -> str | None:
 
     if cfg.hook.url and mask_url(cfg.hook.url) != cfg.hook.url:
         held.append("credentials in [hook] url")
+    held += field_config.secrets_held(cfg)
     if not held or not cfg.source:
         return None
     try:

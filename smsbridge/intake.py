@@ -8,12 +8,15 @@ line lives here, so each is tested in a millisecond with plain values:
                              AnswerStatus(case, reply)  CEK <ticket>: the state, to its reporter
                              FollowUp(case, …)          more words for an open case
                              OpenCase(flags, reply)     a new report: a ticket and an ack
+                             FieldAnswer(verdict, reply) an officer's SMS (field.py): never
+                                                        a citizen's, whatever it says
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from smsbridge import field
 from smsbridge.models import Case
 from smsbridge.numbers import SenderKind, classify
 from smsbridge.replies import ReplyDecision, StatusQuery, auto_reply_decision
@@ -58,6 +61,9 @@ class Facts:
     number_problem: str | None = None
     open_case: Case | None = None
     asked_case: Case | None = None
+    # Set when the sender is a registered officer, or the text carries an officer's
+    # verification word, a ticket and a finding (an answer from some other number).
+    fieldwork: field.FieldFacts | None = None
 
 
 @dataclass(frozen=True)
@@ -89,7 +95,15 @@ class OpenCase:
     reply: ReplyDecision
 
 
-Decision = Ignore | AnswerStatus | FollowUp | OpenCase
+@dataclass(frozen=True)
+class FieldAnswer:
+    verdict: field.Accept | field.Refuse
+    # An accepted answer is always confirmed; a refused one gets the neutral reply only
+    # within the limits of every automatic reply (a spoofer may send thousands).
+    reply: ReplyDecision
+
+
+Decision = Ignore | AnswerStatus | FollowUp | OpenCase | FieldAnswer
 
 
 def is_repeat(case_text: str, text: str) -> bool:
@@ -104,8 +118,16 @@ def decide(facts: Facts, policy: Policy) -> Decision:
     if kind is not SenderKind.PERSON:
         # Operators' notices (credit, promotions) are kept, but are nobody's report.
         return Ignore("service sender")
-    if facts.blocked:
+    officer = facts.fieldwork is not None and facts.fieldwork.officer is not None
+    if facts.blocked and not officer:
         return Ignore("blocklisted")
+    if facts.fieldwork is not None:
+        # Before every citizen's rule: an officer gets no acknowledgement, opens no
+        # case and no per-number limit ever drops what they send.
+        verdict = field.judge(facts.fieldwork)
+        if isinstance(verdict, field.Accept):
+            return FieldAnswer(verdict, ReplyDecision(True, ""))
+        return FieldAnswer(verdict, _reply(facts, policy))
     if facts.command is not None and not facts.incomplete:
         return AnswerStatus(facts.asked_case, _reply(facts, policy))
     looping = facts.identical_last_hour > policy.loop_threshold

@@ -181,6 +181,7 @@ class CaseQuery:
     min_fake: int | None = None  # its number sent at least this many fake reports before
     limit: int | None = 50
     offset: int = 0  # skip this many of the newest matches (a page further)
+    dispatched: bool = False  # only cases sent to officers (``cases dispatch``)
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,8 @@ def test_pure_code_imports_nothing_that_does_io():
     tool = _graph_tool()
     edges = tool.graph(PACKAGE)
     pure = ["smsbridge.sms", "smsbridge.modem.at", "smsbridge.modem.sim", "smsbridge.intake",
-            "smsbridge.tickets", "smsbridge.replies", "smsbridge.privacy"]
+            "smsbridge.tickets", "smsbridge.replies", "smsbridge.privacy", "smsbridge.field",
+            "smsbridge.field_texts", "smsbridge.field_config"]
     io = ("smsbridge.store", "smsbridge.modem.port", "smsbridge.modem.atmodem",
           "smsbridge.modem.gammu", "smsbridge.daemon", "smsbridge.bridge", "smsbridge.cli")
     for module, deps in edges.items():

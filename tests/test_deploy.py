@@ -37,7 +37,7 @@ def test_example_config_documents_every_key_with_its_default():
     # commented out, and each of their keys is documented with its default in the
     # section whose keys they take ([modem]).
     arrays = {name for name, value in defaults.items() if isinstance(value, list)}
-    assert arrays == {"modems"}
+    assert arrays == {"modems", "officers", "teams"}
     assert set(data) == set(defaults) - arrays
     for section, keys in defaults.items():
         if section in arrays:
@@ -47,15 +47,26 @@ def test_example_config_documents_every_key_with_its_default():
             if (section, key) == ("database", "path"):
                 continue  # the example names the production path
             assert data[section][key] == value, f"{section}.{key}"
-    for name in arrays:
-        example = tomllib.loads(_commented_array_example(text, name))
-        entries = example[name]
-        assert len(entries) >= 2, f"the example shows a pool in [[{name}]]"
-        for entry in entries:
-            assert set(entry) <= set(data["modem"]), name
-        # The example's pool, put in the example file, is a valid config.
-        pool = config.from_dict({**data, **example})
-        assert [m.name for m in pool.pool_modems] == [e["name"] for e in entries]
+    example = tomllib.loads(_commented_array_example(text, "modems"))
+    entries = example["modems"]
+    assert len(entries) >= 2, "the example shows a pool in [[modems]]"
+    for entry in entries:
+        assert set(entry) <= set(data["modem"])
+    # The example's pool, put in the example file, is a valid config.
+    pool = config.from_dict({**data, **example})
+    assert [m.name for m in pool.pool_modems] == [e["name"] for e in entries]
+
+
+def test_example_config_shows_every_key_of_officers_and_teams_in_a_valid_roster():
+    from smsbridge.field_config import OfficerConfig, TeamConfig
+
+    text = (ROOT / "config.example.toml").read_text()
+    example = tomllib.loads(_commented_array_example(text, "officers"))
+    for name, cls in (("officers", OfficerConfig), ("teams", TeamConfig)):
+        shown = {key for entry in example[name] for key in entry}
+        assert shown == {f.name for f in dataclasses.fields(cls)}, name
+    roster = config.from_dict({**tomllib.loads(text), **example})
+    assert [o.name for o in roster.officers] == ["budi", "sari"]
 
 
 def test_example_config_explains_every_section():
@@ -107,6 +118,12 @@ def test_every_config_field_has_validation_metadata():
     for section in dataclasses.fields(config.Config):
         if section.name in ("source", "modems"):
             continue  # [[modems]] entries are ModemConfig, checked as [modem]
+        if section.name in ("officers", "teams"):
+            from smsbridge.field_config import ARRAYS
+
+            for f in dataclasses.fields(ARRAYS[section.name]):
+                assert "secret" in f.metadata, f"{section.name}.{f.name}"
+            continue
         for f in dataclasses.fields(section.default_factory()):
             assert "secret" in f.metadata, f"{section.name}.{f.name}"
 

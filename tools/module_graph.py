@@ -21,6 +21,7 @@ LAYERS = {
     "numbers": 1, "privacy": 1, "tickets": 1, "config": 1, "places": 1, "triage": 1,
     "keywords": 0,
     "replies": 2,
+    "field_config": 1, "field": 2, "field_texts": 2, "field_bridge": 4,
     "intake": 3, "modem": 3, "store": 3, "emulator": 3, "sdnotify": 3,
     "pool": 1,
     "bridge": 4, "hooks": 4, "sending": 4,

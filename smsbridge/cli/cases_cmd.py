@@ -17,6 +17,8 @@ import click
 from smsbridge.cli import AppContext, handle_errors, main, operator_name, pass_app
 
 if TYPE_CHECKING:
+    from smsbridge.field_texts import Notices
+    from smsbridge.models import Case
     from smsbridge.store import Store
 
 
@@ -106,6 +108,7 @@ def reporter_typed(app: AppContext, text: str) -> str:
 @click.option("--search", metavar="TEXT", help="Cases whose text has every word (word* = prefix).")
 @click.option("--reporter", metavar="NUMBER", help="Cases of this number (08… or +62…).")
 @click.option("--assigned", metavar="NAME", help="Cases assigned to NAME (any case).")
+@click.option("--dispatched", is_flag=True, help="Only cases sent to officers (cases dispatch).")
 @click.option("--category", "categories", multiple=True, metavar="NAME",
               help="Only this category (repeat, or comma-separate: judi,miras).")
 @click.option("--place", metavar="TEXT",
@@ -128,7 +131,8 @@ def cases_list(app: AppContext, statuses: tuple[str, ...], since: str | None,
                until: str | None, search: str | None, reporter: str | None,
                assigned: str | None, categories: tuple[str, ...], place: str | None,
                min_fake: int | None, limit: int, offset: int, page: int | None,
-               as_json: bool, as_csv: bool, reveal: bool, as_name: str | None) -> None:
+               as_json: bool, as_csv: bool, reveal: bool, as_name: str | None,
+               dispatched: bool = False) -> None:
     """List cases, newest first; the table fits an 80-column terminal.
 
     The text takes the width the other columns leave; below the table, how many
@@ -163,7 +167,7 @@ def cases_list(app: AppContext, statuses: tuple[str, ...], since: str | None,
     start, end = output.window(since, until, zone=zone)
     query = CaseQuery(
         statuses=statuses_typed(statuses), since=start, until=end, search=search,
-        reporter=reporter_typed(app, reporter) if reporter else None,
+        reporter=reporter_typed(app, reporter) if reporter else None, dispatched=dispatched,
         assigned=assigned.strip() if assigned else None, limit=limit or None, offset=offset,
         categories=tuple(category_typed(app, c) for group in categories
                          for c in group.split(",") if c.strip()),
@@ -213,18 +217,23 @@ def cases_show(app: AppContext, ticket: str, as_json: bool, reveal: bool,
         smsbridge cases show LP-000042
         smsbridge cases show lp42 --reveal --as budi
     """
-    from smsbridge.cli import output
+    from smsbridge.cli import field_output, output
 
     who = operator_name(as_name)
     with open_store(app) as store:
         if reveal:
             store.cases.record_reveal(ticket, operator=who)
         detail = store.desk.annotate(store.cases.detail(ticket))
+        loop = store.field.loop(detail.case.id)
+    entries = field_output.timeline(detail, *loop, reveal=reveal)
     if as_json:
-        click.echo(output.to_json(output.detail_dict(detail, reveal=reveal)))
+        click.echo(output.to_json({**output.detail_dict(detail, reveal=reveal),
+                                   "timeline": field_output.timeline_dicts(entries)}))
         return
     width = shutil.get_terminal_size((80, 24)).columns
     for line in output.detail_text(detail, reveal=reveal, width=width, zone=app.zone):
+        click.echo(line)
+    for line in field_output.timeline_text(entries, width=width, zone=app.zone):
         click.echo(line)
 
 
@@ -258,10 +267,10 @@ def cases_update(app: AppContext, ticket: str, status: str | None, note: str | N
         smsbridge cases update LP-000042 --category miras --place "Pasar Legi"
     """
     with open_store(app, migrate=True) as store:
-        case = store.cases.update(
-            ticket, operator=operator_name(as_name), status=status, note=note, assign=assign,
-            duplicate_of=duplicate_of, place=place,
-            category=category_typed(app, category) if category is not None else None)
+        case = store.field.update(
+            field_notices(app), ticket, operator=operator_name(as_name), status=status, note=note,
+            assign=assign, duplicate_of=duplicate_of, place=place, category=category_typed(app,
+            category) if category is not None else None)
     assigned = f", assigned to {case.assigned_to}" if case.assigned_to else ""
     click.echo(f"{case.ticket}: {case.status}{assigned}")
 
@@ -397,3 +406,88 @@ def cases_reply(app: AppContext, ticket: str, message: tuple[str, ...],
             ticket, " ".join(message), operator=operator_name(as_name),
             short_code_max_digits=app.config.abuse.short_code_max_digits)
     click.echo(f"{case.ticket}: reply queued (outbox #{item.id}); the daemon will send it")
+
+
+# --- the field loop (docs/officers.md) ---------------------------------------------
+
+
+def field_notices(app: AppContext) -> Notices:
+    """The reporters' notices the config turns on, for a case's status change."""
+    from smsbridge.field_texts import Notices
+
+    return Notices.from_config(app.config)
+
+
+@cases_group.command("dispatch")
+@click.argument("ticket")
+@click.option("--to", "to", required=True, metavar="NAME|TEAM",
+              help="An officer's name, or a team's: each of its officers gets the SMS.")
+@click.option("--note", metavar="TEXT", help="A line for the officer (at most 100 characters).")
+@as_option
+@pass_app
+@handle_errors
+def cases_dispatch(app: AppContext, ticket: str, to: str, note: str | None,
+                   as_name: str | None) -> None:
+    """Send a case to an officer (or a team) by SMS, to check on the spot.
+
+    The SMS holds the ticket, category, place, the report's words (shortened so the
+    whole fits two SMS) and the note, never the reporter's number or name: anything
+    shaped like a phone number is removed from all of it. The case is assigned to them
+    and, when new, moves to checking. The officer answers by SMS (docs/officers.md);
+    `cases show` follows the SMS, the answer and the reporter's notice.
+
+    \b
+    Examples:
+        smsbridge cases dispatch LP-000042 --to budi
+        smsbridge cases dispatch LP-000042 --to buser-1 --note "pelaku 10 orang, hati-hati"
+    """
+    from smsbridge.cli import field_output
+    from smsbridge.field import Roster
+    from smsbridge.field_texts import FieldTexts
+
+    officers, team = Roster.from_config(app.config).resolve(to)
+    texts = FieldTexts.from_config(app.config)
+    sent: list[str] = []
+
+    def compose(case: Case) -> str:
+        sent.append(texts.for_case(case, note))
+        return sent[-1]
+
+    with open_store(app, migrate=True) as store:
+        case, records = store.field.dispatch(ticket, officers, compose=compose, team=team,
+                                             note=note, operator=operator_name(as_name))
+    for line in field_output.dispatched_text(case, records, sent[-1]):
+        click.echo(line)
+
+
+@cases_group.command("answers")
+@click.option("--refused", is_flag=True, help="Only the answers that changed nothing.")
+@click.option("--limit", type=click.IntRange(min=1, max=10**6), default=50, show_default=True,
+              help="At most N answers, newest first.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
+@pass_app
+@handle_errors
+def cases_answers(app: AppContext, refused: bool, limit: int, as_json: bool) -> None:
+    """Officers' SMS answers, newest first: accepted, or refused and why.
+
+    A refused answer (a wrong or missing verification word, a number that is not the
+    officer's, an unknown ticket, a case not sent to them) changed nothing, and its
+    sender got the same neutral reply whatever was wrong. Many refused answers from
+    one number may be someone trying words: call the officer.
+
+    \b
+    Examples:
+        smsbridge cases answers --refused
+        smsbridge cases answers --limit 10 --json
+    """
+    from smsbridge.cli import field_output, output
+
+    with open_store(app) as store:
+        answers = store.field.recent_answers(refused_only=refused, limit=limit)
+    if as_json:
+        click.echo(output.to_json([field_output.answer_dict(a) for a in answers]))
+        return
+    for line in field_output.answers_text(answers, zone=app.zone):
+        click.echo(line)
+    if not answers:
+        click.echo("(no answers from officers yet)", err=True)

@@ -41,6 +41,12 @@ REPORTS: list[tuple[str, str]] = [
 ]
 
 
+# The field loop: the desk sends the first report to an officer, who checks it on the
+# spot and answers with their verification word; the reporter hears it was confirmed.
+OFFICER = ("budi", "+6281211110042", "mawar")
+OFFICER_ANSWER = "{word} {ticket} BENAR ada 6 motor knalpot brong, sudah ditegur"
+
+
 class DemoFailed(SmsBridgeError):
     pass
 
@@ -59,8 +65,10 @@ def write_demo_config(directory: Path, port: str) -> Path:
         "# Written by `smsbridge demo`: the demo's database and emulator.\n"
         f"[modem]\nport = {port!r}\ncommand_timeout = 5.0\n\n"
         "[database]\npath = \"cases.db\"\n\n"
-        "[daemon]\npoll_seconds = 2.0\n",
+        "[daemon]\npoll_seconds = 2.0\n\n"
+        f"[[officers]]\nname = {OFFICER[0]!r}\nnumber = {OFFICER[1]!r}\nword = {OFFICER[2]!r}\n",
         encoding="utf-8")
+    path.chmod(0o600)  # it holds a verification word
     return path
 
 
@@ -103,6 +111,15 @@ def run_demo(directory: Path, *, say: Callable[[str], None] = print,
             emu.inject_text("081234567001", f"CEK {ticket}")
             say(f"a citizen asks about their report: CEK {ticket}")
             wait(lambda e: len(_replies(e)) >= 5, "answer the CEK query")
+            _dispatch(cfg, ticket)
+            say(f"the desk sends {ticket} to officer {OFFICER[0]}: "
+                f"smsbridge cases dispatch {ticket} --to {OFFICER[0]}")
+            wait(lambda e: any(n == OFFICER[1] for n, _ in _replies(e)),
+                 "send the case to the officer")
+            answer = OFFICER_ANSWER.format(word=OFFICER[2], ticket=ticket)
+            emu.inject_text(OFFICER[1], answer)
+            say(f"the officer checks on the spot and answers: {answer}")
+            wait(lambda e: len(_replies(e)) >= 8, "confirm the answer and tell the reporter")
         finally:
             daemon.stop()
             thread.join(timeout=30)
@@ -116,6 +133,19 @@ def run_demo(directory: Path, *, say: Callable[[str], None] = print,
     finally:
         store.close()
     return DemoResult(directory, config_path, cases, replies)
+
+
+def _dispatch(cfg: config_mod.Config, ticket: str) -> None:
+    """What `smsbridge cases dispatch TICKET --to budi` does."""
+    from smsbridge.field import Roster
+    from smsbridge.field_texts import FieldTexts
+    from smsbridge.store import Store
+
+    officers, team = Roster.from_config(cfg).resolve(OFFICER[0])
+    texts = FieldTexts.from_config(cfg)
+    with Store.from_config(cfg, create=False) as store:
+        store.field.dispatch(ticket, officers, team=team, operator="demo",
+                             compose=texts.for_case)
 
 
 def _replies(emu: Emulator) -> list[tuple[str, str]]:

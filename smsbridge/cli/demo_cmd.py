@@ -19,7 +19,8 @@ def demo_command(directory: Path | None) -> None:
 
     Citizens' phones send reports (Indonesian, a long one in parts, emoji, an
     operator's notice, a follow-up, a CEK query); the real daemon makes cases and
-    answers; then the cases and the replies the phones received are shown.
+    answers; the desk sends a case to an officer, whose SMS answer confirms it and
+    tells its reporter; then the cases and the SMS the phones received are shown.
 
     \b
     Example:
@@ -46,7 +47,10 @@ def _show(result, mask_number, neutralise, *, kept: bool) -> None:
         flags = f" [{case['flags']}]" if case["flags"] else ""
         click.echo(f"  {case['ticket']:<10} {case['status']:<9} {case['reporter']:<16} "
                    f"{text}{flags}")
-    click.echo("\nReplies the citizens' phones received:")
+    from smsbridge.cli.demo import OFFICER
+
+    click.echo(f"\nSMS the phones received (the citizens', and officer {OFFICER[0]}'s at "
+               f"{mask_number(OFFICER[1])}):")
     for number, text in result.replies:
         click.echo(f"  to {mask_number(number):<16} {neutralise(text)}")
     if kept:

@@ -29,7 +29,7 @@ def stats(app: AppContext, since: str | None, until: str | None, all_time: bool,
         smsbridge stats
         smsbridge stats --since 2024-01-01 --json
     """
-    from smsbridge.cli import output
+    from smsbridge.cli import field_output, output
     from smsbridge.cli.cases_cmd import open_store
     from smsbridge.errors import InvalidInput
 
@@ -45,8 +45,10 @@ def stats(app: AppContext, since: str | None, until: str | None, all_time: bool,
             since=start, until=end,
             utc_offset_seconds=int(offset.total_seconds()) if offset else 0,
             daemon=app.config.daemon.operator_name)
+        field = store.field.stats(since=start, until=end)
     if as_json:
-        click.echo(output.to_json(output.stats_dict(result)))
+        click.echo(output.to_json({**output.stats_dict(result),
+                                   "field": field_output.stats_dict(field)}))
         return
     import shutil
 
@@ -54,6 +56,8 @@ def stats(app: AppContext, since: str | None, until: str | None, all_time: bool,
 
     width = shutil.get_terminal_size((80, 24)).columns
     for line in stats_page(result, zone=zone, width=width, now=app.clock.now()):
+        click.echo(line)
+    for line in field_output.stats_text(field):
         click.echo(line)
 
 

@@ -13,6 +13,7 @@ per table family, so one ``transaction()`` covers whatever they do together::
 
 ``cases`` (tickets, history, lists, figures), ``inbox`` (raw inbound messages),
 ``outbox`` and ``hooks`` (two retry queues), ``state`` (what the daemon says),
+``field`` (cases sent to officers, their answers, the reporters' notices),
 ``audit`` (who looked up or revealed reporters' numbers), ``desk`` (what the operators'
 desk reads beside a page of cases).
 Business rules live in ``tickets``, ``replies`` and ``intake``; the stores read
@@ -33,6 +34,7 @@ from smsbridge.store.cases import Cases, fts_query
 from smsbridge.store.db import FILE_MODE, Database
 from smsbridge.store.desk import Desk
 from smsbridge.store.dispatch import Dispatch
+from smsbridge.store.field import FieldLog
 from smsbridge.store.hooks import HookQueue
 from smsbridge.store.inbox import Inbox
 from smsbridge.store.outbox import Outbox
@@ -60,6 +62,7 @@ class Store:
         self.inbox = Inbox(db, audit=self.audit)
         self.outbox = Outbox(db, self.cases)
         self.hooks = HookQueue(db, self.cases)
+        self.field = FieldLog(db, self.cases, self.outbox)
         self.state = DaemonState(db)
         self.dispatch = Dispatch(db)
         self.desk = Desk(db, self.cases)

@@ -21,7 +21,7 @@ from smsbridge.store.audit import found
 from smsbridge.store.cases import Cases
 from smsbridge.store.db import Database
 from smsbridge.store.queue import QueueTable, RetryQueue
-from smsbridge.store.schema import OUTBOX_KINDS, OUTBOX_STATES
+from smsbridge.store.schema import AUTO_REPLIES, OUTBOX_KINDS, OUTBOX_STATES
 
 OUTBOX = QueueTable(
     "outbox", pending="state = 'queued'", order="next_attempt_at, id",
@@ -123,15 +123,16 @@ class Outbox:
             return True
 
     def count_auto_replies(self, number: str | None = None, *, since: str) -> int:
-        """Acknowledgements and status answers queued since then, to ``number`` or (None)
-        to anyone: the per-number limit and the line's budget."""
+        """Automatic SMS (acknowledgements, status answers, notices, neutral replies to
+        officers' answers that failed: schema.AUTO_REPLIES) queued since then, to
+        ``number`` or (None) to anyone: the per-number limit and the line's budget."""
         if number is None:
             return int(self._db.scalar(
                 "SELECT count(*) FROM outbox INDEXED BY outbox_auto_created"
-                " WHERE kind IN ('ack', 'status') AND created_at >= ?", (since,)))
+                f" WHERE {AUTO_REPLIES} AND created_at >= ?", (since,)))
         return int(self._db.scalar(
             "SELECT count(*) FROM outbox WHERE number = ? AND created_at >= ?"
-            " AND kind IN ('ack', 'status')", (number, since)))
+            f" AND {AUTO_REPLIES}", (number, since)))
 
     # operators' management (``smsbridge outbox …``) -------------------------------------
 

@@ -8,6 +8,7 @@ pending and skip importing sqlite-utils (about 0.2 s, longer than an operator's 
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -18,9 +19,13 @@ if TYPE_CHECKING:
     from sqlite_utils import Database as SqliteUtilsDatabase
     from sqlite_utils.migrations import Migrations
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 CHANNELS = ("sms", "phone", "whatsapp", "walk-in")
-OUTBOX_KINDS = ("ack", "status", "operator", "notice")
+# Version 9 adds "dispatch" (a case sent to an officer) and "field" (what an officer's
+# answer gets back).
+_OUTBOX_KINDS_1 = ("ack", "status", "operator", "notice")
+_OUTBOX_KINDS_9 = (*_OUTBOX_KINDS_1, "dispatch", "field")
+OUTBOX_KINDS = _OUTBOX_KINDS_9
 # A migration's SQL must not change once released: each version's CHECK names its own
 # tuple. Version 6 adds "cancelled" (an operator stopped a queued reply).
 _OUTBOX_STATES_1 = ("queued", "sent", "delivered", "failed", "gave_up")
@@ -103,7 +108,7 @@ CREATE TABLE outbox (
     case_id INTEGER REFERENCES cases (id),
     number TEXT NOT NULL,
     text TEXT NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ({sql_list(OUTBOX_KINDS)})),
+    kind TEXT NOT NULL CHECK (kind IN ({sql_list(_OUTBOX_KINDS_1)})),
     state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ({sql_list(_OUTBOX_STATES_1)})),
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at TEXT,
@@ -193,7 +198,7 @@ CREATE TABLE outbox_new (
     case_id INTEGER REFERENCES cases (id),
     number TEXT NOT NULL,
     text TEXT NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ({sql_list(OUTBOX_KINDS)})),
+    kind TEXT NOT NULL CHECK (kind IN ({sql_list(_OUTBOX_KINDS_1)})),
     state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ({sql_list(_OUTBOX_STATES_6)})),
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at TEXT,
@@ -321,9 +326,57 @@ CREATE TRIGGER places_fts_learn AFTER UPDATE OF place_words ON cases
 END;
 """
 
+# Version 9: the field loop. Cases go to officers by SMS and their answers come back.
+# ``dispatches``: who sent which case to which officer, and the SMS that carried it (its
+# delivery state is the outbox's). ``field_answers``: every SMS in the officers' grammar,
+# accepted or not (the desk sees why not), its text without the verification word.
+# Neither refers to messages or outbox by a foreign key: both tables get rebuilt by
+# migrations. The outbox's kinds widen to "dispatch" and "field"; and what the reply
+# budgets count (AUTO_REPLIES) grows to citizens' notices and the neutral replies to
+# answers that fail (a field SMS of no case), which a spoofer could otherwise make the
+# line send without end.
+_AUTO_REPLIES_9 = "(kind IN ('ack', 'status', 'notice') OR (kind = 'field' AND case_id IS NULL))"
+AUTO_REPLIES = _AUTO_REPLIES_9
+_SCHEMA_9 = f"""
+DROP INDEX outbox_auto_created;
+CREATE INDEX outbox_auto_created ON outbox (created_at) WHERE {_AUTO_REPLIES_9};
+
+CREATE TABLE dispatches (
+    id INTEGER PRIMARY KEY,
+    case_id INTEGER NOT NULL REFERENCES cases (id),
+    officer TEXT NOT NULL,
+    team TEXT,
+    outbox_id INTEGER,
+    at TEXT NOT NULL,
+    operator TEXT NOT NULL,
+    login TEXT,
+    note TEXT
+);
+CREATE INDEX dispatches_case ON dispatches (case_id, officer);
+CREATE INDEX dispatches_at ON dispatches (at);
+
+CREATE TABLE field_answers (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    message_id INTEGER,
+    officer TEXT,
+    case_id INTEGER REFERENCES cases (id),
+    ticket TEXT,
+    finding TEXT CHECK (finding IN ('confirmed', 'fake', 'resolved')),
+    note TEXT NOT NULL DEFAULT '',
+    accepted INTEGER NOT NULL CHECK (accepted IN (0, 1)),
+    reason TEXT,
+    new_status TEXT,
+    reply_id INTEGER
+);
+CREATE INDEX field_answers_case ON field_answers (case_id, at) WHERE case_id IS NOT NULL;
+CREATE INDEX field_answers_at ON field_answers (at);
+"""
+
 MIGRATION_NAMES = ("0001_initial", "0002_case_search", "0003_message_handled",
                    "0004_stats_index", "0005_reply_budget_index", "0006_outbox_cancel_audit",
-                   "0007_modem_pool", "0008_desk_triage")
+                   "0007_modem_pool", "0008_desk_triage",
+                   "0009_field_loop")
 
 
 def _run_script(db: SqliteUtilsDatabase, script: str, version: int) -> None:
@@ -332,6 +385,29 @@ def _run_script(db: SqliteUtilsDatabase, script: str, version: int) -> None:
     for statement in _split_sql(script):
         db.execute(statement)
     db.execute(f"PRAGMA user_version = {version}")
+
+
+def _widen_check(db: SqliteUtilsDatabase, table: str, old: str, new: str) -> None:
+    """Rebuild ``table`` with the CHECK clause ``old`` replaced by ``new``: SQLite cannot
+    alter a CHECK in place. Its columns and indexes are read from the database rather
+    than written out here, so the rebuild keeps whatever earlier migrations gave it."""
+    create = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
+                        [table]).fetchone()[0]
+    if create.count(old) != 1:
+        raise RuntimeError(f"{table} has no single {old!r} to widen")
+    head = re.match(rf'CREATE TABLE\s+"?{table}"?\s*\(', create)
+    if head is None:
+        raise RuntimeError(f"unexpected definition of {table}")
+    indexes = [r[0] for r in db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+        [table]).fetchall()]
+    columns = ", ".join(r[1] for r in db.execute(f"PRAGMA table_info({table})").fetchall())
+    db.execute(f"CREATE TABLE {table}_new (" + create[head.end():].replace(old, new))
+    db.execute(f"INSERT INTO {table}_new ({columns}) SELECT {columns} FROM {table}")
+    db.execute(f"DROP TABLE {table}")
+    db.execute(f"ALTER TABLE {table}_new RENAME TO {table}")
+    for index in indexes:
+        db.execute(index)
 
 
 def _split_sql(script: str) -> list[str]:
@@ -383,5 +459,11 @@ def migrations() -> Migrations:
     @steps(name=MIGRATION_NAMES[7])
     def desk_triage(db: SqliteUtilsDatabase) -> None:
         _run_script(db, _SCHEMA_8, 8)
+
+    @steps(name=MIGRATION_NAMES[8])
+    def field_loop(db: SqliteUtilsDatabase) -> None:
+        _widen_check(db, "outbox", f"CHECK (kind IN ({sql_list(_OUTBOX_KINDS_1)}))",
+                     f"CHECK (kind IN ({sql_list(_OUTBOX_KINDS_9)}))")
+        _run_script(db, _SCHEMA_9, 9)
 
     return steps

@@ -1,0 +1,338 @@
+"""The field loop's pure parts: the officers' grammar, who may change a case, what the
+SMS say (and never say), and the roster in the config."""
+
+from __future__ import annotations
+
+import pytest
+
+from smsbridge import config, intake
+from smsbridge.errors import ConfigError, InvalidInput
+from smsbridge.field import (
+    Accept,
+    Answer,
+    FieldFacts,
+    Officer,
+    Refuse,
+    Roster,
+    judge,
+    parse_answer,
+    steps_to,
+)
+from smsbridge.field_texts import (
+    DISPATCH_MAX_PARTS,
+    NOTE_MAX_CHARS,
+    FieldTexts,
+    NoticeCounts,
+    Notices,
+    built_in_notice,
+    scrub,
+)
+from smsbridge.sms import pdu
+from smsbridge.tickets import STATUSES, CaseFacts
+
+FINDINGS = {"BENAR": "confirmed", "PALSU": "fake", "SELESAI": "resolved"}
+BUDI = Officer("budi", "+6281234560001", "buser-1", "mawar")
+SARI = Officer("sari", "+6281345670002", "buser-1", "melati")
+CASE = CaseFacts(123, "LP-000123", "checking")
+LONGEST_TICKETS = ["ABCD-1234567", "AB-123456789", "1234567890"]
+REPORTER = "+6281234567001"
+# Every way the reporter's number can be written, or shown by us.
+REPORTER_FORMS = ["+6281234567001", "081234567001", "6281234567001", "0812 3456 7001",
+                  "0812-3456-7001", "+62 812-3456-7001", "(0812) 3456-7001", "+62812****7001",
+                  "0812****7001", "0812.3456.7001"]
+
+
+def parse(text: str) -> Answer:
+    return parse_answer(text, findings=FINDINGS, prefix="LP", digits=6)
+
+
+# --- the grammar ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "word", "number", "finding", "note"), [
+    ("mawar LP-000123 BENAR ada 5 orang main kartu", "mawar", 123, "confirmed",
+     "ada 5 orang main kartu"),
+    ("Mawar lp123 palsu: pasar sepi", "Mawar", 123, "fake", "pasar sepi"),
+    ("mawar 123 selesai bubar", "mawar", 123, "resolved", "bubar"),
+    ("MAWAR lp 000123 Benar.", "MAWAR", 123, "confirmed", ""),
+    ("mawar LP-OOO123 SELESAI", "mawar", 123, "resolved", ""),
+    ("mawar: LP#123, PALSU, tidak ada apa-apa", "mawar", 123, "fake", "tidak ada apa-apa"),
+    ("mawar LP-000123 pelaku naik motor hitam", "mawar", 123, None, "pelaku naik motor hitam"),
+    ("  mawar   LP-000123   BENAR   ", "mawar", 123, "confirmed", ""),
+    ("mawar LP-000123 benarkah itu", "mawar", 123, None, "benarkah itu"),
+    ("mawar\nLP-000123\nSELESAI\nsudah bubar", "mawar", 123, "resolved", "sudah bubar"),
+])
+def test_answers_are_read_whatever_their_case_separators_and_lookalike_digits(
+        text, word, number, finding, note):
+    answer = parse(text)
+    assert (answer.word, answer.number, answer.finding, answer.note) == (word, number,
+                                                                          finding, note)
+
+
+def test_an_answer_that_opens_with_its_ticket_has_no_word():
+    answer = parse("LP-000123 BENAR ada judi")
+    assert answer.word is None and answer.number == 123 and answer.finding == "confirmed"
+
+
+def test_an_answer_without_a_ticket_says_so():
+    answer = parse("mawar sudah dicek semua aman")
+    assert answer.word == "mawar" and answer.ticket is None and answer.number is None
+
+
+def test_another_lines_ticket_is_typed_but_not_a_number():
+    answer = parse("mawar 99999999999 BENAR")
+    assert answer.ticket == "99999999999" and answer.number is None
+
+
+# --- who may change a case -----------------------------------------------------------
+
+
+def facts(text: str, officer: Officer | None = BUDI, case: CaseFacts | None = CASE,
+          dispatched: tuple[str, ...] = ("budi",), owners: tuple[str, ...] = ()) -> FieldFacts:
+    return FieldFacts(parse(text), officer, owners, case, dispatched)
+
+
+def test_the_registered_officer_with_their_word_changes_a_case_dispatched_to_them():
+    verdict = judge(facts("mawar LP-000123 BENAR ada 5 orang"))
+    assert verdict == Accept(BUDI, CASE, "confirmed", "ada 5 orang", ("confirmed",))
+
+
+@pytest.mark.parametrize(("text", "kwargs", "reason"), [
+    ("melati LP-000123 BENAR", {}, "wrong verification word"),
+    ("LP-000123 BENAR", {}, "no verification word"),
+    ("mawar LP-000999 BENAR", {"case": None}, "unknown ticket LP-000999"),
+    ("mawar LP-000123 BENAR", {"dispatched": ("sari",)}, "LP-000123 was not dispatched to budi"),
+    ("mawar LP-000123 BENAR", {"officer": None, "owners": ("budi",)},
+     "the verification word of budi from a number that is not registered for them"),
+    ("mawar apa kabar", {}, "not understood: no ticket after the word"),
+    ("mawar LP-000123", {}, "nothing to record: no finding and no text"),
+    ("mawar 99999999999 BENAR", {}, "'99999999999' is not a ticket of this line"),
+])
+def test_an_answer_that_fails_any_check_changes_nothing_and_says_why_to_the_desk(
+        text, kwargs, reason):
+    verdict = judge(facts(text, **kwargs))
+    assert isinstance(verdict, Refuse) and verdict.reason == reason
+
+
+def test_a_team_mates_word_is_not_the_officers_own():
+    assert isinstance(judge(facts("melati LP-000123 BENAR", dispatched=("budi", "sari"))),
+                      Refuse)
+
+
+@pytest.mark.parametrize(("current", "finding", "steps"), [
+    ("checking", "confirmed", ("confirmed",)),
+    ("new", "confirmed", ("checking", "confirmed")),
+    ("checking", "resolved", ("confirmed", "resolved")),
+    ("confirmed", "resolved", ("resolved",)),
+    ("checking", "fake", ("fake",)),
+    ("confirmed", "fake", ()),  # the desk decides; the officer's words become a note
+    ("confirmed", "confirmed", ()),
+    ("resolved", "confirmed", ()),  # reopening is the desk's decision
+    ("duplicate", "resolved", ()),
+    ("checking", None, ()),
+])
+def test_a_finding_moves_a_case_forward_along_the_workflow_only(current, finding, steps):
+    assert steps_to(current, finding) == steps
+
+
+# --- intake: officers are never citizens ---------------------------------------------
+
+
+def test_an_officer_is_decided_before_every_citizens_rule():
+    policy = intake.Policy(replies_per_hour=1, line_replies_per_hour=0)
+    decided = intake.decide(intake.Facts(
+        sender=BUDI.number, text="mawar LP-000123 BENAR", blocked=True, replies_last_hour=50,
+        line_replies_last_hour=10_000, fieldwork=facts("mawar LP-000123 BENAR")), policy)
+    assert isinstance(decided, intake.FieldAnswer)
+    assert isinstance(decided.verdict, Accept) and decided.reply.send
+
+
+def test_a_refused_answer_is_answered_only_within_the_reply_limits():
+    policy = intake.Policy(replies_per_hour=5)
+    spoofed = facts("LP-000123 BENAR")
+    quiet = intake.decide(intake.Facts(sender=BUDI.number, text="x", replies_last_hour=5,
+                                       fieldwork=spoofed), policy)
+    assert isinstance(quiet, intake.FieldAnswer) and not quiet.reply.send
+    answered = intake.decide(intake.Facts(sender=BUDI.number, text="x", fieldwork=spoofed),
+                             policy)
+    assert isinstance(answered, intake.FieldAnswer) and answered.reply.send
+
+
+def test_a_blocklisted_stranger_trying_a_word_is_ignored():
+    decided = intake.decide(intake.Facts(
+        sender="+6285700000009", text="mawar LP-000123 BENAR", blocked=True,
+        fieldwork=facts("mawar LP-000123 BENAR", officer=None, owners=("budi",))),
+        intake.Policy())
+    assert decided == intake.Ignore("blocklisted")
+
+
+# --- what the SMS say ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("form", REPORTER_FORMS)
+def test_scrub_removes_a_phone_number_in_any_form(form):
+    text = scrub(f"Saya lihat sendiri, hubungi saya di {form} kalau perlu")
+    assert "[nomor]" in text
+    assert not any(f in text for f in REPORTER_FORMS) and "7001" not in text
+
+
+def test_scrub_keeps_dates_times_house_numbers_and_rt_rw():
+    text = "Tgl 12-05-2024 jam 20.30 di Gg. Mawar no 5 RT 03/RW 05, plat AD 1234 XY"
+    assert scrub(text) == text
+
+
+def test_scrub_removes_a_name_the_writer_gives_as_theirs():
+    assert "Budi Santoso" not in scrub("Nama saya Budi Santoso, ada judi di pasar")
+    assert "[nama]" in scrub("nama saya budi, ada judi")
+
+
+@pytest.mark.parametrize("form", REPORTER_FORMS)
+def test_a_dispatch_never_carries_the_reporters_number(form):
+    texts = FieldTexts()
+    report = f"Ada judi di belakang pasar. Ini nomor saya {form}, nama saya Andi Wijaya."
+    sms = texts.dispatch(ticket="LP-000123", report=report, category="judi",
+                         place=f"belakang pasar dekat rumah {form}",
+                         note=f"reporter {form} minta dihubungi")
+    digits = "".join(c for c in sms if c.isdigit())
+    for shape in REPORTER_FORMS:
+        assert shape not in sms
+    assert "81234567001" not in digits and "7001" not in sms
+    assert "Andi" not in sms and "Wijaya" not in sms
+
+
+def test_a_dispatch_holds_ticket_category_place_report_and_note_in_two_sms():
+    sms = FieldTexts().dispatch(ticket="LP-000123", report="Ada judi sabung ayam ramai",
+                                category="judi", place="belakang Pasar Kliwon",
+                                note="cek sore ini")
+    assert sms.splitlines() == [
+        "TUGAS LP-000123", "Kategori: judi", "Lokasi: belakang Pasar Kliwon",
+        "Laporan: Ada judi sabung ayam ramai", "Catatan: cek sore ini",
+        "Balas: KATA LP-000123 BENAR/PALSU/SELESAI keterangan"]
+    assert pdu.fits_gsm7(sms) and pdu.parts_needed(sms) <= DISPATCH_MAX_PARTS
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_a_long_report_is_shortened_to_fit_two_sms_in_gsm7(language):
+    report = "Selamat malam 😡 “petugas”, " + "ada sekelompok pemuda mabuk di pos ronda " * 30
+    sms = FieldTexts(language).dispatch(ticket="ABCD-1234567", report=report,
+                                        category="miras", place="Gang Melati 2",
+                                        note="x" * NOTE_MAX_CHARS)
+    assert pdu.fits_gsm7(sms) and pdu.parts_needed(sms) == DISPATCH_MAX_PARTS
+    assert "😡" not in sms and '"petugas"' in sms
+    [report] = [line for line in sms.splitlines() if line.startswith(("Laporan", "Report"))]
+    assert report.endswith("...") and len(report) > 80
+    assert sms.splitlines()[-1].endswith("details" if language == "en" else "keterangan")
+
+
+def test_a_note_too_long_to_leave_room_for_the_report_is_refused():
+    with pytest.raises(InvalidInput, match=f"at most {NOTE_MAX_CHARS}"):
+        FieldTexts().dispatch(ticket="LP-000001", report="x", note="y" * (NOTE_MAX_CHARS + 1))
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+@pytest.mark.parametrize("ticket", LONGEST_TICKETS)
+def test_officers_replies_and_reporters_notices_fit_one_gsm7_sms(language, ticket):
+    texts = FieldTexts(language)
+    sent = [texts.neutral()]
+    for status in STATUSES:
+        sent += [texts.confirmation(ticket, finding="confirmed", status=status, changed=c)
+                 for c in (True, False)]
+        sent.append(texts.confirmation(ticket, finding=None, status=status, changed=False))
+    sent += [built_in_notice(language, s).format(ticket=ticket)
+             for s in ("confirmed", "resolved", "fake", "duplicate")]
+    for text in sent:
+        assert pdu.fits_gsm7(text) and pdu.parts_needed(text) == 1, (len(text), text)
+
+
+def test_a_notice_never_tells_a_reporter_their_report_was_fake():
+    for language in ("id", "en"):
+        assert not {"fake", "palsu"} & set(built_in_notice(language, "fake").lower().split())
+
+
+def test_the_neutral_reply_is_the_same_whatever_failed_and_names_nothing():
+    text = FieldTexts().neutral()
+    assert "LP" not in text and not any(c.isdigit() for c in text)
+
+
+# --- notices -------------------------------------------------------------------------
+
+
+def test_notices_go_for_confirmed_and_resolved_by_default_and_not_for_fake_or_duplicate():
+    notices = Notices.from_config(config.Config())
+    assert set(notices.templates) == {"confirmed", "resolved"}
+    assert notices.decide(REPORTER, "fake", "LP-000001", NoticeCounts()) is None
+    text, reply = notices.decide(REPORTER, "resolved", "LP-000001", NoticeCounts())
+    assert reply.send and "LP-000001" in text
+
+
+def test_a_notice_keeps_to_the_limits_of_every_automatic_reply():
+    notices = Notices.from_config(config.from_dict({"abuse": {"line_replies_per_hour": 300}}))
+    _, over = notices.decide(REPORTER, "confirmed", "LP-000001",
+                             NoticeCounts(line_last_hour=300))
+    assert not over.send and over.over_budget
+    _, unknown = notices.decide("unknown", "confirmed", "LP-000001", NoticeCounts())
+    assert not unknown.send
+
+
+def test_notices_are_configured_per_status():
+    cfg = config.from_dict({"fieldwork": {"notify_confirmed": False, "notify_fake": True,
+                                          "notice_fake": "Tiket {ticket} ditutup."}})
+    notices = Notices.from_config(cfg)
+    assert set(notices.templates) == {"resolved", "fake"}
+    assert notices.text("fake", "LP-000002") == "Tiket LP-000002 ditutup."
+
+
+# --- the roster in the config --------------------------------------------------------
+
+
+ROSTER = {
+    "officers": [{"name": "budi", "number": "0812-3456-0001", "team": "buser-1",
+                  "word": "mawar"},
+                 {"name": "sari", "number": "+62 813 4567 0002", "team": "buser-1"}],
+    "teams": [{"name": "buser-1", "word": "melati"}],
+}
+
+
+def test_officers_are_found_by_number_as_senders_are_stored_and_by_name_or_team():
+    roster = Roster.from_config(config.from_dict(ROSTER))
+    assert roster.by_number("+6281234560001").name == "budi"
+    assert roster.by_number("+6281345670002").word == "melati"  # the team's word
+    assert roster.resolve("BUDI") == ((roster.officers[0],), None)
+    officers, team = roster.resolve("buser-1")
+    assert [o.name for o in officers] == ["budi", "sari"] and team == "buser-1"
+    with pytest.raises(InvalidInput, match="officers: budi, sari; teams: buser-1"):
+        roster.resolve("joko")
+
+
+@pytest.mark.parametrize(("change", "key", "message"), [
+    ({"teams": []}, "officers[2].word", "sari has no verification word"),
+    ({"officers": [{"name": "budi", "number": "08123", "word": "mawar"}]},
+     "officers[1].number", "not a phone number"),
+    ({"officers": [{"name": "budi", "number": "081234560001", "word": "mawar"},
+                   {"name": "Budi", "number": "081345670002", "word": "kenanga"}]},
+     "officers[2].name", "already an officer's name"),
+    ({"officers": [{"name": "budi", "number": "081234560001", "word": "mawar"},
+                   {"name": "joko", "number": "+6281234560001", "word": "kenanga"}]},
+     "officers[2].number", "one number"),
+    ({"officers": [{"name": "budi", "number": "081234560001", "word": "LP123"}]},
+     "officers[1].word", "reads as a ticket"),
+    ({"officers": [{"name": "budi", "number": "081234560001", "word": "benar"}]},
+     "officers[1].word", "keyword of the line"),
+    ({"officers": [{"name": "budi", "number": "081234560001", "word": "ab"}]},
+     "officers[1].word", "3 to 24 letters"),
+    ({"teams": [{"name": "budi", "word": "melati"}]}, "officers[1].name", "a team's name"),
+    ({"fieldwork": {"fake_words": ["PALSU", "benar"]}}, "fieldwork.fake_words",
+     "already means confirmed"),
+    ({"fieldwork": {"notice_resolved": "Tiket {tiket} selesai"}}, "fieldwork.notice_resolved",
+     "unknown placeholder"),
+])
+def test_a_roster_that_cannot_work_is_refused_naming_the_key(change, key, message):
+    with pytest.raises(ConfigError, match=message) as caught:
+        config.from_dict({**ROSTER, **change})
+    assert caught.value.key == key
+
+
+def test_verification_words_are_secrets_in_config_show():
+    shown = config.as_dict(config.from_dict(ROSTER))
+    assert [o["word"] for o in shown["officers"]] == ["****", ""]
+    assert shown["teams"][0]["word"] == "****"

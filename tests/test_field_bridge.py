@@ -1,0 +1,245 @@
+"""The field loop through the bridge in milliseconds: the in-memory modem, a real SQLite
+file, a held clock. A case goes to an officer, the officer's SMS comes back, the
+reporter hears of it; and every answer that must not change a case does not.
+
+The same loop runs through the real daemon and the emulator in test_field_daemon.py.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from smsbridge import config as config_mod
+from smsbridge.bridge import Bridge
+from smsbridge.clock import ManualClock
+from smsbridge.field import Roster
+from smsbridge.field_texts import FieldTexts, Notices
+from smsbridge.models import CaseQuery
+from smsbridge.modem.fake import FakeModem
+from smsbridge.store import Store
+
+REPORTER = "+6281234567001"
+BUDI, SARI = "+6281234560001", "+6281345670002"
+STRANGER = "+6285700000009"
+START = datetime(2026, 12, 1, 20, 0, tzinfo=UTC)
+ROSTER = {
+    "officers": [{"name": "budi", "number": "0812-3456-0001", "team": "buser-1",
+                  "word": "mawar"},
+                 {"name": "sari", "number": "081345670002", "team": "buser-1",
+                  "word": "kenanga"}],
+    "teams": [{"name": "buser-1"}],
+}
+NEUTRAL = FieldTexts().neutral()
+
+
+class Rig:
+    def __init__(self, store: Store, clock: ManualClock):
+        self.modem = FakeModem()
+        self.store, self.clock = store, clock
+        self.config = config_mod.from_dict(ROSTER)
+        self.bridge = Bridge(self.modem, store, self.config, clock=clock)
+
+    def sms(self, sender: str, text: str) -> None:
+        self.modem.inject_text(sender, text, timestamp=self.clock.now())
+
+    def step(self) -> None:
+        self.bridge.drain()
+        while self.bridge.send_one():
+            pass
+
+    def to(self, number: str) -> list[str]:
+        return [s.text for s in self.modem.sent if s.recipient == number]
+
+    def report(self, text: str = "Ada judi sabung ayam di belakang Pasar Kliwon") -> str:
+        self.sms(REPORTER, text)
+        self.step()
+        return self.store.cases.query(CaseQuery(limit=1))[0].ticket
+
+    def dispatch(self, ticket: str, to: str = "budi", note: str | None = None) -> None:
+        officers, team = Roster.from_config(self.config).resolve(to)
+        texts = FieldTexts.from_config(self.config)
+        self.store.field.dispatch(ticket, officers, team=team, note=note, operator="sari",
+                                  compose=lambda case: texts.for_case(case, note))
+        self.step()
+
+    def case(self, ticket: str):
+        return self.store.cases.get(ticket)
+
+    def cases(self) -> int:
+        return len(self.store.cases.query(CaseQuery(limit=None)))
+
+    def answers(self):
+        return self.store.field.recent_answers(limit=1000)
+
+
+@pytest.fixture
+def rig(db_path):
+    clock = ManualClock(START)
+    with Store.open(db_path, clock=clock) as store:
+        yield Rig(store, clock)
+
+
+def test_the_whole_loop_dispatch_answer_confirmation_and_notice(rig):
+    ticket = rig.report()
+    rig.dispatch(ticket, note="cek sore ini")
+    [dispatch] = rig.to(BUDI)
+    assert dispatch.startswith(f"TUGAS {ticket}\n") and "Pasar Kliwon" in dispatch
+    assert rig.case(ticket).status == "checking" and rig.case(ticket).assigned_to == "budi"
+    rig.clock.advance(minutes=20)
+    rig.sms(BUDI, f"Mawar {ticket.lower()} benar ada 5 orang main")
+    rig.step()
+    case = rig.case(ticket)
+    assert case.status == "confirmed"
+    assert rig.to(BUDI)[-1] == f"OK {ticket}: dicatat, status terkonfirmasi."
+    assert rig.to(REPORTER)[-1] == Notices.from_config(rig.config).text("confirmed", ticket)
+    assert rig.cases() == 1  # the officer's SMS is no report
+    history = [(e.operator, e.action, e.note) for e in rig.store.cases.detail(ticket).events]
+    assert ("budi", "status", "ada 5 orang main") in history
+    [answer] = rig.answers()
+    assert answer.accepted and answer.officer == "budi" and answer.new_status == "confirmed"
+    assert answer.reply_state == "sent"
+
+
+def test_an_officers_sms_is_never_a_report_and_gets_no_acknowledgement(rig):
+    rig.sms(BUDI, "halo pak, ada yang bisa dibantu?")
+    rig.step()
+    assert rig.cases() == 0 and rig.to(BUDI) == [NEUTRAL]
+    [answer] = rig.answers()
+    assert not answer.accepted and answer.reason == "wrong verification word"
+
+
+@pytest.mark.parametrize(("sender", "text", "reason"), [
+    (BUDI, "melati {t} BENAR", "wrong verification word"),
+    (BUDI, "kenanga {t} BENAR", "wrong verification word"),  # sari's word
+    (BUDI, "{t} BENAR ada judi", "no verification word"),  # a spoofed number, no word
+    (BUDI, "mawar LP-000777 BENAR", "unknown ticket LP-000777"),
+    (SARI, "kenanga {t} BENAR", "{t} was not dispatched to sari"),
+    (STRANGER, "mawar {t} BENAR",
+     "the verification word of budi from a number that is not registered for them"),
+])
+def test_an_answer_that_fails_changes_nothing_is_kept_and_gets_the_neutral_reply(
+        rig, sender, text, reason):
+    ticket = rig.report()
+    rig.dispatch(ticket)
+    before = rig.case(ticket)
+    history = len(rig.store.cases.detail(ticket).events)
+    rig.sms(sender, text.format(t=ticket))
+    rig.step()
+    assert rig.case(ticket) == before
+    assert len(rig.store.cases.detail(ticket).events) == history
+    assert rig.cases() == 1
+    [answer] = rig.answers()
+    assert not answer.accepted and answer.reason == reason.format(t=ticket)
+    assert rig.to(sender)[-1] == NEUTRAL
+    assert len(rig.to(REPORTER)) == 1  # the acknowledgement alone
+
+
+def test_the_verification_word_is_not_kept_readable_in_the_stored_message(rig):
+    ticket = rig.report()
+    rig.dispatch(ticket)
+    rig.sms(BUDI, f"mawar {ticket} BENAR ada")
+    rig.sms(BUDI, f"mawat {ticket} BENAR typo")
+    rig.step()
+    texts = [m.text for m in rig.store.inbox.recent(limit=10)]
+    assert f"**** {ticket} BENAR ada" in texts and f"**** {ticket} BENAR typo" in texts
+    assert not any("mawar" in (t or "") or "mawat" in (t or "") for t in texts)
+
+
+def test_a_spoofed_officer_number_without_the_word_can_neither_change_nor_flood(rig):
+    ticket = rig.report()
+    rig.dispatch(ticket)
+    for i in range(40):
+        rig.sms(BUDI, f"{ticket} PALSU spoof {i}")
+        if i % 10 == 9:
+            rig.step()
+    rig.step()
+    assert rig.case(ticket).status == "checking" and rig.cases() == 1
+    # The neutral reply goes to the real officer's phone, within the per-number limit.
+    assert rig.to(BUDI).count(NEUTRAL) == rig.config.abuse.replies_per_hour
+    assert len([a for a in rig.answers() if not a.accepted]) == 40
+
+
+def test_an_officers_many_answers_are_never_rate_limited_away(rig):
+    rig.bridge.reconfigure(rig.config.replace(abuse={"replies_per_hour": 1,
+                                                     "line_replies_per_hour": 2}))
+    ticket = rig.report()
+    rig.dispatch(ticket)
+    for i in range(25):
+        rig.sms(BUDI, f"mawar {ticket} pelaku ke-{i} terlihat")
+    rig.step()
+    notes = [e.note for e in rig.store.cases.detail(ticket).events
+             if e.operator == "budi" and e.action == "note"]
+    assert len(notes) == 25 and len(rig.to(BUDI)) == 1 + 25
+    assert all(a.accepted for a in rig.answers())
+
+
+def test_the_reporter_hears_once_per_status_change(rig):
+    ticket = rig.report()
+    rig.dispatch(ticket)
+    for text in ("mawar {t} BENAR", "mawar {t} BENAR lagi", "mawar {t} catatan saja",
+                 "mawar {t} SELESAI bubar", "mawar {t} SELESAI"):
+        rig.sms(BUDI, text.format(t=ticket))
+        rig.step()
+    notices = Notices.from_config(rig.config)
+    assert rig.to(REPORTER)[1:] == [notices.text("confirmed", ticket),
+                                    notices.text("resolved", ticket)]
+    assert rig.case(ticket).status == "resolved"
+    assert rig.to(BUDI)[-1] == f"OK {ticket}: dicatat sebagai catatan, status tetap selesai."
+
+
+def test_resolved_straight_from_checking_confirms_on_the_way_and_tells_once(rig):
+    ticket = rig.report()
+    rig.dispatch(ticket)
+    rig.sms(BUDI, f"mawar {ticket} SELESAI sudah dibubarkan")
+    rig.step()
+    statuses = [(e.old_status, e.new_status) for e in rig.store.cases.detail(ticket).events
+                if e.action == "status"]
+    assert statuses[-2:] == [("checking", "confirmed"), ("confirmed", "resolved")]
+    assert rig.to(REPORTER)[1:] == [Notices.from_config(rig.config).text("resolved", ticket)]
+
+
+def test_fake_tells_the_reporter_nothing_by_default(rig):
+    ticket = rig.report()
+    rig.dispatch(ticket)
+    rig.sms(BUDI, f"mawar {ticket} PALSU pasar sepi")
+    rig.step()
+    assert rig.case(ticket).status == "fake" and len(rig.to(REPORTER)) == 1
+
+
+def test_an_operators_status_change_tells_the_reporter_too(rig):
+    ticket = rig.report()
+    notices = Notices.from_config(rig.config)
+    rig.store.field.update(notices, ticket, operator="sari", status="checking")
+    rig.store.field.update(notices, ticket, operator="sari", status="confirmed")
+    rig.store.field.update(notices, ticket, operator="sari", note="just a note")
+    rig.step()
+    assert rig.to(REPORTER)[1:] == [notices.text("confirmed", ticket)]
+
+
+def test_a_team_dispatch_reaches_each_officer_and_either_may_answer(rig):
+    ticket = rig.report()
+    rig.dispatch(ticket, to="BUSER-1")
+    assert len(rig.to(BUDI)) == 1 and len(rig.to(SARI)) == 1
+    assert rig.case(ticket).assigned_to == "buser-1"
+    rig.sms(SARI, f"kenanga {ticket} BENAR")
+    rig.step()
+    assert rig.case(ticket).status == "confirmed"
+
+
+def test_a_citizen_who_writes_an_officers_word_still_reports(rig):
+    rig.sms(STRANGER, "mawar 2 ada judi di gang")
+    rig.step()
+    assert rig.cases() == 1 and rig.answers() == []
+
+
+def test_dispatch_sms_to_officers_and_confirmations_spend_no_reply_budget(rig):
+    ticket = rig.report()
+    rig.dispatch(ticket)
+    rig.sms(BUDI, f"mawar {ticket} catatan")
+    rig.sms(BUDI, f"melati {ticket} BENAR")
+    rig.step()
+    since = "2000-01-01T00:00:00+00:00"
+    # The acknowledgement and the one neutral reply; not the dispatch nor the confirmation.
+    assert rig.store.outbox.count_auto_replies(since=since) == 2
