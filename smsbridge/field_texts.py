@@ -171,14 +171,11 @@ class FieldTexts:
         return build(_cut(body, low))
 
     def for_case(self, case: Case, note: str | None = None) -> str:
-        """The dispatch of ``case``: its ticket, category and place, its words."""
-        # FIELD-LOOP: category and place come with issue 11's triage (schema 0008); a
-        # Case without them yet dispatches without those lines.
-        category = getattr(case, "category", None)
-        place = getattr(case, "place", None)
-        return self.dispatch(ticket=case.ticket, report=case.text,
-                             category=category if category and category != "other" else None,
-                             place=place, note=note)
+        """The dispatch of ``case``: its ticket, category and place (what intake found,
+        as operators corrected it; "other" says nothing), its words."""
+        category = case.category if case.category != "other" else None
+        return self.dispatch(ticket=case.ticket, report=case.text, category=category,
+                             place=case.place, note=note)
 
     def confirmation(self, ticket: str, *, finding: str | None, status: str,
                      changed: bool) -> str:

@@ -336,3 +336,15 @@ def test_verification_words_are_secrets_in_config_show():
     shown = config.as_dict(config.from_dict(ROSTER))
     assert [o["word"] for o in shown["officers"]] == ["****", ""]
     assert shown["teams"][0]["word"] == "****"
+
+
+def test_a_dispatch_of_a_case_names_its_category_and_place_but_not_other():
+    from smsbridge.models import Case
+
+    case = Case(1, "LP-000001", "new", REPORTER, "sms", "Ada judi", "t", "t",
+                category="judi", place="belakang Pasar Kliwon")
+    lines = FieldTexts().for_case(case).splitlines()
+    assert lines[1:3] == ["Kategori: judi", "Lokasi: belakang Pasar Kliwon"]
+    other = FieldTexts().for_case(Case(2, "LP-000002", "new", REPORTER, "sms", "x", "t", "t",
+                                       category="other"))
+    assert "Kategori" not in other and "Lokasi" not in other
