@@ -94,6 +94,10 @@ _NUMBERISH = re.compile(r"\+?[0-9*(][0-9*()\s.\-/]{4,}[0-9*]")
 _DATE = re.compile(r"\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})")
 _NAMED = re.compile(r"\b(nama\s+saya|saya\s+bernama|my\s+name\s+is|nama\s*:)\s+([^\s,.;:]+)"
                     r"((?:\s+[A-Z][^\s,.;:]*)*)", re.IGNORECASE)
+# "Saya Andi", "saya ini Budi Santoso": "saya" (I) then a capitalised word is how a
+# writer names themselves; a capital is the only sign of a name, so one that is not
+# ("Saya Lihat sendiri") is removed too: a lost word costs less than a reporter's name.
+_SELF_NAMED = re.compile(r"\b((?i:saya)(?:\s+(?i:ini|adalah))?)\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
 _PLAIN = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
                         "\u2013": "-", "\u2014": "-", "\u00a0": " ", "\u2026": "...",
                         "\n": " ", "\r": " ", "\t": " "})
@@ -111,7 +115,8 @@ def scrub(text: str, language: str = "id") -> str:
         return words["number"] if digits >= 7 else found
 
     text = _NUMBERISH.sub(number, text)
-    return _NAMED.sub(lambda m: f"{m.group(1)} {words['name']}", text)
+    text = _NAMED.sub(lambda m: f"{m.group(1)} {words['name']}", text)
+    return _SELF_NAMED.sub(lambda m: f"{m.group(1)} {words['name']}", text)
 
 
 def plain_gsm7(text: str) -> str:
