@@ -255,3 +255,23 @@ def test_thirty_huge_follow_ups_stop_growing_the_case_and_drain_quickly(rig):
     assert len(capped) >= 28
     # Well under the watchdog's 60 s (WatchdogSec in the unit), even on a slow box.
     assert elapsed < 30
+
+
+def test_messages_shows_a_senders_name_and_text_without_their_control_characters(rig,
+                                                                                tmp_path,
+                                                                                db_path):
+    from click.testing import CliRunner
+    from conftest import write_config
+
+    from smsbridge.cli import main
+
+    # An alphanumeric sender is up to 11 characters of the sender's choosing.
+    rig.modem.inject_pdu(pdu.encode_deliver("PROMO\rINFO", "a\rb\nc\x0cd\u200be")[0])
+    rig.step()
+    result = CliRunner().invoke(main, ["--config", str(write_config(tmp_path, db_path)),
+                                       "messages"])
+    assert result.exit_code == 0, result.output
+    shown = result.stdout
+    for raw in ("\r", "\x0c", "\u200b"):
+        assert raw not in shown
+    assert "PROMO␍INFO" in shown and "a␍b⏎c␌d<U+200B>e" in shown

@@ -52,6 +52,8 @@ def messages_command(app: AppContext, show_all: bool, kind: str | None, sender: 
     for m in messages:
         what = m.kind if m.error is None else f"{m.kind}: {m.error}"
         case = f" case {m.case_id}" if m.case_id else ""
-        click.echo(f"{local_time(m.received_at)}  {mask_number(m.sender) or '-':<16} {what}{case}")
+        # A sender's name is chosen by the sender: neutralised like any text of theirs.
+        sender_shown = neutralise(mask_number(m.sender)) or "-"
+        click.echo(f"{local_time(m.received_at)}  {sender_shown:<16} {neutralise(what)}{case}")
         if m.text:
             click.echo("    " + neutralise(m.text))
