@@ -108,6 +108,7 @@ def test_a_name_that_could_hide_in_the_history_is_refused(cli):
     assert result.exit_code == 1 and "control or invisible" in result.output
 
 
+@pytest.mark.slow  # several processes
 def test_the_login_is_the_os_account_whatever_the_environment_says(cli_env, tmp_path):
     env = {**cli_env, "USER": "mallory", "LOGNAME": "mallory", "SMSBRIDGE_OPERATOR": "budi"}
     assert run(env, "cases", "add", "--reporter", "081234567110", "laporan").returncode == 0

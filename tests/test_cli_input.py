@@ -47,6 +47,8 @@ def one_case(cli_env) -> dict[str, str]:
 BAD = b"\xff\xfeRT"
 
 
+# A process per argument, twenty of them: the full suite's tier.
+@pytest.mark.slow
 @pytest.mark.parametrize("args", [
     ("cases", "show", BAD),
     ("cases", "add", "--reporter", "081234567110", b"laporan " + BAD),

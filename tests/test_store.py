@@ -316,6 +316,7 @@ def test_newer_schema_is_refused(db_path: Path):
         Store.open(db_path)
 
 
+@pytest.mark.slow  # the benchmark script, run as processes
 def test_store_benchmark_runs_end_to_end_on_a_small_seed(tmp_path: Path):
     import subprocess
     import sys
