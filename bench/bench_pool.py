@@ -3,6 +3,8 @@ while replies flood out. The real ``smsbridge daemon`` process over emulators on
 
     python bench/bench_pool.py crash [--method store|direct] [--kills 10] [--reports 40]
     python bench/bench_pool.py latency [--pool shared|dedicated] [--backlog 300]
+    python bench/bench_pool.py scaling [--modems 1 2 4] [--seconds 120]
+    python bench/bench_pool.py idle [--modems 4] [--seconds 60]
 
 crash: reports wait on the SIM; the daemon is started and killed -9 at random moments
 while it answers them (each send takes --send-delay s), --kills times, then left to
@@ -13,6 +15,9 @@ AT+CMSS, the slot recorded in between); ``direct`` is the modem without them (AT
 latency: a backlog of replies (3 s per send) is queued, then reports reach the network
 one every --pace s; +CMTI -> committed report is measured for each. ``shared``: one
 modem, role both; ``dedicated``: a receive modem and a send modem.
+
+scaling: replies per minute with 1, 2, 4 modems sending a queued backlog at 3 s per
+send. idle: the daemon's CPU and RSS with several modems and nothing to do.
 """
 
 from __future__ import annotations
@@ -176,6 +181,83 @@ def latency(args: argparse.Namespace) -> None:
           f"({len(latencies)} reports); replies sent meanwhile: {sent} in {elapsed:.0f} s")
 
 
+# --------------------------------------------------------------------------- scaling
+
+
+def queue_backlog(directory: Path, count: int) -> None:
+    with Store.open(directory / "cases.db") as store:
+        for i in range(count):
+            store.outbox.add(f"+62813{i:07d}", f"Pemberitahuan {i}: petugas menuju lokasi "
+                             "laporan Anda.", kind="notice", created_by="bench")
+
+
+def scaling(args: argparse.Namespace) -> None:
+    slow = EmulatorSettings(storage_size=30, baudrate=115200, command_latency=0.02,
+                            send_delay=3.0)
+    rates = {}
+    for count in args.modems:
+        directory = Path(tempfile.mkdtemp(prefix="bench-pool-scaling-"))
+        try:
+            with contextlib.ExitStack() as stack:
+                emus = [stack.enter_context(Emulator(slow, link=str(directory / f"m{i}")))
+                        for i in range(count)]
+                config = write_pool_config(
+                    directory, {f"m{i}": (e.port, "both") for i, e in enumerate(emus)})
+                queue_backlog(directory, args.backlog)
+                daemon = start(directory, config)
+                try:
+                    wait_ready(daemon, count)
+                    time.sleep(args.warmup)
+                    before = sum(len(e.sent) for e in emus)
+                    time.sleep(args.seconds)
+                    after = sum(len(e.sent) for e in emus)
+                    per_modem = [len(e.sent) for e in emus]
+                finally:
+                    daemon.stop()
+        finally:
+            if not args.keep:
+                shutil.rmtree(directory, ignore_errors=True)
+        rates[count] = (after - before) * 60 / args.seconds
+        print(f"  {count} modem(s): {rates[count]:.1f} replies/min "
+              f"(sent by each: {per_modem})", flush=True)
+    one = rates.get(1)
+    print(f"scaling: {args.backlog} replies queued, 3 s per send, measured over "
+          f"{args.seconds:g} s after {args.warmup:g} s")
+    for count, rate in rates.items():
+        ratio = f", {rate / (count * one):.2f} x linear" if one else ""
+        print(f"  {count} modem(s): {rate:.1f} replies/min{ratio}")
+
+
+def idle(args: argparse.Namespace) -> None:
+    from bench_daemon import proc_stat
+
+    directory = Path(tempfile.mkdtemp(prefix="bench-pool-idle-"))
+    try:
+        with contextlib.ExitStack() as stack:
+            emus = [stack.enter_context(Emulator(EmulatorSettings(),
+                                                 link=str(directory / f"m{i}")))
+                    for i in range(args.modems)]
+            config = write_pool_config(
+                directory, {f"m{i}": (e.port, "both") for i, e in enumerate(emus)})
+            daemon = start(directory, config)
+            try:
+                wait_ready(daemon, args.modems)
+                time.sleep(5)
+                cpu0, _, _ = proc_stat(daemon.process.pid)
+                t0 = time.monotonic()
+                time.sleep(args.seconds)
+                cpu1, rss, hwm = proc_stat(daemon.process.pid)
+                elapsed = time.monotonic() - t0
+            finally:
+                daemon.stop()
+    finally:
+        if not args.keep:
+            shutil.rmtree(directory, ignore_errors=True)
+    print(f"idle: {args.modems} modems, {args.seconds:g} s: CPU "
+          f"{(cpu1 - cpu0) / elapsed * 100:.2f} %, RSS {rss / 1024:.1f} MB "
+          f"(peak {hwm / 1024:.1f} MB)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="scenario", required=True)
@@ -198,10 +280,21 @@ def main() -> None:
     p.add_argument("--reports", type=int, default=30)
     p.add_argument("--pace", type=float, default=2.0)
     p.add_argument("--keep", action="store_true")
+    p = sub.add_parser("scaling")
+    p.add_argument("--modems", type=int, nargs="+", default=[1, 2, 4])
+    p.add_argument("--backlog", type=int, default=1000)
+    p.add_argument("--warmup", type=float, default=10.0)
+    p.add_argument("--seconds", type=float, default=120.0)
+    p.add_argument("--keep", action="store_true")
+    p = sub.add_parser("idle")
+    p.add_argument("--modems", type=int, default=4)
+    p.add_argument("--seconds", type=float, default=60.0)
+    p.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     global DAEMON_FROM
     DAEMON_FROM = getattr(args, "daemon_from", None)
-    {"crash": crash, "latency": latency}[args.scenario](args)
+    {"crash": crash, "latency": latency, "scaling": scaling,
+     "idle": idle}[args.scenario](args)
 
 
 if __name__ == "__main__":

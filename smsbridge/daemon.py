@@ -206,7 +206,9 @@ class Daemon:
         """The watchdog, READY, STATUS= and what ``status`` reads, from this thread."""
         now = time.monotonic()
         workers = list(self.workers.values())
-        if all(w.responsive(now) for w in workers) and not self._replacing:
+        # A worker being replaced on reload is still among them until it has finished
+        # its step and let go of its port: it counts like the others meanwhile.
+        if all(w.responsive(now) for w in workers):
             self._watchdog()
         elif any(not w.responsive(now) and w.alive for w in workers):
             # A worker stuck in one step for longer than any command may take: no more

@@ -41,8 +41,8 @@ HOUSEKEEPING_SECONDS = 60.0
 MODEM_STATUS_SECONDS = 60.0
 HEARTBEAT_SECONDS = 5.0
 # Longest single wait for the modem, so that a stop, a reload and replies queued by
-# another worker are noticed promptly.
-MAX_WAIT = 0.5
+# another worker (the receive modem's acknowledgements) are noticed within a second.
+MAX_WAIT = 1.0
 # Waits after a database error: 1 s, doubling up to 30 s. Reconnecting to the modem
 # doubles from 1 s up to [daemon] reconnect_max_seconds.
 DB_BACKOFF = RetryPolicy(base=1.0, cap=30.0)
@@ -262,7 +262,7 @@ class Worker:
         deadline = time.monotonic() + seconds
         while not self._stop.is_set() and (left := deadline - time.monotonic()) > 0:
             self.health.beat = time.monotonic()
-            self._stop.wait(min(left, MAX_WAIT))
+            self._stop.wait(min(left, 0.5))
         self.health.beat = time.monotonic()
 
     def _remember_refused_pin(self, modem: Modem) -> None:
@@ -355,6 +355,7 @@ class Worker:
             now = mono()
             self.health.beat = now
             sent = False
+            due_in: float | None = None
             try:
                 if need_drain or now >= next_poll:
                     result = bridge.drain()
@@ -375,7 +376,10 @@ class Worker:
                 if now >= next_status:
                     self._refresh_status(modem)
                     next_status = now + MODEM_STATUS_SECONDS
-                if self._may_send_now():
+                # One cheap query a turn tells whether a reply may be claimed at all: an
+                # idle pool of four stays under 1 % of a core.
+                due_in = bridge.next_send_due_in() if self.sends else None
+                if due_in == 0 and self._may_send_now():
                     sent = self._send(bridge)
                 self._record_set_aside(bridge)
                 db_failures = 0
@@ -406,13 +410,13 @@ class Worker:
             wait = min(MAX_WAIT, max(0.0, next_poll - mono()))
             if sent:
                 wait = 0.0
-            elif self._may_send_now():
-                due_in = bridge.next_send_due_in()
-                # Due now but not claimed: reserved for another modem; look again soon.
-                if due_in is not None and due_in > 0:
+            elif due_in is not None and not self._capped:
+                # Due later: wake then; due now but not claimed: reserved for another
+                # modem (look again after MAX_WAIT) or this SIM's send rate holds it.
+                if due_in > 0:
                     wait = min(wait, due_in)
-            elif self.sends and not self._capped:
-                wait = min(wait, max(0.0, self._next_send - mono()))
+                if self._next_send > mono():
+                    wait = min(wait, self._next_send - mono())
             for event in modem.poll_events(wait):
                 if isinstance(event, (NewMessage, NewStatusReport)):
                     need_drain = True

@@ -77,3 +77,18 @@ def test_in_a_pool_each_line_a_worker_logs_names_its_modem(capsys):
     lines = capsys.readouterr().err.splitlines()
     assert lines[0].endswith("smsbridge.bridge[tsel-1]: new case LP-000001")
     assert lines[1].endswith("smsbridge.bridge: config reloaded")
+
+
+def test_emulator_runs_a_pool_with_one_control_stream(tmp_path: Path):
+    result = CliRunner().invoke(
+        main, ["emulator", "--modems", "3", "--link", str(tmp_path / "gsm-")],
+        input="@2 +6281234567890 Ada judi di pasar\n@9 /status\n/status\n")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert f"port 1: {tmp_path / 'gsm-1'} (TELKOMSEL)" in out
+    assert f"port 3: {tmp_path / 'gsm-3'} (XL)" in out
+    assert "queued 1 part(s) from +6281234567890" in out
+    assert "no modem '9'; they are 1 to 3" in out
+    status = [line for line in out.splitlines() if line[:3] in ("1: ", "2: ", "3: ")]
+    assert status[0] == "1: storage 0/30, network queue 0, sent 0"
+    assert status[1] != "2: storage 0/30, network queue 0, sent 0"  # modem 2 got the SMS

@@ -155,3 +155,30 @@ def test_the_watchdog_is_fed_only_while_every_worker_responds(tmp_path, run_pool
     time.sleep(0.6)  # a tick of the main loop and several watchdog intervals
     assert sum(1 for n in notes.seen if "WATCHDOG" in n) == count
     hang.set()
+
+
+def test_a_reload_starts_a_new_modem_and_reconnects_a_changed_one(tmp_path):
+    modems = fakes("a", "b")
+    first = pool_config(tmp_path, '[[modems]]\nname = "a"\nport = "fake://a"\n')
+    second = pool_config(tmp_path, '[[modems]]\nname = "a"\nport = "fake://a"\n'
+                                   'command_timeout = 5.0\n'
+                                   '[[modems]]\nname = "b"\nport = "fake://b"\n')
+    daemon = Daemon(first, notifier=Notes(), reload=lambda: second,
+                    modem_factory=lambda mc, **kw: modems[mc.name])
+    thread = threading.Thread(target=daemon.run, daemon=True)
+    thread.start()
+    try:
+        wait_until(lambda: "a" in daemon.workers and
+                   daemon.workers["a"].health.state == "ready", 30, "a ready")
+        old_a = daemon.workers["a"]
+        daemon.request_reload()
+        wait_until(lambda: "b" in daemon.workers and
+                   daemon.workers["b"].health.state == "ready", 30, "b started")
+        wait_until(lambda: daemon.workers["a"] is not old_a and
+                   daemon.workers["a"].health.state == "ready", 30, "a reconnected")
+        assert daemon.workers["a"].modem_config.command_timeout == 5.0
+        modems["b"].inject_text(number(1), "laporan lewat modem baru")
+        wait_until(lambda: len(modems["a"].sent) + len(modems["b"].sent) == 1, 30, "a reply")
+    finally:
+        daemon.stop()
+        thread.join(30)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import sys
 import threading
@@ -22,7 +23,12 @@ control lines on stdin:
   /vanish <seconds>    the port disappears and comes back
   /fail <count> [code] the next sends answer +CMS ERROR <code> (default 500)
   /busy <seconds>      the SIM answers "busy"
-  /status              storage, network queue and sent count"""
+  /status              storage, network queue and sent count
+with --modems N, "@2 " before a line sends it to modem 2 (without it: modem 1)"""
+
+# Each modem of a pool gets a SIM of its own network (23.003 IMSI: MCC 510, the MNC).
+NETWORKS = (("TELKOMSEL", "51010"), ("INDOSAT", "51001"), ("XL", "51011"),
+            ("AXIS", "51008"), ("TRI", "51089"), ("SMARTFREN", "51009"))
 
 
 class _Terminated(Exception):
@@ -46,13 +52,16 @@ class _Terminated(Exception):
 @click.option("--baud", type=click.IntRange(0), default=0, show_default=True,
               help="Pace the line at this speed (0: no pacing).")
 @click.option("--pin", metavar="PIN", help="The SIM asks for this PIN at start.")
+@click.option("--modems", type=click.IntRange(1, 8), default=1, show_default=True,
+              help="Run this many modems (a pool), each on its own pty (--link PATH gives "
+                   "PATH1, PATH2 …) with a SIM of another network.")
 @click.option("--stdin/--no-stdin", "use_stdin", default=True, show_default=True,
               help="Read control lines from stdin; end of stdin stops the emulator. "
                    "With --no-stdin it runs until SIGTERM or Ctrl-C.")
 @handle_errors
 def emulator_cmd(link: str | None, tcp_port: int | None, storage: int, first_index: int,
                  send_delay: float, latency: float, delivery_gap: float, baud: int,
-                 pin: str | None, use_stdin: bool) -> None:
+                 pin: str | None, modems: int, use_stdin: bool) -> None:
     """Run an emulated GSM modem on a pty (and TCP) and print its port.
 
     It speaks AT commands in PDU mode like a USB modem with a SIM; point
@@ -61,11 +70,25 @@ def emulator_cmd(link: str | None, tcp_port: int | None, storage: int, first_ind
     \b
     Example:
         smsbridge emulator --link /tmp/gsm-modem --tcp 7000 --send-delay 2
+        smsbridge emulator --link /tmp/gsm- --modems 3 --send-delay 3
     """
     settings = EmulatorSettings(storage_size=storage, first_index=first_index,
                                 send_delay=send_delay, command_latency=latency,
                                 delivery_gap=delivery_gap, baudrate=baud, pin=pin)
-    emulator = Emulator(settings, link=link, tcp_port=tcp_port)
+    if modems == 1:
+        pool = [Emulator(settings, link=link, tcp_port=tcp_port)]
+    else:
+        pool = []
+        for i in range(modems):
+            operator, network = NETWORKS[i % len(NETWORKS)]
+            mine = dataclasses.replace(settings, operator=operator,
+                                       imsi=network + settings.imsi[5:])
+            pool.append(Emulator(mine, link=f"{link}{i + 1}" if link else None,
+                                 tcp_port=tcp_port + i if tcp_port else tcp_port))
+    _serve(pool, use_stdin)
+
+
+def _serve(pool: list[Emulator], use_stdin: bool) -> None:
     stop = threading.Event()
 
     def terminate(signum: int, frame: FrameType | None) -> None:
@@ -73,26 +96,46 @@ def emulator_cmd(link: str | None, tcp_port: int | None, storage: int, first_ind
         raise _Terminated()
 
     previous = signal.signal(signal.SIGTERM, terminate)
-    emulator.start()
+    started: list[Emulator] = []
     try:
-        click.echo(f"port: {emulator.port}")
-        if emulator.tcp_url:
-            click.echo(f"tcp: {emulator.tcp_url}")
+        for emulator in pool:
+            emulator.start()
+            started.append(emulator)
+        for i, emulator in enumerate(pool, start=1):
+            if len(pool) == 1:
+                click.echo(f"port: {emulator.port}")
+            else:
+                click.echo(f"port {i}: {emulator.port} ({emulator.settings.operator})")
+            if emulator.tcp_url:
+                click.echo(f"tcp: {emulator.tcp_url}")
         if use_stdin:
             click.echo(CONTROL_HELP)
         sys.stdout.flush()
         if use_stdin:
             for line in sys.stdin:
-                click.echo(control(emulator, line.strip()))
+                click.echo(control_pool(pool, line.strip()))
         else:
             stop.wait()
     except (_Terminated, KeyboardInterrupt):
         pass
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut stop() short
-        emulator.stop()
+        for emulator in started:
+            emulator.stop()
         signal.signal(signal.SIGTERM, previous)
     click.echo("emulator stopped")
+
+
+def control_pool(pool: list[Emulator], line: str) -> str:
+    """A control line for one modem of the pool ("@2 …"), or /status for all of them."""
+    if line.startswith("@"):
+        which, _, line = line[1:].partition(" ")
+        if not which.isdigit() or not 1 <= int(which) <= len(pool):
+            return f"no modem {which!r}; they are 1 to {len(pool)}"
+        return control(pool[int(which) - 1], line.strip())
+    if line == "/status" and len(pool) > 1:
+        return "\n".join(f"{i}: {control(e, line)}" for i, e in enumerate(pool, start=1))
+    return control(pool[0], line)
 
 
 def control(emulator: Emulator, line: str) -> str:

@@ -123,10 +123,12 @@ class Emulator:
         with self._lock:
             return {i: slot.pdu for i, slot in sorted(self._core.storage.items())}
 
-    def stored_status(self) -> dict[int, int]:
-        """index -> 27.005 <stat> (0 unread, 1 read, 2 unsent, 3 sent), a snapshot."""
+    def stored_status(self, memory: str = "SM") -> dict[int, int]:
+        """index -> 27.005 <stat> (0 unread, 1 read, 2 unsent, 3 sent) of the SIM's slots,
+        or of the modem's own memory with ``memory="ME"``, a snapshot."""
         with self._lock:
-            return {i: slot.stat for i, slot in sorted(self._core.storage.items())}
+            store = self._core.phone_storage if memory == "ME" else self._core.storage
+            return {i: slot.stat for i, slot in sorted(store.items())}
 
     def deliveries(self) -> list[tuple[float, bytes]]:
         """(``time.monotonic()``, PDU) of each message put into storage (+CMTI/+CDSI), oldest
