@@ -412,7 +412,8 @@ class Bridge:
         number = normalize(report.recipient, self.config.daemon.country_code)
         matched = self.store.outbox.record_delivery(number, report.reference,
                                                     delivered=report.delivered,
-                                                    status=report.status, at=to_iso(now))
+                                                    status=report.status, at=to_iso(now),
+                                                    modem=self.name)
         if not matched:
             log.info("status report for an unknown message (ref %d) ignored", report.reference)
 

@@ -153,8 +153,15 @@ class Sending:
         if not self.store.dispatch.record_slots(item.id, owner=self.name, slots=slots):
             self._drop_slots(stored, slots)
             raise _LeaseLost()
+        refs: list[int] = []
         try:
-            refs = [stored.send_stored(slot) for slot in slots]
+            for slot in slots:
+                if refs:
+                    # Each part may take the whole send timeout: the lease must outlast
+                    # a long reply, or another modem would claim it midway.
+                    self.store.dispatch.renew(item.id, owner=self.name, until=to_iso(
+                        self.clock() + timedelta(seconds=self.config.pool.lease_seconds)))
+                refs.append(stored.send_stored(slot))
         except CommandError:
             # Refused (network trouble): the next attempt writes afresh, maybe elsewhere.
             self._drop_slots(stored, slots)

@@ -168,3 +168,14 @@ def test_two_modems_holding_identical_pdus_store_two_deliveries(store, clock):
     assert store.db.scalar("SELECT count(*) FROM cases") == 1
     [prefer] = [r[0] for r in store.db.all("SELECT prefer_modem FROM outbox")]
     assert prefer == "a"
+
+
+def test_a_status_report_marks_the_sms_of_the_modem_it_came_back_to(store, clock):
+    # Two modems number their messages alike: the same TP-MR to the same citizen.
+    first, second = queue(store), queue(store, "Petugas menuju lokasi")
+    for item_id, modem in ((first, "a"), (second, "b")):
+        store.outbox.sent(item_id, [7], at="2026-12-01T20:00:00+00:00")
+        store.dispatch.mark_sent_by(item_id, modem)
+    assert store.outbox.record_delivery(CITIZEN, 7, delivered=True, status=0, at="x",
+                                        modem="a")
+    assert (row(store, first)["state"], row(store, second)["state"]) == ("delivered", "sent")

@@ -104,13 +104,17 @@ class Outbox:
                                   note=f"SMS not sent after {attempts} attempts: {error}")
 
     def record_delivery(self, number: str, reference: int, *, delivered: bool, status: int,
-                        at: str) -> bool:
-        """Apply a status report to the SMS it answers; False when none matches."""
+                        at: str, modem: str | None = None) -> bool:
+        """Apply a status report to the SMS it answers; False when none matches.
+
+        A report comes back to the modem that sent the SMS, and each modem numbers its
+        messages (TP-MR) on its own: with ``modem``, only what that modem sent matches."""
         with self._db.transaction():
             outbox_id = self._db.scalar(
                 "SELECT id FROM outbox WHERE number = ? AND state IN ('sent', 'delivered')"
                 " AND EXISTS (SELECT 1 FROM json_each(outbox.refs) WHERE value = ?)"
-                " ORDER BY id DESC LIMIT 1", (number, reference))
+                " AND (? IS NULL OR sent_by IS NULL OR sent_by = ?)"
+                " ORDER BY id DESC LIMIT 1", (number, reference, modem, modem))
             if outbox_id is None:
                 return False
             if delivered:
