@@ -60,6 +60,7 @@ class Sending:
         self._stored: StoreAndSend | None = None
         self._asked = False
         self._verified = False
+        self._recorded = False  # the reply being sent has its slots in the database
         self.last_parts = 0  # SMS the last reply sent took (the send rate counts them)
 
     # -- claiming ----------------------------------------------------------------------
@@ -115,6 +116,7 @@ class Sending:
             return
         stored = self._store_path()
         slots: list[int] = []
+        self._recorded = False
         try:
             if stored is not None:
                 refs, slots = self._send_stored(stored, item)
@@ -126,6 +128,14 @@ class Sending:
             self._failed(item, str(exc), now)
             return
         except ModemError as exc:
+            if self._recorded:
+                # The modem went silent or away during AT+CMSS: whether the part went out
+                # is in its slot. The lease and the slots stay, so the next connection's
+                # recover() reads them; if the modem does not come back, the lease runs
+                # out and another modem sends the reply.
+                log.warning("reply %d: %s during the send; its slots are checked when "
+                            "%s is back", item.id, exc, self.name)
+                raise
             self._failed(item, str(exc), now)
             raise
         except _LeaseLost:
@@ -153,6 +163,7 @@ class Sending:
         if not self.store.dispatch.record_slots(item.id, owner=self.name, slots=slots):
             self._drop_slots(stored, slots)
             raise _LeaseLost()
+        self._recorded = True
         refs: list[int] = []
         try:
             for slot in slots:

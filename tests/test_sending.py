@@ -179,3 +179,24 @@ def test_a_status_report_marks_the_sms_of_the_modem_it_came_back_to(store, clock
     assert store.outbox.record_delivery(CITIZEN, 7, delivered=True, status=0, at="x",
                                         modem="a")
     assert (row(store, first)["state"], row(store, second)["state"]) == ("delivered", "sent")
+
+
+def test_a_modem_lost_during_cmss_keeps_the_reply_until_its_slot_is_read(store, clock):
+    from smsbridge.errors import ModemTimeout
+
+    a, fake = sender(store, clock, "a", store_send=True)
+    item_id = queue(store)
+    real = fake.send_stored
+
+    def sent_then_silent(slot: int) -> int:
+        real(slot)  # the network took it; the answer never came
+        raise ModemTimeout("AT+CMSS=1", 60.0)
+
+    fake.send_stored = sent_then_silent
+    with pytest.raises(ModemTimeout):
+        a.send_one()
+    r = row(store, item_id)
+    assert (r["state"], r["lease_owner"], r["attempts"]) == ("queued", "a", 0)
+    del fake.send_stored
+    restart(store, clock, fake).recover()  # the worker's next connection
+    assert len(fake.sent) == 1 and row(store, item_id)["state"] == "sent"

@@ -150,7 +150,9 @@ def test_the_watchdog_is_fed_only_while_every_worker_responds(tmp_path, run_pool
         return []
 
     modems["b"].poll_events = hung
-    time.sleep(1.0)  # b's next turn (within 0.5 s) hangs; 0.2 s later it is not responding
+    wait_until(lambda: not daemon.workers["b"].responsive(time.monotonic()), 10,
+               "b's next turn to hang")
+    time.sleep(0.6)  # the main loop's next tick has seen it
     count = sum(1 for n in notes.seen if "WATCHDOG" in n)
     time.sleep(0.6)  # a tick of the main loop and several watchdog intervals
     assert sum(1 for n in notes.seen if "WATCHDOG" in n) == count
