@@ -88,3 +88,35 @@ def test_kill_9_while_replies_go_out_sends_each_reply_once(tmp_path):
         assert query(d.db, "SELECT count(*) FROM outbox WHERE state = 'queued'") == [(0,)]
         # Nothing is left in the modem's storage: reports drained, written replies freed.
         assert emu.storage_used == 0
+
+
+def test_kill_9_at_random_moments_with_three_modems_loses_and_doubles_nothing(tmp_path):
+    rng = random.Random(20261203)
+    reports, kills = 60, 8
+    settings = EmulatorSettings(storage_size=30, send_delay=0.2)
+    with Emulator(settings, link=str(tmp_path / "a")) as a, \
+            Emulator(settings, link=str(tmp_path / "b")) as b, \
+            Emulator(settings, link=str(tmp_path / "c")) as c:
+        emus = {"a": a, "b": b, "c": c}
+        d = DaemonProcess(tmp_path, a.port, pool_config({n: e.port for n, e in emus.items()}))
+        try:
+            for i in range(reports):
+                emus["abc"[i % 3]].inject_text(number(i), f"laporan {i}: ada tawuran")
+            for _ in range(kills):
+                d.start()
+                time.sleep(rng.uniform(0.5, 2.5))
+                d.kill9()
+            d.start()
+            wait_until(lambda: len({s.recipient for e in emus.values() for s in e.sent})
+                       >= reports, 120, "a reply to every reporter")
+            assert d.terminate() == 0
+        finally:
+            d.stop()
+        rows = query(d.db, "SELECT reporter FROM cases")
+        assert len(rows) == reports == len(set(rows)), "a report lost or made two cases"
+        messages = query(d.db, "SELECT pdu_hash, modem FROM messages WHERE kind = 'deliver'")
+        assert len(messages) == reports == len(set(messages))
+        per = Counter((s.recipient, s.text) for e in emus.values() for s in e.sent)
+        assert len(per) == reports
+        assert sum(n - 1 for n in per.values()) <= 1
+        assert all(e.network_queue == 0 for e in emus.values())

@@ -92,3 +92,29 @@ def test_emulator_runs_a_pool_with_one_control_stream(tmp_path: Path):
     status = [line for line in out.splitlines() if line[:3] in ("1: ", "2: ", "3: ")]
     assert status[0] == "1: storage 0/30, network queue 0, sent 0"
     assert status[1] != "2: storage 0/30, network queue 0, sent 0"  # modem 2 got the SMS
+
+
+def test_status_prints_a_line_per_modem(tmp_path: Path):
+    from smsbridge.store import Store
+
+    db = tmp_path / "cases.db"
+    config = tmp_path / "config.toml"
+    config.write_text(f'[database]\npath = "{db}"\n'
+                      '[[modems]]\nname = "tsel"\nport = "/dev/a"\nrole = "receive"\n'
+                      '[[modems]]\nname = "isat"\nport = "/dev/b"\nrole = "send"\n'
+                      'daily_cap = 500\n', encoding="utf-8")
+    with Store.open(db) as store:
+        store.state.update({"modem.tsel.state": "ready", "modem.tsel.role": "receive",
+                            "modem.tsel.modem": "huawei E173", "modem.tsel.signal_dbm": "-73",
+                            "modem.isat.state": "down", "modem.isat.role": "send",
+                            "modem.isat.daily_cap": "500",
+                            "modem.isat.last_error": "modem: the device vanished",
+                            "modem.isat.last_error_at": "2026-12-01T11:58:00+00:00"})
+    result = CliRunner().invoke(main, ["--config", str(config), "status"])
+    assert result.exit_code == 1  # no daemon running
+    lines = result.output.splitlines()
+    tsel = next(line for line in lines if line.startswith("modem tsel"))
+    isat = next(line for line in lines if line.startswith("modem isat"))
+    assert "(receive): ready, huawei E173" in tsel and "-73 dBm" in tsel
+    assert "(send): down" in isat and "sent today 0/500" in isat
+    assert "last error: modem: the device vanished" in result.output
