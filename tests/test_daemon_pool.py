@@ -8,6 +8,7 @@ every reporter gets an answer, and a reply goes out more than once only rarely.
 from __future__ import annotations
 
 import random
+import re
 import time
 from collections import Counter
 
@@ -120,3 +121,19 @@ def test_kill_9_at_random_moments_with_three_modems_loses_and_doubles_nothing(tm
         assert len(per) == reports
         assert sum(n - 1 for n in per.values()) <= 1
         assert all(e.network_queue == 0 for e in emus.values())
+
+
+def test_demo_spreads_reports_over_a_pool_and_replies_from_several_modems(tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "smsbridge", "demo", "--modems", "3",
+                             "--dir", str(tmp_path / "demo")], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "spread over 3 modems" in result.stdout
+    senders = {line.split(":")[0].strip() for line in result.stdout.splitlines()
+               if line.strip().startswith("from modem")}
+    assert len(senders) >= 2
+    # Three modems drain at once: which report got LP-000001 is no longer fixed.
+    assert re.search(r"Laporan LP-\d{6} sudah dicek petugas dan benar", result.stdout)

@@ -10,7 +10,10 @@ import; ``demo_cmd.py`` is the command that presents its result.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +21,7 @@ from pathlib import Path
 from smsbridge import config as config_mod
 from smsbridge.daemon import Daemon
 from smsbridge.emulator import Emulator, EmulatorSettings
+from smsbridge.emulator.settings import pool_settings
 from smsbridge.errors import SmsBridgeError
 from smsbridge.sdnotify import Notifier
 
@@ -57,14 +61,22 @@ class DemoResult:
     config_path: Path
     cases: list[dict]
     replies: list[tuple[str, str]]  # (recipient, text) as the citizens' phones got them
+    # The modem each reply went out from, beside ``replies`` (one name per reply).
+    via: list[str] = dataclasses.field(default_factory=list)
 
 
-def write_demo_config(directory: Path, port: str) -> Path:
+def write_demo_config(directory: Path, ports: list[str]) -> Path:
+    """One [modem] for one port; a pool of [[modems]] (each role both) for several."""
     path = directory / "config.toml"
+    if len(ports) == 1:
+        modems = f"[modem]\nport = {ports[0]!r}\ncommand_timeout = 5.0\n\n"
+    else:
+        modems = "[modem]\ncommand_timeout = 5.0\n\n" + "".join(
+            f"[[modems]]\nname = \"modem{i}\"\nport = {port!r}\n\n"
+            for i, port in enumerate(ports, start=1))
     path.write_text(
-        "# Written by `smsbridge demo`: the demo's database and emulator.\n"
-        f"[modem]\nport = {port!r}\ncommand_timeout = 5.0\n\n"
-        "[database]\npath = \"cases.db\"\n\n"
+        "# Written by `smsbridge demo`: the demo's database and emulator.\n" + modems
+        + "[database]\npath = \"cases.db\"\n\n"
         "[daemon]\npoll_seconds = 2.0\n\n"
         f"[[officers]]\nname = {OFFICER[0]!r}\nnumber = {OFFICER[1]!r}\nword = {OFFICER[2]!r}\n",
         encoding="utf-8")
@@ -73,12 +85,19 @@ def write_demo_config(directory: Path, port: str) -> Path:
 
 
 def run_demo(directory: Path, *, say: Callable[[str], None] = print,
-             timeout: float = 60.0) -> DemoResult:
+             timeout: float = 60.0, modems: int = 1) -> DemoResult:
+    """The demo on one emulated modem, or on a pool of ``modems`` (the reports spread
+    over them, each modem with a SIM of another network)."""
     directory.mkdir(parents=True, exist_ok=True)
-    link = directory / "modem"
     settings = EmulatorSettings(storage_size=30, send_delay=0.2)
-    with Emulator(settings, link=str(link)) as emu:
-        config_path = write_demo_config(directory, str(link))
+    links = ([directory / "modem"] if modems == 1 else
+             [directory / f"modem{i}" for i in range(1, modems + 1)])
+    with contextlib.ExitStack() as stack:
+        pool = [stack.enter_context(Emulator(mine, link=str(link)))
+                for mine, link in zip(pool_settings(settings, modems) if modems > 1
+                                      else [settings], links, strict=True)]
+        emu = _Pool(pool)
+        config_path = write_demo_config(directory, [str(link) for link in links])
         cfg = config_mod.load(config_path)
         daemon = Daemon(cfg, notifier=Notifier({}))
         failure: list[BaseException] = []
@@ -89,7 +108,7 @@ def run_demo(directory: Path, *, say: Callable[[str], None] = print,
             except BaseException as exc:  # reported below, in the caller's thread
                 failure.append(exc)
 
-        def wait(predicate: Callable[[Emulator], bool], what: str) -> None:
+        def wait(predicate: Callable[[_Pool], bool], what: str) -> None:
             if not emu.wait_for(lambda e: bool(failure) or predicate(e), timeout):
                 raise DemoFailed(f"the daemon did not {what} within {timeout:g} s")
             if failure:
@@ -98,10 +117,11 @@ def run_demo(directory: Path, *, say: Callable[[str], None] = print,
         thread = threading.Thread(target=run, name="demo-daemon", daemon=True)
         thread.start()
         try:
-            say(f"emulated modem on {emu.port}; daemon started")
-            for sender, text in REPORTS:
-                emu.inject_text(sender, text)
-            say(f"{len(REPORTS)} SMS sent to the complaint line by citizens' phones")
+            say(f"emulated modem{'s' if modems > 1 else ''} on {emu.port}; daemon started")
+            for i, (sender, text) in enumerate(REPORTS):
+                emu.inject_text(sender, text, modem=i)
+            say(f"{len(REPORTS)} SMS sent to the complaint line by citizens' phones"
+                + (f", spread over {modems} modems" if modems > 1 else ""))
             # Five reports make four cases (one is a follow-up), one notice makes none:
             # four acknowledgements go out.
             wait(lambda e: len(_replies(e)) >= 4, "answer the reports")
@@ -123,7 +143,10 @@ def run_demo(directory: Path, *, say: Callable[[str], None] = print,
         finally:
             daemon.stop()
             thread.join(timeout=30)
-        replies = _replies(emu)
+        replies = _replies(emu)  # in the order they went out, from any modem
+        sent_by = {reply: name for name, e in zip(emu.names, pool, strict=True)
+                   for reply in _replies(e)}
+        via = [sent_by[reply] for reply in replies]
     from smsbridge.models import CaseQuery
     from smsbridge.store import Store
 
@@ -132,7 +155,7 @@ def run_demo(directory: Path, *, say: Callable[[str], None] = print,
         cases = [_case_row(c) for c in reversed(store.cases.query(CaseQuery(limit=None)))]
     finally:
         store.close()
-    return DemoResult(directory, config_path, cases, replies)
+    return DemoResult(directory, config_path, cases, replies, via if modems > 1 else [])
 
 
 def _dispatch(cfg: config_mod.Config, ticket: str) -> None:
@@ -148,7 +171,35 @@ def _dispatch(cfg: config_mod.Config, ticket: str) -> None:
                              compose=texts.for_case)
 
 
-def _replies(emu: Emulator) -> list[tuple[str, str]]:
+class _Pool:
+    """The demo's emulated modems seen as one line: SMS in through one of them (the
+    first unless told), what all of them sent."""
+
+    def __init__(self, modems: list[Emulator]) -> None:
+        self.modems = modems
+        self.names = [f"modem{i}" for i in range(1, len(modems) + 1)]
+
+    @property
+    def port(self) -> str:
+        return ", ".join(e.port for e in self.modems)
+
+    @property
+    def sent(self) -> list:
+        return sorted((sms for e in self.modems for sms in e.sent), key=lambda sms: sms.at)
+
+    def inject_text(self, sender: str, text: str, *, modem: int = 0) -> None:
+        self.modems[modem % len(self.modems)].inject_text(sender, text)
+
+    def wait_for(self, predicate: Callable[[_Pool], bool], timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not predicate(self):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
+
+def _replies(emu: Emulator | _Pool) -> list[tuple[str, str]]:
     """Whole replies as phones show them: parts of one long SMS joined."""
     whole: list[tuple[str, str]] = []
     pending: dict[tuple[str, int], dict[int, str]] = {}

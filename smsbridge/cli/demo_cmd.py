@@ -13,8 +13,11 @@ from smsbridge.cli import handle_errors, main
 @main.command("demo")
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
               help="Keep the demo's database and config here (default: a temporary directory).")
+@click.option("--modems", type=click.IntRange(1, 6), default=1, show_default=True,
+              help="Run a pool of this many emulated modems: the reports spread over them, "
+                   "the replies go out from several.")
 @handle_errors
-def demo_command(directory: Path | None) -> None:
+def demo_command(directory: Path | None, modems: int) -> None:
     """Run the daemon on the built-in modem emulator with sample citizen reports.
 
     Citizens' phones send reports (Indonesian, a long one in parts, emoji, an
@@ -26,16 +29,17 @@ def demo_command(directory: Path | None) -> None:
     Example:
         smsbridge demo --dir ./demo
         smsbridge --config ./demo/config.toml cases list
+        smsbridge demo --modems 3
     """
     from smsbridge.cli.demo import run_demo
     from smsbridge.privacy import mask_number, neutralise
 
     if directory is None:
         with tempfile.TemporaryDirectory(prefix="smsbridge-demo-") as tmp:
-            result = run_demo(Path(tmp), say=click.echo)
+            result = run_demo(Path(tmp), say=click.echo, modems=modems)
             _show(result, mask_number, neutralise, kept=False)
     else:
-        result = run_demo(directory, say=click.echo)
+        result = run_demo(directory, say=click.echo, modems=modems)
         _show(result, mask_number, neutralise, kept=True)
 
 
@@ -51,7 +55,8 @@ def _show(result, mask_number, neutralise, *, kept: bool) -> None:
 
     click.echo(f"\nSMS the phones received (the citizens', and officer {OFFICER[0]}'s at "
                f"{mask_number(OFFICER[1])}):")
-    for number, text in result.replies:
-        click.echo(f"  to {mask_number(number):<16} {neutralise(text)}")
+    for i, (number, text) in enumerate(result.replies):
+        via = f"from {result.via[i]}: " if result.via else ""
+        click.echo(f"  {via}to {mask_number(number):<16} {neutralise(text)}")
     if kept:
         click.echo(f"\nExplore: smsbridge --config {result.config_path} cases list")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import signal
 import sys
 import threading
@@ -12,6 +11,7 @@ import click
 
 from smsbridge.cli import handle_errors, main
 from smsbridge.emulator import Emulator, EmulatorSettings
+from smsbridge.emulator.settings import pool_settings
 from smsbridge.errors import EncodeError, PduError
 
 CONTROL_HELP = """\
@@ -25,10 +25,6 @@ control lines on stdin:
   /busy <seconds>      the SIM answers "busy"
   /status              storage, network queue and sent count
 with --modems N, "@2 " before a line sends it to modem 2 (without it: modem 1)"""
-
-# Each modem of a pool gets a SIM of its own network (23.003 IMSI: MCC 510, the MNC).
-NETWORKS = (("TELKOMSEL", "51010"), ("INDOSAT", "51001"), ("XL", "51011"),
-            ("AXIS", "51008"), ("TRI", "51089"), ("SMARTFREN", "51009"))
 
 
 class _Terminated(Exception):
@@ -78,13 +74,9 @@ def emulator_cmd(link: str | None, tcp_port: int | None, storage: int, first_ind
     if modems == 1:
         pool = [Emulator(settings, link=link, tcp_port=tcp_port)]
     else:
-        pool = []
-        for i in range(modems):
-            operator, network = NETWORKS[i % len(NETWORKS)]
-            mine = dataclasses.replace(settings, operator=operator,
-                                       imsi=network + settings.imsi[5:])
-            pool.append(Emulator(mine, link=f"{link}{i + 1}" if link else None,
-                                 tcp_port=tcp_port + i if tcp_port else tcp_port))
+        pool = [Emulator(mine, link=f"{link}{i + 1}" if link else None,
+                         tcp_port=tcp_port + i if tcp_port else tcp_port)
+                for i, mine in enumerate(pool_settings(settings, modems))]
     _serve(pool, use_stdin)
 
 

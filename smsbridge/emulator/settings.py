@@ -6,7 +6,7 @@ server (``device.py``) that runs the modem: the two used to import each other.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -46,3 +46,14 @@ class EmulatorSettings:
     # them do; cmss_marks_sent False keeps a sent slot "STO UNSENT" (the spec allows it).
     store_send: bool = True
     cmss_marks_sent: bool = True
+
+
+# Networks for a pool of emulated modems, one SIM each (23.003 IMSI: MCC 510 and the MNC).
+NETWORKS = (("TELKOMSEL", "51010"), ("INDOSAT", "51001"), ("XL", "51011"),
+            ("AXIS", "51008"), ("TRI", "51089"), ("SMARTFREN", "51009"))
+
+
+def pool_settings(base: EmulatorSettings, count: int) -> list[EmulatorSettings]:
+    """``count`` modems like ``base``, each with a SIM of another network."""
+    return [replace(base, operator=operator, imsi=mnc + base.imsi[5:])
+            for operator, mnc in (NETWORKS[i % len(NETWORKS)] for i in range(count))]
