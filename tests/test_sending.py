@@ -200,3 +200,18 @@ def test_a_modem_lost_during_cmss_keeps_the_reply_until_its_slot_is_read(store, 
     del fake.send_stored
     restart(store, clock, fake).recover()  # the worker's next connection
     assert len(fake.sent) == 1 and row(store, item_id)["state"] == "sent"
+
+
+def test_an_operators_reply_prefers_the_modem_its_case_last_came_in_on(store, clock):
+    from smsbridge.models import NewCase
+
+    case = store.cases.create(NewCase(reporter=CITIZEN, text="ada judi", channel="sms",
+                                      received_at="2026-12-01T19:00:00+00:00"),
+                              operator="smsbridge")
+    for modem, digest in (("a", "d1"), ("b", "d2")):
+        message = store.inbox.add(pdu_hash=digest, pdu="00", kind="deliver",
+                                  received_at="2026-12-01T19:00:00+00:00", modem=modem)
+        store.inbox.attach([message], case.id)
+    store.outbox.add_reply(case.ticket, "Petugas menuju lokasi", operator="budi")
+    [waiting] = store.dispatch.waiting(now="2026-12-01T21:00:00+00:00")
+    assert waiting.prefer == "b"
