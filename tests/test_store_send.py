@@ -82,3 +82,28 @@ def test_a_modem_whose_cmss_leaves_the_slot_unsent_falls_back_to_cmgs(start, db_
         assert store.db.scalar("SELECT count(*) FROM outbox WHERE state = 'sent'") == 3
     assert len(emu.sent) == 3  # each once: the first through storage, the rest by CMGS
     assert emu.stored_status("ME") == {}
+
+
+def test_after_a_restart_the_slots_in_me_tell_what_was_sent(start, db_path):
+    emu, modem = start()
+    with Store.open(db_path) as store:
+        sent_before = store.outbox.add("+6281234567001", "terkirim", kind="ack",
+                                       created_by="x")
+        written_only = store.outbox.add("+6281234567002", "tertulis", kind="ack",
+                                        created_by="x")
+        sending = Sending(modem, store, Config(), name="modem")
+        # The process that died: it claimed both, wrote both, recorded the first's slot
+        # and sent it, and was killed before recording the second's slot.
+        for item in (sending.claim(), sending.claim()):
+            slots = modem.write(item.number, item.text, reference=item.id & 0xFF)
+            if item.id == sent_before.id:
+                store.dispatch.record_slots(item.id, owner="modem", slots=slots)
+                modem.send_stored(slots[0])
+        leftover = modem.write("+6281234567003", "sisa", reference=7)
+        assert len(emu.sent) == 1
+        Sending(modem, store, Config(), name="modem").recover()
+        states = dict(store.db.all("SELECT id, state FROM outbox"))
+    assert states == {sent_before.id: "sent", written_only.id: "sent"}
+    assert sorted(s.recipient for s in emu.sent) == ["+6281234567001", "+6281234567002"]
+    assert emu.stored_status("ME") == {}  # the leftover of nobody's reply deleted too
+    assert leftover
