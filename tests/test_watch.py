@@ -90,8 +90,11 @@ def test_watch_shows_what_another_process_writes_and_stops_cleanly_on_ctrl_c(
     subprocess.run([*run, "cases", "add", "--reporter", "081234567110", "lama"], env=cli_env,
                    check=True, capture_output=True, timeout=60)
     env = dict(cli_env, COLUMNS="80")
+    # As from a terminal: a test run started in the background inherits SIGINT ignored,
+    # and Python then never turns Ctrl-C into KeyboardInterrupt.
     watcher = subprocess.Popen([*run, "cases", "watch", "--last", "0"], env=env, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(x) for x in watcher.stdout], daemon=True).start()
     errors: list[str] = []
