@@ -49,3 +49,24 @@ def cli_env(config_file: Path) -> dict[str, str]:
 @pytest.fixture
 def python() -> str:
     return sys.executable
+
+
+@pytest.fixture
+def cli(config_file: Path, monkeypatch: pytest.MonkeyPatch):
+    """``smsbridge`` in this process (click's runner) on ``config_file``, as operator
+    "sari" on an 80-column terminal; ``cli(..., ok=False)`` for a command that may fail,
+    ``config=`` for another config file."""
+    from click.testing import CliRunner
+
+    from smsbridge.cli import main
+
+    monkeypatch.setenv("SMSBRIDGE_OPERATOR", "sari")
+    monkeypatch.setenv("COLUMNS", "80")
+
+    def run(*args: str, ok: bool = True, config: Path = config_file):
+        result = CliRunner().invoke(main, ["--config", str(config), *args])
+        if ok:
+            assert result.exit_code == 0, result.output
+        return result
+
+    return run

@@ -8,30 +8,14 @@ import os
 import pwd
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from smsbridge.cli import main
 from smsbridge.store import Database, Store
 
 NUMBER = "+6281234567110"
 MASKED = "+62812****7110"
 ACCOUNT = pwd.getpwuid(os.getuid()).pw_name
-
-
-@pytest.fixture
-def cli(config_file: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("SMSBRIDGE_OPERATOR", "sari")
-
-    def run(*args: str, ok: bool = True):
-        result = CliRunner().invoke(main, ["--config", str(config_file), *args])
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-
-    return run
 
 
 def audit(cli) -> list[dict]:

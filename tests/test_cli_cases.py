@@ -22,19 +22,6 @@ NUMBER = "+6281234567110"
 MASKED = "+62812****7110"
 
 
-@pytest.fixture
-def cli(config_file: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("SMSBRIDGE_OPERATOR", "sari")
-
-    def run(*args: str, ok: bool = True):
-        result = CliRunner().invoke(main, ["--config", str(config_file), *args])
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-
-    return run
-
-
 def add(cli, text: str = "Ada judi di pasar malam", number: str = "081234567110") -> str:
     return cli("cases", "add", "--reporter", number, text).output.strip()
 

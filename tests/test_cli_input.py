@@ -9,25 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from smsbridge.cli import main
 from smsbridge.models import NewCase
 from smsbridge.store import Store
-
-
-@pytest.fixture
-def cli(config_file: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("SMSBRIDGE_OPERATOR", "sari")
-    monkeypatch.setenv("COLUMNS", "80")
-
-    def run(*args: str, ok: bool = True):
-        result = CliRunner().invoke(main, ["--config", str(config_file), *args])
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-
-    return run
 
 
 def run_bytes(env: dict[str, str], *args: str | bytes) -> subprocess.CompletedProcess:

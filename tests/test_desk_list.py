@@ -5,28 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from conftest import write_config
 
-from smsbridge.cli import main
 from smsbridge.models import NewCase
 from smsbridge.store import Store
 
 NUMBER = "+6281234567110"
-
-
-@pytest.fixture
-def cli(config_file: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("SMSBRIDGE_OPERATOR", "sari")
-    monkeypatch.setenv("COLUMNS", "80")
-
-    def run(*args: str, ok: bool = True, config: Path = config_file):
-        result = CliRunner().invoke(main, ["--config", str(config), *args])
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-
-    return run
 
 
 def seed(db_path: Path, count: int, *, text: str = "ada judi di pasar",

@@ -6,10 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from test_bridge_policy import START, Rig
 
-from smsbridge.cli import main
 from smsbridge.clock import ManualClock
 from smsbridge.store import Store
 
@@ -21,20 +19,6 @@ def rig(db_path: Path):
     clock = ManualClock(START)
     with Store.open(db_path, clock=clock) as store:
         yield Rig(store, clock)
-
-
-@pytest.fixture
-def cli(config_file: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("SMSBRIDGE_OPERATOR", "sari")
-    monkeypatch.setenv("COLUMNS", "80")
-
-    def run(*args: str, ok: bool = True):
-        result = CliRunner().invoke(main, ["--config", str(config_file), *args])
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-
-    return run
 
 
 def report(rig, sender: str, text: str, *, minutes: float = 1) -> None:

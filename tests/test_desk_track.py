@@ -6,29 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from smsbridge.cli import main
 from smsbridge.models import CaseQuery, NewCase, TrackRecord
 from smsbridge.store import Store
 
 PRANKSTER = "+6281200000001"
 CITIZEN = "+6281200000002"
 NUMBER_SHOWN = "81200000001"
-
-
-@pytest.fixture
-def cli(config_file: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("SMSBRIDGE_OPERATOR", "sari")
-    monkeypatch.setenv("COLUMNS", "80")
-
-    def run(*args: str, ok: bool = True):
-        result = CliRunner().invoke(main, ["--config", str(config_file), *args])
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-
-    return run
 
 
 @pytest.fixture

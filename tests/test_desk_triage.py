@@ -6,11 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from conftest import write_config
 from test_bridge_policy import START, Rig
 
-from smsbridge.cli import main
 from smsbridge.clock import ManualClock
 from smsbridge.config import Config
 from smsbridge.models import CaseQuery, NewCase
@@ -24,20 +22,6 @@ def rig(db_path: Path):
     clock = ManualClock(START)
     with Store.open(db_path, clock=clock) as store:
         yield Rig(store, clock)
-
-
-@pytest.fixture
-def cli(config_file: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("SMSBRIDGE_OPERATOR", "sari")
-    monkeypatch.setenv("COLUMNS", "80")
-
-    def run(*args: str, ok: bool = True, config: Path = config_file):
-        result = CliRunner().invoke(main, ["--config", str(config), *args])
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-
-    return run
 
 
 def seed(db_path: Path, *cases: tuple[str, str | None, str | None]) -> None:

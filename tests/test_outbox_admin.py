@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from smsbridge.bridge import Bridge
 from smsbridge.clock import ManualClock
@@ -21,25 +20,6 @@ from smsbridge.store import Store
 NUMBER = "+6281234567110"
 MASKED = "+62812****7110"
 SPOOFED = "+628123456789012345678"  # 21 digits: no SMS can go there
-
-
-@pytest.fixture
-def cli(config_file: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("SMSBRIDGE_OPERATOR", "sari")
-
-    def run(*args: str, ok: bool = True):
-        result = CliRunner().invoke(main_group(), ["--config", str(config_file), *args])
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-
-    return run
-
-
-def main_group():
-    from smsbridge.cli import main
-
-    return main
 
 
 class Daemon:
