@@ -19,13 +19,10 @@ from typing import Any
 from smsbridge import field_config
 from smsbridge.errors import ConfigError
 from smsbridge.keywords import DEFAULT_KEYWORDS
+from smsbridge.pool_config import ROLES, ROUTES, check_pool
 
 SYSTEM_CONFIG = Path("/etc/smsbridge/config.toml")
 ENV_VAR = "SMSBRIDGE_CONFIG"
-
-
-ROLES = ("receive", "send", "both")
-ROUTES = ("received", "on-net", "least-busy")
 
 
 def _opt(default: Any, *, lo: float | None = None, hi: float | None = None,
@@ -267,7 +264,7 @@ def _validate_semantics(cfg: Config, path: str | None) -> None:
     if not (code.isascii() and code.isdigit() and 1 <= len(code) <= 3):
         raise ConfigError(f"expected 1 to 3 digits (62 for Indonesia), got {code!r}", path=path,
                           key="daemon.country_code")
-    _validate_pool(cfg, path)
+    check_pool(cfg, path)
     field_config.check_roster(cfg, path)
     if cfg.abuse.blocklist:
         from smsbridge.errors import InvalidInput
@@ -290,79 +287,6 @@ def _validate_semantics(cfg: Config, path: str | None) -> None:
             raise ConfigError(f"unknown time zone {cfg.desk.timezone!r}; expected a name such "
                               "as Asia/Jakarta, or empty for the box's own", path=path,
                               key="desk.timezone") from None
-
-
-def _modem_key(cfg: Config, i: int, key: str) -> str:
-    return f"modems[{i + 1}].{key}" if cfg.modems else f"modem.{key}"
-
-
-def _validate_pool(cfg: Config, path: str | None) -> None:
-    """Each modem on its own, then the pool: names and ports unique, someone to
-    receive the reports and someone to answer them."""
-    names: dict[str, int] = {}
-    ports: dict[str, int] = {}
-    for i, modem in enumerate(cfg.pool_modems):
-        if modem.pin and not (modem.pin.isdigit() and 4 <= len(modem.pin) <= 8):
-            raise ConfigError("expected 4 to 8 digits", path=path, key=_modem_key(cfg, i, "pin"))
-        if not modem.port:
-            raise ConfigError("expected a device path or a pyserial URL", path=path,
-                              key=_modem_key(cfg, i, "port"))
-        if not (modem.name and len(modem.name) <= 32
-                and all(c.isascii() and (c.isalnum() or c in "-_.") for c in modem.name)):
-            raise ConfigError(f"expected up to 32 letters, digits, '-', '_' or '.', got "
-                              f"{modem.name!r}", path=path, key=_modem_key(cfg, i, "name"))
-        if modem.name in names:
-            raise ConfigError(f"two modems are named {modem.name!r}", path=path,
-                              key=_modem_key(cfg, i, "name"))
-        names[modem.name] = i
-        where = port_identity(modem)
-        if where in ports:
-            other = cfg.pool_modems[ports[where]].name
-            raise ConfigError(f"{modem.name!r} and {other!r} are on one port ({modem.port}): "
-                              "one program, one owner per port", path=path,
-                              key=_modem_key(cfg, i, "port"))
-        ports[where] = i
-        for prefix in modem.prefixes:
-            if normalize_prefix(prefix, cfg.daemon.country_code) is None:
-                raise ConfigError(f"expected a number prefix such as 0811 or +62811, got "
-                                  f"{prefix!r}", path=path, key=_modem_key(cfg, i, "prefixes"))
-    roles = {m.role for m in cfg.pool_modems}
-    if not roles & {"receive", "both"}:
-        raise ConfigError("no modem receives: give one role = \"receive\" or \"both\"",
-                          path=path, key="modems")
-    if not roles & {"send", "both"}:
-        raise ConfigError("no modem sends replies: give one role = \"send\" or \"both\"",
-                          path=path, key="modems")
-    for route in cfg.pool.route:
-        if route not in ROUTES:
-            raise ConfigError(f"expected some of {', '.join(ROUTES)}, got {route!r}",
-                              path=path, key="pool.route")
-
-
-def port_identity(modem: ModemConfig) -> str:
-    """What makes two configured ports one device: symlinks (udev names) resolved."""
-    if modem.backend == "gammu" and modem.gammurc:
-        return f"gammurc:{os.path.realpath(modem.gammurc)}#{modem.gammu_section}"
-    port = modem.port.strip()
-    for scheme in ("spy://", ""):
-        if port.startswith(scheme + "/"):
-            return os.path.realpath(port[len(scheme):])
-    return port
-
-
-def normalize_prefix(prefix: str, country_code: str) -> str | None:
-    """``0811`` -> ``+62811``; ``62811``/``+62811`` -> ``+62811``; None if not a prefix."""
-    raw = prefix.strip().replace(" ", "").replace("-", "")
-    digits = raw.removeprefix("+")
-    if not (digits.isascii() and digits.isdigit() and 2 <= len(digits) <= 12):
-        return None
-    if raw.startswith("+"):
-        return raw
-    if digits.startswith("0"):
-        return f"+{country_code}{digits[1:]}"
-    if digits.startswith(country_code):
-        return "+" + digits
-    return None
 
 
 _TEMPLATE_FIELDS = {"ack": {"ticket"}, "status": {"ticket", "status"},

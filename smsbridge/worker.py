@@ -26,10 +26,11 @@ from datetime import datetime, timedelta
 from smsbridge import pool
 from smsbridge.bridge import Bridge
 from smsbridge.clock import Clock
-from smsbridge.config import Config, ModemConfig, normalize_prefix
+from smsbridge.config import Config, ModemConfig
 from smsbridge.errors import DatabaseError, ModemError, SmsBridgeError
 from smsbridge.models import to_iso
 from smsbridge.modem.base import Modem, ModemStatus, NewMessage, NewStatusReport, OtherEvent
+from smsbridge.pool_config import normalize_prefix
 from smsbridge.privacy import mask_numbers_in
 from smsbridge.retry import RetryPolicy
 from smsbridge.store import Store

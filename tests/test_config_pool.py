@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from smsbridge import config
+from smsbridge import config, pool_config
 from smsbridge.cli import main
 from smsbridge.errors import ConfigError
 
@@ -47,7 +47,7 @@ command_timeout = 7.5
     assert (first.name, first.role, first.command_timeout) == ("tsel", "receive", 5.0)
     assert (second.name, second.role, second.command_timeout) == ("modem2", "send", 7.5)
     assert second.send_per_minute == 12.0 and second.daily_cap == 900
-    assert [config.normalize_prefix(p, "62") for p in second.prefixes] == [
+    assert [pool_config.normalize_prefix(p, "62") for p in second.prefixes] == [
         "+62811", "+62812", "+62813"]
 
 

@@ -21,7 +21,7 @@ LAYERS = {
     "identity": 0, "keywords": 0,
     # 1: pure knowledge of the line: numbers, tickets, places, the config's shape
     "numbers": 1, "privacy": 1, "tickets": 1, "config": 1, "places": 1, "triage": 1,
-    "field_config": 1, "pool": 1,
+    "field_config": 1, "pool": 1, "pool_config": 1,
     # 2: what the line says
     "replies": 2, "field": 2, "field_texts": 2,
     # 3: decisions, and the outside things: modems, the database, systemd
