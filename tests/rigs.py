@@ -12,7 +12,15 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
+
+from smsbridge.bridge import Bridge
+from smsbridge.clock import ManualClock
+from smsbridge.config import Config
+from smsbridge.models import CaseQuery
+from smsbridge.modem.fake import FakeModem
+from smsbridge.store import Store
 
 
 def number(i: int) -> str:
@@ -98,3 +106,40 @@ class DaemonProcess:
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+# A whole second: stored times have seconds, so waits computed from them are exact.
+START = datetime(2026, 12, 1, 20, 0, tzinfo=UTC)
+
+
+class BridgeRig:
+    """The bridge over the in-memory modem, a real SQLite store and a held clock;
+    ``step()`` drains and sends everything due."""
+
+    def __init__(self, store: Store, clock: ManualClock, config: Config | None = None):
+        self.modem = FakeModem()
+        self.store, self.clock = store, clock
+        self.config = config or Config()
+        self.bridge = Bridge(self.modem, store, self.config, clock=clock)
+
+    def configure(self, **sections) -> None:
+        self.config = self.config.replace(**sections)
+        self.bridge.reconfigure(self.config)
+
+    def sms(self, sender: str, text: str) -> list[int]:
+        """An SMS from ``sender`` stamped by the network at the test's time."""
+        return self.modem.inject_text(sender, text, timestamp=self.clock.now())
+
+    def step(self) -> None:
+        self.bridge.drain()
+        while self.bridge.send_one():
+            pass
+
+    def replies_to(self, number: str) -> list[str]:
+        return [s.text for s in self.modem.sent if s.recipient == number]
+
+    def cases(self):
+        return self.store.cases.query(CaseQuery(limit=None))
+
+    def events(self, case_id: int) -> list[tuple[str, str | None]]:
+        return [(e.action, e.note) for e in self.store.cases.detail(str(case_id)).events]

@@ -7,54 +7,19 @@ integration), without a port: what the line decides, stores and answers.
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
 
 import pytest
+from rigs import START
+from rigs import BridgeRig as Rig
 
 from smsbridge.bridge import Bridge
 from smsbridge.clock import ManualClock
-from smsbridge.config import Config
 from smsbridge.errors import PortError
-from smsbridge.models import CaseQuery
 from smsbridge.modem.fake import FakeModem
 from smsbridge.sms import pdu
 from smsbridge.store import Store
 
 REPORTER = "+6281234567001"
-# A whole second: stored times have seconds, so waits computed from them are exact.
-START = datetime(2026, 12, 1, 20, 0, tzinfo=UTC)
-
-
-class Rig:
-    def __init__(self, store: Store, clock: ManualClock, config: Config | None = None):
-        self.modem = FakeModem()
-        self.store, self.clock = store, clock
-        self.config = config or Config()
-        self.bridge = Bridge(self.modem, store, self.config, clock=clock)
-
-    def configure(self, **sections) -> None:
-        self.config = self.config.replace(**sections)
-        self.bridge.reconfigure(self.config)
-
-    def sms(self, sender: str, text: str) -> list[int]:
-        """An SMS from ``sender`` stamped by the network at the test's time."""
-        return self.modem.inject_text(sender, text, timestamp=self.clock.now())
-
-    def step(self) -> None:
-        self.bridge.drain()
-        while self.bridge.send_one():
-            pass
-
-    def replies_to(self, number: str) -> list[str]:
-        return [s.text for s in self.modem.sent if s.recipient == number]
-
-    def cases(self):
-        return self.store.cases.query(CaseQuery(limit=None))
-
-    def events(self, case_id: int) -> list[tuple[str, str | None]]:
-        return [(e.action, e.note) for e in self.store.cases.detail(str(case_id)).events]
-
-
 @pytest.fixture
 def rig(db_path):
     clock = ManualClock(START)

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from test_bridge_policy import START, Rig
+from rigs import START
+from rigs import BridgeRig as Rig
 
 from smsbridge.clock import ManualClock
 from smsbridge.store import Store

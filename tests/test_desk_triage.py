@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 from conftest import write_config
-from test_bridge_policy import START, Rig
+from rigs import START
+from rigs import BridgeRig as Rig
 
 from smsbridge.clock import ManualClock
 from smsbridge.config import Config

@@ -7,23 +7,19 @@ The same loop runs through the real daemon and the emulator in test_field_daemon
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
+from rigs import START, BridgeRig
 
 from smsbridge import config as config_mod
-from smsbridge.bridge import Bridge
 from smsbridge.clock import ManualClock
 from smsbridge.field import Roster
 from smsbridge.field_texts import FieldTexts, Notices
 from smsbridge.models import CaseQuery
-from smsbridge.modem.fake import FakeModem
 from smsbridge.store import Store
 
 REPORTER = "+6281234567001"
 BUDI, SARI = "+6281234560001", "+6281345670002"
 STRANGER = "+6285700000009"
-START = datetime(2026, 12, 1, 20, 0, tzinfo=UTC)
 ROSTER = {
     "officers": [{"name": "budi", "number": "0812-3456-0001", "team": "buser-1",
                   "word": "mawar"},
@@ -34,23 +30,14 @@ ROSTER = {
 NEUTRAL = FieldTexts().neutral()
 
 
-class Rig:
+class Rig(BridgeRig):
+    """The shared bridge rig, with the officers of ROSTER in its config."""
+
     def __init__(self, store: Store, clock: ManualClock):
-        self.modem = FakeModem()
-        self.store, self.clock = store, clock
-        self.config = config_mod.from_dict(ROSTER)
-        self.bridge = Bridge(self.modem, store, self.config, clock=clock)
-
-    def sms(self, sender: str, text: str) -> None:
-        self.modem.inject_text(sender, text, timestamp=self.clock.now())
-
-    def step(self) -> None:
-        self.bridge.drain()
-        while self.bridge.send_one():
-            pass
+        super().__init__(store, clock, config_mod.from_dict(ROSTER))
 
     def to(self, number: str) -> list[str]:
-        return [s.text for s in self.modem.sent if s.recipient == number]
+        return self.replies_to(number)
 
     def report(self, text: str = "Ada judi sabung ayam di belakang Pasar Kliwon") -> str:
         self.sms(REPORTER, text)
