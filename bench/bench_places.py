@@ -17,7 +17,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from smsbridge.places import extract_place
+from smsbridge.triage.places import extract_place
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 # places.tsv: the set the rules were written against; places_holdout.tsv: written after,

@@ -15,8 +15,8 @@ import sys
 import time
 from pathlib import Path
 
-from smsbridge.config import Config
-from smsbridge.triage import Report, Rules, classify, relate
+from smsbridge.config.sections import Config
+from smsbridge.triage.rules import Report, Rules, classify, relate
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "places.tsv"
 

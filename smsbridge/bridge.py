@@ -16,20 +16,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from smsbridge import intake, triage
+from smsbridge import intake
 from smsbridge.clock import Clock, as_clock
-from smsbridge.config import Config
+from smsbridge.config.sections import Config
 from smsbridge.errors import DatabaseError, PduError
-from smsbridge.field_bridge import FieldBridge
+from smsbridge.fieldwork.bridge import FieldBridge
 from smsbridge.models import Case, InboundRecord, NewCase, to_iso
 from smsbridge.modem.base import Modem, StoredMessage
 from smsbridge.numbers import normalize, reply_problem
+from smsbridge.pool.sending import Chooser, Sending
 from smsbridge.privacy import mask_number, mask_numbers_in
 from smsbridge.replies import ReplyDecision, Templates, parse_command
-from smsbridge.sending import Chooser, Sending
 from smsbridge.sms import pdu as pdu_codec
 from smsbridge.sms.fields import is_alphanumeric_toa
 from smsbridge.store import Store
+from smsbridge.triage import rules as triage
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The smsbridge process: one worker per modem, signals, sd_notify, logging.
 
-Each modem of the pool has a worker (``worker.py``): a thread that owns its port, its
+Each modem of the pool has a worker (``pool/worker.py``): a thread that owns its port, its
 Session and its own store connection, drains, sends and reconnects by itself. The
 main thread only supervises: it restarts a worker whose thread died, feeds systemd's
 watchdog only while every worker shows signs of life, summarises the pool in STATUS=,
@@ -20,17 +20,17 @@ import time
 from collections.abc import Callable
 from typing import ClassVar
 
-from smsbridge import config as config_mod
 from smsbridge.clock import Clock, SystemClock
+from smsbridge.config import load as config_mod
 from smsbridge.errors import DatabaseError, SmsBridgeError
 from smsbridge.hooks import HookRunner
 from smsbridge.models import to_iso
 from smsbridge.modem.base import Modem
 from smsbridge.modem.factory import make_modem
+from smsbridge.pool.worker import HEARTBEAT_SECONDS, Board, Worker, describe
 from smsbridge.privacy import neutralise
 from smsbridge.sdnotify import Notifier
 from smsbridge.store import Store
-from smsbridge.worker import HEARTBEAT_SECONDS, Board, Worker, describe
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from datetime import timedelta
 from typing import Any
 
 from smsbridge.clock import Clock, SystemClock
-from smsbridge.config import Config, HookConfig
+from smsbridge.config.sections import Config, HookConfig
 from smsbridge.errors import SmsBridgeError
 from smsbridge.models import Case, to_iso
 from smsbridge.privacy import mask_number

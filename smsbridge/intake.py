@@ -8,7 +8,7 @@ line lives here, so each is tested in a millisecond with plain values:
                              AnswerStatus(case, reply)  CEK <ticket>: the state, to its reporter
                              FollowUp(case, …)          more words for an open case
                              OpenCase(flags, reply)     a new report: a ticket and an ack
-                             FieldAnswer(verdict, reply) an officer's SMS (field.py): never
+                             FieldAnswer(verdict, reply) an officer's SMS (fieldwork): never
                                                         a citizen's, whatever it says
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from smsbridge import field
+from smsbridge.fieldwork import answers as field
 from smsbridge.models import Case
 from smsbridge.numbers import SenderKind, classify
 from smsbridge.replies import ReplyDecision, StatusQuery, auto_reply_decision

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from smsbridge.config import ReplyConfig
+from smsbridge.config.sections import ReplyConfig
 from smsbridge.errors import InvalidInput
 
 STATUSES = ("new", "checking", "confirmed", "resolved", "fake", "duplicate")

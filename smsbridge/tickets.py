@@ -2,7 +2,7 @@
 
 A ticket is the configured prefix, a dash and a zero-padded number: ``LP-000042``.
 Numbers come from one counter, so a ticket is unique and tickets grow with time.
-The prefix may not contain O or I (config.py refuses them) and the rest is digits,
+The prefix may not contain O or I (the config refuses them) and the rest is digits,
 so nothing reads two ways; when a citizen or operator types one back anyway, an
 O is read as 0 and an I or l as 1.
 
@@ -259,3 +259,17 @@ def _refuse_cycle(case: CaseFacts, duplicate: CaseFacts, chain: Sequence[CaseFac
     raise InvalidInput(f"{case.ticket} cannot be a duplicate of {duplicate.ticket}: "
                        f"{duplicate.ticket} is already a duplicate of {said}; reopen "
                        f"{duplicate.ticket} first if it is the original")
+
+
+# What may end a ticket typed at the start of a text.
+_ENDS = ".,:;!-"
+
+
+def ticket_token(prefix: str) -> re.Pattern[str]:
+    """A ticket as people type it at the start of a text: the prefix optional and in
+    any case, separators, a number that may hold O, I and l for 0 and 1 (as
+    tickets.parse_ticket reads them) but holds a digit. A verification word must
+    never read as one, or an answer could not tell its word from its ticket."""
+    lead = f"(?:{re.escape(prefix)})?[\\s\\-_./#:]*" if prefix else ""
+    return re.compile(rf"{lead}[0-9OoIl]*[0-9][0-9OoIl]*(?=$|[\s{re.escape(_ENDS)}])",
+                      re.IGNORECASE)

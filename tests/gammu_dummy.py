@@ -26,7 +26,7 @@ from pathlib import Path
 
 import gammu
 
-from smsbridge.config import ModemConfig
+from smsbridge.config.sections import ModemConfig
 from smsbridge.sms import pdu as pdu_codec
 
 INBOX = 1  # sms/1: "Inbox" on the SIM (memory SM)

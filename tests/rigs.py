@@ -17,7 +17,7 @@ from pathlib import Path
 
 from smsbridge.bridge import Bridge
 from smsbridge.clock import ManualClock
-from smsbridge.config import Config
+from smsbridge.config.sections import Config
 from smsbridge.models import CaseQuery
 from smsbridge.modem.fake import FakeModem
 from smsbridge.store import Store

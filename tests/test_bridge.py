@@ -10,7 +10,7 @@ import pytest
 
 from smsbridge.bridge import Bridge
 from smsbridge.clock import ManualClock
-from smsbridge.config import Config, ModemConfig
+from smsbridge.config.sections import Config, ModemConfig
 from smsbridge.models import CaseQuery
 from smsbridge.modem.atmodem import AtModem
 from smsbridge.modem.factory import make_modem

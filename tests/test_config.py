@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from smsbridge import config
 from smsbridge.cli import main
+from smsbridge.config import load as config
 from smsbridge.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent

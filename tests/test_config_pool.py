@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from smsbridge import config, pool_config
 from smsbridge.cli import main
+from smsbridge.config import load as config
+from smsbridge.config import pool as pool_config
 from smsbridge.errors import ConfigError
 
 

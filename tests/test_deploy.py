@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from smsbridge import config
+from smsbridge.config import load as config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,7 +58,7 @@ def test_example_config_documents_every_key_with_its_default():
 
 
 def test_example_config_shows_every_key_of_officers_and_teams_in_a_valid_roster():
-    from smsbridge.field_config import OfficerConfig, TeamConfig
+    from smsbridge.config.sections import OfficerConfig, TeamConfig
 
     text = (ROOT / "config.example.toml").read_text()
     example = tomllib.loads(_commented_array_example(text, "officers"))
@@ -119,9 +119,9 @@ def test_every_config_field_has_validation_metadata():
         if section.name in ("source", "modems"):
             continue  # [[modems]] entries are ModemConfig, checked as [modem]
         if section.name in ("officers", "teams"):
-            from smsbridge.field_config import ARRAYS
+            from smsbridge.config.sections import ARRAY_SECTIONS
 
-            for f in dataclasses.fields(ARRAYS[section.name]):
+            for f in dataclasses.fields(ARRAY_SECTIONS[section.name]):
                 assert "secret" in f.metadata, f"{section.name}.{f.name}"
             continue
         for f in dataclasses.fields(section.default_factory()):

@@ -11,7 +11,7 @@ from rigs import START
 from rigs import BridgeRig as Rig
 
 from smsbridge.clock import ManualClock
-from smsbridge.config import Config
+from smsbridge.config.sections import Config
 from smsbridge.models import CaseQuery, NewCase
 from smsbridge.store import Store
 
@@ -137,7 +137,7 @@ def test_json_and_csv_carry_category_and_place(cli, db_path):
 
 
 def test_categories_in_the_config_are_checked(tmp_path: Path, db_path: Path):
-    from smsbridge import config
+    from smsbridge.config import load as config
     from smsbridge.errors import ConfigError
 
     path = write_config(tmp_path, db_path, '[categories]\njudi = "togel"\n')

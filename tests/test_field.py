@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from smsbridge import config, intake
+from smsbridge import intake
+from smsbridge.config import load as config
 from smsbridge.errors import ConfigError, InvalidInput
-from smsbridge.field import (
+from smsbridge.fieldwork.answers import (
     Accept,
     Answer,
     FieldFacts,
@@ -18,7 +19,7 @@ from smsbridge.field import (
     parse_answer,
     steps_to,
 )
-from smsbridge.field_texts import (
+from smsbridge.fieldwork.texts import (
     DISPATCH_MAX_PARTS,
     NOTE_MAX_CHARS,
     FieldTexts,

@@ -10,10 +10,10 @@ from __future__ import annotations
 import pytest
 from rigs import START, BridgeRig
 
-from smsbridge import config as config_mod
 from smsbridge.clock import ManualClock
-from smsbridge.field import Roster
-from smsbridge.field_texts import FieldTexts, Notices
+from smsbridge.config import load as config_mod
+from smsbridge.fieldwork.answers import Roster
+from smsbridge.fieldwork.texts import FieldTexts, Notices
 from smsbridge.models import CaseQuery
 from smsbridge.store import Store
 

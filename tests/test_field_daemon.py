@@ -13,7 +13,7 @@ from rigs import DaemonProcess, query, wait_until
 
 from smsbridge.cli import main
 from smsbridge.emulator import Emulator
-from smsbridge.field_texts import FieldTexts
+from smsbridge.fieldwork.texts import FieldTexts
 
 pytestmark = pytest.mark.slow
 

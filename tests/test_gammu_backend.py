@@ -15,7 +15,7 @@ import pytest
 from gammu_dummy import DummyPhone
 
 from smsbridge.bridge import Bridge
-from smsbridge.config import Config, ModemConfig
+from smsbridge.config.sections import Config, ModemConfig
 from smsbridge.emulator import Emulator, EmulatorSettings
 from smsbridge.errors import ConfigError, ModemTimeout, PortError, SimError
 from smsbridge.models import CaseQuery
@@ -285,7 +285,7 @@ def test_gammu_errors_become_our_typed_errors_with_a_clear_line(error, expected)
 
 def test_choosing_gammu_without_python_gammu_names_the_extra_to_install():
     code = ("import sys; sys.modules['gammu'] = None\n"
-            "from smsbridge.config import ModemConfig\n"
+            "from smsbridge.config.sections import ModemConfig\n"
             "from smsbridge.errors import BackendUnavailable\n"
             "from smsbridge.modem.factory import make_modem\n"
             "try:\n"

@@ -16,7 +16,7 @@ from typing import ClassVar
 
 import pytest
 
-from smsbridge.config import Config, HookConfig
+from smsbridge.config.sections import Config, HookConfig
 from smsbridge.hooks import Deliver, HookRunner
 from smsbridge.models import NewCase, to_iso
 from smsbridge.store import Store

@@ -6,7 +6,7 @@ import logging
 import os
 from pathlib import Path
 
-from smsbridge import config
+from smsbridge.config import load as config
 from smsbridge.daemon import JournalFormatter
 
 

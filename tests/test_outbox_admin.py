@@ -13,7 +13,7 @@ import pytest
 
 from smsbridge.bridge import Bridge
 from smsbridge.clock import ManualClock
-from smsbridge.config import Config
+from smsbridge.config.sections import Config
 from smsbridge.modem.fake import FakeModem
 from smsbridge.store import Store
 

@@ -16,7 +16,7 @@ import threading
 import pytest
 from rigs import DaemonProcess, number, query, wait_until
 
-from smsbridge import config as config_mod
+from smsbridge.config import load as config_mod
 from smsbridge.daemon import Daemon
 from smsbridge.emulator import Emulator
 from smsbridge.modem.factory import make_modem

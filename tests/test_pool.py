@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from smsbridge.pool import Pace, Reply, Routing, Sender, choose, local_midnight, reservations
+from smsbridge.pool.routing import (
+    Pace,
+    Reply,
+    Routing,
+    Sender,
+    choose,
+    local_midnight,
+    reservations,
+)
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 TSEL = ("+62811", "+62812", "+62813")

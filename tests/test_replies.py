@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from smsbridge.config import ReplyConfig
+from smsbridge.config.sections import ReplyConfig
 from smsbridge.errors import InvalidInput
 from smsbridge.replies import (
     MAX_REPLY_CHARS,

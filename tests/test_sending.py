@@ -10,9 +10,9 @@ import pytest
 
 from smsbridge.bridge import Bridge
 from smsbridge.clock import ManualClock
-from smsbridge.config import Config
+from smsbridge.config.sections import Config
 from smsbridge.modem.fake import FakeModem
-from smsbridge.sending import Sending
+from smsbridge.pool.sending import Sending
 from smsbridge.store import Store
 
 START = datetime(2026, 12, 1, 20, 0, tzinfo=UTC)

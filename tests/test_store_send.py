@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from smsbridge.bridge import Bridge
-from smsbridge.config import Config
+from smsbridge.config.sections import Config
 from smsbridge.emulator import Emulator, EmulatorSettings
 from smsbridge.modem.atmodem import AtModem
 from smsbridge.modem.base import store_and_send
-from smsbridge.sending import Sending
+from smsbridge.pool.sending import Sending
 from smsbridge.store import Store
 
 CITIZEN = "+6281234567001"

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from smsbridge import config, places, triage
+from smsbridge.config import load as config
+from smsbridge.triage import places
+from smsbridge.triage import rules as triage
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = triage.Rules.from_section(config.Config().categories)

@@ -13,7 +13,7 @@ import time
 import pytest
 from rigs import number, query, wait_until
 
-from smsbridge import config as config_mod
+from smsbridge.config import load as config_mod
 from smsbridge.daemon import Daemon
 from smsbridge.modem.fake import FakeModem
 from smsbridge.store import Store

@@ -18,26 +18,40 @@ from pathlib import Path
 LAYERS = {
     # 0: facts and plumbing nothing else stands on
     "smsbridge": 0, "errors": 0, "models": 0, "sms": 0, "clock": 0, "retry": 0,
-    "identity": 0, "keywords": 0,
+    "identity": 0, "triage.keywords": 0,
     # 1: pure knowledge of the line: numbers, tickets, places, the config's shape
-    "numbers": 1, "privacy": 1, "tickets": 1, "config": 1, "places": 1, "triage": 1,
-    "field_config": 1, "pool": 1, "pool_config": 1,
+    "numbers": 1, "privacy": 1, "tickets": 1, "config": 1, "triage": 1, "pool.routing": 1,
     # 2: what the line says
-    "replies": 2, "field": 2, "field_texts": 2,
+    "replies": 2, "fieldwork.answers": 2, "fieldwork.texts": 2,
     # 3: decisions, and the outside things: modems, the database, systemd
     "intake": 3, "modem": 3, "store": 3, "emulator": 3, "sdnotify": 3,
     # 4: carrying decisions out
-    "bridge": 4, "hooks": 4, "sending": 4, "field_bridge": 4,
+    "bridge": 4, "hooks": 4, "pool.sending": 4, "fieldwork.bridge": 4,
     # 5: the process
-    "worker": 5, "daemon": 5,
+    "pool.worker": 5, "daemon": 5,
+    # a package's map (its __init__) imports nothing, so stands anywhere
+    "pool": 0, "fieldwork": 0,
     # 6: people
     "cli": 6, "__main__": 7,
 }
 
 
+def _known(module: str) -> int | None:
+    """The layer of the longest prefix of ``module`` that LAYERS names."""
+    parts = module.split(".")
+    for n in range(len(parts), 0, -1):
+        found = LAYERS.get(".".join(parts[:n]))
+        if found is not None:
+            return found
+    return None
+
+
 def layer(module: str) -> int:
     """The layer of ``module`` (a name inside the package, "store.cases")."""
-    return LAYERS[module.split(".")[0]]
+    found = _known(module)
+    if found is None:
+        raise KeyError(module)
+    return found
 
 
 def _runtime_imports(tree: ast.Module) -> list[ast.AST]:
@@ -79,7 +93,7 @@ def upward(edges: dict[str, set[str]]) -> list[tuple[str, str]]:
     """Imports that point to a higher layer than the importer's own (modules without a
     layer, as in an older checkout, are left out)."""
     def known(module: str) -> int | None:
-        return LAYERS.get(module.removeprefix("smsbridge.").split(".")[0])
+        return _known(module.removeprefix("smsbridge."))
 
     return [(m, d) for m, deps in edges.items() for d in sorted(deps)
             if (lm := known(m)) is not None and (ld := known(d)) is not None and ld > lm]

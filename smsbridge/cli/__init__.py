@@ -20,8 +20,8 @@ from typing import Any
 import click
 
 from smsbridge import __version__
-from smsbridge import config as config_mod
 from smsbridge.clock import Clock, SystemClock
+from smsbridge.config import load as config_mod
 from smsbridge.errors import ConfigError, InvalidInput, SmsBridgeError
 
 

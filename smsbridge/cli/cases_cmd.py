@@ -17,7 +17,7 @@ import click
 from smsbridge.cli import AppContext, handle_errors, main, operator_name, pass_app
 
 if TYPE_CHECKING:
-    from smsbridge.field_texts import Notices
+    from smsbridge.fieldwork.texts import Notices
     from smsbridge.models import Case
     from smsbridge.store import Store
 
@@ -78,7 +78,7 @@ def statuses_typed(values: tuple[str, ...]) -> tuple[str, ...]:
 def category_typed(app: AppContext, text: str) -> str:
     """A category as typed ("Knalpot Brong") -> its name, one the config knows."""
     from smsbridge.errors import InvalidInput
-    from smsbridge.triage import Rules, category_name
+    from smsbridge.triage.rules import Rules, category_name
 
     known = Rules.from_section(app.config.categories).categories
     name = category_name(text)
@@ -369,7 +369,7 @@ def cases_add(app: AppContext, reporter: str, channel: str, text: tuple[str, ...
     from smsbridge.errors import InvalidInput
     from smsbridge.models import NewCase
     from smsbridge.numbers import parse_operator_number
-    from smsbridge.triage import Rules, classify
+    from smsbridge.triage.rules import Rules, classify
 
     number = parse_operator_number(reporter, app.config.daemon.country_code,
                                    what="--reporter")
@@ -413,7 +413,7 @@ def cases_reply(app: AppContext, ticket: str, message: tuple[str, ...],
 
 def field_notices(app: AppContext) -> Notices:
     """The reporters' notices the config turns on, for a case's status change."""
-    from smsbridge.field_texts import Notices
+    from smsbridge.fieldwork.texts import Notices
 
     return Notices.from_config(app.config)
 
@@ -442,8 +442,8 @@ def cases_dispatch(app: AppContext, ticket: str, to: str, note: str | None,
         smsbridge cases dispatch LP-000042 --to buser-1 --note "pelaku 10 orang, hati-hati"
     """
     from smsbridge.cli import field_output
-    from smsbridge.field import Roster
-    from smsbridge.field_texts import FieldTexts
+    from smsbridge.fieldwork.answers import Roster
+    from smsbridge.fieldwork.texts import FieldTexts
 
     officers, team = Roster.from_config(app.config).resolve(to)
     texts = FieldTexts.from_config(app.config)

@@ -6,8 +6,8 @@ import json
 
 import click
 
-from smsbridge import config as config_mod
 from smsbridge.cli import AppContext, handle_errors, main, pass_app
+from smsbridge.config import load as config_mod
 
 
 @main.group("config")

@@ -27,7 +27,7 @@ def daemon_command(app: AppContext, port: str | None) -> None:
     Example:
         smsbridge --config /etc/smsbridge/config.toml daemon
     """
-    from smsbridge import config as config_mod
+    from smsbridge.config import load as config_mod
     from smsbridge.daemon import Daemon, setup_logging
 
     cfg = app.config
@@ -143,7 +143,7 @@ def status_command(app: AppContext, as_json: bool) -> None:
         smsbridge status
     """
     from smsbridge.models import to_iso
-    from smsbridge.pool import local_midnight
+    from smsbridge.pool.routing import local_midnight
     from smsbridge.store import Store
 
     cfg = app.config

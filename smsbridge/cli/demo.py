@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from smsbridge import config as config_mod
+from smsbridge.config import load as config_mod
 from smsbridge.daemon import Daemon
 from smsbridge.emulator import Emulator, EmulatorSettings
 from smsbridge.emulator.settings import pool_settings
@@ -160,8 +160,8 @@ def run_demo(directory: Path, *, say: Callable[[str], None] = print,
 
 def _dispatch(cfg: config_mod.Config, ticket: str) -> None:
     """What `smsbridge cases dispatch TICKET --to budi` does."""
-    from smsbridge.field import Roster
-    from smsbridge.field_texts import FieldTexts
+    from smsbridge.fieldwork.answers import Roster
+    from smsbridge.fieldwork.texts import FieldTexts
     from smsbridge.store import Store
 
     officers, team = Roster.from_config(cfg).resolve(OFFICER[0])

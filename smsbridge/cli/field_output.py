@@ -14,7 +14,7 @@ from datetime import tzinfo
 from typing import Any
 
 from smsbridge.cli.output import duration, local_time, shown_number
-from smsbridge.field import AnswerRecord, DispatchRecord, FieldStats
+from smsbridge.fieldwork.answers import AnswerRecord, DispatchRecord, FieldStats
 from smsbridge.models import Case, CaseDetail, OutboxItem
 from smsbridge.privacy import mask_number, neutralise
 

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TypeVar
 
-from smsbridge.config import ModemConfig
+from smsbridge.config.sections import ModemConfig
 from smsbridge.errors import CommandError, ModemTimeout, PortError, SimError
 from smsbridge.modem import profiles, sim
 from smsbridge.modem.at import (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from smsbridge.config import ModemConfig
+from smsbridge.config.sections import ModemConfig
 from smsbridge.errors import BackendUnavailable
 from smsbridge.modem.base import Modem
 

@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 
 import gammu
 
-from smsbridge.config import ModemConfig
+from smsbridge.config.sections import ModemConfig
 from smsbridge.errors import ModemTimeout, PortError, SimError
 from smsbridge.modem import sim
 from smsbridge.modem.base import ModemEvent, ModemStatus, StoredMessage

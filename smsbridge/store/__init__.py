@@ -42,7 +42,7 @@ from smsbridge.store.schema import MIGRATION_NAMES, SCHEMA_VERSION, migrations
 from smsbridge.store.state import DaemonState
 
 if TYPE_CHECKING:
-    from smsbridge.config import Config
+    from smsbridge.config.sections import Config
 
 __all__ = ["FILE_MODE", "MIGRATION_NAMES", "SCHEMA_VERSION", "Database", "Store", "fts_query",
            "migrations"]

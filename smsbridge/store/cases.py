@@ -16,7 +16,6 @@ from typing import Any
 from smsbridge import tickets
 from smsbridge.errors import DatabaseError, InvalidInput, StoreError, UnknownTicket
 from smsbridge.models import Case, CaseDetail, CaseQuery, NewCase, Stats
-from smsbridge.places import place_words
 from smsbridge.privacy import mask_number
 from smsbridge.store import rows
 from smsbridge.store.audit import AuditLog, found
@@ -24,6 +23,7 @@ from smsbridge.store.db import Database
 from smsbridge.store.rows import CASE_COLUMNS, CASE_FROM
 from smsbridge.store.schema import CHANNELS, sql_list
 from smsbridge.store.stats import case_stats
+from smsbridge.triage.places import place_words
 
 # What the index's tokenizer (unicode61) keeps as a token: runs of letters and digits.
 # Everything else separates tokens, so "RT-03" is indexed as "rt" and "03".

@@ -17,7 +17,7 @@ from smsbridge.store import rows
 from smsbridge.store.cases import Cases, adjacent, fts_query
 from smsbridge.store.db import Database
 from smsbridge.store.schema import sql_list
-from smsbridge.triage import Report
+from smsbridge.triage.rules import Report
 
 
 class Desk:

@@ -3,7 +3,7 @@
 A send-capable worker claims one due reply at a time with an atomic UPDATE … RETURNING
 that sets the lease's owner (its modem's name) and expiry. A reply whose lease ran
 out (its worker died or hung) is due again for any modem; a restarted worker takes
-back what its modem still holds. The rules of who may send what are ``pool.py``'s;
+back what its modem still holds. The rules of who may send what are ``pool/routing.py``'s;
 this module only reads the facts for them and writes down the outcome.
 """
 

@@ -2,7 +2,7 @@
 status changes that tell the reporter (``store.field``).
 
 Whether an answer may change a case is ``field.judge``'s to say, which notice a status
-gets ``field_texts.Notices``'s; this module reads the facts for them and writes down
+gets ``fieldwork.texts.Notices``'s; this module reads the facts for them and writes down
 what they decide. A status change and the reporter's notice are one transaction, so
 the notice is queued exactly once per change, whatever moment the process dies at.
 """
@@ -16,8 +16,8 @@ from typing import Any
 
 from smsbridge import tickets
 from smsbridge.errors import InvalidInput
-from smsbridge.field import Accept, AnswerRecord, DispatchRecord, FieldStats, Officer
-from smsbridge.field_texts import NoticeCounts, Notices
+from smsbridge.fieldwork.answers import Accept, AnswerRecord, DispatchRecord, FieldStats, Officer
+from smsbridge.fieldwork.texts import NoticeCounts, Notices
 from smsbridge.models import Case, CaseQuery, to_iso
 from smsbridge.store.cases import Cases
 from smsbridge.store.db import Database

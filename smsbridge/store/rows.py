@@ -8,7 +8,7 @@ from typing import Any
 
 from smsbridge import tickets
 from smsbridge.models import Case, CaseEvent, CaseQuery, InboundRecord, OutboxItem
-from smsbridge.places import place_words
+from smsbridge.triage.places import place_words
 
 # A case with its duplicate's ticket and its number of messages, in one row.
 CASE_COLUMNS = """

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from smsbridge import tickets
@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from sqlite_utils import Database as SqliteUtilsDatabase
     from sqlite_utils.migrations import Migrations
 
-SCHEMA_VERSION = 9
 CHANNELS = ("sms", "phone", "whatsapp", "walk-in")
 # Version 9 adds "dispatch" (a case sent to an officer) and "field" (what an officer's
 # answer gets back).
@@ -373,12 +372,6 @@ CREATE INDEX field_answers_case ON field_answers (case_id, at) WHERE case_id IS 
 CREATE INDEX field_answers_at ON field_answers (at);
 """
 
-MIGRATION_NAMES = ("0001_initial", "0002_case_search", "0003_message_handled",
-                   "0004_stats_index", "0005_reply_budget_index", "0006_outbox_cancel_audit",
-                   "0007_modem_pool", "0008_desk_triage",
-                   "0009_field_loop")
-
-
 def _run_script(db: SqliteUtilsDatabase, script: str, version: int) -> None:
     # executescript() would COMMIT the surrounding transaction; run statement by
     # statement so the migration stays atomic with its bookkeeping row.
@@ -422,48 +415,45 @@ def _split_sql(script: str) -> list[str]:
     return [s for s in statements if s]
 
 
+def _field_loop(db: SqliteUtilsDatabase) -> None:
+    _widen_check(db, "outbox", f"CHECK (kind IN ({sql_list(_OUTBOX_KINDS_1)}))",
+                 f"CHECK (kind IN ({sql_list(_OUTBOX_KINDS_9)}))")
+    _run_script(db, _SCHEMA_9, 9)
+
+
+# Every version in order: its number, its migration's name, and the SQL it runs or the
+# step that runs it. A released entry never changes; a new version is a line at the end.
+STEPS: tuple[tuple[int, str, str | Callable[[SqliteUtilsDatabase], None]], ...] = (
+    (1, "0001_initial", _SCHEMA_1),
+    (2, "0002_case_search", _SCHEMA_2),
+    (3, "0003_message_handled", _SCHEMA_3),
+    (4, "0004_stats_index", _SCHEMA_4),
+    (5, "0005_reply_budget_index", _SCHEMA_5),
+    (6, "0006_outbox_cancel_audit", _SCHEMA_6),
+    (7, "0007_modem_pool", _SCHEMA_7),
+    (8, "0008_desk_triage", _SCHEMA_8),
+    (9, "0009_field_loop", _field_loop),
+)
+MIGRATION_NAMES = tuple(name for _, name, _ in STEPS)
+SCHEMA_VERSION = STEPS[-1][0]
+
+
 def migrations() -> Migrations:
     """The named migrations of the schema, in order (imports sqlite-utils)."""
     from sqlite_utils.migrations import Migrations
 
     steps = Migrations("smsbridge")
-
-    @steps(name=MIGRATION_NAMES[0])
-    def initial(db: SqliteUtilsDatabase) -> None:
-        _run_script(db, _SCHEMA_1, 1)
-
-    @steps(name=MIGRATION_NAMES[1])
-    def case_search(db: SqliteUtilsDatabase) -> None:
-        _run_script(db, _SCHEMA_2, 2)
-
-    @steps(name=MIGRATION_NAMES[2])
-    def message_handled(db: SqliteUtilsDatabase) -> None:
-        _run_script(db, _SCHEMA_3, 3)
-
-    @steps(name=MIGRATION_NAMES[3])
-    def stats_index(db: SqliteUtilsDatabase) -> None:
-        _run_script(db, _SCHEMA_4, 4)
-
-    @steps(name=MIGRATION_NAMES[4])
-    def reply_budget_index(db: SqliteUtilsDatabase) -> None:
-        _run_script(db, _SCHEMA_5, 5)
-
-    @steps(name=MIGRATION_NAMES[5])
-    def outbox_cancel_audit(db: SqliteUtilsDatabase) -> None:
-        _run_script(db, _SCHEMA_6, 6)
-
-    @steps(name=MIGRATION_NAMES[6])
-    def modem_pool(db: SqliteUtilsDatabase) -> None:
-        _run_script(db, _SCHEMA_7, 7)
-
-    @steps(name=MIGRATION_NAMES[7])
-    def desk_triage(db: SqliteUtilsDatabase) -> None:
-        _run_script(db, _SCHEMA_8, 8)
-
-    @steps(name=MIGRATION_NAMES[8])
-    def field_loop(db: SqliteUtilsDatabase) -> None:
-        _widen_check(db, "outbox", f"CHECK (kind IN ({sql_list(_OUTBOX_KINDS_1)}))",
-                     f"CHECK (kind IN ({sql_list(_OUTBOX_KINDS_9)}))")
-        _run_script(db, _SCHEMA_9, 9)
-
+    for version, name, step in STEPS:
+        steps(name=name)(_step(step, version))
     return steps
+
+
+def _step(step: str | Callable[[SqliteUtilsDatabase], None],
+          version: int) -> Callable[[SqliteUtilsDatabase], None]:
+    if callable(step):
+        return step
+
+    def run(db: SqliteUtilsDatabase) -> None:
+        _run_script(db, step, version)
+
+    return run

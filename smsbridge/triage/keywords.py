@@ -1,7 +1,7 @@
 """The categories of the line's usual reports and how citizens spell them: the
 defaults of the config's ``[categories]`` (config.example.toml lists them), in
 priority order. Data only: the config imports it on every start, the rules that use
-it (triage.py) load only where reports are triaged.
+it (rules.py) load only where reports are triaged.
 """
 
 from __future__ import annotations

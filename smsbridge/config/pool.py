@@ -2,22 +2,16 @@
 whole (names and ports unique, someone to receive the reports and someone to answer
 them), and what makes two ports one device or a number an on-net prefix.
 
-``config.py`` reads the tables like its others (every key checked against its type);
-what needs the whole pool is here, as ``field_config`` is for the officers' roster.
+``load`` reads the tables like its others (every key checked against its type); what
+needs the whole pool is here, as ``roster`` is for the officers'.
 """
 
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
 
+from smsbridge.config.sections import ROUTES, Config, ModemConfig
 from smsbridge.errors import ConfigError
-
-if TYPE_CHECKING:
-    from smsbridge.config import Config, ModemConfig
-
-ROLES = ("receive", "send", "both")
-ROUTES = ("received", "on-net", "least-busy")
 
 
 def _modem_key(cfg: Config, i: int, key: str) -> str:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from smsbridge.clock import Clock, as_clock
-from smsbridge.config import Config
+from smsbridge.config.sections import Config
 from smsbridge.errors import CommandError, ModemError, PduError
 from smsbridge.models import OutboxItem, to_iso
 from smsbridge.modem.base import Modem, StoreAndSend, StoredMessage, store_and_send

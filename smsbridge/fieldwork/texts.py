@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from smsbridge.config import Config
+from smsbridge.config.sections import Config
 from smsbridge.errors import InvalidInput
 from smsbridge.models import Case
 from smsbridge.numbers import reply_problem

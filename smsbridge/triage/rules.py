@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from smsbridge.places import extract_place, place_key, same_keys, same_place, words
+from smsbridge.triage.places import extract_place, place_key, same_keys, same_place, words
 
 OTHER = "other"
 

@@ -12,9 +12,9 @@ import logging
 from datetime import datetime
 
 from smsbridge import intake
-from smsbridge.config import Config
-from smsbridge.field import FieldFacts, Refuse, Roster, finding_words, parse_answer
-from smsbridge.field_texts import FieldTexts, Notices
+from smsbridge.config.sections import Config
+from smsbridge.fieldwork.answers import FieldFacts, Refuse, Roster, finding_words, parse_answer
+from smsbridge.fieldwork.texts import FieldTexts, Notices
 from smsbridge.models import to_iso
 from smsbridge.privacy import mask_number
 from smsbridge.store import Store

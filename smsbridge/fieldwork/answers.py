@@ -23,10 +23,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from smsbridge.config import Config
+from smsbridge.config.sections import Config
 from smsbridge.errors import InvalidInput
-from smsbridge.field_config import ticket_token
-from smsbridge.tickets import CaseFacts, parse_ticket
+from smsbridge.tickets import CaseFacts, parse_ticket, ticket_token
 
 # Findings move a case along the main line of the workflow (tickets.py), one step at
 # a time: "resolved" on a case still being checked confirms it first.

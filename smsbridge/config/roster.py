@@ -1,88 +1,28 @@
-"""The field loop's config: ``[fieldwork]``, ``[[officers]]`` and ``[[teams]]``.
+"""The officers' roster as a whole: ``[fieldwork]``, ``[[officers]]`` and ``[[teams]]``.
 
 Officers are the plain-clothes police who check reports on the spot. Each has a name,
 a phone number and, optionally, a team; each authenticates their answers with a
 verification word, their own or their team's, because an SMS's sender number can be
-spoofed. ``config.py`` reads these tables like its others (every key checked); the
-checks that need the whole roster are ``check``'s.
+spoofed. ``load`` reads these tables like its others (every key checked); the checks
+that need the whole roster are here.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 
-from smsbridge.errors import ConfigError
-
-if TYPE_CHECKING:
-    from smsbridge.config import Config
-
-
-def _opt(default: Any, *, secret: bool = False) -> Any:
-    # The same metadata as config._opt: config's checks read it.
-    meta = {"lo": None, "hi": None, "choices": None, "secret": secret}
-    if isinstance(default, list):
-        return field(default_factory=lambda: list(default), metadata=meta)
-    return field(default=default, metadata=meta)
-
-
-@dataclass(frozen=True)
-class FieldConfig:
-    # The findings an officer answers with, as the first word after the ticket (any
-    # case): the case becomes confirmed, fake or resolved.
-    confirmed_words: list = _opt(["BENAR"])
-    fake_words: list = _opt(["PALSU"])
-    resolved_words: list = _opt(["SELESAI"])
-    # The reporter gets one SMS when their case becomes this status.
-    notify_confirmed: bool = _opt(True)
-    notify_resolved: bool = _opt(True)
-    notify_fake: bool = _opt(False)
-    notify_duplicate: bool = _opt(False)
-    # Empty: the built-in text in [replies] language; {ticket} is the case's ticket.
-    notice_confirmed: str = _opt("")
-    notice_resolved: str = _opt("")
-    notice_fake: str = _opt("")
-    notice_duplicate: str = _opt("")
-
-
-@dataclass(frozen=True)
-class OfficerConfig:
-    name: str = _opt("")
-    number: str = _opt("")
-    team: str = _opt("")
-    word: str = _opt("", secret=True)
-
-
-@dataclass(frozen=True)
-class TeamConfig:
-    name: str = _opt("")
-    word: str = _opt("", secret=True)
-
-
-# The arrays of tables config.py reads with these keys.
-ARRAYS: dict[str, type] = {"officers": OfficerConfig, "teams": TeamConfig}
-NOTICE_STATUSES = ("confirmed", "resolved", "fake", "duplicate")
+from smsbridge.config.sections import NOTICE_STATUSES, Config
+from smsbridge.config.values import check_template
+from smsbridge.errors import ConfigError, InvalidInput
+from smsbridge.numbers import parse_operator_number
+from smsbridge.tickets import ticket_token
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
 _WORD = re.compile(r"[A-Za-z0-9]{3,24}")
-_ENDS = ".,:;!-"
-
-
-def ticket_token(prefix: str) -> re.Pattern[str]:
-    """A ticket as people type it at the start of a text: the prefix optional and in
-    any case, separators, a number that may hold O, I and l for 0 and 1 (as
-    tickets.parse_ticket reads them) but holds a digit. A verification word must
-    never read as one, or an answer could not tell its word from its ticket."""
-    lead = f"(?:{re.escape(prefix)})?[\\s\\-_./#:]*" if prefix else ""
-    return re.compile(rf"{lead}[0-9OoIl]*[0-9][0-9OoIl]*(?=$|[\s{re.escape(_ENDS)}])",
-                      re.IGNORECASE)
 
 
 def check_roster(cfg: Config, path: str | None) -> None:
     """Refuse a roster that cannot work: names, numbers and words each unmistakable."""
-    from smsbridge.errors import InvalidInput
-    from smsbridge.numbers import parse_operator_number
 
     section, officers, teams = cfg.fieldwork, cfg.officers, cfg.teams
     country_code, ticket_prefix = cfg.daemon.country_code, cfg.tickets.prefix
@@ -103,8 +43,7 @@ def check_roster(cfg: Config, path: str | None) -> None:
             findings[word.upper()] = kind
     for status in NOTICE_STATUSES:
         template = getattr(section, f"notice_{status}")
-        if template:
-            _check_template(template, path, f"fieldwork.notice_{status}")
+        check_template(template, {"ticket"}, path, f"fieldwork.notice_{status}")
 
     names: dict[str, str] = {}
     team_words: dict[str, str] = {}
@@ -170,16 +109,3 @@ def _check_word(word: str, reserved: set[str], prefix: str, path: str | None,
     if ticket_token(prefix).match(word):
         raise ConfigError(f"{word!r} reads as a ticket; choose another word", path=path,
                           key=key)
-
-
-def _check_template(text: str, path: str | None, key: str) -> None:
-    import string
-
-    try:
-        used = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
-    except ValueError as exc:
-        raise ConfigError(f"not a valid template ({exc}); write braces as {{{{ }}}}",
-                          path=path, key=key) from None
-    if used - {"ticket"}:
-        raise ConfigError(f"unknown placeholder {{{sorted(used - {'ticket'})[0]}}}; allowed: "
-                          "{ticket}", path=path, key=key)

@@ -10,7 +10,7 @@ on. Each worker has its own store connection (sqlite3 connections are per thread
 
 The daemon's main thread reads each worker's :class:`Health` for the watchdog and
 ``smsbridge status``; workers tell each other, through the :class:`Board`, which of
-them are up and may send, for the pool's routing (``pool.py``).
+them are up and may send, for the pool's routing (``routing.py``).
 """
 
 from __future__ import annotations
@@ -23,14 +23,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from smsbridge import pool
 from smsbridge.bridge import Bridge
 from smsbridge.clock import Clock
-from smsbridge.config import Config, ModemConfig
+from smsbridge.config.pool import normalize_prefix
+from smsbridge.config.sections import Config, ModemConfig
 from smsbridge.errors import DatabaseError, ModemError, SmsBridgeError
 from smsbridge.models import to_iso
 from smsbridge.modem.base import Modem, ModemStatus, NewMessage, NewStatusReport, OtherEvent
-from smsbridge.pool_config import normalize_prefix
+from smsbridge.pool import routing as pool
 from smsbridge.privacy import mask_numbers_in
 from smsbridge.retry import RetryPolicy
 from smsbridge.store import Store

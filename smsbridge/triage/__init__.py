@@ -1,0 +1,6 @@
+"""What a report is about, for the desk (pure).
+
+    keywords.py   the default categories' keywords (data the config starts with)
+    places.py     the place a report names, as written; places told apart
+    rules.py      a report's category and possibly related reports
+"""
