@@ -3,9 +3,11 @@
     python3 tools/module_graph.py            the graph of ./smsbridge
     python3 tools/module_graph.py DIR        of another checkout's package
 
-Imports under ``if TYPE_CHECKING:`` are left out (they cost nothing at run time and
-may point anywhere). A line ends with ``UP!`` when it imports a layer above its own,
-as tests/test_architecture.py forbids.
+Imports under ``if TYPE_CHECKING:`` are left out of the layers (they cost nothing at
+run time) but not out of the cycles: a circle of imports is a circle of knowledge,
+whether Python runs it or only mypy reads it. A line ends with ``UP!`` when it imports a
+layer above its own, as tests/test_architecture.py forbids; ``python3
+tools/module_graph.py --cycles`` prints the circles, if any.
 """
 
 from __future__ import annotations
@@ -54,12 +56,15 @@ def layer(module: str) -> int:
     return found
 
 
-def _runtime_imports(tree: ast.Module) -> list[ast.AST]:
+def _imports(tree: ast.Module, *, type_checking: bool) -> list[ast.AST]:
+    """Every import statement of the module, those inside functions included; those under
+    ``if TYPE_CHECKING:`` only when ``type_checking``."""
     nodes: list[ast.AST] = []
     todo: list[ast.AST] = list(tree.body)
     while todo:
         node = todo.pop()
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+        if (not type_checking and isinstance(node, ast.If)
+                and "TYPE_CHECKING" in ast.unparse(node.test)):
             todo.extend(node.orelse)
             continue
         if isinstance(node, (ast.Import, ast.ImportFrom)):
@@ -68,15 +73,17 @@ def _runtime_imports(tree: ast.Module) -> list[ast.AST]:
     return nodes
 
 
-def graph(package: Path) -> dict[str, set[str]]:
-    """module -> the package's modules it imports (at run time)."""
+def graph(package: Path, *, type_checking: bool = False) -> dict[str, set[str]]:
+    """module -> the package's modules it imports (at run time, and for the type checker
+    too when ``type_checking``)."""
     base = package.parent
     modules = {".".join(p.relative_to(base).with_suffix("").parts).removesuffix(".__init__"): p
                for p in package.rglob("*.py")}
     edges: dict[str, set[str]] = {}
     for name, path in sorted(modules.items()):
         deps: set[str] = set()
-        for node in _runtime_imports(ast.parse(path.read_text(encoding="utf-8"))):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in _imports(tree, type_checking=type_checking):
             if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 found = [f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules
                          else node.module for a in node.names]
@@ -99,8 +106,59 @@ def upward(edges: dict[str, set[str]]) -> list[tuple[str, str]]:
             if (lm := known(m)) is not None and (ld := known(d)) is not None and ld > lm]
 
 
+def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """The circles of imports: each strongly connected group of two or more modules
+    (Tarjan's algorithm, iterative so that a deep package cannot hit the recursion
+    limit), each sorted, in sorted order."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    for root in sorted(edges):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(edges.get(root, ()))))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, deps = work[-1]
+            for dep in deps:
+                if dep not in index:
+                    index[dep] = low[dep] = len(index)
+                    stack.append(dep)
+                    on_stack.add(dep)
+                    work.append((dep, iter(sorted(edges.get(dep, ())))))
+                    break
+                if dep in on_stack:
+                    low[node] = min(low[node], index[dep])
+            else:
+                work.pop()
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[node])
+                if low[node] == index[node]:
+                    group = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        group.append(member)
+                        if member == node:
+                            break
+                    if len(group) > 1:
+                        found.append(sorted(group))
+    return sorted(found)
+
+
 def main() -> int:
-    package = Path(sys.argv[1] if len(sys.argv) > 1 else "smsbridge").resolve()
+    args = [a for a in sys.argv[1:] if a != "--cycles"]
+    package = Path(args[0] if args else "smsbridge").resolve()
+    if "--cycles" in sys.argv[1:]:
+        circles = cycles(graph(package, type_checking=True))
+        for circle in circles:
+            print(" <-> ".join(m.removeprefix("smsbridge.") for m in circle))
+        return 1 if circles else 0
     edges = graph(package)
     bad = set(upward(edges))
     for module, deps in edges.items():

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from smsbridge.clock import Clock
 from smsbridge.identity import os_login
 from smsbridge.store.audit import AuditLog
-from smsbridge.store.cases import Cases, fts_query
+from smsbridge.store.cases import Cases
 from smsbridge.store.db import FILE_MODE, Database
 from smsbridge.store.desk import Desk
 from smsbridge.store.dispatch import Dispatch
@@ -39,6 +39,7 @@ from smsbridge.store.hooks import HookQueue
 from smsbridge.store.inbox import Inbox
 from smsbridge.store.outbox import Outbox
 from smsbridge.store.schema import MIGRATION_NAMES, SCHEMA_VERSION, migrations
+from smsbridge.store.search import fts_query
 from smsbridge.store.state import DaemonState
 
 if TYPE_CHECKING:

@@ -14,9 +14,10 @@ from smsbridge import tickets
 from smsbridge.errors import InvalidInput
 from smsbridge.models import Case, CaseDetail, CaseEvent, CaseQuery, Change, TrackRecord
 from smsbridge.store import rows
-from smsbridge.store.cases import Cases, adjacent, fts_query
+from smsbridge.store.cases import Cases
 from smsbridge.store.db import Database
 from smsbridge.store.schema import sql_list
+from smsbridge.store.search import adjacent, fts_query
 from smsbridge.triage.rules import Report
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from smsbridge import tickets
 from smsbridge.models import Case, CaseEvent, CaseQuery, InboundRecord, OutboxItem
+from smsbridge.store.search import fts_query
 from smsbridge.triage.places import place_words
 
 # A case with its duplicate's ticket and its number of messages, in one row.
@@ -75,8 +76,6 @@ def case_filters(query: CaseQuery) -> tuple[list[str], list[Any]]:
         where.append(f"c.category IN ({', '.join('?' * len(query.categories))})")
         params += list(query.categories)
     if query.place:
-        from smsbridge.store.cases import fts_query  # cases imports this module
-
         # Words spelled out as stored ("jl" is "jalan"), every one in the place.
         where.append("c.id IN (SELECT rowid FROM places_fts WHERE places_fts MATCH ?)")
         typed = [place_words(w) + ("*" if w.endswith("*") else "") for w in query.place.split()]
