@@ -5,19 +5,28 @@ line and exits non-zero, so each message must stand on its own and say what to d
 
     SmsBridgeError
     ├── ConfigError            bad or unreadable config (key, file, what is expected)
+    ├── InvalidInput           a bad status name, date, number or option value typed
+    │                          by an operator (nothing in the database is wrong)
     ├── PduError               a PDU that is not valid 23.040 (what is wrong, at which octet)
     ├── EncodeError            a number or text that cannot be put into an SMS-SUBMIT/DELIVER
     ├── ModemError             anything between us and the device
     │   ├── PortError          the port cannot be opened, or vanished
     │   ├── ModemTimeout       the modem did not answer a command in time
     │   ├── CommandError       the modem answered ERROR / +CME ERROR / +CMS ERROR
+    │   │   ├── GammuCommandError    libgammu refused (modem/gammu_convert.py)
+    │   │   └── AlreadyAnswered      the emulator's own signal (emulator/state.py)
     │   ├── SimError           SIM missing, PIN/PUK needed, wrong PIN (never retried)
     │   └── BackendUnavailable the chosen backend's library is not installed
-    └── StoreError             the case database
-        ├── DatabaseError      missing, locked, corrupt or read-only database
-        ├── UnknownTicket      no case has that ticket
-        ├── InvalidTransition  a status change the workflow does not allow
-        └── InvalidInput       a bad status name, date, number or option value
+    ├── StoreError             the case database
+    │   ├── DatabaseError      missing, locked, corrupt or read-only database
+    │   ├── UnknownTicket      no case has that ticket
+    │   └── InvalidTransition  a status change the workflow does not allow
+    ├── HookFailed             a hook's command or URL failed (retried with backoff)
+    └── DemoFailed             `smsbridge demo` could not show the line working
+
+Besides these, three private signals never reach a caller outside their own package:
+``DeviceGone`` (modem/gammu_owner.py), ``_LeaseLost`` (pool/sending.py) and
+``_Terminated`` (cli/emulator_cmd.py).
 """
 
 from __future__ import annotations
@@ -133,5 +142,13 @@ class InvalidTransition(StoreError):
         )
 
 
-class InvalidInput(StoreError):
-    pass
+class InvalidInput(SmsBridgeError):
+    """What was typed cannot be used: a status, a date, a number, an option's value."""
+
+
+class HookFailed(SmsBridgeError):
+    """A hook's command exited non-zero, timed out, or its URL did not answer 2xx."""
+
+
+class DemoFailed(SmsBridgeError):
+    """The demo's line did not do what it shows (which step, what was seen)."""

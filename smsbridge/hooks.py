@@ -28,7 +28,7 @@ from typing import Any
 
 from smsbridge.clock import Clock, SystemClock
 from smsbridge.config.sections import Config, HookConfig
-from smsbridge.errors import SmsBridgeError
+from smsbridge.errors import HookFailed, SmsBridgeError
 from smsbridge.models import Case, to_iso
 from smsbridge.privacy import mask_number
 from smsbridge.retry import RetryPolicy
@@ -41,10 +41,6 @@ IDLE_WAIT = 5.0
 BACKOFF = RetryPolicy(base=30.0, cap=3600.0)
 # How long a killed command's group gets to let go of our pipes before we stop reading.
 KILL_GRACE = 5.0
-
-
-class HookFailed(SmsBridgeError):
-    pass
 
 
 def case_payload(case: Case, *, reveal: bool) -> dict[str, Any]:

@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from smsbridge.errors import InvalidInput, InvalidTransition, StoreError
+from smsbridge.errors import InvalidInput, InvalidTransition, UnknownTicket
 
 MAX_TICKET_LENGTH = 12
 
@@ -196,7 +196,7 @@ def check_update(*, status: str | None = None, note: str | None = None,
 
 
 def plan_update(case: CaseFacts, request: UpdateRequest, *,
-                duplicate: CaseFacts | StoreError | None = None,
+                duplicate: CaseFacts | InvalidInput | UnknownTicket | None = None,
                 duplicate_chain: Sequence[CaseFacts] = ()) -> CaseUpdate:
     """The changes an update makes, or the error that refuses it (pure).
 
@@ -217,7 +217,7 @@ def plan_update(case: CaseFacts, request: UpdateRequest, *,
         columns["status"] = wanted
         action = "status"
         if wanted == "duplicate":
-            if isinstance(duplicate, StoreError):
+            if isinstance(duplicate, (InvalidInput, UnknownTicket)):
                 raise duplicate
             if duplicate is None:
                 raise ValueError("plan_update needs the facts of the case named by "

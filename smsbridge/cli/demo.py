@@ -22,7 +22,7 @@ from smsbridge.config import load as config_mod
 from smsbridge.daemon import Daemon
 from smsbridge.emulator import Emulator, EmulatorSettings
 from smsbridge.emulator.settings import pool_settings
-from smsbridge.errors import SmsBridgeError
+from smsbridge.errors import DemoFailed
 from smsbridge.sdnotify import Notifier
 
 # A realistic mix for a city police complaint line: Indonesian reports, a national
@@ -49,10 +49,6 @@ REPORTS: list[tuple[str, str]] = [
 # spot and answers with their verification word; the reporter hears it was confirmed.
 OFFICER = ("budi", "+6281211110042", "mawar")
 OFFICER_ANSWER = "{word} {ticket} BENAR ada 6 motor knalpot brong, sudah ditegur"
-
-
-class DemoFailed(SmsBridgeError):
-    pass
 
 
 @dataclass

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from smsbridge import tickets
-from smsbridge.errors import DatabaseError, InvalidInput, StoreError, UnknownTicket
+from smsbridge.errors import DatabaseError, InvalidInput, UnknownTicket
 from smsbridge.models import Case, CaseDetail, CaseQuery, NewCase, Stats
 from smsbridge.privacy import mask_number
 from smsbridge.store import rows
@@ -261,7 +261,7 @@ class Cases:
         with self._db.transaction():
             number = self._case_id(ticket)
             case = self.by_id(number)
-            duplicate: tickets.CaseFacts | StoreError | None = None
+            duplicate: tickets.CaseFacts | InvalidInput | UnknownTicket | None = None
             chain: list[tickets.CaseFacts] = []
             if request.status == "duplicate" and request.duplicate_of:
                 duplicate = self._facts_or_error(request.duplicate_of)
@@ -291,7 +291,7 @@ class Cases:
             )
             return self.by_id(number)
 
-    def _facts_or_error(self, ticket: str) -> tickets.CaseFacts | StoreError:
+    def _facts_or_error(self, ticket: str) -> tickets.CaseFacts | InvalidInput | UnknownTicket:
         try:
             other = self.by_id(self._case_id(ticket))
         except (InvalidInput, UnknownTicket) as exc:
