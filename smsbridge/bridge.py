@@ -10,7 +10,6 @@ replies never lets the SIM fill up.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from smsbridge.config.sections import Config
 from smsbridge.errors import DatabaseError, PduError
 from smsbridge.fieldwork.bridge import FieldBridge
 from smsbridge.models import Case, InboundRecord, NewCase, to_iso
-from smsbridge.modem.base import Modem, StoredMessage
+from smsbridge.modem.base import STO_SENT, STO_UNSENT, Modem, StoredMessage
 from smsbridge.numbers import normalize, reply_problem
 from smsbridge.pool.sending import Chooser, Sending
 from smsbridge.privacy import mask_number, mask_numbers_in
@@ -35,16 +34,11 @@ from smsbridge.triage import rules as triage
 log = logging.getLogger(__name__)
 
 UNKNOWN_SENDER = "unknown"
-# 27.005 §3.1 <stat> 2 "STO UNSENT" and 3 "STO SENT": SMS-SUBMITs in storage.
-STORED_SUBMIT = (2, 3)
+STORED_SUBMIT = (STO_UNSENT, STO_SENT)
 # How far back sibling parts of a long SMS are looked for. Concatenation references
 # are only 8 bits: a phone reuses one within days, so a part must not be matched
 # with an old, unrelated part that happens to share (sender, reference, total).
 PART_LOOKBACK = timedelta(days=1)
-
-
-def pdu_hash(raw: bytes) -> str:
-    return hashlib.sha256(raw).hexdigest()
 
 
 @dataclass

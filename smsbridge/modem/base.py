@@ -37,6 +37,12 @@ class StoredMessage:
         return cls(memory, index, status, pdu, pdu_key(pdu))
 
 
+# 27.005 §3.1 <stat> of the SMS-SUBMITs a modem keeps in storage: written and not yet
+# sent (AT+CMGW), and sent from there (AT+CMSS). After a crash they tell which of our
+# replies went out; both are left alone by the receive path.
+STO_UNSENT, STO_SENT = 2, 3
+
+
 def pdu_key(pdu: bytes) -> str:
     """The dedupe key of a raw PDU: hex SHA-256 of its bytes, SMSC part included.
 

@@ -24,7 +24,13 @@ from smsbridge.clock import Clock, as_clock
 from smsbridge.config.sections import Config
 from smsbridge.errors import CommandError, ModemError, PduError
 from smsbridge.models import OutboxItem, to_iso
-from smsbridge.modem.base import Modem, StoreAndSend, StoredMessage, store_and_send
+from smsbridge.modem.base import (
+    STO_SENT,
+    Modem,
+    StoreAndSend,
+    StoredMessage,
+    store_and_send,
+)
 from smsbridge.numbers import reply_problem
 from smsbridge.privacy import mask_number, mask_numbers_in
 from smsbridge.retry import RetryPolicy
@@ -35,7 +41,6 @@ from smsbridge.store.dispatch import Waiting
 log = logging.getLogger(__name__)
 
 # 27.005 §3.1 <stat> of an SMS-SUBMIT in storage.
-STO_UNSENT, STO_SENT = 2, 3
 # How many claimable replies one turn tries to claim before giving the turn up (others
 # may be claiming the same ones at that moment).
 CLAIM_TRIES = 5

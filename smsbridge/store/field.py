@@ -10,6 +10,7 @@ the notice is queued exactly once per change, whatever moment the process dies a
 from __future__ import annotations
 
 import sqlite3
+import statistics
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -217,22 +218,17 @@ class FieldLog:
                 " GROUP BY c.id", params)
         to_dispatch = [_seconds(r["received_at"], r["sent"]) for r in found]
         to_answer = [_seconds(r["sent"], r["answered"]) for r in found if r["answered"]]
-        return FieldStats(dispatched=len(found), answered=len(to_answer),
-                          median_report_to_dispatch_seconds=median(to_dispatch),
-                          median_dispatch_to_answer_seconds=median(to_answer))
+        return FieldStats(
+            dispatched=len(found), answered=len(to_answer),
+            median_report_to_dispatch_seconds=(
+                statistics.median(to_dispatch) if to_dispatch else None),
+            median_dispatch_to_answer_seconds=statistics.median(to_answer) if to_answer else None)
 
 
 def _seconds(start: str, end: str) -> float:
     return max(0.0, (datetime.fromisoformat(end) - datetime.fromisoformat(start))
                .total_seconds())
 
-
-def median(values: list[float]) -> float | None:
-    if not values:
-        return None
-    values = sorted(values)
-    middle = len(values) // 2
-    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
 
 
 _ANSWERS = ("SELECT a.*, o.state AS reply_state, m.sender AS sender, c.ticket AS case_ticket"

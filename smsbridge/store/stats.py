@@ -3,6 +3,8 @@ category, hour and operator, and the backlog as it stands."""
 
 from __future__ import annotations
 
+import statistics
+
 from smsbridge import tickets
 from smsbridge.models import CaseQuery, Stats
 from smsbridge.store.db import Database
@@ -67,7 +69,7 @@ def case_stats(db: Database, *, since: str | None = None, until: str | None = No
         since=since, until=until, total=total, by_status=by_status,
         by_day=tuple((day, sum(counts.values())) for day, counts in sorted(days.items())),
         fake_share=(by_status["fake"] / total) if total else None,
-        median_first_action_seconds=_median(delays),
+        median_first_action_seconds=(statistics.median(delays) if delays else None),
         top_fake_reporters=top_fake, by_category=by_category,
         by_day_status=tuple(sorted(days.items())), by_hour=tuple(hours),
         open_backlog={s: backlog.get(s, 0) for s in tickets.OPEN_STATUSES},
@@ -88,11 +90,3 @@ def _actions(db: Database, since: str | None, until: str | None, daemon: str | N
         "SELECT operator, count(*) AS n FROM case_events INDEXED BY case_events_at"
         f" WHERE {' AND '.join(where)} GROUP BY 1 ORDER BY n DESC, 1", params))
 
-
-def _median(values: list[float]) -> float | None:
-    """The middle value (the mean of the two middle ones), None for no values."""
-    if not values:
-        return None
-    values.sort()
-    middle = len(values) // 2
-    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
