@@ -8,6 +8,10 @@ from pathlib import Path
 
 import pytest
 
+# The suite reads the CLI in English, whatever the machine's locale or a config's
+# [desk] language; tests of the Indonesian desk ask for it per process.
+os.environ["SMSBRIDGE_LANG"] = "en"
+
 
 @pytest.fixture
 def emulator(tmp_path: Path):

@@ -20,7 +20,7 @@ from pathlib import Path
 LAYERS = {
     # 0: facts and plumbing nothing else stands on
     "smsbridge": 0, "errors": 0, "models": 0, "sms": 0, "clock": 0, "retry": 0,
-    "identity": 0, "triage.keywords": 0,
+    "identity": 0, "i18n": 0, "triage.keywords": 0,
     # 1: pure knowledge of the line: numbers, tickets, places, the config's shape
     "numbers": 1, "privacy": 1, "tickets": 1, "config": 1, "triage": 1, "pool.routing": 1,
     # 2: what the line says

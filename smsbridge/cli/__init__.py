@@ -19,10 +19,38 @@ from typing import Any
 
 import click
 
-from smsbridge import __version__
+from smsbridge import __version__, i18n
 from smsbridge.clock import Clock, SystemClock
 from smsbridge.config import load as config_mod
 from smsbridge.errors import ConfigError, InvalidInput, SmsBridgeError
+
+
+def _chosen_language(argv: list[str], environ: dict[str, str] | os._Environ[str]) -> str:
+    """The operator's language, decided before any command's help text is made: their
+    variables, else ``[desk] language`` of the config this run will read. A config that
+    cannot be read here says so later, when the command loads it."""
+    explicit = None
+    for i, arg in enumerate(argv):
+        if arg == "--config" and i + 1 < len(argv):
+            explicit = argv[i + 1]
+            break
+        if arg.startswith("--config="):
+            explicit = arg.partition("=")[2]
+            break
+    configured = None
+    try:
+        path = config_mod.find_config_path(explicit, dict(environ))
+        if path is not None:
+            import tomllib
+
+            desk = tomllib.loads(path.read_text(encoding="utf-8")).get("desk", {})
+            configured = desk.get("language") if isinstance(desk, dict) else None
+    except (OSError, ValueError, UnicodeDecodeError):
+        pass
+    return i18n.choose(configured if isinstance(configured, str) else None, environ)
+
+
+i18n.install(_chosen_language(sys.argv[1:], os.environ))
 
 
 @dataclass

@@ -139,6 +139,9 @@ class PoolConfig:
 
 @dataclass(frozen=True)
 class DeskConfig:
+    # The language the CLI speaks to operators ("id" or "en"); each operator may choose
+    # their own with SMSBRIDGE_LANG or the locale variables. The journal stays English.
+    language: str = _opt("id", choices=("id", "en"))
     # The zone every time is shown and typed in (an IANA name, "Asia/Jakarta");
     # empty: the box's own.
     timezone: str = _opt("")
