@@ -39,4 +39,5 @@ class BuildWithCatalogues(build_py):
             compile_catalogues(source, Path(self.build_lib) / "smsbridge")
 
 
-setup(cmdclass={"build_py": BuildWithCatalogues})
+if __name__ == "__main__":  # as setuptools runs it; tools/catalog.py only borrows the above
+    setup(cmdclass={"build_py": BuildWithCatalogues})

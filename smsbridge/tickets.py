@@ -21,12 +21,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from smsbridge.errors import InvalidInput, InvalidTransition, UnknownTicket
+from smsbridge.i18n import NP_, _, pgettext
 
 MAX_TICKET_LENGTH = 12
 
 OPEN_STATUSES = ("new", "checking", "confirmed")
 CLOSED_STATUSES = ("resolved", "fake", "duplicate")
 STATUSES = OPEN_STATUSES + CLOSED_STATUSES
+# What the desk reads for each status; the database, --json and CSV keep the codes.
+_STATUS_NAMES = (NP_("status", "new"), NP_("status", "checking"), NP_("status", "confirmed"),
+                 NP_("status", "resolved"), NP_("status", "fake"), NP_("status", "duplicate"))
+# The Indonesian words a status may be typed as, whatever language the desk reads (the
+# catalogue's names first, then the words officers and the desk also use).
+STATUS_WORDS = {
+    "baru": "new", "dicek": "checking", "diperiksa": "checking", "dicheck": "checking",
+    "terkonfirmasi": "confirmed", "dikonfirmasi": "confirmed", "benar": "confirmed",
+    "selesai": "resolved", "tuntas": "resolved", "palsu": "fake", "hoaks": "fake",
+    "duplikat": "duplicate", "ganda": "duplicate",
+}
 
 _FORWARD: dict[str, tuple[str, ...]] = {
     "new": ("checking", "fake", "duplicate"),
@@ -95,11 +107,19 @@ def parse_ticket(text: str, prefix: str = "LP", digits: int = 6) -> int:
     return number
 
 
+def status_name(status: str) -> str:
+    """A status as the desk reads it, in the installed language."""
+    return pgettext("status", status)
+
+
 def check_status(name: str) -> str:
-    """A status name as typed (any case) -> the stored name, or InvalidInput."""
+    """A status name as typed (any case, English or Indonesian) -> the stored name, or
+    InvalidInput listing the statuses in the desk's language."""
     status = name.strip().lower()
+    status = STATUS_WORDS.get(status, status)
     if status not in STATUSES:
-        raise InvalidInput(f"unknown status {name!r}; statuses are: {', '.join(STATUSES)}")
+        raise InvalidInput(_("unknown status {typed!r}; statuses are: {names}").format(
+            typed=name, names=", ".join(status_name(s) for s in STATUSES)))
     return status
 
 

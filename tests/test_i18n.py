@@ -70,3 +70,21 @@ def test_the_built_wheel_carries_the_compiled_catalogues(tmp_path: Path):
     (wheel,) = tmp_path.glob("smsbridge-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "smsbridge/locale/id/LC_MESSAGES/smsbridge.mo" in names
+
+
+def test_statuses_typed_in_indonesian_are_the_codes_and_errors_list_the_desks_words():
+    from smsbridge.errors import InvalidInput
+    from smsbridge.tickets import STATUS_WORDS, STATUSES, check_status, status_name
+
+    assert [check_status(w) for w in ("palsu", "Baru", "DICEK", "selesai")] == [
+        "fake", "new", "checking", "resolved"]
+    try:
+        i18n.install("id")
+        # Every name the desk reads in Indonesian can be typed back.
+        assert all(STATUS_WORDS[status_name(s)] == s for s in STATUSES)
+        with pytest.raises(InvalidInput, match=r"tidak dikenal.*baru, dicek"):
+            check_status("palsuu")
+    finally:
+        i18n.install("en")
+    with pytest.raises(InvalidInput, match=r"unknown status.*new, checking"):
+        check_status("palsuu")

@@ -4,6 +4,8 @@
                                        and new ones into each language's .po to translate
     python3 tools/catalog.py check     what is untranslated, fuzzy, or has placeholders
                                        that differ from the English (exit 1 if any)
+    python3 tools/catalog.py compile   the .mo files beside the .po sources, as an
+                                       editable install does (after editing a .po)
 
 Strings are marked in the package with ``_()``, ``N_()``, ``ngettext()`` and
 ``pgettext()`` (smsbridge/i18n.py). Click's own usage and error texts are extracted
@@ -26,7 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "smsbridge"
 LOCALE = PACKAGE / "locale"
 TEMPLATE = LOCALE / "smsbridge.pot"
-KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2),
+            "NP_": ((1, "c"), 2)}
 CLICK_KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2)}
 # {name}, {name:>6}, {0}, %s, %(name)s, %d: what must survive translation unchanged.
 PLACEHOLDER = re.compile(r"\{[^{}]*\}|%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[sdifr%]")
@@ -129,9 +132,20 @@ def problems(po: Path) -> list[str]:
     return found
 
 
+def compile_in_place() -> list[str]:
+    """What the build does (setup.py), for a checkout run in place."""
+    import runpy
+
+    build = runpy.run_path(str(ROOT / "setup.py"), run_name="catalog")
+    return build["compile_catalogues"](PACKAGE, PACKAGE)
+
+
 def main(argv: list[str]) -> int:
     if argv == ["update"]:
         update()
+        return 0
+    if argv == ["compile"]:
+        print("\n".join(compile_in_place()))
         return 0
     if argv == ["check"]:
         bad = [f"{po.parent.parent.name}: {p}" for po in languages() for p in problems(po)]

@@ -66,7 +66,8 @@ def statuses_typed(values: tuple[str, ...]) -> tuple[str, ...]:
     """``--status`` as typed -> statuses: ``open`` and ``closed`` stand for their groups."""
     from smsbridge.tickets import CLOSED_STATUSES, OPEN_STATUSES, check_status
 
-    groups = {"open": OPEN_STATUSES, "closed": CLOSED_STATUSES}
+    groups = {"open": OPEN_STATUSES, "closed": CLOSED_STATUSES,
+              "terbuka": OPEN_STATUSES, "tertutup": CLOSED_STATUSES}
     out: list[str] = []
     for value in (v.strip().lower() for group in values for v in group.split(",")):
         if value:
