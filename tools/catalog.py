@@ -73,7 +73,36 @@ def template() -> Catalog:
             locations = [(prefix + filename, lineno)] if prefix else []
             catalogue.add(message, locations=locations, auto_comments=comments,
                           context=context)
+    for text, module in _help_texts():
+        catalogue.add(text, locations=[(module, 0)], auto_comments=["help text"])
     return catalogue
+
+
+def _help_texts() -> list[tuple[str, str]]:
+    """Every command's help, short help and options' help, as click keeps them (the CLI
+    translates them when it shows them, cli/__init__.py)."""
+    import inspect
+    import os
+
+    import click
+
+    os.environ["SMSBRIDGE_LANG"] = "en"  # click's own option texts as click wrote them
+    from smsbridge import cli
+
+    cli.register_all()
+    found: list[tuple[str, str]] = []
+    todo: list[click.Command] = [cli.main]
+    while todo:
+        command = todo.pop(0)
+        callback = inspect.unwrap(command.callback) if command.callback else None
+        source = Path(inspect.getsourcefile(callback) or "") if callback else ROOT
+        where = str(source.relative_to(ROOT)) if source.is_relative_to(ROOT) else "click"
+        texts = [command.help, command.short_help, command.epilog]
+        texts += [p.help for p in command.params if isinstance(p, click.Option)]
+        found += [(inspect.cleandoc(text), where) for text in texts if text]
+        if isinstance(command, click.Group):
+            todo += [command.commands[name] for name in sorted(command.commands)]
+    return found
 
 
 def _write(catalogue: Catalog, path: Path, **options: object) -> None:

@@ -125,8 +125,9 @@ def _refuse_undecodable(ctx: click.Context | None) -> None:
         for item in value if isinstance(value, tuple | list) else (value,):
             if isinstance(item, str) and _UNDECODABLE.search(item):
                 raise ConfigUsageError(
-                    f"{param.get_error_hint(ctx)} is not valid text (bytes that are not "
-                    "UTF-8); check the terminal's character set")
+                    i18n._("{option} is not valid text (bytes that are not UTF-8); check "
+                           "the terminal's character set").format(
+                        option=param.get_error_hint(ctx)))
 
 
 _MAX_NAME = 64
@@ -154,13 +155,14 @@ def _checked_name(name: str, where: str) -> str:
 
     clean = name.strip()
     if not clean:
-        raise InvalidInput(f"{where} needs a name; leave it out to be recorded by your "
-                           "login name")
+        raise InvalidInput(i18n._("{option} needs a name; leave it out to be recorded by "
+                                  "your login name").format(option=where))
     if neutralise(clean) != clean or _UNDECODABLE.search(clean):
-        raise InvalidInput(f"{where}: a name cannot hold control or invisible characters "
-                           "or bytes that are not text")
+        raise InvalidInput(i18n._("{option}: a name cannot hold control or invisible "
+                                  "characters or bytes that are not text").format(option=where))
     if len(clean) > _MAX_NAME:
-        raise InvalidInput(f"{where}: a name has at most {_MAX_NAME} characters")
+        raise InvalidInput(i18n._("{option}: a name has at most {count} characters").format(
+            option=where, count=_MAX_NAME))
     return clean
 
 
@@ -184,7 +186,59 @@ def register_all() -> None:
         importlib.import_module(f"{__name__}.{info.name}")
 
 
-class LazyGroup(click.Group):
+class _TranslatedHelp:
+    """Help texts stay English in the code (docstrings, ``help=``) and are translated
+    when shown, so that tools/catalog.py extracts them from the commands themselves."""
+
+    _texts_translated = False
+    help: str | None
+    short_help: str | None
+    epilog: str | None
+    params: list[click.Parameter]
+
+    def _translate_texts(self) -> None:
+        if self._texts_translated:
+            return
+        self._texts_translated = True
+        import inspect
+
+        # As tools/catalog.py extracts them: without the docstring's indentation.
+        for name in ("help", "short_help", "epilog"):
+            value = getattr(self, name, None)
+            if value:
+                setattr(self, name, i18n._(inspect.cleandoc(value)))
+        for param in self.params:
+            if isinstance(param, click.Option) and param.help:
+                param.help = i18n._(inspect.cleandoc(param.help))
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self._translate_texts()
+        super().format_help(ctx, formatter)  # type: ignore[misc]
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        self._translate_texts()
+        return super().get_short_help_str(limit)  # type: ignore[misc]
+
+
+class Command(_TranslatedHelp, click.Command):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("options_metavar", i18n._("[OPTIONS]"))
+        super().__init__(*args, **kwargs)
+
+
+class Group(_TranslatedHelp, click.Group):
+    command_class = Command
+    group_class: type[click.Group] | type[type] | None = type  # its groups are Groups too
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("options_metavar", i18n._("[OPTIONS]"))
+        kwargs.setdefault("subcommand_metavar", i18n._("COMMAND [ARGS]..."))
+        super().__init__(*args, **kwargs)
+
+
+class LazyGroup(Group):
+    group_class = Group  # its groups (cases, modem, ...) load nothing lazily themselves
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.commands:
             import importlib

@@ -8,6 +8,7 @@ import click
 
 from smsbridge.cli import AppContext, handle_errors, main, pass_app
 from smsbridge.config import load as config_mod
+from smsbridge.i18n import _
 
 
 @main.group("config")
@@ -36,7 +37,8 @@ def config_check(app: AppContext, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({"source": cfg.source, **data}, indent=2))
         return
-    click.echo(f"# config: {cfg.source or 'built-in defaults (no config file found)'}")
+    source = cfg.source or _("built-in defaults (no config file found)")
+    click.echo("# " + _("config: {source}").format(source=source))
     for section, body in data.items():
         # An array of tables ([[modems]]) prints one table per entry.
         tables = [(f"[[{section}]]", b) for b in body] if isinstance(body, list) else [
@@ -45,4 +47,4 @@ def config_check(app: AppContext, as_json: bool) -> None:
             click.echo(f"\n{header}")
             for key, value in table.items():
                 click.echo(f"{key} = {json.dumps(value, ensure_ascii=False)}")
-    click.echo("\n# OK: the config is valid")
+    click.echo("\n# " + _("OK: the config is valid"))

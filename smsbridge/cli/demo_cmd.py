@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 
 from smsbridge.cli import handle_errors, main
+from smsbridge.i18n import _
+from smsbridge.tickets import status_name
 
 
 @main.command("demo")
@@ -44,19 +46,21 @@ def demo_command(directory: Path | None, modems: int) -> None:
 
 
 def _show(result, mask_number, neutralise, *, kept: bool) -> None:
-    click.echo("\nCases in the database (reporters' numbers masked):")
+    click.echo("\n" + _("Cases in the database (reporters' numbers masked):"))
     for case in result.cases:
         text = neutralise(case["text"])
         text = text if len(text) <= 52 else text[:51] + "…"
         flags = f" [{case['flags']}]" if case["flags"] else ""
-        click.echo(f"  {case['ticket']:<10} {case['status']:<9} {case['reporter']:<16} "
-                   f"{text}{flags}")
+        click.echo(f"  {case['ticket']:<10} {status_name(case['status']):<13} "
+                   f"{case['reporter']:<16} {text}{flags}")
     from smsbridge.cli.demo import OFFICER
 
-    click.echo(f"\nSMS the phones received (the citizens', and officer {OFFICER[0]}'s at "
-               f"{mask_number(OFFICER[1])}):")
+    click.echo("\n" + _("SMS the phones received (the citizens', and officer {officer}'s at "
+                      "{number}):").format(officer=OFFICER[0], number=mask_number(OFFICER[1])))
     for i, (number, text) in enumerate(result.replies):
-        via = f"from {result.via[i]}: " if result.via else ""
-        click.echo(f"  {via}to {mask_number(number):<16} {neutralise(text)}")
+        to = _("to {number}").format(number=mask_number(number))
+        via = _("from {modem}: ").format(modem=result.via[i]) if result.via else ""
+        click.echo(f"  {via}{to:<19} {neutralise(text)}")
     if kept:
-        click.echo(f"\nExplore: smsbridge --config {result.config_path} cases list")
+        click.echo("\n" + _("Explore: {command}").format(
+            command=f"smsbridge --config {result.config_path} cases list"))
