@@ -2,7 +2,7 @@
 
     python bench/bench_codec.py [--seconds 2]
 
-Targets (issue 3): at least 20,000 decodes/s and 10,000 encodes/s.
+Targets: at least 20,000 decodes/s and 10,000 encodes/s.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ it opens ``/dev/gsm-modem`` and writes its own SQLite database, which this scrip
     python bench/bench_daemon.py realistic [--reports 150]     # (b) 115200 Bd, 20 ms, 3 s sends
     python bench/bench_daemon.py idle [--minutes 10]           # (c) RSS and CPU while idle
     python bench/bench_daemon.py gammu [--reports 2000]        # (d) the burst through gammu-smsd
-    python bench/bench_daemon.py flood [--reports 1000] [--pace 1]  # issue 4 part 4
+    python bench/bench_daemon.py flood [--reports 1000] [--pace 1]  # a flood of reports
 
 Every scenario prints its figures; ``--keep`` leaves the working directory (config,
 database, daemon log) for a look afterwards.
@@ -468,7 +468,7 @@ def gammu(args: argparse.Namespace) -> None:
         result.show(n)
 
 
-# --------------------------------------------------------------------------- issue 4 part 4
+# ------------------------------------------------------------------------ a flood of reports
 
 
 def flood(args: argparse.Namespace) -> None:

@@ -1,4 +1,4 @@
-"""Item 6: every look at a reporter's identity is recorded, with the OS login beside the
+"""Every look at a reporter's identity is recorded, with the OS login beside the
 name given; through the CLI on real SQLite files, and as processes."""
 
 from __future__ import annotations

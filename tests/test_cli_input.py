@@ -1,4 +1,4 @@
-"""Item 11: whatever an operator types, one clear line and no traceback; searching words
+"""Whatever an operator types, one clear line and no traceback; searching words
 with punctuation; revealed numbers never cut; duplicate circles refused."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""No single SMS, reply or operator slip stops the line (issue: hardening, item 1).
+"""No single SMS, reply or operator slip stops the line.
 
 Each way in that once made the daemon exit on every start is replayed through the
 real daemon on the emulator's pty: a bad item is set aside with its reason, and the
