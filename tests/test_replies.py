@@ -46,13 +46,25 @@ def test_configured_template_replaces_the_built_in_one():
 
 @pytest.mark.parametrize("text, ticket", [
     ("CEK LP-000123", "LP-000123"),
-    ("cek lp000123", "lp000123"),
-    ("Cek  LP 000123", "LP000123"),
-    ("STATUS 123", "123"),
+    ("cek lp000123", "LP-000123"),
+    ("Cek  LP 000123", "LP-000123"),
+    ("STATUS 123", "LP-000123"),
     ("cek: LP-000123", "LP-000123"),
     ("CEK", None),
+    # Trailing punctuation and words, the separators people type.
+    ("CEK LP-000148 ?", "LP-000148"),
+    ("CEK LP-000148?", "LP-000148"),
+    ("cek LP-000148 tolong dicek", "LP-000148"),
+    ("CEK LP_000123", "LP-000123"),
+    ("CEK LP/123", "LP-000123"),
+    ("CEK lp.000123!", "LP-000123"),
+    # Anything that is not a ticket of this line: the number's latest report.
+    ("cek laporan saya", None),
+    ("CEK ?", None),
+    ("CEK AB-123", None),
 ])
 def test_status_query_is_recognised(text, ticket):
+    # The ticket comes back canonical: a reply never echoes what was typed.
     assert parse_command(text, ["CEK", "STATUS"]) == StatusQuery(ticket)
 
 
@@ -61,6 +73,10 @@ def test_status_query_is_recognised(text, ticket):
     "Ada balap liar di jalan sudirman",
     "",
     "CEKLP000123 tolong",
+    "cek LP-000123 ada judi lagi di pasar malam ini",
+    # Longer than one SMS: never a command, whatever it holds.
+    "CEK LP" + "." * 1500 + "1",
+    "CEK " + "LP-000001 " * 20,
 ])
 def test_a_report_that_starts_like_a_command_is_still_a_report(text):
     assert parse_command(text, ["CEK", "STATUS"]) is None

@@ -17,8 +17,8 @@ import click
 from smsbridge.cli import AppContext, handle_errors, main, operator_name, pass_app
 
 if TYPE_CHECKING:
-    from smsbridge.fieldwork.texts import Notices
     from smsbridge.models import Case
+    from smsbridge.replies import Notices
     from smsbridge.store import Store
 
 
@@ -267,10 +267,10 @@ def cases_update(app: AppContext, ticket: str, status: str | None, note: str | N
         smsbridge cases update LP-000042 --category miras --place "Pasar Legi"
     """
     with open_store(app, migrate=True) as store:
-        case = store.field.update(
-            field_notices(app), ticket, operator=operator_name(as_name), status=status, note=note,
-            assign=assign, duplicate_of=duplicate_of, place=place, category=category_typed(app,
-            category) if category is not None else None)
+        case = store.change_case(
+            ticket, notices=field_notices(app), operator=operator_name(as_name), status=status,
+            note=note, assign=assign, duplicate_of=duplicate_of, place=place,
+            category=category_typed(app, category) if category is not None else None)
     assigned = f", assigned to {case.assigned_to}" if case.assigned_to else ""
     click.echo(f"{case.ticket}: {case.status}{assigned}")
 
@@ -342,7 +342,8 @@ def cases_merge(app: AppContext, original: str, others: tuple[str, ...], note: s
         smsbridge cases merge LP-000042 LP-000045 LP-000051 --note "tawuran yang sama"
     """
     with open_store(app, migrate=True) as store:
-        merged = store.desk.merge(original, others, operator=operator_name(as_name), note=note)
+        merged = store.desk.merge(original, others, operator=operator_name(as_name),
+                                  notices=field_notices(app), note=note)
     click.echo(f"{len(merged)} marked duplicate of {merged[0].duplicate_of}: "
                + ", ".join(c.ticket for c in merged))
 
@@ -413,7 +414,7 @@ def cases_reply(app: AppContext, ticket: str, message: tuple[str, ...],
 
 def field_notices(app: AppContext) -> Notices:
     """The reporters' notices the config turns on, for a case's status change."""
-    from smsbridge.fieldwork.texts import Notices
+    from smsbridge.replies import Notices
 
     return Notices.from_config(app.config)
 

@@ -128,15 +128,22 @@ class Outbox:
 
     def count_auto_replies(self, number: str | None = None, *, since: str) -> int:
         """Automatic SMS (acknowledgements, status answers, notices, neutral replies to
-        officers' answers that failed: schema.AUTO_REPLIES) queued since then, to
-        ``number`` or (None) to anyone: the per-number limit and the line's budget."""
+        officers' answers that failed: schema.AUTO_REPLIES) queued since then: to anyone
+        (None), the line's budget; to ``number``, its reply limit, which leaves out the
+        notices (``count_notices``: an allowance of their own)."""
         if number is None:
             return int(self._db.scalar(
                 "SELECT count(*) FROM outbox INDEXED BY outbox_auto_created"
                 f" WHERE {AUTO_REPLIES} AND created_at >= ?", (since,)))
         return int(self._db.scalar(
             "SELECT count(*) FROM outbox WHERE number = ? AND created_at >= ?"
-            f" AND {AUTO_REPLIES}", (number, since)))
+            f" AND {AUTO_REPLIES} AND kind != 'notice'", (number, since)))
+
+    def count_notices(self, number: str, *, since: str) -> int:
+        """Notices to ``number`` queued since then: their own allowance per number."""
+        return int(self._db.scalar(
+            "SELECT count(*) FROM outbox WHERE number = ? AND created_at >= ?"
+            " AND kind = 'notice'", (number, since)))
 
     # operators' management (``smsbridge outbox …``) -------------------------------------
 
