@@ -119,3 +119,27 @@ def test_operator_reply_is_trimmed_and_must_fit_a_few_sms():
         operator_reply_text("   ")
     with pytest.raises(InvalidInput, match=f"at most {MAX_REPLY_CHARS}"):
         operator_reply_text("x" * (MAX_REPLY_CHARS + 1))
+
+
+def test_every_status_word_fits_the_room_templates_are_checked_with():
+    from smsbridge.config.values import STATUS_WORD_ROOM
+    from smsbridge.replies import _STATUS_WORDS
+
+    assert max(len(w) for words in _STATUS_WORDS.values() for w in words.values()) \
+        <= STATUS_WORD_ROOM
+
+
+@pytest.mark.parametrize("section, key", [("replies", "ack"), ("replies", "status"),
+                                          ("replies", "unknown_ticket"),
+                                          ("fieldwork", "notice_confirmed")])
+def test_a_template_longer_than_one_sms_is_refused_at_load(section, key):
+    from smsbridge.config import load as config
+    from smsbridge.errors import ConfigError
+
+    long = "Laporan {ticket} " + "diterima dengan baik " * 7
+    with pytest.raises(ConfigError, match=f"{section}.{key}.*fit one SMS"):
+        config.from_dict({section: {key: long}})
+    # Letters outside the GSM alphabet leave 70 characters.
+    with pytest.raises(ConfigError, match="one SMS"):
+        config.from_dict({section: {key: "Laporan {ticket} diterima 🙏 " + "x" * 40}})
+    config.from_dict({section: {key: "Laporan {ticket} diterima, terima kasih."}})

@@ -16,6 +16,7 @@ from smsbridge.errors import InvalidInput
 from smsbridge.models import OutboxItem
 from smsbridge.numbers import reply_problem
 from smsbridge.privacy import mask_number, mask_numbers_in
+from smsbridge.sms import pdu
 from smsbridge.store import rows
 from smsbridge.store.audit import found
 from smsbridge.store.cases import Cases
@@ -46,7 +47,8 @@ class Outbox:
         return rows.outbox(self.queue.add({
             "case_id": case_id, "number": number, "text": text, "kind": kind,
             "state": "queued", "created_at": now, "next_attempt_at": now,
-            "created_by": created_by, "prefer_modem": prefer_modem}))
+            "created_by": created_by, "prefer_modem": prefer_modem,
+            "parts": pdu.parts_needed(text)}))
 
     def add_reply(self, ticket: str, text: str, *, operator: str,
                   short_code_max_digits: int = 5) -> OutboxItem:
@@ -127,22 +129,23 @@ class Outbox:
             return True
 
     def count_auto_replies(self, number: str | None = None, *, since: str) -> int:
-        """Automatic SMS (acknowledgements, status answers, notices, neutral replies to
-        officers' answers that failed: schema.AUTO_REPLIES) queued since then: to anyone
-        (None), the line's budget; to ``number``, its reply limit, which leaves out the
-        notices (``count_notices``: an allowance of their own)."""
+        """SMS parts of automatic replies (acknowledgements, status answers, notices,
+        neutral replies to officers' answers that failed: schema.AUTO_REPLIES) queued
+        since then: to anyone (None), the line's budget; to ``number``, its reply limit,
+        which leaves out the notices (``count_notices``: an allowance of their own).
+        Parts, not replies: they are what the SIM's package is charged."""
         if number is None:
             return int(self._db.scalar(
-                "SELECT count(*) FROM outbox INDEXED BY outbox_auto_created"
+                "SELECT coalesce(sum(parts), 0) FROM outbox INDEXED BY outbox_auto_created"
                 f" WHERE {AUTO_REPLIES} AND created_at >= ?", (since,)))
         return int(self._db.scalar(
-            "SELECT count(*) FROM outbox WHERE number = ? AND created_at >= ?"
+            "SELECT coalesce(sum(parts), 0) FROM outbox WHERE number = ? AND created_at >= ?"
             f" AND {AUTO_REPLIES} AND kind != 'notice'", (number, since)))
 
     def count_notices(self, number: str, *, since: str) -> int:
-        """Notices to ``number`` queued since then: their own allowance per number."""
+        """Parts of the notices to ``number`` queued since then: their own allowance."""
         return int(self._db.scalar(
-            "SELECT count(*) FROM outbox WHERE number = ? AND created_at >= ?"
+            "SELECT coalesce(sum(parts), 0) FROM outbox WHERE number = ? AND created_at >= ?"
             " AND kind = 'notice'", (number, since)))
 
     # operators' management (``smsbridge outbox …``) -------------------------------------
