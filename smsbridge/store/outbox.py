@@ -81,18 +81,29 @@ class Outbox:
         """SMS waiting to be sent."""
         return self.queue.pending()
 
-    def sent(self, outbox_id: int, refs: list[int], *, at: str) -> None:
-        """Sent; ``refs`` are the message references of its parts (for status reports).
+    def sent(self, outbox_id: int, refs: list[int | None], *, at: str) -> None:
+        """Sent; ``refs`` are the message references of its parts (for status reports),
+        None for a part the modem accepted without a readable one: sent all the same,
+        and the case's history says its delivery cannot be confirmed.
 
         An operator may cancel an SMS while the daemon is already sending it: it went
         out all the same, so it is marked sent, and the case's history says so."""
         with self._db.transaction():
             row = self._db.one("SELECT state, case_id FROM outbox WHERE id = ?", (outbox_id,))
             self.queue.done(outbox_id, sent_at=at, refs=json.dumps(refs))
-            if row and row["state"] == "cancelled" and row["case_id"] is not None:
+            if row is None or row["case_id"] is None:
+                return
+            if row["state"] == "cancelled":
                 self._cases.event(row["case_id"], "smsbridge", "reply_sent",
                                   note=f"SMS #{outbox_id} was already being sent when it was "
                                        "cancelled: it was sent")
+            unknown = sum(1 for r in refs if r is None)
+            if unknown:
+                self._cases.event(row["case_id"], "smsbridge", "reply_sent",
+                                  note=f"SMS #{outbox_id} sent, reference unknown: the modem "
+                                       f"accepted {unknown} of its {len(refs)} part(s) without "
+                                       "a message reference, so no delivery report can be "
+                                       "matched to them")
 
     def retry(self, outbox_id: int, error: str, *, attempts: int, next_at: str) -> None:
         self.queue.retry(outbox_id, error, attempts=attempts, next_at=next_at)
