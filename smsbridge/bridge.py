@@ -297,7 +297,8 @@ class Bridge:
                now: datetime) -> intake.Facts:
         """What intake.decide needs to know about this text, read from the store."""
         hour_ago = to_iso(now - timedelta(hours=1))
-        command = parse_command(text, self.config.replies.status_keywords)
+        command = parse_command(text, self.config.replies.status_keywords,
+                                self.config.tickets.prefix, self.config.tickets.digits)
         asked = open_case = None
         if command is not None and not incomplete:
             asked = (self.store.cases.latest_of(sender) if command.ticket is None
@@ -327,8 +328,9 @@ class Bridge:
             text = self.templates.no_case
         else:
             # The same answer for "no such ticket" and "not your ticket": a CEK must not
-            # tell a stranger that a ticket exists, let alone its state.
-            text = self.templates.render_unknown(command.ticket.upper())
+            # tell a stranger that a ticket exists, let alone its state. The ticket is
+            # the canonical one, never what was typed (parse_command).
+            text = self.templates.render_unknown(command.ticket)
         self._reply(facts.sender, case, text, "status", decision.reply, now)
         log.info("status query from %s answered (%s)", mask_number(facts.sender),
                  case.ticket if case else "no case")

@@ -19,7 +19,12 @@ from dataclasses import dataclass
 from smsbridge.fieldwork import answers as field
 from smsbridge.models import Case
 from smsbridge.numbers import SenderKind, classify
-from smsbridge.replies import ReplyDecision, StatusQuery, auto_reply_decision
+from smsbridge.replies import (
+    ReplyDecision,
+    StatusQuery,
+    auto_reply_decision,
+    line_budget_problem,
+)
 
 
 @dataclass(frozen=True)
@@ -149,10 +154,6 @@ def _reply(facts: Facts, policy: Policy) -> ReplyDecision:
 
 
 def _budget_problem(facts: Facts, policy: Policy) -> str | None:
-    if facts.line_replies_last_hour >= policy.line_replies_per_hour:
-        return (f"the line's budget of {policy.line_replies_per_hour} automatic replies an "
-                "hour is spent")
-    if facts.line_replies_last_day >= policy.line_replies_per_day:
-        return (f"the line's budget of {policy.line_replies_per_day} automatic replies a "
-                "day is spent")
-    return None
+    return line_budget_problem(facts.line_replies_last_hour, facts.line_replies_last_day,
+                               per_hour=policy.line_replies_per_hour,
+                               per_day=policy.line_replies_per_day)

@@ -129,6 +129,7 @@ class OutboxItem:
     sent_by: str | None = None
     slots: str | None = None
     ticket: str | None = None  # the case's, when the query joined it (``outbox list``)
+    parts: int = 1  # SMS parts its text takes: what the budgets and daily caps count
 
 
 @dataclass(frozen=True)

@@ -2,16 +2,26 @@
 
 Texts are short on purpose: each default template fits ONE GSM-7 SMS (160
 septets) with the longest possible ticket, so a reply costs one SMS and arrives in
-one piece on the oldest feature phone (tests/test_replies.py checks every one).
+one piece on the oldest feature phone (tests/test_replies.py checks every one; the
+config refuses a template of its own that does not, ``config.checks``). An automatic
+reply never repeats what the citizen typed beyond the canonical ticket, so no text
+sent in can make the line send more.
+
+The reporter's notices (their case was confirmed, resolved, ...) are citizens' replies
+too, with an allowance of their own beside the per-number reply limit: a reporter's
+CEKs never cost them the news that their report was acted on. Every automatic SMS
+counts against the line's budget, in SMS parts (``line_budget_problem``).
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from smsbridge.config.sections import ReplyConfig
+from smsbridge import tickets
+from smsbridge.config.sections import Config, ReplyConfig
 from smsbridge.errors import InvalidInput
+from smsbridge.numbers import normalize, reply_problem
+from smsbridge.sms import pdu
 
 STATUSES = ("new", "checking", "confirmed", "resolved", "fake", "duplicate")
 # An operator's reply: a few SMS at most (1000 GSM-7 characters are 7 parts).
@@ -86,28 +96,46 @@ class Templates:
         return self.unknown_ticket.format(ticket=ticket)
 
 
+# Words a CEK may carry after its ticket ("CEK LP-000148 tolong dicek"), or instead
+# of one ("cek laporan saya"). A longer text that opens with the keyword is a report
+# ("cek lokasi judi di pasar minggu malam ini").
+COMMAND_MAX_WORDS = 3
+_TRIM = ".,:;!?-()\"'"
+
+
 @dataclass(frozen=True)
 class StatusQuery:
-    """``CEK <ticket>``; ``ticket`` is None for a bare ``CEK`` (the sender's latest case)."""
+    """``CEK <ticket>``, ``ticket`` written the canonical way (``LP-000148``); None for
+    a ``CEK`` naming no ticket of this line (the sender's latest case)."""
 
     ticket: str | None
 
 
-def parse_command(text: str, keywords: list[str] | tuple[str, ...]) -> StatusQuery | None:
+def parse_command(text: str, keywords: list[str] | tuple[str, ...], prefix: str = "LP",
+                  digits: int = 6) -> StatusQuery | None:
     """A citizen's keyword command, or None when the text is a report.
 
-    Only a message that is nothing but the keyword and a ticket-like token counts:
-    "cek lokasi judi di pasar" is a report that happens to start with "cek".
+    The keyword, then a ticket of this line in ``tickets.read_ticket``'s grammar or
+    none, then at most ``COMMAND_MAX_WORDS`` words and any punctuation:
+    ``CEK LP-000148 ?``, ``cek LP_000123``, ``CEK LP/123``, ``cek laporan saya``.
+    A text longer than one SMS is never a command: a command costs one SMS in and one
+    out, whatever is typed.
     """
-    words = text.strip().split()
-    if not words or words[0].upper().rstrip(":.") not in {k.upper() for k in keywords}:
+    if pdu.parts_needed(text) > 1:
         return None
-    rest = "".join(words[1:])
-    if not rest:
-        return StatusQuery(None)
-    if len(words) <= 3 and re.fullmatch(r"[A-Za-z]{0,4}[-\s#:.]*[0-9OoIl]{1,10}", rest):
-        return StatusQuery(rest)
-    return None
+    head, *rest = text.strip().split(maxsplit=1) or [""]
+    if not head or head.upper().rstrip(_TRIM) not in {k.upper() for k in keywords}:
+        return None
+    after = rest[0] if rest else ""
+    found = tickets.read_ticket(after.lstrip(_TRIM + " "), prefix, digits)
+    ticket = None
+    if found is not None:
+        number, after = found
+        ticket = tickets.format_ticket(number, prefix, digits)
+    words = [w for w in after.split() if w.strip(_TRIM)]
+    if len(words) > COMMAND_MAX_WORDS:
+        return None
+    return StatusQuery(ticket)
 
 
 @dataclass(frozen=True)
@@ -153,3 +181,106 @@ def operator_reply_text(text: str) -> str:
         raise InvalidInput(f"the reply has {len(body)} characters; at most "
                            f"{MAX_REPLY_CHARS} fit a few SMS")
     return body
+
+
+def line_budget_problem(parts_last_hour: int, parts_last_day: int, *, per_hour: int,
+                        per_day: int) -> str | None:
+    """Why the line's budget allows no automatic SMS now, or None. The budget counts
+    SMS parts, what the SIM's package is charged, whoever they went to."""
+    if parts_last_hour >= per_hour:
+        return f"the line's budget of {per_hour} automatic replies an hour is spent"
+    if parts_last_day >= per_day:
+        return f"the line's budget of {per_day} automatic replies a day is spent"
+    return None
+
+
+# The reporters' notices. One GSM-7 SMS each with the longest ticket (tests/test_field.py
+# checks). "fake" is never said to a reporter, as above.
+_NOTICES = {
+    "id": {
+        "confirmed": ("Laporan {ticket} sudah dicek petugas dan benar. Petugas sedang "
+                      "menindaklanjuti. Terima kasih atas laporan Anda."),
+        "resolved": ("Laporan {ticket} sudah ditindaklanjuti petugas dan selesai. Terima "
+                     "kasih, laporan Anda membantu."),
+        "fake": "Laporan {ticket} sudah dicek petugas dan ditutup. Terima kasih atas laporan Anda.",
+        "duplicate": ("Laporan {ticket} digabung dengan laporan lain tentang kejadian yang "
+                      "sama. Terima kasih."),
+    },
+    "en": {
+        "confirmed": ("Your report {ticket} was checked by officers and confirmed. Action is "
+                      "being taken. Thank you for reporting."),
+        "resolved": ("Your report {ticket} was dealt with by officers and is resolved. Thank "
+                     "you for reporting."),
+        "fake": "Your report {ticket} was checked by officers and closed. Thank you for reporting.",
+        "duplicate": ("Your report {ticket} was merged with another report of the same event. "
+                      "Thank you."),
+    },
+}
+
+
+
+@dataclass(frozen=True)
+class NoticeCounts:
+    """Automatic SMS already queued (store.outbox.count_auto_replies): the notices to
+    this number, and every automatic SMS of the line, in parts."""
+
+    to_number_last_hour: int = 0
+    line_last_hour: int = 0
+    line_last_day: int = 0
+
+
+@dataclass(frozen=True)
+class Notices:
+    """The reporter's SMS when their case reaches a status, for the statuses the
+    config turns on (``[fieldwork] notify_*``), under the rules of every automatic
+    reply (``auto_reply_decision``) but with their own allowance per number
+    (``[abuse] notices_per_hour``, counting notices only), inside the line's budget."""
+
+    templates: dict[str, str] = field(default_factory=dict)
+    enabled: bool = True
+    blocklist: frozenset[str] = frozenset()
+    notices_per_hour: int = 5
+    line_per_hour: int = 300
+    line_per_day: int = 2000
+    short_code_max_digits: int = 5
+
+    @classmethod
+    def from_config(cls, cfg: Config) -> Notices:
+        f = cfg.fieldwork
+        built = _NOTICES[cfg.replies.language]
+        chosen = {}
+        for status in ("confirmed", "resolved", "fake", "duplicate"):
+            if getattr(f, f"notify_{status}"):
+                chosen[status] = getattr(f, f"notice_{status}") or built[status]
+        abuse = cfg.abuse
+        return cls(chosen, cfg.replies.enabled,
+                   frozenset(normalize(n, cfg.daemon.country_code) for n in abuse.blocklist),
+                   abuse.notices_per_hour, abuse.line_replies_per_hour,
+                   abuse.line_replies_per_day, abuse.short_code_max_digits)
+
+    def text(self, status: str, ticket: str) -> str | None:
+        template = self.templates.get(status)
+        return template.format(ticket=ticket) if template else None
+
+    def decide(self, reporter: str, status: str, ticket: str, counts: NoticeCounts
+               ) -> tuple[str, ReplyDecision] | None:
+        """The notice for a case that just became ``status`` and whether it may go now;
+        None when this status has no notice."""
+        text = self.text(status, ticket)
+        if text is None:
+            return None
+        budget = line_budget_problem(counts.line_last_hour, counts.line_last_day,
+                                     per_hour=self.line_per_hour, per_day=self.line_per_day)
+        return text, auto_reply_decision(
+            sender_is_person=True, blocked=reporter in self.blocklist,
+            replies_last_hour=counts.to_number_last_hour,
+            replies_per_hour=self.notices_per_hour, identical_texts_last_hour=0,
+            loop_threshold=1, enabled=self.enabled,
+            number_problem=reply_problem(reporter,
+                                         short_code_max_digits=self.short_code_max_digits),
+            budget_problem=budget)
+
+
+def built_in_notice(language: str, status: str) -> str:
+    """The built-in template (tests check each fits one GSM-7 SMS)."""
+    return _NOTICES[language][status]

@@ -282,7 +282,7 @@ def _refuse_cycle(case: CaseFacts, duplicate: CaseFacts, chain: Sequence[CaseFac
 
 
 # What may end a ticket typed at the start of a text.
-_ENDS = ".,:;!-"
+_ENDS = ".,:;!?-"
 
 
 def ticket_token(prefix: str) -> re.Pattern[str]:
@@ -293,3 +293,23 @@ def ticket_token(prefix: str) -> re.Pattern[str]:
     lead = f"(?:{re.escape(prefix)})?[\\s\\-_./#:]*" if prefix else ""
     return re.compile(rf"{lead}[0-9OoIl]*[0-9][0-9OoIl]*(?=$|[\s{re.escape(_ENDS)}])",
                       re.IGNORECASE)
+
+
+def read_ticket(text: str, prefix: str = "LP", digits: int = 6) -> tuple[int, str] | None:
+    """The ticket ``text`` opens with, as its number, and the text after it; None when
+    it opens with none of this line's tickets.
+
+    The one grammar of a ticket typed in an SMS: a citizen's CEK (``replies``), an
+    officer's answer (``fieldwork.answers``), read as ``parse_ticket`` reads what
+    operators type: ``LP-000148?``, ``lp_000123``, ``LP/123``, ``lp 42``.
+    """
+    body = text.lstrip()
+    found = ticket_token(prefix).match(body)
+    if found is None:
+        return None
+    try:
+        number = parse_ticket(found.group(0), prefix, digits)
+        format_ticket(number, prefix, digits)
+    except InvalidInput:
+        return None
+    return number, body[found.end():]

@@ -17,6 +17,7 @@ from smsbridge.modem.at import (
     Urc,
     answer_value,
     command_prefix,
+    message_reference,
     parse_cops,
     parse_cpms,
     parse_creg,
@@ -349,3 +350,17 @@ def test_answer_value_is_the_first_answer_line_without_its_prefix():
 ])
 def test_urcs_become_the_events_the_daemon_sees(urc, event):
     assert urc_event(urc) == event
+
+
+@pytest.mark.parametrize("lines, reference", [
+    (["+CMGS: 12"], 12),
+    (["+CMSS: 255"], 255),
+    (["+CMGS: 7,\"26/12/01,10:00:00+28\""], 7),  # <mr>,<scts> (27.005 §3.5.1, text mode)
+    ([], None),  # OK alone: sent, the reference left out
+    (["\xff#~%&@ ZZ"], None),  # noise in its place
+    (["+CMGS: "], None),
+    (["+CMGS: 300"], None),  # a TP-MR is one octet
+])
+def test_the_reference_of_an_accepted_send_is_read_or_unknown(lines, reference):
+    prefix = "+CMSS" if lines and lines[0].startswith("+CMSS") else "+CMGS"
+    assert message_reference([Response(line) for line in lines], prefix) == reference

@@ -72,6 +72,28 @@ def test_cek_tells_the_state_only_to_the_reporter(rig):
     assert len(rig.cases()) == 1
 
 
+@pytest.mark.parametrize("typed", ["CEK {t} ?", "cek laporan saya", "CEK {u}", "CEK {s}",
+                                   "Cek {t}, tolong dicek"])
+def test_every_shape_of_cek_is_a_status_question_never_a_report_or_a_follow_up(rig, typed):
+    rig.sms(REPORTER, "Knalpot brong tiap malam")
+    rig.step()
+    [case] = rig.cases()
+    number = case.ticket.split("-")[1]
+    rig.clock.advance(minutes=2)  # within the follow-up window: it must not extend it
+    rig.sms(REPORTER, typed.format(t=case.ticket, u=f"LP_{number}", s=f"LP/{int(number)}"))
+    rig.step()
+    [after] = rig.cases()
+    assert after.text == "Knalpot brong tiap malam"
+    assert rig.replies_to(REPORTER)[-1] == rig.bridge.templates.render_status(case.ticket,
+                                                                              "new")
+
+
+def test_an_unknown_ticket_is_answered_with_the_canonical_ticket_only(rig):
+    rig.sms(REPORTER, "CEK lp 000777 ?")
+    rig.step()
+    assert rig.replies_to(REPORTER) == [rig.bridge.templates.render_unknown("LP-000777")]
+
+
 def test_services_and_the_blocklist_make_no_case(rig):
     rig.configure(abuse={"blocklist": ["081111111111"]})
     rig.sms("TELKOMSEL", "Sisa pulsa Anda Rp2.500")

@@ -154,6 +154,20 @@ def test_show_has_report_history_and_replies(cli):
     assert [e["action"] for e in data["history"]] == ["created", "status", "assign", "reply"]
 
 
+def test_reply_says_what_it_costs_before_it_is_queued(cli):
+    add(cli, "Ada judi di pasar")
+    long = "Mohon kirim lokasi. " * 10
+    assert cli("cases", "reply", "1", "--dry-run", long).output == "199 characters: 2 SMS\n"
+    refused = cli("cases", "reply", "1", long, ok=False).output
+    assert "this reply is 199 characters: 2 SMS; add --yes" in refused
+    assert json.loads(cli("cases", "show", "1", "--json").output)["outbox"] == []
+    assert "(outbox #1, 199 characters: 2 SMS)" in cli("cases", "reply", "1", long,
+                                                       "--yes").output
+    out = cli("cases", "reply", "1", "Petugas menuju lokasi 🙏").output
+    assert out.startswith("LP-000001: reply queued (outbox #2, 23 characters, letters "
+                          "outside the GSM alphabet: 70 a part: 1 SMS)")
+
+
 def test_update_refusal_names_next_statuses_and_changes_nothing(cli, db_path: Path):
     add(cli)
     result = cli("cases", "update", "1", "--status", "resolved", "--assign", "budi", ok=False)

@@ -43,6 +43,9 @@ prefixes = ["0811", "62812", "+62813"]
 send_per_minute = 12
 daily_cap = 900
 command_timeout = 7.5
+[abuse]
+line_replies_per_day = 900
+line_replies_per_hour = 300
 """)
     first, second = cfg.pool_modems
     assert (first.name, first.role, first.command_timeout) == ("tsel", "receive", 5.0)
@@ -95,3 +98,22 @@ def test_config_check_prints_each_modem_of_the_pool(tmp_path):
     assert result.exit_code == 0, result.output
     assert result.output.count("[[modems]]") == 2
     assert 'name = "a"' in result.output and "1234" not in result.output
+
+
+def test_a_line_budget_larger_than_the_sticks_caps_together_is_refused(tmp_path):
+    sticks = """
+[[modems]]
+name = "a"
+port = "/dev/ttyUSB0"
+daily_cap = 300
+[[modems]]
+name = "b"
+port = "/dev/ttyUSB1"
+daily_cap = 200
+"""
+    with pytest.raises(ConfigError, match=r"abuse\.line_replies_per_day.*\(500\)"):
+        load(tmp_path, sticks + "[abuse]\nline_replies_per_day = 501\n")
+    assert load(tmp_path, sticks + "[abuse]\nline_replies_per_day = 500\n"
+                "line_replies_per_hour = 100\n").abuse.line_replies_per_day == 500
+    # A stick with no cap sends what the line needs: nothing to compare.
+    assert load(tmp_path, sticks.replace("daily_cap = 200", "daily_cap = 0"))

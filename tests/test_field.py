@@ -23,11 +23,9 @@ from smsbridge.fieldwork.texts import (
     DISPATCH_MAX_PARTS,
     NOTE_MAX_CHARS,
     FieldTexts,
-    NoticeCounts,
-    Notices,
-    built_in_notice,
     scrub,
 )
+from smsbridge.replies import NoticeCounts, Notices, built_in_notice
 from smsbridge.sms import pdu
 from smsbridge.tickets import STATUSES, CaseFacts
 

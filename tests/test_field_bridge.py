@@ -13,8 +13,9 @@ from rigs import START, BridgeRig
 from smsbridge.clock import ManualClock
 from smsbridge.config import load as config_mod
 from smsbridge.fieldwork.answers import Roster
-from smsbridge.fieldwork.texts import FieldTexts, Notices
+from smsbridge.fieldwork.texts import FieldTexts
 from smsbridge.models import CaseQuery
+from smsbridge.replies import Notices
 from smsbridge.store import Store
 
 REPORTER = "+6281234567001"
@@ -198,9 +199,9 @@ def test_fake_tells_the_reporter_nothing_by_default(rig):
 def test_an_operators_status_change_tells_the_reporter_too(rig):
     ticket = rig.report()
     notices = Notices.from_config(rig.config)
-    rig.store.field.update(notices, ticket, operator="sari", status="checking")
-    rig.store.field.update(notices, ticket, operator="sari", status="confirmed")
-    rig.store.field.update(notices, ticket, operator="sari", note="just a note")
+    rig.store.change_case(ticket, notices=notices, operator="sari", status="checking")
+    rig.store.change_case(ticket, notices=notices, operator="sari", status="confirmed")
+    rig.store.change_case(ticket, notices=notices, operator="sari", note="just a note")
     rig.step()
     assert rig.to(REPORTER)[1:] == [notices.text("confirmed", ticket)]
 

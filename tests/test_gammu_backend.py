@@ -395,6 +395,17 @@ def test_gammu_at_driver_sends_single_and_long_unicode_replies_through_the_emula
 
 
 @pytest.mark.slow
+def test_gammu_at_driver_takes_an_ok_without_a_readable_reference_as_sent(at_rig):
+    emu, m = at_rig
+    emu.odd_references(1, "missing")
+    assert m.send(REPORTER, "Tiket LP-000123 diterima") == [None]
+    emu.odd_references(1, "garbage")
+    assert m.send(REPORTER, "Tiket LP-000124 diterima") == [None]
+    assert [s.text for s in emu.sent] == ["Tiket LP-000123 diterima",
+                                          "Tiket LP-000124 diterima"]
+
+
+@pytest.mark.slow
 def test_gammu_at_driver_announces_new_messages_and_reports_the_modem(at_rig):
     emu, m = at_rig
     emu.inject_text(REPORTER, "halo")

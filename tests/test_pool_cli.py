@@ -102,7 +102,8 @@ def test_status_prints_a_line_per_modem(tmp_path: Path):
     config.write_text(f'[database]\npath = "{db}"\n'
                       '[[modems]]\nname = "tsel"\nport = "/dev/a"\nrole = "receive"\n'
                       '[[modems]]\nname = "isat"\nport = "/dev/b"\nrole = "send"\n'
-                      'daily_cap = 500\n', encoding="utf-8")
+                      'daily_cap = 500\n[abuse]\nline_replies_per_day = 500\n'
+                      'line_replies_per_hour = 100\n', encoding="utf-8")
     with Store.open(db) as store:
         store.state.update({"modem.tsel.state": "ready", "modem.tsel.role": "receive",
                             "modem.tsel.modem": "huawei E173", "modem.tsel.signal_dbm": "-73",

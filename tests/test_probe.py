@@ -247,3 +247,46 @@ def test_a_missing_port_is_still_not_found(config, tmp_path):
 def test_each_reason_a_port_gives_has_its_own_fix(reason, fix):
     error = PortError("cannot open", port="/dev/gsm-modem", reason=reason)
     assert probe.assess("/dev/gsm-modem", None, error).problems == (fix,)
+
+
+# -- a PIN the SIM refused is never sent again, by the daemon or a probe ----------------
+
+
+@pytest.fixture
+def pin_config(tmp_path: Path, config: Path) -> Path:
+    from smsbridge.store import Store
+
+    db = tmp_path / "cases.db"
+    Store.open(db).close()  # the daemon ran here: its database exists
+    config.write_text(config.read_text().replace("[modem]\n", '[modem]\npin = "9999"\n')
+                      + f'[database]\npath = "{db}"\n', encoding="utf-8")
+    return config
+
+
+def test_a_probe_never_sends_a_pin_the_daemon_saw_refused(pin_config, tmp_path):
+    from smsbridge.modem.sim import fingerprint
+    from smsbridge.store import Store
+
+    with Store.open(tmp_path / "cases.db") as store:  # what the daemon's worker records
+        store.state.remember_refused_pin("modem", fingerprint("9999"), at="2026-12-01T10:00:00")
+    with Emulator(EmulatorSettings(pin="1234"), link=str(tmp_path / "gsm-modem")) as emu:
+        result = run_probe(pin_config)
+        assert emu.wrong_pin_tries == 0
+    assert result.exit_code == 1
+    assert "refused the configured PIN before; not trying again" in result.output
+    assert "fix the config first" in result.output
+
+
+def test_two_probes_with_a_wrong_pin_spend_one_try_of_the_sim(pin_config, tmp_path):
+    with Emulator(EmulatorSettings(pin="1234"), link=str(tmp_path / "gsm-modem")) as emu:
+        first = run_probe(pin_config)
+        second = run_probe(pin_config, "--json")
+        assert emu.wrong_pin_tries == 1
+    assert "refused the configured PIN; it is not retried" in first.output
+    assert "fix the config first" in first.output
+    assert "not trying again" in json.loads(second.output)["problems"][0]
+    # The right PIN is tried, once, and the SIM opens.
+    pin_config.write_text(pin_config.read_text().replace('pin = "9999"', 'pin = "1234"'),
+                          encoding="utf-8")
+    with Emulator(EmulatorSettings(pin="1234"), link=str(tmp_path / "gsm-modem")) as emu:
+        assert run_probe(pin_config).exit_code == 0

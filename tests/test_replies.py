@@ -46,13 +46,25 @@ def test_configured_template_replaces_the_built_in_one():
 
 @pytest.mark.parametrize("text, ticket", [
     ("CEK LP-000123", "LP-000123"),
-    ("cek lp000123", "lp000123"),
-    ("Cek  LP 000123", "LP000123"),
-    ("STATUS 123", "123"),
+    ("cek lp000123", "LP-000123"),
+    ("Cek  LP 000123", "LP-000123"),
+    ("STATUS 123", "LP-000123"),
     ("cek: LP-000123", "LP-000123"),
     ("CEK", None),
+    # Trailing punctuation and words, the separators people type.
+    ("CEK LP-000148 ?", "LP-000148"),
+    ("CEK LP-000148?", "LP-000148"),
+    ("cek LP-000148 tolong dicek", "LP-000148"),
+    ("CEK LP_000123", "LP-000123"),
+    ("CEK LP/123", "LP-000123"),
+    ("CEK lp.000123!", "LP-000123"),
+    # Anything that is not a ticket of this line: the number's latest report.
+    ("cek laporan saya", None),
+    ("CEK ?", None),
+    ("CEK AB-123", None),
 ])
 def test_status_query_is_recognised(text, ticket):
+    # The ticket comes back canonical: a reply never echoes what was typed.
     assert parse_command(text, ["CEK", "STATUS"]) == StatusQuery(ticket)
 
 
@@ -61,6 +73,10 @@ def test_status_query_is_recognised(text, ticket):
     "Ada balap liar di jalan sudirman",
     "",
     "CEKLP000123 tolong",
+    "cek LP-000123 ada judi lagi di pasar malam ini",
+    # Longer than one SMS: never a command, whatever it holds.
+    "CEK LP" + "." * 1500 + "1",
+    "CEK " + "LP-000001 " * 20,
 ])
 def test_a_report_that_starts_like_a_command_is_still_a_report(text):
     assert parse_command(text, ["CEK", "STATUS"]) is None
@@ -103,3 +119,27 @@ def test_operator_reply_is_trimmed_and_must_fit_a_few_sms():
         operator_reply_text("   ")
     with pytest.raises(InvalidInput, match=f"at most {MAX_REPLY_CHARS}"):
         operator_reply_text("x" * (MAX_REPLY_CHARS + 1))
+
+
+def test_every_status_word_fits_the_room_templates_are_checked_with():
+    from smsbridge.config.values import STATUS_WORD_ROOM
+    from smsbridge.replies import _STATUS_WORDS
+
+    assert max(len(w) for words in _STATUS_WORDS.values() for w in words.values()) \
+        <= STATUS_WORD_ROOM
+
+
+@pytest.mark.parametrize("section, key", [("replies", "ack"), ("replies", "status"),
+                                          ("replies", "unknown_ticket"),
+                                          ("fieldwork", "notice_confirmed")])
+def test_a_template_longer_than_one_sms_is_refused_at_load(section, key):
+    from smsbridge.config import load as config
+    from smsbridge.errors import ConfigError
+
+    long = "Laporan {ticket} " + "diterima dengan baik " * 7
+    with pytest.raises(ConfigError, match=f"{section}.{key}.*fit one SMS"):
+        config.from_dict({section: {key: long}})
+    # Letters outside the GSM alphabet leave 70 characters.
+    with pytest.raises(ConfigError, match="one SMS"):
+        config.from_dict({section: {key: "Laporan {ticket} diterima 🙏 " + "x" * 40}})
+    config.from_dict({section: {key: "Laporan {ticket} diterima, terima kasih."}})

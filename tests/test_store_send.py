@@ -107,3 +107,84 @@ def test_after_a_restart_the_slots_in_me_tell_what_was_sent(start, db_path):
     assert sorted(s.recipient for s in emu.sent) == ["+6281234567001", "+6281234567002"]
     assert emu.stored_status("ME") == {}  # the leftover of nobody's reply deleted too
     assert leftover
+
+
+# --- a send the modem accepted is never sent again -----------------------------------
+
+
+@pytest.mark.parametrize("kind", ["missing", "garbage"])
+def test_an_ok_without_a_readable_reference_is_sent_reference_unknown(start, kind):
+    emu, modem = start(store_send=False)
+    emu.odd_references(1, kind)
+    assert modem.send(CITIZEN, "Laporan Anda diterima") == [None]
+    assert [s.recipient for s in emu.sent] == [CITIZEN]
+
+
+@pytest.mark.parametrize("kind", ["missing", "garbage"])
+def test_an_ok_to_cmss_without_a_readable_reference_is_sent_reference_unknown(start, kind):
+    emu, modem = start()
+    slots = modem.write(CITIZEN, "Laporan Anda diterima")
+    emu.odd_references(1, kind)
+    assert modem.send_stored(slots[0]) is None
+    assert len(emu.sent) == 1 and emu.stored_status("ME") == {slots[0]: 3}
+
+
+def _reply_to_a_case(store: Store, number: str = CITIZEN):
+    from smsbridge.models import NewCase
+
+    case = store.cases.create(NewCase(reporter=number, text="ada judi", channel="sms"),
+                              operator="smsbridge")
+    return case, store.outbox.add(number, "Laporan Anda diterima", kind="ack",
+                                  created_by="smsbridge", case_id=case.id)
+
+
+@pytest.mark.parametrize("kind", ["missing", "garbage"])
+@pytest.mark.parametrize("store_send", [True, False], ids=["cmss", "cmgs"])
+def test_a_reply_accepted_without_its_reference_goes_out_once_and_the_case_says_so(
+        start, db_path, kind, store_send):
+    emu, modem = start(store_send=store_send)
+    with Store.open(db_path) as store:
+        case, _ = _reply_to_a_case(store)
+        emu.odd_references(1, kind)
+        sending = Sending(modem, store, Config(), name="modem")
+        while sending.send_one():
+            pass
+        sent = store.outbox.listing(operator="x")[0]
+        assert (sent.state, sent.refs, sent.attempts) == ("sent", (None,), 1)
+        notes = [e.note for e in store.cases.detail(case.ticket).events
+                 if e.action == "reply_sent"]
+        assert len(notes) == 1 and "sent, reference unknown" in notes[0]
+        Sending(modem, store, Config(), name="modem").recover()
+        assert sending.send_one() is None
+    assert [s.recipient for s in emu.sent] == [CITIZEN]
+    assert emu.stored_status("ME") == {}
+
+
+def test_a_bare_error_to_cmss_is_settled_by_the_slot_before_anything_is_sent_again(
+        start, db_path):
+    emu, modem = start()
+    with Store.open(db_path) as store:
+        sending = Sending(modem, store, Config(), name="modem")
+        store.outbox.add("+6281234567009", "pertama", kind="ack", created_by="x")
+        sending.send_one()  # the first send learns that this modem marks "STO SENT"
+        _reply_to_a_case(store)
+        emu.odd_references(1, "error")  # it goes out, and the modem answers ERROR
+        while sending.send_one():
+            pass
+        assert store.outbox.listing(operator="x")[0].state == "sent"
+    assert [s.recipient for s in emu.sent] == ["+6281234567009", CITIZEN]
+    assert emu.stored_status("ME") == {}
+
+
+def test_a_clear_refusal_of_cmss_is_tried_again(start, db_path):
+    emu, modem = start()
+    with Store.open(db_path) as store:
+        sending = Sending(modem, store, Config(), name="modem")
+        store.outbox.add("+6281234567009", "pertama", kind="ack", created_by="x")
+        sending.send_one()
+        _reply_to_a_case(store)
+        emu.fail_sends(1)  # +CMS ERROR 500: a clear refusal, nothing went out
+        sending.send_one()
+        failed = store.outbox.listing(operator="x")[0]
+        assert (failed.state, failed.attempts) == ("queued", 1)
+    assert [s.recipient for s in emu.sent] == ["+6281234567009"]

@@ -17,8 +17,8 @@ import click
 from smsbridge.cli import AppContext, handle_errors, main, operator_name, pass_app
 
 if TYPE_CHECKING:
-    from smsbridge.fieldwork.texts import Notices
     from smsbridge.models import Case
+    from smsbridge.replies import Notices
     from smsbridge.store import Store
 
 
@@ -268,10 +268,10 @@ def cases_update(app: AppContext, ticket: str, status: str | None, note: str | N
         smsbridge cases update LP-000042 --category miras --place "Pasar Legi"
     """
     with open_store(app, migrate=True) as store:
-        case = store.field.update(
-            field_notices(app), ticket, operator=operator_name(as_name), status=status, note=note,
-            assign=assign, duplicate_of=duplicate_of, place=place, category=category_typed(app,
-            category) if category is not None else None)
+        case = store.change_case(
+            ticket, notices=field_notices(app), operator=operator_name(as_name), status=status,
+            note=note, assign=assign, duplicate_of=duplicate_of, place=place,
+            category=category_typed(app, category) if category is not None else None)
     assigned = f", assigned to {case.assigned_to}" if case.assigned_to else ""
     click.echo(f"{case.ticket}: {case.status}{assigned}")
 
@@ -343,7 +343,8 @@ def cases_merge(app: AppContext, original: str, others: tuple[str, ...], note: s
         smsbridge cases merge LP-000042 LP-000045 LP-000051 --note "tawuran yang sama"
     """
     with open_store(app, migrate=True) as store:
-        merged = store.desk.merge(original, others, operator=operator_name(as_name), note=note)
+        merged = store.desk.merge(original, others, operator=operator_name(as_name),
+                                  notices=field_notices(app), note=note)
     click.echo(f"{len(merged)} marked duplicate of {merged[0].duplicate_of}: "
                + ", ".join(c.ticket for c in merged))
 
@@ -388,25 +389,45 @@ def cases_add(app: AppContext, reporter: str, channel: str, text: tuple[str, ...
 @cases_group.command("reply")
 @click.argument("ticket")
 @click.argument("message", nargs=-1, required=True)
+@click.option("--dry-run", is_flag=True, help="Say what it would cost; queue nothing.")
+@click.option("--yes", is_flag=True, help="Queue a reply of more than one SMS.")
 @as_option
 @pass_app
 @handle_errors
-def cases_reply(app: AppContext, ticket: str, message: tuple[str, ...],
-                as_name: str | None) -> None:
+def cases_reply(app: AppContext, ticket: str, message: tuple[str, ...], dry_run: bool,
+                yes: bool, as_name: str | None) -> None:
     """Queue an SMS to the case's reporter; the daemon sends it.
 
-    `cases show` lists it with its delivery state.
+    Says how many SMS it costs: 160 plain characters fit one; a longer text goes in
+    parts of 153, and a letter outside the GSM alphabet (an emoji) makes parts of 70
+    and 67. A reply of more than one SMS is queued only with --yes. `cases show` lists
+    it with its delivery state.
 
     \b
-    Example:
+    Examples:
         smsbridge cases reply LP-000042 "Petugas sedang menuju lokasi. Terima kasih."
+        smsbridge cases reply LP-000042 --dry-run "Mohon kirim lokasi lebih rinci."
     """
+    from smsbridge.errors import InvalidInput
+    from smsbridge.replies import operator_reply_text
+    from smsbridge.sms.pdu import fits_gsm7, parts_needed
+
+    body = operator_reply_text(" ".join(message))
+    parts = parts_needed(body)
+    alphabet = "" if fits_gsm7(body) else ", letters outside the GSM alphabet: 70 a part"
+    cost = f"{len(body)} characters{alphabet}: {parts} SMS"
+    if dry_run:
+        click.echo(cost)
+        return
+    if parts > 1 and not yes:
+        raise InvalidInput(f"this reply is {cost}; add --yes to queue it, or shorten it")
     with open_store(app, migrate=True) as store:
         case = store.cases.get(ticket)
         item = store.outbox.add_reply(
-            ticket, " ".join(message), operator=operator_name(as_name),
+            ticket, body, operator=operator_name(as_name),
             short_code_max_digits=app.config.abuse.short_code_max_digits)
-    click.echo(f"{case.ticket}: reply queued (outbox #{item.id}); the daemon will send it")
+    click.echo(f"{case.ticket}: reply queued (outbox #{item.id}, {cost}); the daemon will "
+               "send it")
 
 
 # --- the field loop (docs/officers.md) ---------------------------------------------
@@ -414,7 +435,7 @@ def cases_reply(app: AppContext, ticket: str, message: tuple[str, ...],
 
 def field_notices(app: AppContext) -> Notices:
     """The reporters' notices the config turns on, for a case's status change."""
-    from smsbridge.fieldwork.texts import Notices
+    from smsbridge.replies import Notices
 
     return Notices.from_config(app.config)
 

@@ -35,7 +35,8 @@ def probe_command(app: AppContext, port: str | None, every: bool, as_json: bool)
 
     Uses the configured [modem] backend (AT or gammu); the daemon must not be running
     (one program at a time owns the port). Exits 0 only when the modem is ready to
-    receive SMS; with --all, only when every modem of the pool is.
+    receive SMS; with --all, only when every modem of the pool is. A PIN the SIM
+    refused (to the daemon or to a probe) is never sent again: fix [modem] pin first.
 
     \b
     Example:
@@ -51,8 +52,11 @@ def probe_command(app: AppContext, port: str | None, every: bool, as_json: bool)
     modems = app.config.pool_modems if every else (app.config.modem,)
     reports = []
     for modem_config in modems:
-        modem = make_modem(modem_config, port=port)
+        refused = _refused_pin(app, modem_config.name)
+        modem = make_modem(modem_config, port=port, refused_pin=refused)
         reports.append((modem_config, probe(modem, modem.url)))
+        if modem.refused_pin and modem.refused_pin != refused:
+            _remember_refused_pin(app, modem_config.name, modem.refused_pin)
     if as_json:
         shown = [{"name": cfg.name, "role": cfg.role, **report_dict(report)}
                  for cfg, report in reports]
@@ -64,6 +68,31 @@ def probe_command(app: AppContext, port: str | None, every: bool, as_json: bool)
             click.echo(format_report(report))
     if not all(report.ready for _, report in reports):
         raise click.exceptions.Exit(1)
+
+
+def _refused_pin(app: AppContext, name: str) -> str | None:
+    """The PIN the daemon (or a probe) saw this SIM refuse: the daemon's own record, so
+    that a probe never spends one of the SIM's three tries on it again."""
+    from smsbridge.errors import SmsBridgeError
+    from smsbridge.store import Store
+
+    try:
+        with Store.from_config(app.config, create=False, migrate=False) as store:
+            return store.state.refused_pin(name)
+    except SmsBridgeError:
+        return None  # no database yet: no daemon has tried a PIN
+
+
+def _remember_refused_pin(app: AppContext, name: str, fingerprint: str) -> None:
+    from smsbridge.errors import SmsBridgeError
+    from smsbridge.models import to_iso
+    from smsbridge.store import Store
+
+    try:
+        with Store.from_config(app.config, create=False, migrate=False) as store:
+            store.state.remember_refused_pin(name, fingerprint, at=to_iso(app.clock.now()))
+    except SmsBridgeError:
+        pass  # no database to keep it in: the message says to fix the config first
 
 
 # 27.007 §7.2 +CREG <stat>.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from smsbridge.config.sections import NOTICE_STATUSES, Config
-from smsbridge.config.values import check_template
+from smsbridge.config.values import check_one_sms, check_template
 from smsbridge.errors import ConfigError, InvalidInput
 from smsbridge.numbers import parse_operator_number
 from smsbridge.tickets import ticket_token
@@ -44,6 +44,7 @@ def check_roster(cfg: Config, path: str | None) -> None:
     for status in NOTICE_STATUSES:
         template = getattr(section, f"notice_{status}")
         check_template(template, {"ticket"}, path, f"fieldwork.notice_{status}")
+        check_one_sms(template, ticket_prefix, path, f"fieldwork.notice_{status}")
 
     names: dict[str, str] = {}
     team_words: dict[str, str] = {}

@@ -106,6 +106,9 @@ class OutboxConfig:
 @dataclass(frozen=True)
 class AbuseConfig:
     replies_per_hour: int = _opt(5, lo=0, hi=1000)
+    # The reporters' notices (their case confirmed, resolved) have their own allowance
+    # per number, so that CEKs never use up the news; still inside the line's budget.
+    notices_per_hour: int = _opt(5, lo=0, hi=1000)
     # The whole line's automatic replies, whoever they go to: sized for one SIM's SMS
     # package, so that spoofed senders by the thousand cannot spend its credit.
     line_replies_per_hour: int = _opt(600, lo=0, hi=100_000)

@@ -8,6 +8,12 @@ import string
 from typing import Any
 
 from smsbridge.errors import ConfigError
+from smsbridge.sms import pdu
+from smsbridge.tickets import MAX_TICKET_LENGTH
+
+# Room a template leaves for {status}: the longest of replies' status words fits in it
+# (tests/test_replies.py checks).
+STATUS_WORD_ROOM = 48
 
 _TYPE_NAMES = {str: "a string", int: "a whole number", float: "a number", bool: "true or false",
                list: "a list"}
@@ -50,3 +56,19 @@ def check_template(text: str, allowed: set[str], path: str | None, key: str) -> 
         names = ", ".join(f"{{{f}}}" for f in sorted(allowed))
         raise ConfigError(f"unknown placeholder {{{sorted(unknown)[0]}}}; allowed: {names}",
                           path=path, key=key)
+
+
+def check_one_sms(text: str, prefix: str, path: str | None, key: str) -> None:
+    """Refuse an automatic reply's template that would not fit ONE SMS with the longest
+    ticket the line can have (and the longest status word): an automatic reply costs
+    one SMS, whatever the citizen sent."""
+    if not text:
+        return
+    ticket = (f"{prefix.upper()}-" if prefix else "")
+    ticket += "9" * (MAX_TICKET_LENGTH - len(ticket))
+    filled = text.format(ticket=ticket, status="x" * STATUS_WORD_ROOM)
+    parts = pdu.parts_needed(filled)
+    if parts > 1:
+        raise ConfigError(f"an automatic reply must fit one SMS; this one takes {parts} with "
+                          f"the longest ticket ({len(filled)} characters: at most 160, or "
+                          "70 with letters outside the GSM alphabet)", path=path, key=key)

@@ -191,6 +191,16 @@ class Emulator:
             self._core.fail_sends = count
             self._core.fail_code = code
 
+    def odd_references(self, count: int, kind: str = "missing") -> None:
+        """The next ``count`` sends go out and are answered OK, but with no
+        ``+CMGS:``/``+CMSS:`` line ("missing") or line noise instead of it ("garbage");
+        or they go out and are answered a bare ERROR ("error")."""
+        if kind not in ("missing", "garbage", "error"):
+            raise ValueError(f"kind is missing, garbage or error, not {kind!r}")
+        with self._lock:
+            self._core.odd_references = count
+            self._core.odd_reference_kind = kind
+
     def sim_busy(self, seconds: float) -> None:
         """SIM commands answer +CMS ERROR 314 / +CME ERROR 14 for ``seconds`` from now."""
         with self._lock:

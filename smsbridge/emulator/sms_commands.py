@@ -171,7 +171,7 @@ class SmsCommands(ModemState):
         reference = self._transmit("+CMSS", slot.pdu)
         if self.settings.cmss_marks_sent:
             slot.stat = 3
-        self._info(f"+CMSS: {reference}")
+        self._reference_line("+CMSS", reference)
 
     def _prompt(self, name: str, args: list[str]) -> Prompt:
         if name == "+CMGW" and not self.settings.store_send:
@@ -200,8 +200,21 @@ class SmsCommands(ModemState):
             self.sink.reply(b"\r\nOK\r\n")
             return
         reference = self._transmit(prompt.command, pdu)
-        self._info(f"+CMGS: {reference}")
+        self._reference_line("+CMGS", reference)
         self.sink.reply(b"\r\nOK\r\n")
+
+    def _reference_line(self, command: str, reference: int) -> None:
+        """``+CMGS: <mr>`` / ``+CMSS: <mr>`` before the OK, unless told to answer oddly:
+        modems in the field leave the line out, or garble it, on a send that went out, or
+        answer a bare ERROR although it did."""
+        if self.odd_references <= 0:
+            self._info(f"{command}: {reference}")
+            return
+        self.odd_references -= 1
+        if self.odd_reference_kind == "garbage":
+            self._info("\xff#~%\xa7&@ ZZ")
+        elif self.odd_reference_kind == "error":
+            raise CommandError(command)
 
     def _transmit(self, command: str, pdu: bytes) -> int:
         """Hand an SMS-SUBMIT (SMSC part first) to the network; its TP-MR."""

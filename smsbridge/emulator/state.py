@@ -129,6 +129,10 @@ class ModemState:
         self.smsc = settings.smsc
         self.fail_sends = 0
         self.fail_code = 500
+        # The next sends accepted with OK but no readable "+CMGS:/+CMSS: <mr>" line:
+        # "missing" leaves it out, "garbage" writes line noise in its place.
+        self.odd_references = 0
+        self.odd_reference_kind = "missing"
         self.listing_hook: int | None = None  # deliver one message after this many entries
         # (clock time, PDU) of each delivery into storage, i.e. each +CMTI/+CDSI: what
         # benchmarks measure latency from. Bounded, so a long-running emulator stays small.

@@ -14,9 +14,10 @@ from datetime import datetime
 from smsbridge import intake
 from smsbridge.config.sections import Config
 from smsbridge.fieldwork.answers import FieldFacts, Refuse, Roster, finding_words, parse_answer
-from smsbridge.fieldwork.texts import FieldTexts, Notices
+from smsbridge.fieldwork.texts import FieldTexts
 from smsbridge.models import to_iso
 from smsbridge.privacy import mask_number
+from smsbridge.replies import Notices
 from smsbridge.store import Store
 
 log = logging.getLogger(__name__)

@@ -1,5 +1,6 @@
 """What the field loop says by SMS (pure: no I/O, no clock): the case sent to an
-officer, the officer's confirmation, the neutral reply, and the citizen's notice.
+officer, the officer's confirmation and the neutral reply (the citizen's notice is
+``replies.Notices``: what citizens are told lives with their replies).
 
 The police promise reporters that their identity stays protected, and a dispatch
 SMS sits on a phone in the street: it never carries the reporter's number (the
@@ -13,13 +14,11 @@ outside the alphabet (emoji) are dropped, typographic ones made plain.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from smsbridge.config.sections import Config
 from smsbridge.errors import InvalidInput
 from smsbridge.models import Case
-from smsbridge.numbers import reply_problem
-from smsbridge.replies import ReplyDecision, auto_reply_decision
 from smsbridge.sms import gsm7, pdu
 
 DISPATCH_MAX_PARTS = 2
@@ -63,29 +62,6 @@ _STATUS_WORDS = {
            "resolved": "selesai", "fake": "palsu", "duplicate": "duplikat"},
     "en": {"new": "new", "checking": "being checked", "confirmed": "confirmed",
            "resolved": "resolved", "fake": "fake", "duplicate": "duplicate"},
-}
-
-# One GSM-7 SMS each with the longest ticket (tests/test_field.py checks). "fake" is
-# never said to a reporter, as in replies.py.
-_NOTICES = {
-    "id": {
-        "confirmed": ("Laporan {ticket} sudah dicek petugas dan benar. Petugas sedang "
-                      "menindaklanjuti. Terima kasih atas laporan Anda."),
-        "resolved": ("Laporan {ticket} sudah ditindaklanjuti petugas dan selesai. Terima "
-                     "kasih, laporan Anda membantu."),
-        "fake": "Laporan {ticket} sudah dicek petugas dan ditutup. Terima kasih atas laporan Anda.",
-        "duplicate": ("Laporan {ticket} digabung dengan laporan lain tentang kejadian yang "
-                      "sama. Terima kasih."),
-    },
-    "en": {
-        "confirmed": ("Your report {ticket} was checked by officers and confirmed. Action is "
-                      "being taken. Thank you for reporting."),
-        "resolved": ("Your report {ticket} was dealt with by officers and is resolved. Thank "
-                     "you for reporting."),
-        "fake": "Your report {ticket} was checked by officers and closed. Thank you for reporting.",
-        "duplicate": ("Your report {ticket} was merged with another report of the same event. "
-                      "Thank you."),
-    },
 }
 
 # A run of digits with the spaces, dashes, dots, brackets and mask stars people and our
@@ -205,73 +181,3 @@ def _cut(text: str, size: int) -> str:
     if " " in cut:
         cut = cut.rsplit(" ", 1)[0]
     return cut.rstrip(" ,.;:-") + "..."
-
-
-@dataclass(frozen=True)
-class NoticeCounts:
-    """Automatic SMS already queued (store.outbox.count_auto_replies)."""
-
-    to_number_last_hour: int = 0
-    line_last_hour: int = 0
-    line_last_day: int = 0
-
-
-@dataclass(frozen=True)
-class Notices:
-    """The reporter's SMS when their case reaches a status, for the statuses the
-    config turns on (``[fieldwork] notify_*``), under the rules and budgets of every
-    automatic reply (``replies.auto_reply_decision``)."""
-
-    templates: dict[str, str] = field(default_factory=dict)
-    enabled: bool = True
-    blocklist: frozenset[str] = frozenset()
-    replies_per_hour: int = 5
-    line_per_hour: int = 300
-    line_per_day: int = 2000
-    short_code_max_digits: int = 5
-
-    @classmethod
-    def from_config(cls, cfg: Config) -> Notices:
-        from smsbridge.numbers import normalize
-
-        f = cfg.fieldwork
-        built = _NOTICES[cfg.replies.language]
-        chosen = {}
-        for status in ("confirmed", "resolved", "fake", "duplicate"):
-            if getattr(f, f"notify_{status}"):
-                chosen[status] = getattr(f, f"notice_{status}") or built[status]
-        abuse = cfg.abuse
-        return cls(chosen, cfg.replies.enabled,
-                   frozenset(normalize(n, cfg.daemon.country_code) for n in abuse.blocklist),
-                   abuse.replies_per_hour, abuse.line_replies_per_hour,
-                   abuse.line_replies_per_day, abuse.short_code_max_digits)
-
-    def text(self, status: str, ticket: str) -> str | None:
-        template = self.templates.get(status)
-        return template.format(ticket=ticket) if template else None
-
-    def decide(self, reporter: str, status: str, ticket: str, counts: NoticeCounts
-               ) -> tuple[str, ReplyDecision] | None:
-        """The notice for a case that just became ``status`` and whether it may go now;
-        None when this status has no notice."""
-        text = self.text(status, ticket)
-        if text is None:
-            return None
-        budget = None
-        if counts.line_last_hour >= self.line_per_hour:
-            budget = f"the line's budget of {self.line_per_hour} automatic replies an hour is spent"
-        elif counts.line_last_day >= self.line_per_day:
-            budget = f"the line's budget of {self.line_per_day} automatic replies a day is spent"
-        return text, auto_reply_decision(
-            sender_is_person=True, blocked=reporter in self.blocklist,
-            replies_last_hour=counts.to_number_last_hour,
-            replies_per_hour=self.replies_per_hour, identical_texts_last_hour=0,
-            loop_threshold=1, enabled=self.enabled,
-            number_problem=reply_problem(reporter,
-                                         short_code_max_digits=self.short_code_max_digits),
-            budget_problem=budget)
-
-
-def built_in_notice(language: str, status: str) -> str:
-    """The built-in template (tests check each fits one GSM-7 SMS)."""
-    return _NOTICES[language][status]

@@ -365,6 +365,19 @@ def answer_value(answer: Answer, prefix: str | None = None) -> str | None:
     return None
 
 
+def message_reference(answer: Answer, prefix: str) -> int | None:
+    """The TP-MR of an accepted send (``+CMGS: <mr>``, ``+CMSS: <mr>``, 27.005 §3.5.1,
+    §3.5.2), or None when the final OK came without a readable one.
+
+    The OK is what says the network took the SMS; the reference only lets a status
+    report be matched to it. Some modems leave the line out, or garble it: that is
+    "sent, reference unknown", never a refusal, or the SMS would be sent again.
+    """
+    value = answer_value(answer, prefix)
+    head = value.split(",")[0].strip() if value else ""
+    return int(head) if head.isdigit() and int(head) < 256 else None
+
+
 def unquoted(value: str | None) -> str | None:
     return value.strip().strip('"') or None if value else None
 

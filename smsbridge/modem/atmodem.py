@@ -32,6 +32,7 @@ from smsbridge.modem.at import (
     PduLine,
     answer_fields,
     answer_value,
+    message_reference,
     parse_cops,
     parse_cpms,
     parse_creg,
@@ -168,24 +169,21 @@ class AtModem:
                 raise
 
     def send(self, number: str, text: str, *, status_report: bool = True,
-             reference: int | None = None) -> list[int]:
-        """Send every part with AT+CMGS; the TP-MR of each. A refusal mid-way raises
-        CommandError with the modem's code; the parts before it were sent."""
+             reference: int | None = None) -> list[int | None]:
+        """Send every part with AT+CMGS; the TP-MR of each (None: accepted without a
+        readable one). A refusal mid-way raises CommandError with the modem's code; the
+        parts before it were sent."""
         self._ensure_ready()
         if reference is None:
             self._reference = (self._reference + 1) % 256
             reference = self._reference
         parts = encode_submit(number, text, reference=reference & 0xFF,
                               status_report=status_report)
-        references = []
+        references: list[int | None] = []
         for part in parts:
             answer = self._channel.command(f"AT+CMGS={part.tpdu_length}",
                                            timeout=self.send_timeout, pdu_hex=part.hex)
-            value = answer_value(answer, "+CMGS")
-            if value is None or not value.split(",")[0].strip().isdigit():
-                raise CommandError(f"AT+CMGS={part.tpdu_length}", None, None,
-                                   f"no message reference in the answer {value!r}")
-            references.append(int(value.split(",")[0]))
+            references.append(self._reference_of(answer, "+CMGS"))
         self._recover_settings()
         return references
 
@@ -213,15 +211,20 @@ class AtModem:
             slots.append(int(value))
         return slots
 
-    def send_stored(self, slot: int) -> int:
-        """AT+CMSS (27.005 §3.5.2): send a slot of <mem2>; its TP-MR."""
+    def send_stored(self, slot: int) -> int | None:
+        """AT+CMSS (27.005 §3.5.2): send a slot of <mem2>; its TP-MR (None: accepted
+        without a readable one)."""
         self._ensure_ready()
         answer = self._channel.command(f"AT+CMSS={slot}", timeout=self.send_timeout)
-        value = answer_value(answer, "+CMSS")
-        if value is None or not value.split(",")[0].strip().isdigit():
-            raise CommandError(f"AT+CMSS={slot}", None, None,
-                               f"no message reference in the answer {value!r}")
-        return int(value.split(",")[0])
+        return self._reference_of(answer, "+CMSS")
+
+    def _reference_of(self, answer: Answer, prefix: str) -> int | None:
+        reference = message_reference(answer, prefix)
+        if reference is None:
+            log.warning("%s: the modem accepted the SMS (OK) without a readable message "
+                        "reference (%r): sent, its delivery report cannot be matched",
+                        prefix, answer_value(answer, prefix))
+        return reference
 
     def outgoing(self) -> list[StoredMessage]:
         self._ensure_ready()

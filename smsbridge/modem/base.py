@@ -131,8 +131,10 @@ class Modem(Protocol):
         """Delete one slot. Deleting an already empty slot is not an error."""
 
     def send(self, number: str, text: str, *, status_report: bool = True,
-             reference: int | None = None) -> list[int]:
-        """Send ``text`` (split into parts as needed); return the TP-MR of each part.
+             reference: int | None = None) -> list[int | None]:
+        """Send ``text`` (split into parts as needed); return the TP-MR of each part, None
+        for a part the modem accepted without a readable one (sent, reference unknown:
+        never a refusal, or it would be sent again).
 
         ``reference`` is the concatenation reference for a long text. The daemon gives
         the same one on every retry of one reply: when a retry resends parts that went
@@ -158,8 +160,8 @@ class StoreAndSend(Protocol):
               reference: int | None = None) -> list[int]:
         """Write every part as "STO UNSENT"; the slot of each, in order."""
 
-    def send_stored(self, slot: int) -> int:
-        """Send one written part; its TP-MR."""
+    def send_stored(self, slot: int) -> int | None:
+        """Send one written part; its TP-MR (None: accepted without a readable one)."""
 
     def outgoing(self) -> list[StoredMessage]:
         """The SMS-SUBMITs in the write memory, "STO UNSENT" (2) and "STO SENT" (3)."""

@@ -112,7 +112,7 @@ class FakeModem:
                 self.deleted.append(index)
 
     def send(self, number: str, text: str, *, status_report: bool = True,
-             reference: int | None = None) -> list[int]:
+             reference: int | None = None) -> list[int | None]:
         self._check()
         if self._failures:
             self._failures -= 1
@@ -142,7 +142,7 @@ class FakeModem:
             slots.append(slot)
         return slots
 
-    def send_stored(self, slot: int) -> int:
+    def send_stored(self, slot: int) -> int | None:
         self._check()
         if slot not in self.outbox_slots:
             raise CommandError(f"AT+CMSS={slot}", "CMS", 321, "invalid memory index")

@@ -218,17 +218,20 @@ class GammuModem:
                 raise
 
     def send(self, number: str, text: str, *, status_report: bool = True,
-             reference: int | None = None) -> list[int]:
+             reference: int | None = None) -> list[int | None]:
         """Encode with gammu.EncodeSMS (GSM-7 when it fits, else UCS2; concatenated when
-        long) and send each part; the TP-MR of each. Parts before a refusal were sent.
-        ``reference`` is not passed on: libgammu picks the concatenation reference."""
+        long) and send each part; the TP-MR of each (None: sent without a readable one).
+        Parts before a refusal were sent. ``reference`` is not passed on: libgammu picks
+        the concatenation reference."""
         self._ensure_open()
         parts = encode_parts(number, text, status_report=status_report)
-        references = []
+        references: list[int | None] = []
         for part in parts:
             reference = self._run(partial(self._send_sms, part), "SendSMS",
                                   timeout=self.send_timeout + self._net_timeout)
-            references.append(int(reference))
+            # SendSMS returned: the part is sent, whatever libgammu made of the reference.
+            references.append(reference if isinstance(reference, int)
+                              and 0 <= reference < 256 else None)
         return references
 
     def status(self) -> ModemStatus:

@@ -26,9 +26,10 @@ NOT_INSERTED = "NOT INSERTED"
 
 # Also the probe's advice for a SIM asking for a PIN, so the two never drift apart.
 NEEDS_PIN = "SIM needs a PIN: set [modem] pin"
-# A new PIN is taken on reload: the daemon reconnects and tries it, once.
-FIX_REFUSED = ("put the right PIN in [modem] pin, then reload (systemctl reload smsbridge) "
-               "or restart")
+# A new PIN is taken on reload: the daemon reconnects and tries it, once. The daemon and
+# `modem probe` keep the refusal in one record and say the same.
+FIX_REFUSED = ("fix the config first: put the right PIN in [modem] pin, then reload "
+               "(systemctl reload smsbridge), restart, or probe again")
 
 
 @dataclass(frozen=True)

@@ -159,7 +159,7 @@ class Sending:
             self._drop_slots(stored, slots)
 
     def _send_stored(self, stored: StoreAndSend, item: OutboxItem
-                     ) -> tuple[list[int], list[int]]:
+                     ) -> tuple[list[int | None], list[int]]:
         slots = stored.write(item.number, item.text,
                              status_report=self.config.outbox.status_report,
                              reference=item.id & 0xFF)
@@ -169,7 +169,7 @@ class Sending:
             self._drop_slots(stored, slots)
             raise _LeaseLost()
         self._recorded = True
-        refs: list[int] = []
+        refs: list[int | None] = []
         try:
             for slot in slots:
                 if refs:
@@ -177,7 +177,15 @@ class Sending:
                     # a long reply, or another modem would claim it midway.
                     self.store.dispatch.renew(item.id, owner=self.name, until=to_iso(
                         self.clock() + timedelta(seconds=self.config.pool.lease_seconds)))
-                refs.append(stored.send_stored(slot))
+                try:
+                    refs.append(stored.send_stored(slot))
+                except CommandError as exc:
+                    # A bare ERROR says nothing clear: the slot says whether it went out.
+                    if exc.kind is not None or not self._went_out(stored, slot):
+                        raise
+                    log.warning("reply %d: %s, but slot %d reads \"STO SENT\": sent",
+                                item.id, exc, slot)
+                    refs.append(None)
         except CommandError:
             # Refused (network trouble): the next attempt writes afresh, maybe elsewhere.
             self._drop_slots(stored, slots)
@@ -185,6 +193,14 @@ class Sending:
         if not self._verified:
             self._verify_marking(stored, slots)
         return refs, slots
+
+    def _went_out(self, stored: StoreAndSend, slot: int) -> bool:
+        if not self._verified:
+            return False  # not known to mark what it sends: the slot cannot tell
+        try:
+            return any(m.index == slot and m.status == STO_SENT for m in stored.outgoing())
+        except CommandError:
+            return False
 
     def _verify_marking(self, stored: StoreAndSend, slots: list[int]) -> None:
         """Once per connection: does this modem mark what AT+CMSS sent "STO SENT"? The
@@ -197,7 +213,7 @@ class Sending:
                     "AT+CMGS from now on", self.name)
         self._stored = None
 
-    def _done(self, item: OutboxItem, refs: list[int]) -> None:
+    def _done(self, item: OutboxItem, refs: list[int | None]) -> None:
         self.last_parts = len(refs)
         with self.store.transaction():
             self.store.outbox.sent(item.id, refs, at=to_iso(self.clock()))
@@ -287,7 +303,7 @@ class Sending:
 
     def _finish_recovered(self, stored: StoreAndSend, item: OutboxItem, slots: list[int],
                           outgoing: dict[int, StoredMessage]) -> None:
-        refs: list[int] = []
+        refs: list[int | None] = []
         already = [s for s in slots if outgoing[s].status == STO_SENT]
         try:
             for slot in slots:

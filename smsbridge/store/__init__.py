@@ -11,9 +11,11 @@ per table family, so one ``transaction()`` covers whatever they do together::
             store.inbox.attach([message_id], case.id)
             store.outbox.add(case.reporter, text, kind="ack", created_by="smsbridge")
 
-``cases`` (tickets, history, lists, figures), ``inbox`` (raw inbound messages),
+``cases`` (tickets, history, lists, figures), ``changes`` (the one path for every
+change of a case: ``change_case`` commits the case, its history and the reporters'
+notices together), ``inbox`` (raw inbound messages),
 ``outbox`` and ``hooks`` (two retry queues), ``state`` (what the daemon says),
-``field`` (cases sent to officers, their answers, the reporters' notices),
+``field`` (cases sent to officers, their answers),
 ``audit`` (who looked up or revealed reporters' numbers), ``desk`` (what the operators'
 desk reads beside a page of cases).
 Business rules live in ``tickets``, ``replies`` and ``intake``; the stores read
@@ -31,6 +33,7 @@ from smsbridge.clock import Clock
 from smsbridge.identity import os_login
 from smsbridge.store.audit import AuditLog
 from smsbridge.store.cases import Cases
+from smsbridge.store.changes import CaseChanges
 from smsbridge.store.db import FILE_MODE, Database
 from smsbridge.store.desk import Desk
 from smsbridge.store.dispatch import Dispatch
@@ -63,10 +66,13 @@ class Store:
         self.inbox = Inbox(db, audit=self.audit)
         self.outbox = Outbox(db, self.cases)
         self.hooks = HookQueue(db, self.cases)
-        self.field = FieldLog(db, self.cases, self.outbox)
+        # The one path for every change of a case that may tell its reporters.
+        self.changes = CaseChanges(db, self.cases, self.outbox)
+        self.change_case = self.changes.change_case
+        self.field = FieldLog(db, self.cases, self.outbox, self.changes)
         self.state = DaemonState(db)
         self.dispatch = Dispatch(db)
-        self.desk = Desk(db, self.cases)
+        self.desk = Desk(db, self.cases, self.changes)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, busy_timeout: float = 30.0,

@@ -13,8 +13,10 @@ from collections.abc import Iterable, Sequence
 from smsbridge import tickets
 from smsbridge.errors import InvalidInput
 from smsbridge.models import Case, CaseDetail, CaseEvent, CaseQuery, Change, TrackRecord
+from smsbridge.replies import Notices
 from smsbridge.store import rows
 from smsbridge.store.cases import Cases
+from smsbridge.store.changes import CaseChanges
 from smsbridge.store.db import Database
 from smsbridge.store.schema import sql_list
 from smsbridge.store.search import adjacent, fts_query
@@ -23,11 +25,12 @@ from smsbridge.triage.rules import Report
 
 class Desk:
     """Reads for the desk over the cases table and its indexes, and the one change
-    that spans many cases (``merge``), made through ``cases``' own update."""
+    that spans many cases (``merge``), made through ``changes.change_case``."""
 
-    def __init__(self, db: Database, cases: Cases):
+    def __init__(self, db: Database, cases: Cases, changes: CaseChanges):
         self._db = db
         self._cases = cases
+        self._changes = changes
 
     def count(self, query: CaseQuery) -> int:
         """How many cases match ``query``'s filters, whatever its limit and offset."""
@@ -108,10 +111,11 @@ class Desk:
                 if c.incident_id is not None}
 
     def merge(self, original: str, others: Sequence[str] = (), *, operator: str,
-              note: str | None = None) -> list[Case]:
+              notices: Notices, note: str | None = None) -> list[Case]:
         """Mark ``others`` duplicates of ``original``, all or none; with no ``others``,
         every open case of ``original``'s incident. The workflow (``tickets``) refuses
-        what it always refuses: a closed case, a cycle of duplicates."""
+        what it always refuses: a closed case, a cycle of duplicates. Each reporter is
+        told as ``notices`` says, as by any status change."""
         with self._db.transaction():
             target = self._cases.get(original)
             if others:
@@ -123,9 +127,8 @@ class Desk:
                 raise InvalidInput(f"{target.ticket} has no open related reports to mark; "
                                    "name them: cases merge "
                                    f"{target.ticket} TICKET…")
-            return [self._cases.update(t, operator=operator, status="duplicate",
-                                       duplicate_of=target.ticket, note=note)
-                    for t in tickets_]
+            return self._changes.merge(target.ticket, tickets_, operator=operator,
+                                       notices=notices, note=note)
 
     # what happens as it happens (cases watch) --------------------------------------------
 

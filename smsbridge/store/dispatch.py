@@ -100,7 +100,7 @@ class Dispatch:
     def parts_sent(self, modem: str, *, since: str) -> int:
         """SMS (parts) ``modem`` sent since ``since``: what its daily cap counts."""
         return int(self._db.scalar(
-            "SELECT coalesce(sum(max(json_array_length(refs), 1)), 0) FROM outbox"
+            "SELECT coalesce(sum(parts), 0) FROM outbox"
             " WHERE sent_by = ? AND sent_at >= ?", (modem, since)))
 
     def queued_by_modem(self) -> dict[str | None, int]:

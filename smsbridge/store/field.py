@@ -1,10 +1,9 @@
-"""The field loop's records: cases dispatched to officers, officers' answers, and the
-status changes that tell the reporter (``store.field``).
+"""The field loop's records: cases dispatched to officers and officers' answers
+(``store.field``).
 
-Whether an answer may change a case is ``field.judge``'s to say, which notice a status
-gets ``fieldwork.texts.Notices``'s; this module reads the facts for them and writes down
-what they decide. A status change and the reporter's notice are one transaction, so
-the notice is queued exactly once per change, whatever moment the process dies at.
+Whether an answer may change a case is ``field.judge``'s to say; this module reads the
+facts for it and writes down what it decides. The case changes through
+``changes.change_case``, the one path that tells the reporter.
 """
 
 from __future__ import annotations
@@ -12,15 +11,15 @@ from __future__ import annotations
 import sqlite3
 import statistics
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
 from smsbridge import tickets
 from smsbridge.errors import InvalidInput
 from smsbridge.fieldwork.answers import Accept, AnswerRecord, DispatchRecord, FieldStats, Officer
-from smsbridge.fieldwork.texts import NoticeCounts, Notices
-from smsbridge.models import Case, CaseQuery, to_iso
+from smsbridge.models import Case, CaseQuery
+from smsbridge.replies import Notices
 from smsbridge.store.cases import Cases
+from smsbridge.store.changes import CaseChanges
 from smsbridge.store.db import Database
 from smsbridge.store.outbox import Outbox
 from smsbridge.store.rows import case_filters
@@ -29,10 +28,11 @@ from smsbridge.store.rows import case_filters
 class FieldLog:
     """The dispatches and field_answers tables, over the cases and the outbox."""
 
-    def __init__(self, db: Database, cases: Cases, outbox: Outbox):
+    def __init__(self, db: Database, cases: Cases, outbox: Outbox, changes: CaseChanges):
         self._db = db
         self._cases = cases
         self._outbox = outbox
+        self._changes = changes
 
     # sending a case to officers ---------------------------------------------------------
 
@@ -112,17 +112,17 @@ class FieldLog:
         officer, case = accept.officer.name, accept.case
         with self._db.transaction():
             before = self._cases.by_id(case.id)
-            for i, step in enumerate(accept.steps):
-                last = i == len(accept.steps) - 1
-                self._cases.update(before.ticket, operator=officer, status=step,
-                                   note=(accept.note or None) if last else "by field answer")
-            if not accept.steps:
+            if accept.steps:
+                after = self._changes.change_case(
+                    before.ticket, operator=officer, notices=notices,
+                    through=accept.steps[:-1], status=accept.steps[-1],
+                    note=accept.note or None)
+            else:
                 said = f"says {accept.finding}, status stays {before.status}" \
                     if accept.finding else ""
-                self._cases.update(before.ticket, operator=officer,
-                                   note="; ".join(filter(None, [accept.note, said])))
-            after = self._cases.by_id(case.id)
-            self._notify(before, after, notices, operator=officer)
+                after = self._changes.change_case(
+                    before.ticket, operator=officer, notices=notices,
+                    note="; ".join(filter(None, [accept.note, said])))
             answer = self.record_answer(
                 message_id=message_id, officer=officer, case_id=case.id, ticket=ticket,
                 finding=accept.finding, note=accept.note, accepted=True,
@@ -167,40 +167,6 @@ class FieldLog:
         with self._db.transaction():
             self._db.execute("UPDATE messages SET text = ? WHERE id = ?",
                              (text[:start] + "****" + text[start + len(word):], row["id"]))
-
-    # status changes that tell the reporter ----------------------------------------------
-
-    def update(self, notices: Notices, ticket: str, *, operator: str, **changes: Any) -> Case:
-        """``Cases.update(ticket, operator=…, **changes)``, and the reporter's notice in
-        the same transaction when the status changes to one that has a notice."""
-        with self._db.transaction():
-            before = self._cases.get(ticket)
-            after = self._cases.update(ticket, operator=operator, **changes)
-            self._notify(before, after, notices, operator=operator)
-            return after
-
-    def _notify(self, before: Case, after: Case, notices: Notices, *, operator: str) -> None:
-        if after.status == before.status:
-            return
-        moment = datetime.fromisoformat(self._db.now())
-        hour_ago = to_iso(moment - timedelta(hours=1))
-        counts = NoticeCounts(
-            self._outbox.count_auto_replies(after.reporter, since=hour_ago),
-            self._outbox.count_auto_replies(since=hour_ago),
-            self._outbox.count_auto_replies(since=to_iso(moment - timedelta(days=1))))
-        decided = notices.decide(after.reporter, after.status, after.ticket, counts)
-        if decided is None:
-            return
-        text, reply = decided
-        if not reply.send:
-            self._cases.event(after.id, operator, "notice",
-                              note=f"no notice of {after.status}: {reply.reason}")
-            return
-        item = self._outbox.add(after.reporter, text, kind="notice", case_id=after.id,
-                                created_by=operator)
-        self._cases.event(after.id, operator, "notice",
-                          note=f"the reporter is told the case is {after.status} "
-                               f"(SMS #{item.id})")
 
     # figures ----------------------------------------------------------------------------
 

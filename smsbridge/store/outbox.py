@@ -16,6 +16,7 @@ from smsbridge.errors import InvalidInput
 from smsbridge.models import OutboxItem
 from smsbridge.numbers import reply_problem
 from smsbridge.privacy import mask_number, mask_numbers_in
+from smsbridge.sms import pdu
 from smsbridge.store import rows
 from smsbridge.store.audit import found
 from smsbridge.store.cases import Cases
@@ -46,7 +47,8 @@ class Outbox:
         return rows.outbox(self.queue.add({
             "case_id": case_id, "number": number, "text": text, "kind": kind,
             "state": "queued", "created_at": now, "next_attempt_at": now,
-            "created_by": created_by, "prefer_modem": prefer_modem}))
+            "created_by": created_by, "prefer_modem": prefer_modem,
+            "parts": pdu.parts_needed(text)}))
 
     def add_reply(self, ticket: str, text: str, *, operator: str,
                   short_code_max_digits: int = 5) -> OutboxItem:
@@ -79,18 +81,29 @@ class Outbox:
         """SMS waiting to be sent."""
         return self.queue.pending()
 
-    def sent(self, outbox_id: int, refs: list[int], *, at: str) -> None:
-        """Sent; ``refs`` are the message references of its parts (for status reports).
+    def sent(self, outbox_id: int, refs: list[int | None], *, at: str) -> None:
+        """Sent; ``refs`` are the message references of its parts (for status reports),
+        None for a part the modem accepted without a readable one: sent all the same,
+        and the case's history says its delivery cannot be confirmed.
 
         An operator may cancel an SMS while the daemon is already sending it: it went
         out all the same, so it is marked sent, and the case's history says so."""
         with self._db.transaction():
             row = self._db.one("SELECT state, case_id FROM outbox WHERE id = ?", (outbox_id,))
             self.queue.done(outbox_id, sent_at=at, refs=json.dumps(refs))
-            if row and row["state"] == "cancelled" and row["case_id"] is not None:
+            if row is None or row["case_id"] is None:
+                return
+            if row["state"] == "cancelled":
                 self._cases.event(row["case_id"], "smsbridge", "reply_sent",
                                   note=f"SMS #{outbox_id} was already being sent when it was "
                                        "cancelled: it was sent")
+            unknown = sum(1 for r in refs if r is None)
+            if unknown:
+                self._cases.event(row["case_id"], "smsbridge", "reply_sent",
+                                  note=f"SMS #{outbox_id} sent, reference unknown: the modem "
+                                       f"accepted {unknown} of its {len(refs)} part(s) without "
+                                       "a message reference, so no delivery report can be "
+                                       "matched to them")
 
     def retry(self, outbox_id: int, error: str, *, attempts: int, next_at: str) -> None:
         self.queue.retry(outbox_id, error, attempts=attempts, next_at=next_at)
@@ -127,16 +140,24 @@ class Outbox:
             return True
 
     def count_auto_replies(self, number: str | None = None, *, since: str) -> int:
-        """Automatic SMS (acknowledgements, status answers, notices, neutral replies to
-        officers' answers that failed: schema.AUTO_REPLIES) queued since then, to
-        ``number`` or (None) to anyone: the per-number limit and the line's budget."""
+        """SMS parts of automatic replies (acknowledgements, status answers, notices,
+        neutral replies to officers' answers that failed: schema.AUTO_REPLIES) queued
+        since then: to anyone (None), the line's budget; to ``number``, its reply limit,
+        which leaves out the notices (``count_notices``: an allowance of their own).
+        Parts, not replies: they are what the SIM's package is charged."""
         if number is None:
             return int(self._db.scalar(
-                "SELECT count(*) FROM outbox INDEXED BY outbox_auto_created"
+                "SELECT coalesce(sum(parts), 0) FROM outbox INDEXED BY outbox_auto_created"
                 f" WHERE {AUTO_REPLIES} AND created_at >= ?", (since,)))
         return int(self._db.scalar(
-            "SELECT count(*) FROM outbox WHERE number = ? AND created_at >= ?"
-            f" AND {AUTO_REPLIES}", (number, since)))
+            "SELECT coalesce(sum(parts), 0) FROM outbox WHERE number = ? AND created_at >= ?"
+            f" AND {AUTO_REPLIES} AND kind != 'notice'", (number, since)))
+
+    def count_notices(self, number: str, *, since: str) -> int:
+        """Parts of the notices to ``number`` queued since then: their own allowance."""
+        return int(self._db.scalar(
+            "SELECT coalesce(sum(parts), 0) FROM outbox WHERE number = ? AND created_at >= ?"
+            " AND kind = 'notice'", (number, since)))
 
     # operators' management (``smsbridge outbox …``) -------------------------------------
 

@@ -415,6 +415,18 @@ def _split_sql(script: str) -> list[str]:
     return [s for s in statements if s]
 
 
+# Version 10: SMS parts are what a SIM's package is charged, so they are what the reply
+# budgets and the daily caps count. Each outbox row keeps how many parts its text takes
+# (rows sent before: the references they got, at least 1), and the budgets' index holds
+# the parts beside the time.
+_SCHEMA_10 = f"""
+ALTER TABLE outbox ADD COLUMN parts INTEGER NOT NULL DEFAULT 1;
+UPDATE outbox SET parts = json_array_length(refs) WHERE json_array_length(refs) > 1;
+DROP INDEX outbox_auto_created;
+CREATE INDEX outbox_auto_created ON outbox (created_at, parts) WHERE {_AUTO_REPLIES_9};
+"""
+
+
 def _field_loop(db: SqliteUtilsDatabase) -> None:
     _widen_check(db, "outbox", f"CHECK (kind IN ({sql_list(_OUTBOX_KINDS_1)}))",
                  f"CHECK (kind IN ({sql_list(_OUTBOX_KINDS_9)}))")
@@ -433,6 +445,7 @@ STEPS: tuple[tuple[int, str, str | Callable[[SqliteUtilsDatabase], None]], ...] 
     (7, "0007_modem_pool", _SCHEMA_7),
     (8, "0008_desk_triage", _SCHEMA_8),
     (9, "0009_field_loop", _field_loop),
+    (10, "0010_line_parts", _SCHEMA_10),
 )
 MIGRATION_NAMES = tuple(name for _, name, _ in STEPS)
 SCHEMA_VERSION = STEPS[-1][0]

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from smsbridge.store.db import Database
 
+# sim.fingerprint() of the PIN a modem's SIM refused, and when: written by the daemon's
+# worker and by `modem probe`, read by both, so that neither sends it again.
+SIM_PIN_REFUSED = "modem.{}.sim_pin_refused"
+
 
 class DaemonState:
     """The daemon_state table: one value per key."""
@@ -23,3 +27,13 @@ class DaemonState:
                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
                 " updated_at = excluded.updated_at",
                 [(k, v, now) for k, v in values.items()])
+
+    def refused_pin(self, modem: str) -> str | None:
+        """``sim.fingerprint()`` of the PIN ``modem``'s SIM refused, if one was."""
+        value = self._db.scalar("SELECT value FROM daemon_state WHERE key = ?",
+                                (SIM_PIN_REFUSED.format(modem),))
+        return str(value) if value else None
+
+    def remember_refused_pin(self, modem: str, fingerprint: str, *, at: str) -> None:
+        key = SIM_PIN_REFUSED.format(modem)
+        self.update({key: fingerprint, f"{key}_at": at})
