@@ -182,6 +182,8 @@ class CaseQuery:
     limit: int | None = 50
     offset: int = 0  # skip this many of the newest matches (a page further)
     dispatched: bool = False  # only cases sent to officers (``cases dispatch``)
+    unassigned: bool = False  # only cases nobody is assigned to
+    sort: str = "newest"  # newest, oldest, or urgent (open urgent cases, then newest)
 
 
 @dataclass(frozen=True)

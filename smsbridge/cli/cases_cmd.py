@@ -103,11 +103,17 @@ def reporter_typed(app: AppContext, text: str) -> str:
 
 @cases_group.command("list")
 @statuses_option
-@click.option("--since", metavar="DATE", help="Received on or after DATE (YYYY-MM-DD or ISO time).")
+@click.option("--since", metavar="DATE",
+              help="Received on or after DATE: YYYY-MM-DD, ISO time, today, yesterday "
+                   "(hari-ini, kemarin), or 7d, 24h ago.")
 @click.option("--until", metavar="DATE", help="Received up to DATE (a bare day is included).")
 @click.option("--search", metavar="TEXT", help="Cases whose text has every word (word* = prefix).")
 @click.option("--reporter", metavar="NUMBER", help="Cases of this number (08… or +62…).")
-@click.option("--assigned", metavar="NAME", help="Cases assigned to NAME (any case).")
+@click.option("--assigned", metavar="NAME",
+              help="Cases assigned to NAME (any case); none: cases nobody is assigned to.")
+@click.option("--sort", type=click.Choice(["urgent", "newest", "oldest"]), default="urgent",
+              show_default=True,
+              help="urgent: open urgent cases first, then newest; oldest: oldest first.")
 @click.option("--dispatched", is_flag=True, help="Only cases sent to officers (cases dispatch).")
 @click.option("--category", "categories", multiple=True, metavar="NAME",
               help="Only this category (repeat, or comma-separate: judi,miras).")
@@ -132,7 +138,7 @@ def cases_list(app: AppContext, statuses: tuple[str, ...], since: str | None,
                assigned: str | None, categories: tuple[str, ...], place: str | None,
                min_fake: int | None, limit: int, offset: int, page: int | None,
                as_json: bool, as_csv: bool, reveal: bool, as_name: str | None,
-               dispatched: bool = False) -> None:
+               dispatched: bool = False, sort: str = "urgent") -> None:
     """List cases, newest first; the table fits an 80-column terminal.
 
     The text takes the width the other columns leave; below the table, how many
@@ -148,6 +154,8 @@ def cases_list(app: AppContext, statuses: tuple[str, ...], since: str | None,
         smsbridge cases list --category judi --place "pasar gede"
         smsbridge cases list --status new --min-fake 3
         smsbridge cases list --status new --page 2
+        smsbridge cases list --status open --assigned none --sort oldest
+        smsbridge cases list --since kemarin --category judi
         smsbridge cases list --search "judi pasar" --since 2024-05-01 --json
     """
     from smsbridge.cli import desk, output
@@ -165,10 +173,12 @@ def cases_list(app: AppContext, statuses: tuple[str, ...], since: str | None,
     who = operator_name(as_name)
     zone = app.zone
     start, end = output.window(since, until, zone=zone)
+    nobody = assigned is not None and assigned.strip().lower() in ("none", "-", "")
     query = CaseQuery(
         statuses=statuses_typed(statuses), since=start, until=end, search=search,
         reporter=reporter_typed(app, reporter) if reporter else None, dispatched=dispatched,
-        assigned=assigned.strip() if assigned else None, limit=limit or None, offset=offset,
+        assigned=assigned.strip() if assigned and not nobody else None, unassigned=nobody,
+        sort=sort, limit=limit or None, offset=offset,
         categories=tuple(category_typed(app, c) for group in categories
                          for c in group.split(",") if c.strip()),
         place=place, min_fake=min_fake)
@@ -191,7 +201,8 @@ def cases_list(app: AppContext, statuses: tuple[str, ...], since: str | None,
             for line in desk.table(cases, reveal=reveal, width=width, zone=zone,
                                      earlier=earlier, related=related):
                 click.echo(line)
-            click.echo(f"{desk.shown_count(len(cases), total, offset)}; times in "
+            order = "oldest first" if sort == "oldest" else "newest first"
+            click.echo(f"{desk.shown_count(len(cases), total, offset, order)}; times in "
                        f"{output.zone_name(zone)}\n{desk.LEGEND}", err=True)
         else:
             click.echo(desk.shown_count(0, total, offset) if not total else
@@ -238,7 +249,7 @@ def cases_show(app: AppContext, ticket: str, as_json: bool, reveal: bool,
 
 
 @cases_group.command("update")
-@click.argument("ticket")
+@click.argument("tickets", nargs=-1, required=True)
 @click.option("--status", metavar="S",
               help="New status: new, checking, confirmed, resolved, fake, duplicate.")
 @click.option("--note", metavar="TEXT", help="A note for the history (needed to reopen).")
@@ -250,11 +261,15 @@ def cases_show(app: AppContext, ticket: str, as_json: bool, reveal: bool,
 @as_option
 @pass_app
 @handle_errors
-def cases_update(app: AppContext, ticket: str, status: str | None, note: str | None,
-                 assign: str | None, duplicate_of: str | None, category: str | None,
-                 place: str | None, as_name: str | None) -> None:
+def cases_update(app: AppContext, tickets: tuple[str, ...], status: str | None,
+                 note: str | None, assign: str | None, duplicate_of: str | None,
+                 category: str | None, place: str | None, as_name: str | None) -> None:
     """Change a case's status, add a note, assign it, mark it a duplicate, or correct
     its category or place (each change is recorded in its history).
+
+    Several TICKETS (or - to read them from stdin: a `cases list --json` array, or
+    lines starting with a ticket) change together, all or none: if one would be
+    refused, none changes and the error names it.
 
     \b
     Workflow: new -> checking -> confirmed -> resolved; new or checking -> fake;
@@ -265,14 +280,22 @@ def cases_update(app: AppContext, ticket: str, status: str | None, note: str | N
         smsbridge cases update LP-000042 --status checking --assign budi
         smsbridge cases update LP-000042 --duplicate-of LP-000040 --as sari
         smsbridge cases update LP-000042 --category miras --place "Pasar Legi"
+        smsbridge cases update LP-000042 LP-000043 LP-000047 --status fake
+        smsbridge cases list --search "balap*" --json | smsbridge cases update - --assign budi
     """
+    from smsbridge.cli.desk import tickets_from
+
+    named = tickets_from(tickets, sys.stdin.read()
+                         if "-" in tickets else None)
+    notices, who = field_notices(app), operator_name(as_name)
+    typed = category_typed(app, category) if category is not None else None
     with open_store(app, migrate=True) as store:
-        case = store.field.update(
-            field_notices(app), ticket, operator=operator_name(as_name), status=status, note=note,
-            assign=assign, duplicate_of=duplicate_of, place=place, category=category_typed(app,
-            category) if category is not None else None)
-    assigned = f", assigned to {case.assigned_to}" if case.assigned_to else ""
-    click.echo(f"{case.ticket}: {case.status}{assigned}")
+        changed = store.desk.in_bulk(named, lambda ticket: store.field.update(
+            notices, ticket, operator=who, status=status, note=note, assign=assign,
+            duplicate_of=duplicate_of, place=place, category=typed))
+    for case in changed:
+        assigned = f", assigned to {case.assigned_to}" if case.assigned_to else ""
+        click.echo(f"{case.ticket}: {case.status}{assigned}")
 
 
 @cases_group.command("watch")
@@ -419,14 +442,14 @@ def field_notices(app: AppContext) -> Notices:
 
 
 @cases_group.command("dispatch")
-@click.argument("ticket")
+@click.argument("tickets", nargs=-1, required=True)
 @click.option("--to", "to", required=True, metavar="NAME|TEAM",
               help="An officer's name, or a team's: each of its officers gets the SMS.")
 @click.option("--note", metavar="TEXT", help="A line for the officer (at most 100 characters).")
 @as_option
 @pass_app
 @handle_errors
-def cases_dispatch(app: AppContext, ticket: str, to: str, note: str | None,
+def cases_dispatch(app: AppContext, tickets: tuple[str, ...], to: str, note: str | None,
                    as_name: str | None) -> None:
     """Send a case to an officer (or a team) by SMS, to check on the spot.
 
@@ -434,17 +457,22 @@ def cases_dispatch(app: AppContext, ticket: str, to: str, note: str | None,
     whole fits two SMS) and the note, never the reporter's number or name: anything
     shaped like a phone number is removed from all of it. The case is assigned to them
     and, when new, moves to checking. The officer answers by SMS (docs/officers.md);
-    `cases show` follows the SMS, the answer and the reporter's notice.
+    `cases show` follows the SMS, the answer and the reporter's notice. Several
+    TICKETS (or - for those on stdin) go out together, one SMS each, all or none.
 
     \b
     Examples:
         smsbridge cases dispatch LP-000042 --to budi
         smsbridge cases dispatch LP-000042 --to buser-1 --note "pelaku 10 orang, hati-hati"
+        smsbridge cases dispatch LP-000042 LP-000043 --to buser-1
     """
     from smsbridge.cli import field_output
+    from smsbridge.cli.desk import tickets_from
     from smsbridge.fieldwork.answers import Roster
     from smsbridge.fieldwork.texts import FieldTexts
 
+    named = tickets_from(tickets, sys.stdin.read()
+                         if "-" in tickets else None)
     officers, team = Roster.from_config(app.config).resolve(to)
     texts = FieldTexts.from_config(app.config)
     sent: list[str] = []
@@ -453,11 +481,13 @@ def cases_dispatch(app: AppContext, ticket: str, to: str, note: str | None,
         sent.append(texts.for_case(case, note))
         return sent[-1]
 
+    who = operator_name(as_name)
     with open_store(app, migrate=True) as store:
-        case, records = store.field.dispatch(ticket, officers, compose=compose, team=team,
-                                             note=note, operator=operator_name(as_name))
-    for line in field_output.dispatched_text(case, records, sent[-1]):
-        click.echo(line)
+        done = store.desk.in_bulk(named, lambda ticket: store.field.dispatch(
+            ticket, officers, compose=compose, team=team, note=note, operator=who))
+    for (case, records), text in zip(done, sent[-len(done):], strict=True):
+        for line in field_output.dispatched_text(case, records, text):
+            click.echo(line)
 
 
 @cases_group.command("answers")

@@ -7,6 +7,8 @@ other reports are possibly the same incident (``≈N``).
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, tzinfo
 
@@ -81,7 +83,7 @@ def earlier_mark(record: TrackRecord | None) -> str:
 LEGEND = "EARLIER: the number's reports before this one, ✓ confirmed, ✗ fake"
 
 
-def shown_count(shown: int, total: int, offset: int) -> str:
+def shown_count(shown: int, total: int, offset: int, order: str = "newest first") -> str:
     """"50 of 1,284 shown", and how to see the next ones."""
     if total == 0:
         return "(no cases match)"
@@ -90,4 +92,36 @@ def shown_count(shown: int, total: int, offset: int) -> str:
     first, last = offset + 1, offset + shown
     where = f"{first:,}-{last:,}" if offset else f"{shown:,}"
     more = f"; more with --offset {last}" if last < total else ""
-    return f"{where} of {total:,} shown, newest first{more}"
+    return f"{where} of {total:,} shown, {order}{more}"
+
+
+_TICKETISH = re.compile(r"[A-Za-z]*-?\d+")
+
+
+def tickets_from(args: Sequence[str], stdin: str | None = None) -> list[str]:
+    """The tickets a bulk command was given, in order, each once; ``-`` stands for the
+    ones on standard input (``stdin``): a ``cases list --json`` array, or lines whose
+    first word is a ticket (a ``cases list`` table, one ticket a line, or several on
+    one line)."""
+    out: list[str] = []
+    for arg in args:
+        out += _read_tickets(stdin or "") if arg == "-" else [arg]
+    return list(dict.fromkeys(t.strip() for t in out if t.strip()))
+
+
+def _read_tickets(text: str) -> list[str]:
+    if text.lstrip().startswith("["):
+        try:
+            items = json.loads(text)
+        except ValueError:
+            items = None
+        if isinstance(items, list):
+            return [str(i["ticket"]) if isinstance(i, dict) and "ticket" in i else str(i)
+                    for i in items]
+    found: list[str] = []
+    for line in text.splitlines():
+        words = line.replace(",", " ").split()
+        if not words or not _TICKETISH.fullmatch(words[0]):
+            continue  # a table's head, a blank line
+        found += words if all(_TICKETISH.fullmatch(w) for w in words) else words[:1]
+    return found

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import IO, Any
 
 from smsbridge.errors import InvalidInput
@@ -32,20 +32,33 @@ CSV_COLUMNS = ("ticket", "status", "reporter", "channel", "received_at", "update
                "place", "text")
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_AGO = re.compile(r"(\d{1,5})\s*(d|h|m|hari|jam|menit)")
+# Days as a desk says them, in English and Indonesian: how many days before today.
+_DAY_WORDS = {"today": 0, "hari-ini": 0, "hariini": 0, "yesterday": 1, "kemarin": 1}
+_AGO_UNITS = {"d": "days", "hari": "days", "h": "hours", "jam": "hours", "m": "minutes",
+              "menit": "minutes"}
 
 
 def parse_when(text: str, *, option: str, end_of_day: bool = False,
                zone: tzinfo | None = None) -> str:
-    """``YYYY-MM-DD`` or an ISO 8601 datetime -> the stored form (UTC with offset).
+    """``YYYY-MM-DD``, an ISO 8601 datetime, a day's word (``today``, ``yesterday``,
+    ``hari-ini``, ``kemarin``) or a time ago (``7d``, ``24h``, ``30m``) -> the stored
+    form (UTC with offset).
 
-    A bare day means midnight in ``zone`` (None: the box's zone); with ``end_of_day``
-    (for ``--until``) the midnight after it, so ``--until 2024-05-01`` includes that
-    whole day. A datetime without an offset is a time in ``zone``.
+    A bare day (or a day's word) means midnight in ``zone`` (None: the box's zone);
+    with ``end_of_day`` (for ``--until``) the midnight after it, so ``--until
+    2024-05-01`` includes that whole day. A datetime without an offset is a time in ``zone``.
     """
     value = text.strip()
+    word = value.lower().replace(" ", "-")
+    ago = _AGO.fullmatch(value.lower())
+    if ago:
+        delta = timedelta(**{_AGO_UNITS[ago.group(2)]: int(ago.group(1))})
+        return to_iso(datetime.now(UTC) - delta)
     try:
-        if _DAY.fullmatch(value):
-            day = date.fromisoformat(value)
+        if word in _DAY_WORDS or _DAY.fullmatch(value):
+            day = (datetime.now(zone).date() - timedelta(days=_DAY_WORDS[word])
+                   if word in _DAY_WORDS else date.fromisoformat(value))
             if end_of_day:
                 day += timedelta(days=1)
             return to_iso(datetime.combine(day, time(), tzinfo=zone))
@@ -55,8 +68,8 @@ def parse_when(text: str, *, option: str, end_of_day: bool = False,
         return to_iso(moment)
     except (ValueError, OverflowError):  # OverflowError: a day at the calendar's edge
         raise InvalidInput(
-            f"{option} {text!r} is not a date; use YYYY-MM-DD or an ISO 8601 time such as "
-            "2024-05-01T14:30 or 2024-05-01T14:30+07:00"
+            f"{option} {text!r} is not a date; use YYYY-MM-DD, an ISO 8601 time such as "
+            "2024-05-01T14:30+07:00, today, yesterday (hari-ini, kemarin) or 7d, 24h"
         ) from None
 
 

@@ -210,13 +210,14 @@ class Cases:
     def query(self, query: CaseQuery) -> list[Case]:
         """Cases matching every filter, newest (highest ticket) first."""
         where, params = rows.case_filters(query)
+        order = "ASC" if query.sort == "oldest" else "DESC"
         if query.search:
             # FTS5 walks its matches in rowid order itself: the first ``limit`` newest
             # matches come without sorting all of them.
             sql = (f"SELECT {CASE_COLUMNS} FROM cases_fts f JOIN cases c ON c.id = f.rowid"
                    " LEFT JOIN cases d ON d.id = c.duplicate_of"
                    f" WHERE cases_fts MATCH ? {''.join(' AND ' + w for w in where)}"
-                   " ORDER BY f.rowid DESC")
+                   f" ORDER BY f.rowid {order}")
             params = [fts_query(query.search), *params]
         elif len(query.statuses) > 1 and query.limit is not None:
             # The newest ``limit`` of each status, merged: one short index walk per
@@ -224,14 +225,14 @@ class Cases:
             statuses = [tickets.check_status(s) for s in query.statuses]
             where, params = rows.case_filters(dataclasses.replace(query, statuses=()))
             walk = ("SELECT * FROM (SELECT c.id FROM cases c WHERE "
-                    + " AND ".join(["c.status = ?", *where]) + " ORDER BY c.id DESC LIMIT ?)")
+                    + " AND ".join(["c.status = ?", *where]) + f" ORDER BY c.id {order} LIMIT ?)")
             sql = (f"SELECT {CASE_COLUMNS} FROM {CASE_FROM} WHERE c.id IN ("
-                   + " UNION ALL ".join([walk] * len(statuses)) + ") ORDER BY c.id DESC")
+                   + " UNION ALL ".join([walk] * len(statuses)) + f") ORDER BY c.id {order}")
             params = [p for s in statuses
                       for p in (s, *params, query.limit + query.offset)]
         else:
             sql = (f"SELECT {CASE_COLUMNS} FROM {CASE_FROM}"
-                   f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY c.id DESC")
+                   f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY c.id {order}")
         together = adjacent(query.search) if query.search else None
         try:
             if together is not None:

@@ -8,16 +8,19 @@ changes ``cases watch`` shows as other processes commit them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
 
 from smsbridge import tickets
-from smsbridge.errors import InvalidInput
+from smsbridge.errors import DatabaseError, InvalidInput, StoreError
 from smsbridge.models import Case, CaseDetail, CaseEvent, CaseQuery, Change, TrackRecord
 from smsbridge.store import rows
 from smsbridge.store.cases import Cases, adjacent, fts_query
 from smsbridge.store.db import Database
 from smsbridge.store.schema import sql_list
 from smsbridge.triage.rules import Report
+
+T = TypeVar("T")
 
 
 class Desk:
@@ -125,6 +128,27 @@ class Desk:
             return [self._cases.update(t, operator=operator, status="duplicate",
                                        duplicate_of=target.ticket, note=note)
                     for t in tickets_]
+
+    def in_bulk(self, tickets_: Sequence[str], change: Callable[[str], T]) -> list[T]:
+        """``change(ticket)`` for each ticket in one transaction: all or none. The first
+        refusal (an unknown ticket, a change the workflow does not allow) undoes the
+        others and is raised naming its ticket, so an operator fixes the list and runs
+        it again. Each change records its own history, as one at a time would."""
+        if not tickets_:
+            raise InvalidInput("no tickets given (name them, or - to read them from stdin)")
+        done: list[T] = []
+        with self._db.transaction():
+            for ticket in tickets_:
+                try:
+                    done.append(change(ticket))
+                except DatabaseError:
+                    raise
+                except StoreError as exc:
+                    if len(tickets_) == 1:
+                        raise
+                    raise InvalidInput(f"{ticket}: {exc}; none of the {len(tickets_)} "
+                                       "cases was changed") from exc
+        return done
 
     # what happens as it happens (cases watch) --------------------------------------------
 

@@ -64,6 +64,8 @@ def case_filters(query: CaseQuery) -> tuple[list[str], list[Any]]:
     if query.assigned:
         where.append("c.assigned_to = ? COLLATE NOCASE")
         params.append(query.assigned)
+    if query.unassigned:
+        where.append("coalesce(c.assigned_to, '') = ''")
     if query.dispatched:
         where.append("EXISTS (SELECT 1 FROM dispatches x WHERE x.case_id = c.id)")
     if query.min_fake:
