@@ -75,6 +75,12 @@ def statuses_typed(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def tickets_typed(args: tuple[str, ...]) -> list[str]:
+    from smsbridge.cli.desk import tickets_from
+
+    return tickets_from(args, sys.stdin.read() if "-" in args else None)
+
+
 def category_typed(app: AppContext, text: str) -> str:
     """A category as typed ("Knalpot Brong") -> its name, one the config knows."""
     from smsbridge.errors import InvalidInput
@@ -112,9 +118,10 @@ def reporter_typed(app: AppContext, text: str) -> str:
 @click.option("--assigned", metavar="NAME",
               help="Cases assigned to NAME (any case); none: cases nobody is assigned to.")
 @click.option("--sort", type=click.Choice(["urgent", "newest", "oldest"]), default="urgent",
-              show_default=True,
-              help="urgent: open urgent cases first, then newest; oldest: oldest first.")
+              help="urgent (the default): open urgent cases, then the newest.")
 @click.option("--dispatched", is_flag=True, help="Only cases sent to officers (cases dispatch).")
+@click.option("--urgent", is_flag=True, help="Only urgent cases ([desk] urgent words).")
+@click.option("--overdue", is_flag=True, help="Only cases past their [desk] deadlines.")
 @click.option("--category", "categories", multiple=True, metavar="NAME",
               help="Only this category (repeat, or comma-separate: judi,miras).")
 @click.option("--place", metavar="TEXT",
@@ -138,7 +145,8 @@ def cases_list(app: AppContext, statuses: tuple[str, ...], since: str | None,
                assigned: str | None, categories: tuple[str, ...], place: str | None,
                min_fake: int | None, limit: int, offset: int, page: int | None,
                as_json: bool, as_csv: bool, reveal: bool, as_name: str | None,
-               dispatched: bool = False, sort: str = "urgent") -> None:
+               dispatched: bool = False, sort: str = "urgent", urgent: bool = False,
+               overdue: bool = False) -> None:
     """List cases, newest first; the table fits an 80-column terminal.
 
     The text takes the width the other columns leave; below the table, how many
@@ -156,11 +164,12 @@ def cases_list(app: AppContext, statuses: tuple[str, ...], since: str | None,
         smsbridge cases list --status new --page 2
         smsbridge cases list --status open --assigned none --sort oldest
         smsbridge cases list --since kemarin --category judi
+        smsbridge cases list --overdue --sort oldest
         smsbridge cases list --search "judi pasar" --since 2024-05-01 --json
     """
     from smsbridge.cli import desk, output
     from smsbridge.errors import InvalidInput
-    from smsbridge.models import CaseQuery
+    from smsbridge.models import CaseQuery, to_iso
 
     if as_json and as_csv:
         raise InvalidInput("choose one of --json and --csv")
@@ -174,39 +183,29 @@ def cases_list(app: AppContext, statuses: tuple[str, ...], since: str | None,
     zone = app.zone
     start, end = output.window(since, until, zone=zone)
     nobody = assigned is not None and assigned.strip().lower() in ("none", "-", "")
+    deadlines, now = app.deadlines, app.clock.now()
+    cutoffs = tuple((s, to_iso(t)) for s, t in deadlines.cutoffs(now).items())
     query = CaseQuery(
         statuses=statuses_typed(statuses), since=start, until=end, search=search,
         reporter=reporter_typed(app, reporter) if reporter else None, dispatched=dispatched,
         assigned=assigned.strip() if assigned and not nobody else None, unassigned=nobody,
-        sort=sort, limit=limit or None, offset=offset,
+        sort=sort, limit=limit or None, offset=offset, urgent=urgent,
+        overdue=cutoffs if overdue else None,
         categories=tuple(category_typed(app, c) for group in categories
                          for c in group.split(",") if c.strip()),
         place=place, min_fake=min_fake)
     with open_store(app) as store:
-        cases = store.cases.lookup(query, operator=who, reveal=reveal)
-        # A short page tells the total itself; a full one (or none past --offset) asks.
-        full = limit and (len(cases) == limit or (offset and not cases))
-        total = store.desk.count(query) if full else offset + len(cases)
-        earlier = store.desk.track_records(cases) if not as_csv else {}
-        related = store.desk.related_counts(cases)
-    if as_json:
-        click.echo(output.to_json([output.case_dict(c, reveal=reveal, earlier=earlier.get(c.id),
-                                                    related=related.get(c.id, 0))
-                                   for c in cases]))
-    elif as_csv:
-        output.write_csv(cases, sys.stdout, reveal=reveal)
-    else:
-        width = shutil.get_terminal_size((80, 24)).columns
-        if cases:
-            for line in desk.table(cases, reveal=reveal, width=width, zone=zone,
-                                     earlier=earlier, related=related):
-                click.echo(line)
-            order = "oldest first" if sort == "oldest" else "newest first"
-            click.echo(f"{desk.shown_count(len(cases), total, offset, order)}; times in "
-                       f"{output.zone_name(zone)}\n{desk.LEGEND}", err=True)
-        else:
-            click.echo(desk.shown_count(0, total, offset) if not total else
-                       f"(none past --offset {offset}: {total:,} match)", err=True)
+        found = store.desk.page(query, operator=who, reveal=reveal, track=not as_csv)
+    late = desk.lateness(found.cases, deadlines, now)
+    if as_csv:
+        output.write_csv(found.cases, sys.stdout, reveal=reveal)
+        return
+    lines, note = desk.list_text(found, as_json=as_json, reveal=reveal, late=late, zone=zone,
+                                 width=shutil.get_terminal_size((80, 24)).columns)
+    for line in lines:
+        click.echo(line)
+    if note:
+        click.echo(note, err=True)
 
 
 @cases_group.command("show")
@@ -228,7 +227,7 @@ def cases_show(app: AppContext, ticket: str, as_json: bool, reveal: bool,
         smsbridge cases show LP-000042
         smsbridge cases show lp42 --reveal --as budi
     """
-    from smsbridge.cli import field_output, output
+    from smsbridge.cli import desk, field_output, output
 
     who = operator_name(as_name)
     with open_store(app) as store:
@@ -237,12 +236,14 @@ def cases_show(app: AppContext, ticket: str, as_json: bool, reveal: bool,
         detail = store.desk.annotate(store.cases.detail(ticket))
         loop = store.field.loop(detail.case.id)
     entries = field_output.timeline(detail, *loop, reveal=reveal)
+    late = desk.lateness([detail.case], app.deadlines, app.clock.now()).get(detail.case.id)
     if as_json:
-        click.echo(output.to_json({**output.detail_dict(detail, reveal=reveal),
+        click.echo(output.to_json({**output.detail_dict(detail, reveal=reveal, late=late),
                                    "timeline": field_output.timeline_dicts(entries)}))
         return
     width = shutil.get_terminal_size((80, 24)).columns
-    for line in output.detail_text(detail, reveal=reveal, width=width, zone=app.zone):
+    for line in output.detail_text(detail, reveal=reveal, width=width, zone=app.zone,
+                                   late=late):
         click.echo(line)
     for line in field_output.timeline_text(entries, width=width, zone=app.zone):
         click.echo(line)
@@ -267,9 +268,8 @@ def cases_update(app: AppContext, tickets: tuple[str, ...], status: str | None,
     """Change a case's status, add a note, assign it, mark it a duplicate, or correct
     its category or place (each change is recorded in its history).
 
-    Several TICKETS (or - to read them from stdin: a `cases list --json` array, or
-    lines starting with a ticket) change together, all or none: if one would be
-    refused, none changes and the error names it.
+    Several TICKETS (or - for those on stdin: `cases list --json` or a table) change
+    together, all or none: if one would be refused, none changes and the error names it.
 
     \b
     Workflow: new -> checking -> confirmed -> resolved; new or checking -> fake;
@@ -283,12 +283,8 @@ def cases_update(app: AppContext, tickets: tuple[str, ...], status: str | None,
         smsbridge cases update LP-000042 LP-000043 LP-000047 --status fake
         smsbridge cases list --search "balap*" --json | smsbridge cases update - --assign budi
     """
-    from smsbridge.cli.desk import tickets_from
-
-    named = tickets_from(tickets, sys.stdin.read()
-                         if "-" in tickets else None)
-    notices, who = field_notices(app), operator_name(as_name)
-    typed = category_typed(app, category) if category is not None else None
+    named, notices, who = tickets_typed(tickets), field_notices(app), operator_name(as_name)
+    typed = None if category is None else category_typed(app, category)
     with open_store(app, migrate=True) as store:
         changed = store.desk.in_bulk(named, lambda ticket: store.field.update(
             notices, ticket, operator=who, status=status, note=note, assign=assign,
@@ -314,9 +310,10 @@ def cases_watch(app: AppContext, statuses: tuple[str, ...], categories: tuple[st
     """Show new and changed cases as they happen, one line each, until Ctrl-C.
 
     NEW is a new case, MORE a further SMS from its reporter, STATUS, NOTE, ASSIGN,
-    REPLY, DUPLICATE, CATEGORY and PLACE what an operator did. The daemon (or
-    another operator) writes in another process; a change shows within a second.
-    Filters apply to each case as it is now.
+    REPLY, DUPLICATE, CATEGORY and PLACE what an operator did; "NEW !!" or URGENT an
+    urgent report ([desk] urgent), which rings the bell even without --bell; LATE a
+    case just past its status's deadline ([desk] deadlines). A change another
+    process commits shows within a second. Filters apply to each case as it is now.
 
     \b
     Examples:
@@ -339,7 +336,7 @@ def cases_watch(app: AppContext, statuses: tuple[str, ...], categories: tuple[st
                        f"in {zone_name(app.zone)}; Ctrl-C to stop", err=True)
         try:
             watch(store, query, show=click.echo, bell=bell, as_json=as_json, zone=app.zone,
-                  width=width, last=last)
+                  width=width, last=last, deadlines=app.deadlines, now=app.clock.now)
         except KeyboardInterrupt:
             click.echo("stopped", err=True)
 
@@ -393,6 +390,7 @@ def cases_add(app: AppContext, reporter: str, channel: str, text: tuple[str, ...
     from smsbridge.models import NewCase
     from smsbridge.numbers import parse_operator_number
     from smsbridge.triage.rules import Rules, classify
+    from smsbridge.triage.urgent import Urgent
 
     number = parse_operator_number(reporter, app.config.daemon.country_code,
                                    what="--reporter")
@@ -401,8 +399,9 @@ def cases_add(app: AppContext, reporter: str, channel: str, text: tuple[str, ...
         raise InvalidInput("the report text is empty")
     found = classify(body, Rules.from_section(app.config.categories))
     with open_store(app, create=True) as store:
-        case = store.cases.create(NewCase(reporter=number, text=body, channel=channel,
-                                          category=found.category, place=found.place),
+        case = store.cases.create(NewCase(
+            reporter=number, text=body, channel=channel, category=found.category,
+            place=found.place, urgent=Urgent.from_keywords(app.config.desk.urgent).words_in(body)),
                                   operator=operator_name(as_name))
     click.echo(case.ticket)
 
@@ -467,12 +466,10 @@ def cases_dispatch(app: AppContext, tickets: tuple[str, ...], to: str, note: str
         smsbridge cases dispatch LP-000042 LP-000043 --to buser-1
     """
     from smsbridge.cli import field_output
-    from smsbridge.cli.desk import tickets_from
     from smsbridge.fieldwork.answers import Roster
     from smsbridge.fieldwork.texts import FieldTexts
 
-    named = tickets_from(tickets, sys.stdin.read()
-                         if "-" in tickets else None)
+    named = tickets_typed(tickets)
     officers, team = Roster.from_config(app.config).resolve(to)
     texts = FieldTexts.from_config(app.config)
     sent: list[str] = []
@@ -481,10 +478,10 @@ def cases_dispatch(app: AppContext, tickets: tuple[str, ...], to: str, note: str
         sent.append(texts.for_case(case, note))
         return sent[-1]
 
-    who = operator_name(as_name)
     with open_store(app, migrate=True) as store:
         done = store.desk.in_bulk(named, lambda ticket: store.field.dispatch(
-            ticket, officers, compose=compose, team=team, note=note, operator=who))
+            ticket, officers, compose=compose, team=team, note=note,
+            operator=operator_name(as_name)))
     for (case, records), text in zip(done, sent[-len(done):], strict=True):
         for line in field_output.dispatched_text(case, records, text):
             click.echo(line)

@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import os
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from smsbridge.cli import AppContext, handle_errors, main, pass_app
+
+if TYPE_CHECKING:
+    from smsbridge.store import Store
 
 # A heartbeat older than this means the daemon is gone or hung (it beats every 5 s).
 STALE_AFTER_SECONDS = 30
@@ -160,6 +164,7 @@ def status_command(app: AppContext, as_json: bool) -> None:
                   for name in names]
         report = daemon_report(state, store.outbox.backlog(), now=app.clock.now(),
                                modems=modems)
+        report.update(desk_pressure(store, cfg.desk.deadlines, app.clock.now()))
     finally:
         store.close()
     if report["running"] and not _pid_alive(report["pid"]):
@@ -170,6 +175,16 @@ def status_command(app: AppContext, as_json: bool) -> None:
         _print_status(report)
     if not report["running"]:
         raise SystemExit(1)
+
+
+def desk_pressure(store: Store, deadlines: list[str], now: datetime) -> dict[str, Any]:
+    """The desk's part of ``status``: open urgent cases, overdue ones by status."""
+    from smsbridge.models import to_iso
+    from smsbridge.triage.urgent import Deadlines
+
+    cutoffs = [(s, to_iso(t)) for s, t in Deadlines.parse(deadlines).cutoffs(now).items()]
+    urgent, overdue = store.desk.pressure(cutoffs)
+    return {"urgent_open": urgent, "overdue": overdue}
 
 
 def _print_status(r: dict) -> None:
@@ -184,6 +199,9 @@ def _print_status(r: dict) -> None:
     for m in r["modems"]:
         _print_modem(m)
     click.echo(f"outbox:   {r['outbox_backlog']} SMS waiting to be sent")
+    late = ", ".join(f"{s} {n:,}" for s, n in r["overdue"].items() if n)
+    click.echo(f"cases:    {r['urgent_open']:,} urgent open, "
+               f"{sum(r['overdue'].values()):,} overdue" + (f" ({late})" if late else ""))
     if r["last_error"]:
         click.echo(f"last error: {r['last_error']} ({r['last_error_at']})")
     if r["sim_pin_refused_at"] and "PIN" in (r["last_error"] or ""):

@@ -9,22 +9,29 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime, tzinfo
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING
 
 from smsbridge.cli.output import _rows, category_shown, fit, shown_number
 from smsbridge.models import Case, TrackRecord, to_local
 from smsbridge.privacy import neutralise
+from smsbridge.triage.urgent import Deadlines, span_text, status_since
+
+if TYPE_CHECKING:
+    from smsbridge.store.desk import Page
 
 
 def table(cases: Sequence[Case], *, reveal: bool, width: int = 80,
           zone: tzinfo | None = None, earlier: Mapping[int, TrackRecord] | None = None,
-          related: Mapping[int, int] | None = None) -> Iterator[str]:
+          related: Mapping[int, int] | None = None,
+          late: Mapping[int, timedelta] | None = None) -> Iterator[str]:
     """One line per case, at most ``width`` cells (80 fits any terminal) unless a
     revealed number needs more; the text takes whatever the other columns leave.
 
     EARLIER is the number's track record (``earlier_mark``); ``≈N`` before a text says
-    N other open reports are possibly the same incident.
+    N other open reports are possibly the same incident; ``!!`` marks an urgent case,
+    ``late 2h`` one two hours past its status's deadline (``late``).
     """
     now = datetime.now(zone)
     moments = [to_local(c.received_at, zone) or now for c in cases]
@@ -44,6 +51,10 @@ def table(cases: Sequence[Case], *, reveal: bool, width: int = 80,
             marks = f"@{case.assigned_to} " + marks
         if related and related.get(case.id):
             marks = f"≈{related[case.id]} " + marks
+        if late and case.id in late:
+            marks = f"late {span_text(late[case.id])} " + marks
+        if case.urgent:
+            marks = "!! " + marks
         place = case.place or ""
         record = earlier.get(case.id) if earlier is not None else None
         rows.append((case.ticket, case.status, moment.strftime(when),
@@ -67,6 +78,39 @@ def table(cases: Sequence[Case], *, reveal: bool, width: int = 80,
     yield from _rows(heads, sizes, rows, joined, max(width, 60))
 
 
+def list_text(page: Page, *, as_json: bool, reveal: bool, late: Mapping[int, timedelta],
+              zone: tzinfo | None, width: int) -> tuple[list[str], str]:
+    """``cases list`` as JSON or as a table: its lines, and the note for stderr (how
+    many match, the zone, the legend)."""
+    from smsbridge.cli.output import case_dict, to_json, zone_name
+
+    cases, total, offset = page.cases, page.total, page.query.offset
+    if as_json:
+        return [to_json([case_dict(c, reveal=reveal, earlier=page.earlier.get(c.id),
+                                   related=page.related.get(c.id, 0), late=late.get(c.id))
+                         for c in cases])], ""
+    if not cases:
+        return [], (shown_count(0, total, offset) if not total else
+                    f"(none past --offset {offset}: {total:,} match)")
+    order = "oldest first" if page.query.sort == "oldest" else "newest first"
+    return (list(table(cases, reveal=reveal, width=width, zone=zone, earlier=page.earlier,
+                       related=page.related, late=late)),
+            f"{shown_count(len(cases), total, offset, order)}; times in {zone_name(zone)}"
+            f"\n{LEGEND}")
+
+
+def lateness(cases: Iterable[Case], deadlines: Deadlines, now: datetime
+             ) -> dict[int, timedelta]:
+    """How far each overdue case is past its status's deadline (``[desk] deadlines``)."""
+    out: dict[int, timedelta] = {}
+    for case in cases:
+        since = status_since(case.status, case.received_at, case.updated_at)
+        late = deadlines.late_by(case.status, datetime.fromisoformat(since), now)
+        if late is not None:
+            out[case.id] = late
+    return out
+
+
 def earlier_mark(record: TrackRecord | None) -> str:
     """A number's track record in a table cell: "4 1✓ 2✗" is 4 earlier reports, 1
     confirmed, 2 fake; "-" for no number."""
@@ -80,7 +124,8 @@ def earlier_mark(record: TrackRecord | None) -> str:
     return " ".join(parts)
 
 
-LEGEND = "EARLIER: the number's reports before this one, ✓ confirmed, ✗ fake"
+LEGEND = ("EARLIER: the number's reports before this one, ✓ confirmed, ✗ fake; "
+          "!! urgent; late: past its status's deadline")
 
 
 def shown_count(shown: int, total: int, offset: int, order: str = "newest first") -> str:

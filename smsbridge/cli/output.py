@@ -198,7 +198,7 @@ def audit_text(entries: Iterable[AuditEntry]) -> Iterator[str]:
 
 
 def case_dict(case: Case, *, reveal: bool, earlier: TrackRecord | None = None,
-              related: int | None = None) -> dict[str, Any]:
+              related: int | None = None, late: timedelta | None = None) -> dict[str, Any]:
     data: dict[str, Any] = {
         "ticket": case.ticket,
         "status": case.status,
@@ -216,6 +216,8 @@ def case_dict(case: Case, *, reveal: bool, earlier: TrackRecord | None = None,
         "messages": case.messages,
         "category": case.category,
         "place": case.place,
+        "urgent": case.urgent,
+        "overdue_minutes": int(late.total_seconds() // 60) if late is not None else None,
     }
     if earlier is not None:
         data["earlier"] = {"reports": earlier.earlier, "confirmed": earlier.confirmed,
@@ -225,8 +227,9 @@ def case_dict(case: Case, *, reveal: bool, earlier: TrackRecord | None = None,
     return data
 
 
-def detail_dict(detail: CaseDetail, *, reveal: bool) -> dict[str, Any]:
-    data = case_dict(detail.case, reveal=reveal, earlier=detail.earlier)
+def detail_dict(detail: CaseDetail, *, reveal: bool, late: timedelta | None = None
+                ) -> dict[str, Any]:
+    data = case_dict(detail.case, reveal=reveal, earlier=detail.earlier, late=late)
     data["related"] = [{"ticket": c.ticket, "status": c.status, "received_at": c.received_at,
                         "category": c.category, "place": c.place, "text": c.text}
                        for c in detail.related]
@@ -305,10 +308,10 @@ def write_csv(cases: Iterable[Case], out: IO[str], *, reveal: bool) -> int:
 
 
 def detail_text(detail: CaseDetail, *, reveal: bool, width: int | None = None,
-                zone: tzinfo | None = None) -> Iterator[str]:
+                zone: tzinfo | None = None, late: timedelta | None = None) -> Iterator[str]:
     """``cases show``: each line wrapped to ``width`` cells (None: never), a wrapped
-    line's rest indented under its start."""
-    for line in _detail_lines(detail, reveal=reveal, zone=zone):
+    line's rest indented under its start; ``late``: how far past its deadline."""
+    for line in _detail_lines(detail, reveal=reveal, zone=zone, late=late):
         yield from _wrap(line, width)
 
 
@@ -329,7 +332,8 @@ def _wrap(line: str, width: int | None) -> Iterator[str]:
                              break_on_hyphens=False, drop_whitespace=True) or [""]
 
 
-def _detail_lines(detail: CaseDetail, *, reveal: bool, zone: tzinfo | None) -> Iterator[str]:
+def _detail_lines(detail: CaseDetail, *, reveal: bool, zone: tzinfo | None,
+                  late: timedelta | None = None) -> Iterator[str]:
     def at(iso: str | None) -> str:
         return local_time(iso, seconds=True, zone=zone)
 
@@ -337,6 +341,12 @@ def _detail_lines(detail: CaseDetail, *, reveal: bool, zone: tzinfo | None) -> I
     yield f"Ticket:    {case.ticket}"
     status = case.status + (f" (of {case.duplicate_of})" if case.duplicate_of else "")
     yield f"Status:    {status}"
+    if case.urgent:
+        yield "Urgent:    yes: a weapon, an explosive or a person in danger"
+    if late is not None:
+        from smsbridge.triage.urgent import span_text
+
+        yield f"Overdue:   {span_text(late)} past the deadline of {case.status}"
     yield f"Reporter:  {shown_number(case.reporter, reveal)}  (via {case.channel})"
     if detail.earlier is not None:
         yield f"Earlier:   {detail.earlier}"

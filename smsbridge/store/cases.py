@@ -157,14 +157,16 @@ class Cases:
                            new.status, new.reporter, new.channel, new.text, at, now,
                            int(new.incomplete), ",".join(new.flags), new.first_action_at, at,
                            new.category, new.place,
-                           place_words(new.place) if new.place else None, new.incident_id))
+                           place_words(new.place) if new.place else None, new.incident_id,
+                           int(bool(new.urgent))))
+            said = f"urgent: {', '.join(new.urgent)}" if new.urgent else None
             events.append((number, now, operator, self.audit.login, "created", None,
-                           new.status, note))
+                           new.status, "; ".join(filter(None, [said, note])) or None))
         self._db.executemany(
             "INSERT INTO cases (id, ticket, status, reporter, channel, text, received_at,"
             " updated_at, incomplete, flags, first_action_at, last_message_at, category,"
-            " place, place_words, incident_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " place, place_words, incident_id, urgent)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             values,
         )
         # The first case of an incident names itself once a second one joins it.
@@ -208,7 +210,11 @@ class Cases:
                           tuple(map(rows.event, events)), tuple(map(rows.outbox, outbox)))
 
     def query(self, query: CaseQuery) -> list[Case]:
-        """Cases matching every filter, newest (highest ticket) first."""
+        """Cases matching every filter, newest (highest ticket) first; oldest first
+        with ``sort="oldest"``; with ``sort="urgent"`` the open urgent ones (few: read
+        by their own index) lead the newest of the others."""
+        if query.sort == "urgent":
+            return self._urgent_first(query)
         where, params = rows.case_filters(query)
         order = "ASC" if query.sort == "oldest" else "DESC"
         if query.search:
@@ -246,6 +252,19 @@ class Cases:
             if cause is not None and "fts5" in str(cause).lower():
                 raise InvalidInput(f"cannot search for {query.search!r}: {cause}") from None
             raise
+
+    def _urgent_first(self, query: CaseQuery) -> list[Case]:
+        newest = dataclasses.replace(query, sort="newest")
+        leading = self.query(dataclasses.replace(newest, lead=True, limit=None, offset=0))
+        page = leading[query.offset:]
+        if query.limit is not None:
+            page = page[:query.limit]
+            if len(page) == query.limit:
+                return page
+        rest = self.query(dataclasses.replace(
+            newest, lead=False, offset=max(0, query.offset - len(leading)),
+            limit=None if query.limit is None else query.limit - len(page)))
+        return page + rest
 
     def _filtered(self, sql: str, params: list[Any], keep: Callable[[str], bool],
                   limit: int | None, offset: int = 0) -> list[Case]:

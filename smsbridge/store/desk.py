@@ -9,6 +9,7 @@ changes ``cases watch`` shows as other processes commit them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 from smsbridge import tickets
@@ -23,6 +24,15 @@ from smsbridge.triage.rules import Report
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class Page:
+    query: CaseQuery
+    cases: list[Case]
+    total: int  # how many match in all
+    earlier: dict[int, TrackRecord]
+    related: dict[int, int]
+
+
 class Desk:
     """Reads for the desk over the cases table and its indexes, and the one change
     that spans many cases (``merge``), made through ``cases``' own update."""
@@ -30,6 +40,17 @@ class Desk:
     def __init__(self, db: Database, cases: Cases):
         self._db = db
         self._cases = cases
+
+    def page(self, query: CaseQuery, *, operator: str, reveal: bool = False,
+             track: bool = True) -> Page:
+        """A page of ``cases list``: the cases (looked up as ``operator``, audited), how
+        many match in all, and (``track``) each one's track record and related count."""
+        cases = self._cases.lookup(query, operator=operator, reveal=reveal)
+        # A short page tells the total itself; a full one (or none past --offset) asks.
+        full = query.limit and (len(cases) == query.limit or (query.offset and not cases))
+        total = self.count(query) if full else query.offset + len(cases)
+        return Page(query, cases, total, self.track_records(cases) if track else {},
+                    self.related_counts(cases) if track else {})
 
     def count(self, query: CaseQuery) -> int:
         """How many cases match ``query``'s filters, whatever its limit and offset."""
@@ -129,6 +150,14 @@ class Desk:
                                        duplicate_of=target.ticket, note=note)
                     for t in tickets_]
 
+    def mark_urgent(self, case_id: int, found: Sequence[str], *, operator: str) -> None:
+        """A case becomes urgent by a further SMS's words (an "urgent" history line)."""
+        with self._db.transaction():
+            if self._db.execute("UPDATE cases SET urgent = 1 WHERE id = ? AND urgent = 0",
+                                (case_id,)).rowcount:
+                self._cases.event(case_id, operator, "urgent",
+                                  note=f"urgent: {', '.join(found)}")
+
     def in_bulk(self, tickets_: Sequence[str], change: Callable[[str], T]) -> list[T]:
         """``change(ticket)`` for each ticket in one transaction: all or none. The first
         refusal (an unknown ticket, a change the workflow does not allow) undoes the
@@ -151,6 +180,36 @@ class Desk:
         return done
 
     # what happens as it happens (cases watch) --------------------------------------------
+
+    def pressure(self, cutoffs: Sequence[tuple[str, str]]) -> tuple[int, dict[str, int]]:
+        """How many open cases are urgent, and how many of each status are overdue
+        (``cutoffs``: a status and the time before which a case in it is late)."""
+        urgent = int(self._db.scalar(
+            "SELECT count(*) FROM cases INDEXED BY cases_urgent WHERE urgent = 1"
+            f" AND status IN ({sql_list(tickets.OPEN_STATUSES)})"))
+        overdue = {status: self.count(CaseQuery(overdue=((status, cutoff),), limit=None))
+                   for status, cutoff in cutoffs}
+        return urgent, overdue
+
+    def crossed_deadline(self, query: CaseQuery, after: Sequence[tuple[str, str]],
+                         before: Sequence[tuple[str, str]], *, limit: int = 200
+                         ) -> list[Case]:
+        """Cases matching ``query`` that became overdue between two moments: for each
+        status, its deadline counts from a time in [after, before) (the cutoffs at
+        those moments, ``triage.urgent.Deadlines.cutoffs``); oldest first."""
+        start = dict(after)
+        terms, params = [], []
+        for status, cutoff in before:
+            column = "received_at" if status == "new" else "updated_at"
+            terms.append(f"(c.status = ? AND c.{column} >= ? AND c.{column} < ?)")
+            params += [status, start.get(status, cutoff), cutoff]
+        if not terms:
+            return []
+        where, more = rows.case_filters(query)
+        return [rows.case(r) for r in self._db.all(
+            f"SELECT {rows.CASE_COLUMNS} FROM {rows.CASE_FROM} WHERE ({' OR '.join(terms)})"
+            f"{''.join(' AND ' + w for w in where)} ORDER BY c.id LIMIT ?",
+            [*params, *more, limit])]
 
     def data_version(self) -> int:
         """SQLite's count of commits by other connections, read from the shared WAL

@@ -15,7 +15,7 @@ CASE_COLUMNS = """
     c.id, c.ticket, c.status, c.reporter, c.channel, c.text, c.received_at, c.updated_at,
     c.assigned_to, d.ticket, c.incomplete, c.flags, c.first_action_at, c.last_message_at,
     (SELECT count(*) FROM messages m WHERE m.case_id = c.id), c.category, c.place,
-    c.incident_id
+    c.incident_id, c.urgent
 """
 CASE_FROM = "cases c LEFT JOIN cases d ON d.id = c.duplicate_of"
 
@@ -27,7 +27,7 @@ def case(row: sqlite3.Row | tuple[Any, ...]) -> Case:
         duplicate_of=row[9], incomplete=bool(row[10]),
         flags=tuple(f for f in row[11].split(",") if f), first_action_at=row[12],
         last_message_at=row[13], messages=row[14], category=row[15], place=row[16],
-        incident_id=row[17],
+        incident_id=row[17], urgent=bool(row[18]),
     )
 
 
@@ -64,6 +64,19 @@ def case_filters(query: CaseQuery) -> tuple[list[str], list[Any]]:
     if query.assigned:
         where.append("c.assigned_to = ? COLLATE NOCASE")
         params.append(query.assigned)
+    if query.urgent:
+        where.append("c.urgent = 1")
+    if query.lead is not None:
+        lead = f"c.urgent = 1 AND c.status IN ({', '.join('?' * len(tickets.OPEN_STATUSES))})"
+        where.append(f"({lead})" if query.lead else f"NOT ({lead})")
+        params += list(tickets.OPEN_STATUSES)
+    if query.overdue is not None:
+        # A new case's deadline counts from its arrival, any other's from its last
+        # change (triage.urgent.status_since).
+        terms = [f"(c.status = ? AND c.{'received_at' if s == 'new' else 'updated_at'} < ?)"
+                 for s, _ in query.overdue]
+        where.append(f"({' OR '.join(terms)})" if terms else "0")
+        params += [p for pair in query.overdue for p in pair]
     if query.unassigned:
         where.append("coalesce(c.assigned_to, '') = ''")
     if query.dispatched:

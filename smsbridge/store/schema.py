@@ -415,6 +415,17 @@ def _split_sql(script: str) -> list[str]:
     return [s for s in statements if s]
 
 
+# Version 10: urgent cases (intake flags a report naming a weapon, an explosive or a
+# person in danger). The few urgent cases are read by a partial index (they lead the
+# list); overdue ones by status and the time their deadline counts from.
+_SCHEMA_10 = """
+ALTER TABLE cases ADD COLUMN urgent INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX cases_urgent ON cases (status) WHERE urgent = 1;
+CREATE INDEX cases_status_updated ON cases (status, updated_at);
+CREATE INDEX cases_status_received ON cases (status, received_at);
+"""
+
+
 def _field_loop(db: SqliteUtilsDatabase) -> None:
     _widen_check(db, "outbox", f"CHECK (kind IN ({sql_list(_OUTBOX_KINDS_1)}))",
                  f"CHECK (kind IN ({sql_list(_OUTBOX_KINDS_9)}))")
@@ -433,6 +444,7 @@ STEPS: tuple[tuple[int, str, str | Callable[[SqliteUtilsDatabase], None]], ...] 
     (7, "0007_modem_pool", _SCHEMA_7),
     (8, "0008_desk_triage", _SCHEMA_8),
     (9, "0009_field_loop", _field_loop),
+    (10, "0010_desk_urgent", _SCHEMA_10),
 )
 MIGRATION_NAMES = tuple(name for _, name, _ in STEPS)
 SCHEMA_VERSION = STEPS[-1][0]
