@@ -75,12 +75,6 @@ def statuses_typed(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def tickets_typed(args: tuple[str, ...]) -> list[str]:
-    from smsbridge.cli.desk import tickets_from
-
-    return tickets_from(args, sys.stdin.read() if "-" in args else None)
-
-
 def category_typed(app: AppContext, text: str) -> str:
     """A category as typed ("Knalpot Brong") -> its name, one the config knows."""
     from smsbridge.errors import InvalidInput
@@ -136,6 +130,7 @@ def reporter_typed(app: AppContext, text: str) -> str:
               help="Page P of --limit cases each: --page 2 is --offset 50.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV with a header row.")
+@click.option("--excel", is_flag=True, help="CSV for a spreadsheet: ';' and a BOM.")
 @reveal_option
 @as_option
 @pass_app
@@ -146,15 +141,14 @@ def cases_list(app: AppContext, statuses: tuple[str, ...], since: str | None,
                min_fake: int | None, limit: int, offset: int, page: int | None,
                as_json: bool, as_csv: bool, reveal: bool, as_name: str | None,
                dispatched: bool = False, sort: str = "urgent", urgent: bool = False,
-               overdue: bool = False) -> None:
-    """List cases, newest first; the table fits an 80-column terminal.
+               overdue: bool = False, excel: bool = False) -> None:
+    """List cases, open urgent ones first, then newest; the table fits 80 columns.
 
-    The text takes the width the other columns leave; below the table, how many
-    cases match in all ("50 of 1,284 shown") and the time zone of the times.
-    Reporters' numbers are masked unless --reveal. Looking up a number (--reporter)
-    and --reveal are recorded in the audit log with your name and login. On a
-    database that does not exist yet this fails (exit 1) instead of showing an empty
-    list.
+    The text takes the width the other columns leave; below the table, how many cases
+    match in all ("50 of 1,284 shown") and the time zone of the times. Numbers are
+    masked unless --reveal. Looking up a number (--reporter) and --reveal are
+    recorded in the audit log with your name and login. A database that does not
+    exist yet is an error (exit 1), not an empty list.
 
     \b
     Examples:
@@ -163,14 +157,15 @@ def cases_list(app: AppContext, statuses: tuple[str, ...], since: str | None,
         smsbridge cases list --status new --min-fake 3
         smsbridge cases list --status new --page 2
         smsbridge cases list --status open --assigned none --sort oldest
-        smsbridge cases list --since kemarin --category judi
-        smsbridge cases list --overdue --sort oldest
+        smsbridge cases list --overdue --since kemarin --sort oldest
+        smsbridge cases list --since 7d --excel > minggu.csv
         smsbridge cases list --search "judi pasar" --since 2024-05-01 --json
     """
     from smsbridge.cli import desk, output
     from smsbridge.errors import InvalidInput
     from smsbridge.models import CaseQuery, to_iso
 
+    as_csv = as_csv or excel
     if as_json and as_csv:
         raise InvalidInput("choose one of --json and --csv")
     if page is not None:
@@ -198,7 +193,7 @@ def cases_list(app: AppContext, statuses: tuple[str, ...], since: str | None,
         found = store.desk.page(query, operator=who, reveal=reveal, track=not as_csv)
     late = desk.lateness(found.cases, deadlines, now)
     if as_csv:
-        output.write_csv(found.cases, sys.stdout, reveal=reveal)
+        output.write_csv(found.cases, sys.stdout, reveal=reveal, excel=excel)
         return
     lines, note = desk.list_text(found, as_json=as_json, reveal=reveal, late=late, zone=zone,
                                  width=shutil.get_terminal_size((80, 24)).columns)
@@ -283,7 +278,9 @@ def cases_update(app: AppContext, tickets: tuple[str, ...], status: str | None,
         smsbridge cases update LP-000042 LP-000043 LP-000047 --status fake
         smsbridge cases list --search "balap*" --json | smsbridge cases update - --assign budi
     """
-    named, notices, who = tickets_typed(tickets), field_notices(app), operator_name(as_name)
+    from smsbridge.cli.desk import tickets_from
+
+    named, notices, who = tickets_from(tickets), field_notices(app), operator_name(as_name)
     typed = None if category is None else category_typed(app, category)
     with open_store(app, migrate=True) as store:
         changed = store.desk.in_bulk(named, lambda ticket: store.field.update(
@@ -466,10 +463,11 @@ def cases_dispatch(app: AppContext, tickets: tuple[str, ...], to: str, note: str
         smsbridge cases dispatch LP-000042 LP-000043 --to buser-1
     """
     from smsbridge.cli import field_output
+    from smsbridge.cli.desk import tickets_from
     from smsbridge.fieldwork.answers import Roster
     from smsbridge.fieldwork.texts import FieldTexts
 
-    named = tickets_typed(tickets)
+    named = tickets_from(tickets)
     officers, team = Roster.from_config(app.config).resolve(to)
     texts = FieldTexts.from_config(app.config)
     sent: list[str] = []
@@ -514,7 +512,7 @@ def cases_answers(app: AppContext, refused: bool, limit: int, as_json: bool) -> 
     if as_json:
         click.echo(output.to_json([field_output.answer_dict(a) for a in answers]))
         return
-    for line in field_output.answers_text(answers, zone=app.zone):
+    for line in field_output.answers_text(answers, zone=app.zone,
+                                          width=shutil.get_terminal_size((80, 24)).columns):
         click.echo(line)
-    if not answers:
-        click.echo("(no answers from officers yet)", err=True)
+    click.echo(output.times_in(app.zone) if answers else "(no answers yet)", err=True)

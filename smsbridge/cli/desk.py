@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
-from smsbridge.cli.output import _rows, category_shown, fit, shown_number
+from smsbridge.cli.output import _rows, category_shown, desk_time, fit, shown_number
 from smsbridge.models import Case, TrackRecord, to_local
 from smsbridge.privacy import neutralise
 from smsbridge.triage.urgent import Deadlines, span_text, status_since
@@ -35,12 +35,9 @@ def table(cases: Sequence[Case], *, reveal: bool, width: int = 80,
     """
     now = datetime.now(zone)
     moments = [to_local(c.received_at, zone) or now for c in cases]
-    if all(m.date() == now.date() for m in moments):
-        when, size = "%H:%M", 5  # a desk's day: the date says nothing, the head says
-    elif all(m.year == now.year for m in moments):
-        when, size = "%m-%d %H:%M", 11
-    else:
-        when, size = "%Y-%m-%d %H:%M", 16
+    today = all(m.date() == now.date() for m in moments)  # a desk's day: the head says
+    this_year = all(m.year == now.year for m in moments)
+    size = 5 if today else 12 if this_year else 17
     # The number takes 15 columns the text needs more at 80: it shows on a wide
     # terminal, or when revealed (then it is what the operator asked to see).
     number = reveal or width >= 120
@@ -57,7 +54,8 @@ def table(cases: Sequence[Case], *, reveal: bool, width: int = 80,
             marks = "!! " + marks
         place = case.place or ""
         record = earlier.get(case.id) if earlier is not None else None
-        rows.append((case.ticket, case.status, moment.strftime(when),
+        rows.append((case.ticket, case.status, f"{moment:%H:%M}" if today else
+                     desk_time(case.received_at, zone=zone, year=not this_year),
                      category_shown(case.category),
                      earlier_mark(record) if earlier is not None else "",
                      *((shown_number(case.reporter, reveal),) if number else ())))
@@ -124,8 +122,8 @@ def earlier_mark(record: TrackRecord | None) -> str:
     return " ".join(parts)
 
 
-LEGEND = ("EARLIER: the number's reports before this one, ✓ confirmed, ✗ fake; "
-          "!! urgent; late: past its status's deadline")
+LEGEND = ("EARLIER: the number's reports before this one, ✓ confirmed, ✗ fake\n"
+          "!! urgent; late 2h: two hours past its status's deadline ([desk] deadlines)")
 
 
 def shown_count(shown: int, total: int, offset: int, order: str = "newest first") -> str:
@@ -145,9 +143,13 @@ _TICKETISH = re.compile(r"[A-Za-z]*-?\d+")
 
 def tickets_from(args: Sequence[str], stdin: str | None = None) -> list[str]:
     """The tickets a bulk command was given, in order, each once; ``-`` stands for the
-    ones on standard input (``stdin``): a ``cases list --json`` array, or lines whose
-    first word is a ticket (a ``cases list`` table, one ticket a line, or several on
-    one line)."""
+    ones on standard input (``stdin``, else read from sys.stdin): a ``cases list
+    --json`` array, or lines whose first word is a ticket (a ``cases list`` table, one
+    ticket a line, or several on one line)."""
+    if stdin is None and "-" in args:
+        import sys
+
+        stdin = sys.stdin.read()
     out: list[str] = []
     for arg in args:
         out += _read_tickets(stdin or "") if arg == "-" else [arg]

@@ -99,6 +99,34 @@ def local_time(iso: str | None, *, seconds: bool = False, zone: tzinfo | None = 
     return moment.strftime(f"{day} %H:%M:%S" if seconds else f"{day} %H:%M")
 
 
+# An Indonesian desk reads 12-06 as 12 June; a month's name cannot be misread.
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
+
+
+def desk_time(iso: str | None, *, zone: tzinfo | None = None, seconds: bool = False,
+              year: bool | None = None) -> str:
+    """A stored time as the desk reads it, in ``zone``: "07 Des 11:50" ("07 Des 2025
+    11:50" for another year; ``year`` forces it either way); "-" for none."""
+    moment = to_local(iso, zone)
+    if moment is None:
+        return "-"
+    if year is None:
+        year = moment.year != datetime.now(zone).year
+    day = f"{moment.day:02d} {MONTHS[moment.month - 1]}" + (f" {moment.year}" if year else "")
+    return f"{day} {moment:%H:%M:%S}" if seconds else f"{day} {moment:%H:%M}"
+
+
+def clock_time(iso: str | None, *, zone: tzinfo | None = None) -> str:
+    """The time of day alone ("11:50:03"), for lines of a day (``cases watch``)."""
+    moment = to_local(iso, zone)
+    return "--:--:--" if moment is None else f"{moment:%H:%M:%S}"
+
+
+def times_in(zone: tzinfo | None) -> str:
+    """The line under a table that names its times' zone."""
+    return f"times in {zone_name(zone)}"
+
+
 def zone_name(zone: tzinfo | None) -> str:
     """What the zone is called where operators work: "WIB" (Asia/Jakarta)."""
     now = datetime.now(zone) if zone is not None else datetime.now().astimezone()
@@ -158,17 +186,18 @@ def _rows(heads: tuple[str, ...], sizes: tuple[int, ...], rows: Sequence[tuple[s
         yield (row + " " + fit(neutralise(text), text_width)).rstrip()
 
 
-def outbox_table(items: Iterable[OutboxItem], *, reveal: bool, width: int = 80
-                 ) -> Iterator[str]:
+def outbox_table(items: Iterable[OutboxItem], *, reveal: bool, width: int = 80,
+                 zone: tzinfo | None = None) -> Iterator[str]:
     """One line per SMS of the outbox: why it failed, then its text."""
     rows, texts = [], []
     for item in items:
-        rows.append((f"#{item.id}", item.state, local_time(item.created_at),
+        rows.append((f"#{item.id}", item.state, desk_time(item.created_at, zone=zone),
                      item.ticket or "-", str(item.attempts), shown_number(item.number, reveal)))
         error = f"[{item.last_error}] " if item.last_error and item.state != "sent" else ""
         texts.append(error + item.text)
+    created = max([12, *(len(r[2]) for r in rows)])
     yield from _rows(("ID", "STATE", "CREATED", "TICKET", "TRIES", "NUMBER"),
-                     (7, 9, 16, 9, 5, 14), rows, texts, max(width, 60))
+                     (7, 9, created, 9, 5, 14), rows, texts, max(width, 60))
 
 
 def outbox_dict(item: OutboxItem, *, reveal: bool) -> dict[str, Any]:
@@ -187,11 +216,15 @@ def audit_dict(entry: AuditEntry) -> dict[str, Any]:
             "action": entry.action, "detail": entry.detail}
 
 
-def audit_text(entries: Iterable[AuditEntry]) -> Iterator[str]:
-    """One line per entry; the name given is shown only when it is not the login."""
+def audit_text(entries: Iterable[AuditEntry], *, zone: tzinfo | None = None,
+               width: int = 80) -> Iterator[str]:
+    """One line per entry in ``width`` cells, what was searched or shown getting what
+    the time, the login and the action leave; the name given is shown only when it
+    is not the login."""
     for e in entries:
         who = e.login if e.operator == e.login else f"{e.login} (as {e.operator})"
-        yield neutralise(f"{local_time(e.at, seconds=True)}  {who}  {e.action}  {e.detail}")
+        yield fit(neutralise(f"{desk_time(e.at, zone=zone)}  {who}  {e.action}  {e.detail}"),
+                  max(width, 40)).rstrip()
 
 
 # --- JSON --------------------------------------------------------------------------
@@ -292,10 +325,17 @@ def csv_row(case: Case, *, reveal: bool) -> list[str]:
     return [csv_safe(str(data[c]) if data[c] is not None else "") for c in CSV_COLUMNS]
 
 
-def write_csv(cases: Iterable[Case], out: IO[str], *, reveal: bool) -> int:
+def write_csv(cases: Iterable[Case], out: IO[str], *, reveal: bool, excel: bool = False
+              ) -> int:
+    """CSV with a header row; ``excel``: for a spreadsheet set up for Indonesia, whose
+    list separator is ";" (the decimal one is ",") and which takes a file as UTF-8
+    only when it starts with a byte order mark."""
     import csv
 
-    writer = csv.writer(out, lineterminator="\n")
+    if excel:
+        out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";" if excel else ",",
+                        lineterminator="\r\n" if excel else "\n")
     writer.writerow(CSV_COLUMNS)
     count = 0
     for case in cases:
@@ -316,7 +356,7 @@ def detail_text(detail: CaseDetail, *, reveal: bool, width: int | None = None,
 
 
 _LABEL = re.compile(r"[A-Z][a-z]+: +")
-_STAMPED = re.compile(r" +\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)? +")
+_STAMPED = re.compile(r" +\d\d [A-Z][a-z]{2}( \d{4})? \d\d:\d\d(:\d\d)? +")
 
 
 def _wrap(line: str, width: int | None) -> Iterator[str]:
@@ -335,7 +375,7 @@ def _wrap(line: str, width: int | None) -> Iterator[str]:
 def _detail_lines(detail: CaseDetail, *, reveal: bool, zone: tzinfo | None,
                   late: timedelta | None = None) -> Iterator[str]:
     def at(iso: str | None) -> str:
-        return local_time(iso, seconds=True, zone=zone)
+        return desk_time(iso, seconds=True, zone=zone)
 
     case = detail.case
     yield f"Ticket:    {case.ticket}"
@@ -390,7 +430,7 @@ def _detail_lines(detail: CaseDetail, *, reveal: bool, zone: tzinfo | None,
     yield f"Replies and SMS sent ({len(detail.outbox)}):"
     for o in detail.outbox:
         when = {"delivered": o.delivered_at, "sent": o.sent_at}.get(o.state)
-        state = o.state + (f" {local_time(when, zone=zone)}" if when else "")
+        state = o.state + (f" {desk_time(when, zone=zone)}" if when else "")
         if o.last_error and o.state in ("queued", "failed", "gave_up", "cancelled"):
             state += f" ({neutralise(o.last_error)}, {o.attempts} attempts)"
         yield (f"  {at(o.created_at)}  {o.kind} by "

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from smsbridge.cli.output import category_shown, fit, local_time, to_json
+from smsbridge.cli.output import category_shown, clock_time, fit, to_json
 from smsbridge.models import Case, CaseQuery, Change, to_iso
 from smsbridge.privacy import neutralise
 from smsbridge.triage.urgent import Deadlines, span_text, status_since
@@ -48,7 +48,7 @@ def change_line(change: Change, *, zone: tzinfo | None, width: int = 80) -> str:
     label = LABELS.get(event.action, event.action.upper())
     if event.action == "created" and case.urgent:
         label = "NEW !!"
-    when = local_time(event.at, seconds=True, zone=zone)[11:]
+    when = clock_time(event.at, zone=zone)
     if event.action == "created":
         place = f"{case.place} | " if case.place else ""
         # ≈: linked to an earlier open report as possibly the same incident.
@@ -67,7 +67,7 @@ def change_line(change: Change, *, zone: tzinfo | None, width: int = 80) -> str:
 def late_line(case: Case, late: timedelta, *, now: datetime, zone: tzinfo | None,
               width: int = 80) -> str:
     """A case that has just run past its status's deadline."""
-    when = local_time(to_iso(now), seconds=True, zone=zone)[11:]
+    when = clock_time(to_iso(now), zone=zone)
     what = f"{case.status} {span_text(late)} past its deadline  {case.text}"
     return fit(neutralise(f"{when} {'LATE':<9} {case.ticket} {what}"), width).rstrip()
 
