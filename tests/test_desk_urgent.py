@@ -168,3 +168,30 @@ def test_watch_rings_for_urgent_reports_and_tells_when_cases_run_late(db_path: P
     assert shown[0] == "1 case overdue now: smsbridge cases list --overdue"
     assert shown[1].startswith("\a") and "NEW !!    LP-000003" in shown[1]
     assert "LATE      LP-000002 new 1m past its deadline  parkir liar" in shown[2]
+
+
+def test_watch_shows_officers_answers_and_refused_attempts(db_path: Path):
+    with Store.open(db_path) as writer:
+        judi = writer.cases.create(NewCase(reporter=NUMBER, text="judi", category="judi"),
+                                   operator="t")
+        other = writer.cases.create(NewCase(reporter=NUMBER, text="parkir",
+                                            category="parkir_liar"), operator="t")
+
+        def answer(case, accepted: bool, **more) -> None:
+            writer.field.record_answer(message_id=None, officer="budi", case_id=case.id,
+                                       ticket=case.ticket, finding="confirmed", note="ada",
+                                       accepted=accepted, **more)
+
+        steps = iter([
+            lambda: answer(judi, True, new_status="confirmed"),
+            lambda: answer(other, True, new_status="confirmed"),      # filtered out
+            lambda: answer(other, False, reason="wrong verification word"),
+        ])
+        shown: list[str] = []
+        with Store.open(db_path, create=False) as reader:
+            watch(reader, CaseQuery(categories=("judi",)), show=shown.append, last=0,
+                  sleep=lambda _: next(steps)(), stop=lambda: len(shown) >= 2)
+    assert shown[0].split()[1:] == ["ANSWER", "LP-000001", "budi:", "BENAR", "->",
+                                    "confirmed", '"ada"']
+    assert shown[1].split()[1:3] == ["REFUSED", "LP-000002"]
+    assert "budi: wrong verification word (BENAR)" in shown[1]

@@ -309,8 +309,9 @@ def cases_watch(app: AppContext, statuses: tuple[str, ...], categories: tuple[st
     NEW is a new case, MORE a further SMS from its reporter, STATUS, NOTE, ASSIGN,
     REPLY, DUPLICATE, CATEGORY and PLACE what an operator did; "NEW !!" or URGENT an
     urgent report ([desk] urgent), which rings the bell even without --bell; LATE a
-    case just past its status's deadline ([desk] deadlines). A change another
-    process commits shows within a second. Filters apply to each case as it is now.
+    case just past its status's deadline ([desk] deadlines); ANSWER an officer's SMS
+    answer, REFUSED one that changed nothing (shown whatever the filters). A change
+    shows within a second. Filters apply to each case as it is now.
 
     \b
     Examples:

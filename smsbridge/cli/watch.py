@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 from smsbridge.cli.output import category_shown, clock_time, fit, to_json
 from smsbridge.models import Case, CaseQuery, Change, to_iso
-from smsbridge.privacy import neutralise
+from smsbridge.privacy import mask_number, neutralise
 from smsbridge.triage.urgent import Deadlines, span_text, status_since
 
 if TYPE_CHECKING:
+    from smsbridge.fieldwork.answers import AnswerRecord
     from smsbridge.store import Store
 
 MIN_WAIT = 0.05
@@ -62,6 +63,31 @@ def change_line(change: Change, *, zone: tzinfo | None, width: int = 80) -> str:
     else:
         what = f"{event.note or ''} ({event.operator})"
     return fit(neutralise(f"{when} {label:<9} {case.ticket} {what}"), width).rstrip()
+
+
+def answer_line(answer: AnswerRecord, *, zone: tzinfo | None, width: int = 80) -> str:
+    """An officer's SMS answer: what it said and what it changed, or why it changed
+    nothing (REFUSED: a wrong word, another number, a case not theirs)."""
+    said = {"confirmed": "BENAR", "fake": "PALSU", "resolved": "SELESAI"}.get(
+        answer.finding or "", "note")
+    who = answer.officer or mask_number(answer.sender) or "?"
+    ticket = answer.case_ticket or answer.ticket or "-"
+    if answer.accepted:
+        label = "ANSWER"
+        what = f"{who}: {said}" + (f" -> {answer.new_status}" if answer.new_status else "")
+    else:
+        label = "REFUSED"
+        what = f"{who}: {answer.reason} ({said})"
+    note = f' "{answer.note}"' if answer.note else ""
+    line = f"{clock_time(answer.at, zone=zone)} {label:<9} {ticket} {what}{note}"
+    return fit(neutralise(line), width).rstrip()
+
+
+def answer_dict(answer: AnswerRecord) -> dict[str, Any]:
+    return {"id": None, "at": answer.at, "action": "answer" if answer.accepted else "refused",
+            "ticket": answer.case_ticket or answer.ticket, "officer": answer.officer,
+            "sender": mask_number(answer.sender), "finding": answer.finding,
+            "new_status": answer.new_status, "reason": answer.reason, "note": answer.note}
 
 
 def late_line(case: Case, late: timedelta, *, now: datetime, zone: tzinfo | None,
@@ -112,6 +138,7 @@ def watch(store: Store, query: CaseQuery, *, show: Callable[[str], None], bell: 
     for change in desk.newest_changes(last, query):
         emit(change, live=False)
         seen = max(seen, change.event.id)
+    answered = store.field.last_answer_id()
     checked = clock()
     cutoffs = _cutoffs(deadlines, checked)
     if cutoffs and not as_json:
@@ -137,6 +164,12 @@ def watch(store: Store, query: CaseQuery, *, show: Callable[[str], None], bell: 
             wait = min(wait * 2, MAX_WAIT)
             continue
         version, wait = current, MIN_WAIT
+        for answer in store.field.answers_after(answered):
+            answered = answer.id
+            # A refused answer shows whatever the filters: someone may be trying words.
+            if not answer.accepted or desk.matches(query, answer.case_id):
+                show(to_json(answer_dict(answer), indent=None) if as_json
+                     else answer_line(answer, zone=zone, width=width))
         while True:
             top = desk.last_change_id()
             changes = desk.changes_after(seen, query, limit=BATCH)

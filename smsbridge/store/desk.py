@@ -211,6 +211,15 @@ class Desk:
             f"{''.join(' AND ' + w for w in where)} ORDER BY c.id LIMIT ?",
             [*params, *more, limit])]
 
+    def matches(self, query: CaseQuery, case_id: int | None) -> bool:
+        """Whether the case ``case_id`` passes ``query``'s filters now."""
+        if case_id is None:
+            return False
+        where, params = rows.case_filters(query)
+        return self._db.one("SELECT 1 FROM cases c WHERE c.id = ?"
+                            f"{''.join(' AND ' + w for w in where)}",
+                            [case_id, *params]) is not None
+
     def data_version(self) -> int:
         """SQLite's count of commits by other connections, read from the shared WAL
         index (no disk read): it changes exactly when someone else committed."""
