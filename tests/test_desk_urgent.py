@@ -195,3 +195,18 @@ def test_watch_shows_officers_answers_and_refused_attempts(db_path: Path):
                                     "confirmed", '"ada"']
     assert shown[1].split()[1:3] == ["REFUSED", "LP-000002"]
     assert "budi: wrong verification word (BENAR)" in shown[1]
+
+
+def test_pages_run_through_the_urgent_cases_then_the_others(db_path: Path):
+    seed(db_path, ["bom 1", "judi 2", "bom 3", "judi 4", "bom 5", "judi 6"])
+    with Store.open(db_path) as store:
+        def page(offset: int, limit: int) -> list[int]:
+            return [c.id for c in store.cases.query(CaseQuery(sort="urgent", offset=offset,
+                                                              limit=limit))]
+
+        assert page(0, 2) == [5, 3]
+        assert page(2, 2) == [1, 6]
+        assert page(4, 2) == [4, 2]
+        assert page(1, 10) == [3, 1, 6, 4, 2]
+        assert [c.id for c in store.cases.query(CaseQuery(sort="urgent", limit=None))] == [
+            5, 3, 1, 6, 4, 2]

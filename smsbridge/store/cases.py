@@ -255,7 +255,10 @@ class Cases:
 
     def _urgent_first(self, query: CaseQuery) -> list[Case]:
         newest = dataclasses.replace(query, sort="newest")
-        leading = self.query(dataclasses.replace(newest, lead=True, limit=None, offset=0))
+        # No more of the leading cases than the page needs: fewer than that is all of them.
+        leading = self.query(dataclasses.replace(
+            newest, lead=True, offset=0,
+            limit=None if query.limit is None else query.offset + query.limit))
         page = leading[query.offset:]
         if query.limit is not None:
             page = page[:query.limit]
