@@ -120,13 +120,13 @@ def seed_cases(n: int, rng: random.Random) -> Iterator[NewCase]:
 def settle(db: Path) -> None:
     """What operators did to the seeded cases: each was last changed when first acted
     on (or when it arrived), and most acted-on ones are assigned to an officer or a
-    team; the planner's statistics as a maintained database has them."""
+    team. No ANALYZE: a line's database never runs it, so the planner works as it
+    would there."""
     names = " ".join(f"WHEN {i} THEN '{name}'" for i, name in enumerate(OFFICERS))
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE cases SET updated_at = coalesce(first_action_at, received_at),"
                      f" assigned_to = CASE WHEN status != 'new' AND id % 3 != 0"
                      f" THEN CASE id % {len(OFFICERS)} {names} END END")
-        conn.execute("ANALYZE")
 
 
 def time_command(config: Path, args: list[str], runs: int) -> tuple[float, float]:
@@ -242,8 +242,9 @@ def main() -> None:
     targets.update({"stats (last 30 days)": 1.0, "stats --all": 1.0})
     results = [(name, time_command(config, argv, args.runs)) for name, argv in
                commands.items()]
-    results.append(("cases watch (its first screen: 10 changes)", time_first_screen(
-        config, ["cases", "watch", "--last", "10"], 10, args.runs)))
+    results.append(("cases watch (first screen: 10 changes, how many are overdue)",
+                    time_first_screen(config, ["cases", "watch", "--last", "10"], 11,
+                                      args.runs)))
     targets[results[-1][0]] = 0.3
 
     print(f"Machine: {os.cpu_count()} CPUs ({cpu_model()}), Python "

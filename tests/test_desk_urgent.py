@@ -210,3 +210,28 @@ def test_pages_run_through_the_urgent_cases_then_the_others(db_path: Path):
         assert page(1, 10) == [3, 1, 6, 4, 2]
         assert [c.id for c in store.cases.query(CaseQuery(sort="urgent", limit=None))] == [
             5, 3, 1, 6, 4, 2]
+
+
+def test_overdue_cases_of_every_status_come_newest_first_page_by_page(db_path: Path):
+    clock = ManualClock(START)
+    deadlines = Deadlines.parse(["new 30m", "checking 24h"])
+    with Store.open(db_path, clock=clock) as store:
+        for i in range(6):
+            store.cases.create(NewCase(reporter=NUMBER, text=f"judi {i}"), operator="t")
+        for ticket in ("2", "4", "5"):
+            store.cases.update(ticket, operator="t", status="checking")
+        clock.advance(days=2)
+        store.cases.update("5", operator="t", note="masih dicek")   # touched: not late
+        store.cases.create(NewCase(reporter=NUMBER, text="baru"), operator="t")
+        cutoffs = tuple((s, to_iso(t)) for s, t in deadlines.cutoffs(clock.now()).items())
+
+        def ids(**more) -> list[int]:
+            return [c.id for c in store.cases.query(CaseQuery(overdue=cutoffs, **more))]
+
+        assert ids() == [6, 4, 3, 2, 1]
+        assert ids(limit=2, offset=2) == [3, 2]
+        assert ids(statuses=("checking",)) == [4, 2]
+        assert ids(sort="oldest", limit=2) == [1, 2]
+        assert store.desk.count(CaseQuery(overdue=cutoffs)) == 5
+        assert ids(statuses=("resolved",)) == []
+

@@ -67,8 +67,11 @@ def case_filters(query: CaseQuery) -> tuple[list[str], list[Any]]:
     if query.urgent:
         where.append("c.urgent = 1")
     if query.lead is not None:
-        lead = f"c.urgent = 1 AND c.status IN ({', '.join('?' * len(tickets.OPEN_STATUSES))})"
-        where.append(f"({lead})" if query.lead else f"NOT ({lead})")
+        # The open urgent cases, read once by their partial index: few, whatever the
+        # other filters (which then walk their own index, not this one).
+        lead = ("SELECT id FROM cases INDEXED BY cases_urgent WHERE urgent = 1 AND status"
+                f" IN ({', '.join('?' * len(tickets.OPEN_STATUSES))})")
+        where.append(f"c.id {'IN' if query.lead else 'NOT IN'} ({lead})")
         params += list(tickets.OPEN_STATUSES)
     if query.overdue is not None:
         # A new case's deadline counts from its arrival, any other's from its last
@@ -82,10 +85,12 @@ def case_filters(query: CaseQuery) -> tuple[list[str], list[Any]]:
     if query.dispatched:
         where.append("EXISTS (SELECT 1 FROM dispatches x WHERE x.case_id = c.id)")
     if query.min_fake:
-        # An index range per case: cases_reporter is (reporter, status), and rowid.
-        where.append("(SELECT count(*) FROM cases e WHERE e.reporter = c.reporter"
-                     " AND e.status = 'fake' AND e.id < c.id) >= ?")
-        params.append(query.min_fake)
+        # Its number's N-th fake report came before it: an index range of the partial
+        # index cases_fake_reporter (reporter, status), read up to N entries per case.
+        where.append("c.id > (SELECT e.id FROM cases e INDEXED BY cases_fake_reporter"
+                     " WHERE e.reporter = c.reporter AND e.status = 'fake'"
+                     " ORDER BY e.id LIMIT 1 OFFSET ?)")
+        params.append(query.min_fake - 1)
     if query.categories:
         where.append(f"c.category IN ({', '.join('?' * len(query.categories))})")
         params += list(query.categories)

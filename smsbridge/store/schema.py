@@ -417,12 +417,16 @@ def _split_sql(script: str) -> list[str]:
 
 # Version 10: urgent cases (intake flags a report naming a weapon, an explosive or a
 # person in danger). The few urgent cases are read by a partial index (they lead the
-# list); overdue ones by status and the time their deadline counts from.
+# list); overdue ones by status and the time their deadline counts from; unassigned
+# ones and the numbers that sent fake reports by partial indexes, so that counting
+# them ("50 of 412,003 shown") reads an index, not a million rows.
 _SCHEMA_10 = """
 ALTER TABLE cases ADD COLUMN urgent INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX cases_urgent ON cases (status) WHERE urgent = 1;
 CREATE INDEX cases_status_updated ON cases (status, updated_at);
 CREATE INDEX cases_status_received ON cases (status, received_at);
+CREATE INDEX cases_unassigned ON cases (status) WHERE coalesce(assigned_to, '') = '';
+CREATE INDEX cases_fake_reporter ON cases (reporter, status) WHERE status = 'fake';
 """
 
 
