@@ -234,13 +234,15 @@ def _print_status(r: dict, *, zone: tzinfo | None = None, width: int = 80) -> No
 
 def _print_modem(m: dict, say: Callable[[str], None], at: Callable[[str | None], str]
                  ) -> None:
-    signal = f"{m['signal_dbm']} dBm" if m["signal_dbm"] is not None else "signal unknown"
+    signal = f"{m['signal_dbm']} dBm" if m["signal_dbm"] is not None else "signal ?"
     storage = (f"storage {m['storage_used']}/{m['storage_total']}" if m["storage_total"]
-               else "storage unknown")
+               else "storage ?")
     cap = f"/{m['daily_cap']}" if m["daily_cap"] else ""
     capped = " (cap reached)" if m["capped"] else ""
+    # What the modem has not told yet is left out: the line fits 80 columns more often.
+    known = [m["modem"], m["operator"] and f"operator {m['operator']}"]
     say(f"modem {m['name']} ({m['role'] or '?'}): {m['state'] or 'not started'}, "
-        f"{m['modem'] or '-'}, operator {m['operator'] or '-'}, {signal}, {storage}, "
+        + "".join(f"{k}, " for k in known if k) + f"{signal}, {storage}, "
         f"sent today {m['sent_today']}{cap}{capped}, queue {m['queue']}")
     if m["last_error"]:
         say(f"    last error: {m['last_error']} ({at(m['last_error_at'])})")
