@@ -78,6 +78,14 @@ def test_intake_flags_an_urgent_report_and_a_further_sms_can_make_it_so(rig):
     assert ("urgent", "urgent: ngamuk, golok") in rig.events(second.id)
 
 
+def test_a_report_entered_by_hand_is_flagged_like_an_sms(cli):
+    ticket = cli("cases", "add", "--reporter", "081234567110", "--channel", "phone",
+                 "tetangga", "ngamuk", "bawa", "celurit").stdout.strip()
+    cli("cases", "add", "--reporter", "081234567110", "parkir liar")
+    assert tickets(cli("cases", "list", "--urgent")) == [ticket]
+    assert "Urgent:    yes" in cli("cases", "show", ticket).stdout
+
+
 def test_urgent_hooks_go_first_and_say_so(rig):
     from smsbridge.hooks import case_payload
 
