@@ -30,6 +30,7 @@ from smsbridge.sms import pdu as pdu_codec
 from smsbridge.sms.fields import is_alphanumeric_toa
 from smsbridge.store import Store
 from smsbridge.triage import rules as triage
+from smsbridge.triage.urgent import Urgent
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,7 @@ class Bridge:
             case_text_max_chars=config.daemon.case_text_max_chars)
         self.field = FieldBridge(self.store, config)
         self.rules = triage.Rules.from_section(config.categories)
+        self.urgent = Urgent.from_keywords(config.desk.urgent)
 
     # -- receiving ---------------------------------------------------------------------
 
@@ -348,6 +350,11 @@ class Bridge:
             note = facts.text
         self.store.cases.add_followup(case.id, facts.text, append=decision.append, note=note,
                                       at=to_iso(now), operator=self.operator)
+        if not case.urgent and not decision.repeated:
+            # "dia bawa parang": a further SMS can make a report urgent.
+            found = self.urgent.words_in(facts.text)
+            if found:
+                self.store.desk.mark_urgent(case.id, found, operator=self.operator)
         if decision.flag_loop:
             self.store.cases.flag(case.id, "loop", operator=self.operator,
                                   note="same text more than "
@@ -361,7 +368,7 @@ class Bridge:
             NewCase(reporter=facts.sender, text=facts.text, channel="sms",
                     received_at=to_iso(now), incomplete=facts.incomplete,
                     flags=decision.flags, category=found.category, place=found.place,
-                    incident_id=found.incident_id),
+                    incident_id=found.incident_id, urgent=self.urgent.words_in(facts.text)),
             operator=self.operator)
         self.store.inbox.attach(message_ids, case.id)
         result.new_cases.append(case.ticket)

@@ -53,6 +53,7 @@ def case_payload(case: Case, *, reveal: bool) -> dict[str, Any]:
         "received_at": case.received_at,
         "incomplete": case.incomplete,
         "flags": list(case.flags),
+        "urgent": case.urgent,
     }
 
 

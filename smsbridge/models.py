@@ -47,6 +47,8 @@ class Case:
     place: str | None = None
     # The first case of the incident this one may repeat (that case names itself).
     incident_id: int | None = None
+    # Intake found words of a weapon, an explosive or a person in danger.
+    urgent: bool = False
 
 
 @dataclass(frozen=True)
@@ -183,6 +185,13 @@ class CaseQuery:
     limit: int | None = 50
     offset: int = 0  # skip this many of the newest matches (a page further)
     dispatched: bool = False  # only cases sent to officers (``cases dispatch``)
+    unassigned: bool = False  # only cases nobody is assigned to
+    sort: str = "newest"  # newest, oldest, or urgent (open urgent cases, then newest)
+    urgent: bool = False  # only urgent cases
+    # Only cases overdue: (status, the stored time before which a case in it is late).
+    overdue: tuple[tuple[str, str], ...] | None = None
+    # True: only open urgent cases (the list's lead); False: all but them.
+    lead: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -204,6 +213,7 @@ class NewCase:
     category: str | None = None
     place: str | None = None
     incident_id: int | None = None
+    urgent: tuple[str, ...] = ()  # the urgent words intake found (none: not urgent)
 
 
 @dataclass(frozen=True)

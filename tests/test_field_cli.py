@@ -147,7 +147,7 @@ def test_answers_lists_what_officers_sent_and_why_one_was_refused(cli, db_path):
         store.field.record_answer(message_id=None, officer="budi", case_id=1, ticket=ticket,
                                   finding="confirmed", note="ada", accepted=False,
                                   reason="wrong verification word")
-    lines = cli("cases", "answers", "--refused").output.splitlines()
+    lines = cli("cases", "answers", "--refused").stdout.splitlines()
     assert len(lines) == 1 and "budi" in lines[0]
     assert "REFUSED: wrong verification word" in lines[0]
     assert json.loads(cli("cases", "answers", "--json").output)[0]["accepted"] is False

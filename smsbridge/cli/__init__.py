@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -23,6 +23,9 @@ from smsbridge import __version__, i18n
 from smsbridge.clock import Clock, SystemClock
 from smsbridge.config import load as config_mod
 from smsbridge.errors import ConfigError, InvalidInput, SmsBridgeError
+
+if TYPE_CHECKING:
+    from smsbridge.triage.urgent import Deadlines
 
 
 def _chosen_language(argv: list[str], environ: dict[str, str] | os._Environ[str]) -> str:
@@ -78,6 +81,13 @@ class AppContext:
         from zoneinfo import ZoneInfo
 
         return ZoneInfo(name)
+
+    @property
+    def deadlines(self) -> Deadlines:
+        """``[desk] deadlines``: how long a case may stay in each open status."""
+        from smsbridge.triage.urgent import Deadlines
+
+        return Deadlines.parse(self.config.desk.deadlines)
 
 
 pass_app = click.make_pass_decorator(AppContext, ensure=True)

@@ -28,17 +28,18 @@ def audit_command(app: AppContext, since: str | None, until: str | None, limit: 
         smsbridge audit --since 2024-05-01
         smsbridge audit --json --limit 0 > audit.json
     """
+    import shutil
+
     from smsbridge.cli import output
     from smsbridge.cli.cases_cmd import open_store
 
-    start = output.parse_when(since, option="--since") if since else None
-    end = output.parse_when(until, option="--until", end_of_day=True) if until else None
+    start, end = output.window(since, until, zone=app.zone)
     with open_store(app) as store:
         entries = store.audit.entries(since=start, until=end, limit=limit or None)
     if as_json:
         click.echo(output.to_json([output.audit_dict(e) for e in entries]))
         return
-    for line in output.audit_text(entries):
+    width = shutil.get_terminal_size((80, 24)).columns
+    for line in output.audit_text(entries, zone=app.zone, width=width):
         click.echo(line)
-    if not entries:
-        click.echo("(no entries)", err=True)
+    click.echo(output.times_in(app.zone) if entries else "(no entries)", err=True)

@@ -104,12 +104,19 @@ def reporter_typed(app: AppContext, text: str) -> str:
 
 @cases_group.command("list")
 @statuses_option
-@click.option("--since", metavar="DATE", help="Received on or after DATE (YYYY-MM-DD or ISO time).")
+@click.option("--since", metavar="DATE",
+              help="Received on or after DATE: YYYY-MM-DD, ISO time, today, yesterday "
+                   "(hari-ini, kemarin), or 7d, 24h ago.")
 @click.option("--until", metavar="DATE", help="Received up to DATE (a bare day is included).")
 @click.option("--search", metavar="TEXT", help="Cases whose text has every word (word* = prefix).")
 @click.option("--reporter", metavar="NUMBER", help="Cases of this number (08… or +62…).")
-@click.option("--assigned", metavar="NAME", help="Cases assigned to NAME (any case).")
+@click.option("--assigned", metavar="NAME",
+              help="Cases assigned to NAME (any case); none: cases nobody is assigned to.")
+@click.option("--sort", type=click.Choice(["urgent", "newest", "oldest"]), default="urgent",
+              help="urgent (the default): open urgent cases, then the newest.")
 @click.option("--dispatched", is_flag=True, help="Only cases sent to officers (cases dispatch).")
+@click.option("--urgent", is_flag=True, help="Only urgent cases ([desk] urgent words).")
+@click.option("--overdue", is_flag=True, help="Only cases past their [desk] deadlines.")
 @click.option("--category", "categories", multiple=True, metavar="NAME",
               help="Only this category (repeat, or comma-separate: judi,miras).")
 @click.option("--place", metavar="TEXT",
@@ -124,6 +131,7 @@ def reporter_typed(app: AppContext, text: str) -> str:
               help="Page P of --limit cases each: --page 2 is --offset 50.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV with a header row.")
+@click.option("--excel", is_flag=True, help="CSV for a spreadsheet: ';' and a BOM.")
 @reveal_option
 @as_option
 @pass_app
@@ -133,15 +141,15 @@ def cases_list(app: AppContext, statuses: tuple[str, ...], since: str | None,
                assigned: str | None, categories: tuple[str, ...], place: str | None,
                min_fake: int | None, limit: int, offset: int, page: int | None,
                as_json: bool, as_csv: bool, reveal: bool, as_name: str | None,
-               dispatched: bool = False) -> None:
-    """List cases, newest first; the table fits an 80-column terminal.
+               dispatched: bool = False, sort: str = "urgent", urgent: bool = False,
+               overdue: bool = False, excel: bool = False) -> None:
+    """List cases, open urgent ones first, then newest; the table fits 80 columns.
 
-    The text takes the width the other columns leave; below the table, how many
-    cases match in all ("50 of 1,284 shown") and the time zone of the times.
-    Reporters' numbers are masked unless --reveal. Looking up a number (--reporter)
-    and --reveal are recorded in the audit log with your name and login. On a
-    database that does not exist yet this fails (exit 1) instead of showing an empty
-    list.
+    The text takes the width the other columns leave; below the table, how many cases
+    match in all ("50 of 1,284 shown") and the time zone of the times. Numbers are
+    masked unless --reveal. Looking up a number (--reporter) and --reveal are
+    recorded in the audit log with your name and login. A database that does not
+    exist yet is an error (exit 1), not an empty list.
 
     \b
     Examples:
@@ -149,12 +157,16 @@ def cases_list(app: AppContext, statuses: tuple[str, ...], since: str | None,
         smsbridge cases list --category judi --place "pasar gede"
         smsbridge cases list --status new --min-fake 3
         smsbridge cases list --status new --page 2
+        smsbridge cases list --status open --assigned none --sort oldest
+        smsbridge cases list --overdue --since kemarin --sort oldest
+        smsbridge cases list --since 7d --excel > minggu.csv
         smsbridge cases list --search "judi pasar" --since 2024-05-01 --json
     """
     from smsbridge.cli import desk, output
     from smsbridge.errors import InvalidInput
-    from smsbridge.models import CaseQuery
+    from smsbridge.models import CaseQuery, to_iso
 
+    as_csv = as_csv or excel
     if as_json and as_csv:
         raise InvalidInput("choose one of --json and --csv")
     if page is not None:
@@ -166,37 +178,30 @@ def cases_list(app: AppContext, statuses: tuple[str, ...], since: str | None,
     who = operator_name(as_name)
     zone = app.zone
     start, end = output.window(since, until, zone=zone)
+    nobody = assigned is not None and assigned.strip().lower() in ("none", "-", "")
+    deadlines, now = app.deadlines, app.clock.now()
+    cutoffs = tuple((s, to_iso(t)) for s, t in deadlines.cutoffs(now).items())
     query = CaseQuery(
         statuses=statuses_typed(statuses), since=start, until=end, search=search,
         reporter=reporter_typed(app, reporter) if reporter else None, dispatched=dispatched,
-        assigned=assigned.strip() if assigned else None, limit=limit or None, offset=offset,
+        assigned=assigned.strip() if assigned and not nobody else None, unassigned=nobody,
+        sort=sort, limit=limit or None, offset=offset, urgent=urgent,
+        overdue=cutoffs if overdue else None,
         categories=tuple(category_typed(app, c) for group in categories
                          for c in group.split(",") if c.strip()),
         place=place, min_fake=min_fake)
     with open_store(app) as store:
-        cases = store.cases.lookup(query, operator=who, reveal=reveal)
-        # A short page tells the total itself; a full one (or none past --offset) asks.
-        full = limit and (len(cases) == limit or (offset and not cases))
-        total = store.desk.count(query) if full else offset + len(cases)
-        earlier = store.desk.track_records(cases) if not as_csv else {}
-        related = store.desk.related_counts(cases)
-    if as_json:
-        click.echo(output.to_json([output.case_dict(c, reveal=reveal, earlier=earlier.get(c.id),
-                                                    related=related.get(c.id, 0))
-                                   for c in cases]))
-    elif as_csv:
-        output.write_csv(cases, sys.stdout, reveal=reveal)
-    else:
-        width = shutil.get_terminal_size((80, 24)).columns
-        if cases:
-            for line in desk.table(cases, reveal=reveal, width=width, zone=zone,
-                                     earlier=earlier, related=related):
-                click.echo(line)
-            click.echo(f"{desk.shown_count(len(cases), total, offset)}; times in "
-                       f"{output.zone_name(zone)}\n{desk.LEGEND}", err=True)
-        else:
-            click.echo(desk.shown_count(0, total, offset) if not total else
-                       f"(none past --offset {offset}: {total:,} match)", err=True)
+        found = store.desk.page(query, operator=who, reveal=reveal, track=not as_csv)
+    late = desk.lateness(found.cases, deadlines, now)
+    if as_csv:
+        output.write_csv(found.cases, sys.stdout, reveal=reveal, excel=excel)
+        return
+    lines, note = desk.list_text(found, as_json=as_json, reveal=reveal, late=late, zone=zone,
+                                 width=shutil.get_terminal_size((80, 24)).columns)
+    for line in lines:
+        click.echo(line)
+    if note:
+        click.echo(note, err=True)
 
 
 @cases_group.command("show")
@@ -218,7 +223,7 @@ def cases_show(app: AppContext, ticket: str, as_json: bool, reveal: bool,
         smsbridge cases show LP-000042
         smsbridge cases show lp42 --reveal --as budi
     """
-    from smsbridge.cli import field_output, output
+    from smsbridge.cli import desk, field_output, output
 
     who = operator_name(as_name)
     with open_store(app) as store:
@@ -227,19 +232,21 @@ def cases_show(app: AppContext, ticket: str, as_json: bool, reveal: bool,
         detail = store.desk.annotate(store.cases.detail(ticket))
         loop = store.field.loop(detail.case.id)
     entries = field_output.timeline(detail, *loop, reveal=reveal)
+    late = desk.lateness([detail.case], app.deadlines, app.clock.now()).get(detail.case.id)
     if as_json:
-        click.echo(output.to_json({**output.detail_dict(detail, reveal=reveal),
+        click.echo(output.to_json({**output.detail_dict(detail, reveal=reveal, late=late),
                                    "timeline": field_output.timeline_dicts(entries)}))
         return
     width = shutil.get_terminal_size((80, 24)).columns
-    for line in output.detail_text(detail, reveal=reveal, width=width, zone=app.zone):
+    for line in output.detail_text(detail, reveal=reveal, width=width, zone=app.zone,
+                                   late=late):
         click.echo(line)
     for line in field_output.timeline_text(entries, width=width, zone=app.zone):
         click.echo(line)
 
 
 @cases_group.command("update")
-@click.argument("ticket")
+@click.argument("tickets", nargs=-1, required=True)
 @click.option("--status", metavar="S",
               help="New status: new, checking, confirmed, resolved, fake, duplicate.")
 @click.option("--note", metavar="TEXT", help="A note for the history (needed to reopen).")
@@ -251,11 +258,14 @@ def cases_show(app: AppContext, ticket: str, as_json: bool, reveal: bool,
 @as_option
 @pass_app
 @handle_errors
-def cases_update(app: AppContext, ticket: str, status: str | None, note: str | None,
-                 assign: str | None, duplicate_of: str | None, category: str | None,
-                 place: str | None, as_name: str | None) -> None:
+def cases_update(app: AppContext, tickets: tuple[str, ...], status: str | None,
+                 note: str | None, assign: str | None, duplicate_of: str | None,
+                 category: str | None, place: str | None, as_name: str | None) -> None:
     """Change a case's status, add a note, assign it, mark it a duplicate, or correct
     its category or place (each change is recorded in its history).
+
+    Several TICKETS (or - for those on stdin: `cases list --json` or a table) change
+    together, all or none: if one would be refused, none changes and the error names it.
 
     \b
     Workflow: new -> checking -> confirmed -> resolved; new or checking -> fake;
@@ -266,14 +276,20 @@ def cases_update(app: AppContext, ticket: str, status: str | None, note: str | N
         smsbridge cases update LP-000042 --status checking --assign budi
         smsbridge cases update LP-000042 --duplicate-of LP-000040 --as sari
         smsbridge cases update LP-000042 --category miras --place "Pasar Legi"
+        smsbridge cases update LP-000042 LP-000043 LP-000047 --status fake
+        smsbridge cases list --search "balap*" --json | smsbridge cases update - --assign budi
     """
+    from smsbridge.cli.desk import tickets_from
+
+    named, notices, who = tickets_from(tickets), field_notices(app), operator_name(as_name)
+    typed = None if category is None else category_typed(app, category)
     with open_store(app, migrate=True) as store:
-        case = store.change_case(
-            ticket, notices=field_notices(app), operator=operator_name(as_name), status=status,
-            note=note, assign=assign, duplicate_of=duplicate_of, place=place,
-            category=category_typed(app, category) if category is not None else None)
-    assigned = f", assigned to {case.assigned_to}" if case.assigned_to else ""
-    click.echo(f"{case.ticket}: {case.status}{assigned}")
+        changed = store.desk.in_bulk(named, lambda ticket: store.change_case(
+            ticket, notices=notices, operator=who, status=status, note=note, assign=assign,
+            duplicate_of=duplicate_of, place=place, category=typed))
+    for case in changed:
+        assigned = f", assigned to {case.assigned_to}" if case.assigned_to else ""
+        click.echo(f"{case.ticket}: {case.status}{assigned}")
 
 
 @cases_group.command("watch")
@@ -292,9 +308,11 @@ def cases_watch(app: AppContext, statuses: tuple[str, ...], categories: tuple[st
     """Show new and changed cases as they happen, one line each, until Ctrl-C.
 
     NEW is a new case, MORE a further SMS from its reporter, STATUS, NOTE, ASSIGN,
-    REPLY, DUPLICATE, CATEGORY and PLACE what an operator did. The daemon (or
-    another operator) writes in another process; a change shows within a second.
-    Filters apply to each case as it is now.
+    REPLY, DUPLICATE, CATEGORY and PLACE what an operator did; "NEW !!" or URGENT an
+    urgent report ([desk] urgent), which rings the bell even without --bell; LATE a
+    case just past its status's deadline ([desk] deadlines); ANSWER an officer's SMS
+    answer, REFUSED one that changed nothing (shown whatever the filters). A change
+    shows within a second. Filters apply to each case as it is now.
 
     \b
     Examples:
@@ -317,7 +335,7 @@ def cases_watch(app: AppContext, statuses: tuple[str, ...], categories: tuple[st
                        f"in {zone_name(app.zone)}; Ctrl-C to stop", err=True)
         try:
             watch(store, query, show=click.echo, bell=bell, as_json=as_json, zone=app.zone,
-                  width=width, last=last)
+                  width=width, last=last, deadlines=app.deadlines, now=app.clock.now)
         except KeyboardInterrupt:
             click.echo("stopped", err=True)
 
@@ -372,6 +390,7 @@ def cases_add(app: AppContext, reporter: str, channel: str, text: tuple[str, ...
     from smsbridge.models import NewCase
     from smsbridge.numbers import parse_operator_number
     from smsbridge.triage.rules import Rules, classify
+    from smsbridge.triage.urgent import Urgent
 
     number = parse_operator_number(reporter, app.config.daemon.country_code,
                                    what="--reporter")
@@ -380,8 +399,9 @@ def cases_add(app: AppContext, reporter: str, channel: str, text: tuple[str, ...
         raise InvalidInput("the report text is empty")
     found = classify(body, Rules.from_section(app.config.categories))
     with open_store(app, create=True) as store:
-        case = store.cases.create(NewCase(reporter=number, text=body, channel=channel,
-                                          category=found.category, place=found.place),
+        case = store.cases.create(NewCase(
+            reporter=number, text=body, channel=channel, category=found.category,
+            place=found.place, urgent=Urgent.from_keywords(app.config.desk.urgent).words_in(body)),
                                   operator=operator_name(as_name))
     click.echo(case.ticket)
 
@@ -441,14 +461,14 @@ def field_notices(app: AppContext) -> Notices:
 
 
 @cases_group.command("dispatch")
-@click.argument("ticket")
+@click.argument("tickets", nargs=-1, required=True)
 @click.option("--to", "to", required=True, metavar="NAME|TEAM",
               help="An officer's name, or a team's: each of its officers gets the SMS.")
 @click.option("--note", metavar="TEXT", help="A line for the officer (at most 100 characters).")
 @as_option
 @pass_app
 @handle_errors
-def cases_dispatch(app: AppContext, ticket: str, to: str, note: str | None,
+def cases_dispatch(app: AppContext, tickets: tuple[str, ...], to: str, note: str | None,
                    as_name: str | None) -> None:
     """Send a case to an officer (or a team) by SMS, to check on the spot.
 
@@ -456,17 +476,21 @@ def cases_dispatch(app: AppContext, ticket: str, to: str, note: str | None,
     whole fits two SMS) and the note, never the reporter's number or name: anything
     shaped like a phone number is removed from all of it. The case is assigned to them
     and, when new, moves to checking. The officer answers by SMS (docs/officers.md);
-    `cases show` follows the SMS, the answer and the reporter's notice.
+    `cases show` follows the SMS, the answer and the reporter's notice. Several
+    TICKETS (or - for those on stdin) go out together, one SMS each, all or none.
 
     \b
     Examples:
         smsbridge cases dispatch LP-000042 --to budi
         smsbridge cases dispatch LP-000042 --to buser-1 --note "pelaku 10 orang, hati-hati"
+        smsbridge cases dispatch LP-000042 LP-000043 --to buser-1
     """
     from smsbridge.cli import field_output
+    from smsbridge.cli.desk import tickets_from
     from smsbridge.fieldwork.answers import Roster
     from smsbridge.fieldwork.texts import FieldTexts
 
+    named = tickets_from(tickets)
     officers, team = Roster.from_config(app.config).resolve(to)
     texts = FieldTexts.from_config(app.config)
     sent: list[str] = []
@@ -476,10 +500,12 @@ def cases_dispatch(app: AppContext, ticket: str, to: str, note: str | None,
         return sent[-1]
 
     with open_store(app, migrate=True) as store:
-        case, records = store.field.dispatch(ticket, officers, compose=compose, team=team,
-                                             note=note, operator=operator_name(as_name))
-    for line in field_output.dispatched_text(case, records, sent[-1]):
-        click.echo(line)
+        done = store.desk.in_bulk(named, lambda ticket: store.field.dispatch(
+            ticket, officers, compose=compose, team=team, note=note,
+            operator=operator_name(as_name)))
+    for (case, records), text in zip(done, sent[-len(done):], strict=True):
+        for line in field_output.dispatched_text(case, records, text):
+            click.echo(line)
 
 
 @cases_group.command("answers")
@@ -509,7 +535,7 @@ def cases_answers(app: AppContext, refused: bool, limit: int, as_json: bool) -> 
     if as_json:
         click.echo(output.to_json([field_output.answer_dict(a) for a in answers]))
         return
-    for line in field_output.answers_text(answers, zone=app.zone):
+    for line in field_output.answers_text(answers, zone=app.zone,
+                                          width=shutil.get_terminal_size((80, 24)).columns):
         click.echo(line)
-    if not answers:
-        click.echo("(no answers from officers yet)", err=True)
+    click.echo(output.times_in(app.zone) if answers else "(no answers yet)", err=True)

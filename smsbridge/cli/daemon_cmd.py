@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime
+import textwrap
+from collections.abc import Callable
+from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from smsbridge.cli import AppContext, handle_errors, main, pass_app
+
+if TYPE_CHECKING:
+    from smsbridge.store import Store
 
 # A heartbeat older than this means the daemon is gone or hung (it beats every 5 s).
 STALE_AFTER_SECONDS = 30
@@ -160,6 +166,7 @@ def status_command(app: AppContext, as_json: bool) -> None:
                   for name in names]
         report = daemon_report(state, store.outbox.backlog(), now=app.clock.now(),
                                modems=modems)
+        report.update(desk_pressure(store, cfg.desk.deadlines, app.clock.now()))
     finally:
         store.close()
     if report["running"] and not _pid_alive(report["pid"]):
@@ -167,45 +174,75 @@ def status_command(app: AppContext, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report, indent=2))
     else:
-        _print_status(report)
+        import shutil
+
+        _print_status(report, zone=app.zone, width=shutil.get_terminal_size((80, 24)).columns)
     if not report["running"]:
         raise SystemExit(1)
 
 
-def _print_status(r: dict) -> None:
+def desk_pressure(store: Store, deadlines: list[str], now: datetime) -> dict[str, Any]:
+    """The desk's part of ``status``: open urgent cases, overdue ones by status."""
+    from smsbridge.models import to_iso
+    from smsbridge.triage.urgent import Deadlines
+
+    cutoffs = [(s, to_iso(t)) for s, t in Deadlines.parse(deadlines).cutoffs(now).items()]
+    urgent, overdue = store.desk.pressure(cutoffs)
+    return {"urgent_open": urgent, "overdue": overdue}
+
+
+def _print_status(r: dict, *, zone: tzinfo | None = None, width: int = 80) -> None:
+    """``status`` as text: every time in the desk's zone, named; lines wrapped to
+    ``width`` (an 80-column terminal), a wrapped line's rest indented."""
+    from smsbridge.cli.output import desk_time, zone_name
+
+    def at(iso: str | None) -> str:
+        return desk_time(iso, zone=zone, seconds=True)
+
+    def say(line: str) -> None:
+        click.echo("\n".join(textwrap.wrap(line, max(width, 40), subsequent_indent=" " * 10,
+                                           break_on_hyphens=False)))
+
     if r["running"]:
-        click.echo(f"daemon:   running (pid {r['pid']}, since {r['started_at']})")
+        say(f"daemon:   running (pid {r['pid']}, since {at(r['started_at'])})")
     elif r["heartbeat_age_seconds"] is None:
-        click.echo("daemon:   never started on this database")
+        say("daemon:   never started on this database")
     else:
         age = r["heartbeat_age_seconds"]
-        click.echo(f"daemon:   NOT running (last sign of life {age:.0f} s ago)")
-    click.echo(f"last poll: {r['last_poll'] or '-'}")
+        say(f"daemon:   NOT running (last sign of life {age:.0f} s ago)")
+    say(f"last poll: {at(r['last_poll']) if r['last_poll'] else '-'}")
     for m in r["modems"]:
-        _print_modem(m)
-    click.echo(f"outbox:   {r['outbox_backlog']} SMS waiting to be sent")
+        _print_modem(m, say, at)
+    say(f"outbox:   {r['outbox_backlog']} SMS waiting to be sent")
+    late = ", ".join(f"{s} {n:,}" for s, n in r["overdue"].items() if n)
+    say(f"cases:    {r['urgent_open']:,} urgent open, "
+        f"{sum(r['overdue'].values()):,} overdue" + (f" ({late})" if late else ""))
     if r["last_error"]:
-        click.echo(f"last error: {r['last_error']} ({r['last_error_at']})")
+        say(f"last error: {r['last_error']} ({at(r['last_error_at'])})")
     if r["sim_pin_refused_at"] and "PIN" in (r["last_error"] or ""):
-        click.echo(f"SIM:      refused the configured PIN ({r['sim_pin_refused_at']}); it is "
-                   "not tried again: put the right PIN in [modem] pin, then "
-                   "`systemctl reload smsbridge`")
+        say(f"SIM:      refused the configured PIN ({at(r['sim_pin_refused_at'])}); it is "
+            "not tried again: put the right PIN in [modem] pin, then "
+            "`systemctl reload smsbridge`")
     if r["reply_budget_spent"]:
-        click.echo(f"replies:  NOT acknowledging reports: {r['reply_budget_spent']}; raise "
-                   "[abuse] line_replies_per_hour/_per_day if the SIM's plan allows")
+        say(f"replies:  NOT acknowledging reports: {r['reply_budget_spent']}; raise "
+            "[abuse] line_replies_per_hour/_per_day if the SIM's plan allows")
     if r["last_set_aside"]:
-        click.echo(f"set aside: {r['set_aside']} item(s) since the start, the last "
-                   f"({r['last_set_aside_at']}): {r['last_set_aside']}")
+        say(f"set aside: {r['set_aside']} item(s) since the start, the last "
+            f"({at(r['last_set_aside_at'])}): {r['last_set_aside']}")
+    say(f"times in {zone_name(zone)}")
 
 
-def _print_modem(m: dict) -> None:
-    signal = f"{m['signal_dbm']} dBm" if m["signal_dbm"] is not None else "signal unknown"
+def _print_modem(m: dict, say: Callable[[str], None], at: Callable[[str | None], str]
+                 ) -> None:
+    signal = f"{m['signal_dbm']} dBm" if m["signal_dbm"] is not None else "signal ?"
     storage = (f"storage {m['storage_used']}/{m['storage_total']}" if m["storage_total"]
-               else "storage unknown")
+               else "storage ?")
     cap = f"/{m['daily_cap']}" if m["daily_cap"] else ""
     capped = " (cap reached)" if m["capped"] else ""
-    click.echo(f"modem {m['name']} ({m['role'] or '?'}): {m['state'] or 'not started'}, "
-               f"{m['modem'] or '-'}, operator {m['operator'] or '-'}, {signal}, {storage}, "
-               f"sent today {m['sent_today']}{cap}{capped}, queue {m['queue']}")
+    # What the modem has not told yet is left out: the line fits 80 columns more often.
+    known = [m["modem"], m["operator"] and f"operator {m['operator']}"]
+    say(f"modem {m['name']} ({m['role'] or '?'}): {m['state'] or 'not started'}, "
+        + "".join(f"{k}, " for k in known if k) + f"{signal}, {storage}, "
+        f"sent today {m['sent_today']}{cap}{capped}, queue {m['queue']}")
     if m["last_error"]:
-        click.echo(f"    last error: {m['last_error']} ({m['last_error_at']})")
+        say(f"    last error: {m['last_error']} ({at(m['last_error_at'])})")

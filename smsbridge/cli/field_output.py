@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
 
-from smsbridge.cli.output import duration, local_time, shown_number
+from smsbridge.cli.output import clock_time, desk_time, duration, fit, shown_number
 from smsbridge.fieldwork.answers import AnswerRecord, DispatchRecord, FieldStats
 from smsbridge.models import Case, CaseDetail, OutboxItem
 from smsbridge.privacy import mask_number, neutralise
@@ -91,9 +91,9 @@ def timeline_text(entries: Iterable[Entry], *, width: int | None = None,
     yield ""
     yield f"Timeline ({len(items)}):"
     for e in items:
-        when = f" {local_time(e.state_at, seconds=True, zone=zone)[11:]}" if e.state_at else ""
+        when = f" {clock_time(e.state_at, zone=zone)}" if e.state_at else ""
         state = f"  [{e.state}{when}]" if e.state else ""
-        line = neutralise(f"  {local_time(e.at, seconds=True, zone=zone)}  {e.what}{state}")
+        line = neutralise(f"  {desk_time(e.at, seconds=True, zone=zone)}  {e.what}{state}")
         if width is None or len(line) <= width:
             yield line
         else:
@@ -116,9 +116,10 @@ def dispatched_text(case: Case, records: Sequence[DispatchRecord], text: str) ->
         yield "  " + neutralise(line)
 
 
-def answers_text(answers: Iterable[AnswerRecord], *, zone: tzinfo | None = None
-                 ) -> Iterator[str]:
-    """``cases answers``: one line per officer's SMS, newest first."""
+def answers_text(answers: Iterable[AnswerRecord], *, zone: tzinfo | None = None,
+                 width: int = 80) -> Iterator[str]:
+    """``cases answers``: one line per officer's SMS, newest first, in ``width`` cells
+    (the outcome and the note get what the rest leaves)."""
     for a in answers:
         who = a.officer or mask_number(a.sender) or "?"
         said = _SAID.get(a.finding, a.finding or "note")
@@ -128,8 +129,8 @@ def answers_text(answers: Iterable[AnswerRecord], *, zone: tzinfo | None = None
             outcome = f"REFUSED: {a.reason}"
         note = f'  "{a.note}"' if a.note else ""
         ticket = a.case_ticket or a.ticket or "-"
-        yield neutralise(f"{local_time(a.at, zone=zone)}  {who:<12} {ticket:<11} "
-                         f"{said:<8} {outcome}{note}")
+        yield fit(neutralise(f"{desk_time(a.at, zone=zone)}  {who:<10} {ticket:<9} "
+                             f"{said:<7} {outcome}{note}"), max(width, 40)).rstrip()
 
 
 def answer_dict(a: AnswerRecord) -> dict[str, Any]:

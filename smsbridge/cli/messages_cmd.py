@@ -32,7 +32,9 @@ def messages_command(app: AppContext, show_all: bool, kind: str | None, sender: 
     Example:
         smsbridge messages --sender TELKOMSEL --limit 5
     """
-    from smsbridge.cli.output import local_time
+    import shutil
+
+    from smsbridge.cli.output import desk_time, fit, times_in
     from smsbridge.numbers import normalize
     from smsbridge.privacy import mask_number, neutralise
     from smsbridge.store import Store
@@ -49,11 +51,14 @@ def messages_command(app: AppContext, show_all: bool, kind: str | None, sender: 
     if not messages:
         click.echo("no messages")
         return
+    width = max(shutil.get_terminal_size((80, 24)).columns, 40)
     for m in messages:
         what = m.kind if m.error is None else f"{m.kind}: {m.error}"
         case = f" case {m.case_id}" if m.case_id else ""
         # A sender's name is chosen by the sender: neutralised like any text of theirs.
         sender_shown = neutralise(mask_number(m.sender)) or "-"
-        click.echo(f"{local_time(m.received_at)}  {sender_shown:<16} {neutralise(what)}{case}")
+        click.echo(fit(f"{desk_time(m.received_at, zone=app.zone)}  {sender_shown:<16} "
+                       f"{neutralise(what)}{case}", width).rstrip())
         if m.text:
             click.echo("    " + neutralise(m.text))
+    click.echo(times_in(app.zone), err=True)

@@ -55,10 +55,9 @@ def outbox_list(app: AppContext, states: tuple[str, ...], limit: int, as_json: b
         click.echo(output.to_json([output.outbox_dict(i, reveal=reveal) for i in items]))
         return
     width = shutil.get_terminal_size((80, 24)).columns
-    for line in output.outbox_table(items, reveal=reveal, width=width):
+    for line in output.outbox_table(items, reveal=reveal, width=width, zone=app.zone):
         click.echo(line)
-    if not items:
-        click.echo("(no SMS match)", err=True)
+    click.echo(output.times_in(app.zone) if items else "(no SMS match)", err=True)
 
 
 @outbox_group.command("cancel")

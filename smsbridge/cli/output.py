@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import IO, Any
 
 from smsbridge.errors import InvalidInput
@@ -32,20 +32,33 @@ CSV_COLUMNS = ("ticket", "status", "reporter", "channel", "received_at", "update
                "place", "text")
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_AGO = re.compile(r"(\d{1,5})\s*(d|h|m|hari|jam|menit)")
+# Days as a desk says them, in English and Indonesian: how many days before today.
+_DAY_WORDS = {"today": 0, "hari-ini": 0, "hariini": 0, "yesterday": 1, "kemarin": 1}
+_AGO_UNITS = {"d": "days", "hari": "days", "h": "hours", "jam": "hours", "m": "minutes",
+              "menit": "minutes"}
 
 
 def parse_when(text: str, *, option: str, end_of_day: bool = False,
                zone: tzinfo | None = None) -> str:
-    """``YYYY-MM-DD`` or an ISO 8601 datetime -> the stored form (UTC with offset).
+    """``YYYY-MM-DD``, an ISO 8601 datetime, a day's word (``today``, ``yesterday``,
+    ``hari-ini``, ``kemarin``) or a time ago (``7d``, ``24h``, ``30m``) -> the stored
+    form (UTC with offset).
 
-    A bare day means midnight in ``zone`` (None: the box's zone); with ``end_of_day``
-    (for ``--until``) the midnight after it, so ``--until 2024-05-01`` includes that
-    whole day. A datetime without an offset is a time in ``zone``.
+    A bare day (or a day's word) means midnight in ``zone`` (None: the box's zone);
+    with ``end_of_day`` (for ``--until``) the midnight after it, so ``--until
+    2024-05-01`` includes that whole day. A datetime without an offset is a time in ``zone``.
     """
     value = text.strip()
+    word = value.lower().replace(" ", "-")
+    ago = _AGO.fullmatch(value.lower())
+    if ago:
+        delta = timedelta(**{_AGO_UNITS[ago.group(2)]: int(ago.group(1))})
+        return to_iso(datetime.now(UTC) - delta)
     try:
-        if _DAY.fullmatch(value):
-            day = date.fromisoformat(value)
+        if word in _DAY_WORDS or _DAY.fullmatch(value):
+            day = (datetime.now(zone).date() - timedelta(days=_DAY_WORDS[word])
+                   if word in _DAY_WORDS else date.fromisoformat(value))
             if end_of_day:
                 day += timedelta(days=1)
             return to_iso(datetime.combine(day, time(), tzinfo=zone))
@@ -55,8 +68,8 @@ def parse_when(text: str, *, option: str, end_of_day: bool = False,
         return to_iso(moment)
     except (ValueError, OverflowError):  # OverflowError: a day at the calendar's edge
         raise InvalidInput(
-            f"{option} {text!r} is not a date; use YYYY-MM-DD or an ISO 8601 time such as "
-            "2024-05-01T14:30 or 2024-05-01T14:30+07:00"
+            f"{option} {text!r} is not a date; use YYYY-MM-DD, an ISO 8601 time such as "
+            "2024-05-01T14:30+07:00, today, yesterday (hari-ini, kemarin) or 7d, 24h"
         ) from None
 
 
@@ -84,6 +97,34 @@ def local_time(iso: str | None, *, seconds: bool = False, zone: tzinfo | None = 
         return "-"
     day = "%Y-%m-%d" if year else "%m-%d"
     return moment.strftime(f"{day} %H:%M:%S" if seconds else f"{day} %H:%M")
+
+
+# An Indonesian desk reads 12-06 as 12 June; a month's name cannot be misread.
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
+
+
+def desk_time(iso: str | None, *, zone: tzinfo | None = None, seconds: bool = False,
+              year: bool | None = None) -> str:
+    """A stored time as the desk reads it, in ``zone``: "07 Des 11:50" ("07 Des 2025
+    11:50" for another year; ``year`` forces it either way); "-" for none."""
+    moment = to_local(iso, zone)
+    if moment is None:
+        return "-"
+    if year is None:
+        year = moment.year != datetime.now(zone).year
+    day = f"{moment.day:02d} {MONTHS[moment.month - 1]}" + (f" {moment.year}" if year else "")
+    return f"{day} {moment:%H:%M:%S}" if seconds else f"{day} {moment:%H:%M}"
+
+
+def clock_time(iso: str | None, *, zone: tzinfo | None = None) -> str:
+    """The time of day alone ("11:50:03"), for lines of a day (``cases watch``)."""
+    moment = to_local(iso, zone)
+    return "--:--:--" if moment is None else f"{moment:%H:%M:%S}"
+
+
+def times_in(zone: tzinfo | None) -> str:
+    """The line under a table that names its times' zone."""
+    return f"times in {zone_name(zone)}"
 
 
 def zone_name(zone: tzinfo | None) -> str:
@@ -145,17 +186,18 @@ def _rows(heads: tuple[str, ...], sizes: tuple[int, ...], rows: Sequence[tuple[s
         yield (row + " " + fit(neutralise(text), text_width)).rstrip()
 
 
-def outbox_table(items: Iterable[OutboxItem], *, reveal: bool, width: int = 80
-                 ) -> Iterator[str]:
+def outbox_table(items: Iterable[OutboxItem], *, reveal: bool, width: int = 80,
+                 zone: tzinfo | None = None) -> Iterator[str]:
     """One line per SMS of the outbox: why it failed, then its text."""
     rows, texts = [], []
     for item in items:
-        rows.append((f"#{item.id}", item.state, local_time(item.created_at),
+        rows.append((f"#{item.id}", item.state, desk_time(item.created_at, zone=zone),
                      item.ticket or "-", str(item.attempts), shown_number(item.number, reveal)))
         error = f"[{item.last_error}] " if item.last_error and item.state != "sent" else ""
         texts.append(error + item.text)
+    created = max([12, *(len(r[2]) for r in rows)])
     yield from _rows(("ID", "STATE", "CREATED", "TICKET", "TRIES", "NUMBER"),
-                     (7, 9, 16, 9, 5, 14), rows, texts, max(width, 60))
+                     (7, 9, created, 9, 5, 14), rows, texts, max(width, 60))
 
 
 def outbox_dict(item: OutboxItem, *, reveal: bool) -> dict[str, Any]:
@@ -174,18 +216,22 @@ def audit_dict(entry: AuditEntry) -> dict[str, Any]:
             "action": entry.action, "detail": entry.detail}
 
 
-def audit_text(entries: Iterable[AuditEntry]) -> Iterator[str]:
-    """One line per entry; the name given is shown only when it is not the login."""
+def audit_text(entries: Iterable[AuditEntry], *, zone: tzinfo | None = None,
+               width: int = 80) -> Iterator[str]:
+    """One line per entry in ``width`` cells, what was searched or shown getting what
+    the time, the login and the action leave; the name given is shown only when it
+    is not the login."""
     for e in entries:
         who = e.login if e.operator == e.login else f"{e.login} (as {e.operator})"
-        yield neutralise(f"{local_time(e.at, seconds=True)}  {who}  {e.action}  {e.detail}")
+        yield fit(neutralise(f"{desk_time(e.at, zone=zone)}  {who}  {e.action}  {e.detail}"),
+                  max(width, 40)).rstrip()
 
 
 # --- JSON --------------------------------------------------------------------------
 
 
 def case_dict(case: Case, *, reveal: bool, earlier: TrackRecord | None = None,
-              related: int | None = None) -> dict[str, Any]:
+              related: int | None = None, late: timedelta | None = None) -> dict[str, Any]:
     data: dict[str, Any] = {
         "ticket": case.ticket,
         "status": case.status,
@@ -203,6 +249,8 @@ def case_dict(case: Case, *, reveal: bool, earlier: TrackRecord | None = None,
         "messages": case.messages,
         "category": case.category,
         "place": case.place,
+        "urgent": case.urgent,
+        "overdue_minutes": int(late.total_seconds() // 60) if late is not None else None,
     }
     if earlier is not None:
         data["earlier"] = {"reports": earlier.earlier, "confirmed": earlier.confirmed,
@@ -212,8 +260,9 @@ def case_dict(case: Case, *, reveal: bool, earlier: TrackRecord | None = None,
     return data
 
 
-def detail_dict(detail: CaseDetail, *, reveal: bool) -> dict[str, Any]:
-    data = case_dict(detail.case, reveal=reveal, earlier=detail.earlier)
+def detail_dict(detail: CaseDetail, *, reveal: bool, late: timedelta | None = None
+                ) -> dict[str, Any]:
+    data = case_dict(detail.case, reveal=reveal, earlier=detail.earlier, late=late)
     data["related"] = [{"ticket": c.ticket, "status": c.status, "received_at": c.received_at,
                         "category": c.category, "place": c.place, "text": c.text}
                        for c in detail.related]
@@ -276,10 +325,17 @@ def csv_row(case: Case, *, reveal: bool) -> list[str]:
     return [csv_safe(str(data[c]) if data[c] is not None else "") for c in CSV_COLUMNS]
 
 
-def write_csv(cases: Iterable[Case], out: IO[str], *, reveal: bool) -> int:
+def write_csv(cases: Iterable[Case], out: IO[str], *, reveal: bool, excel: bool = False
+              ) -> int:
+    """CSV with a header row; ``excel``: for a spreadsheet set up for Indonesia, whose
+    list separator is ";" (the decimal one is ",") and which takes a file as UTF-8
+    only when it starts with a byte order mark."""
     import csv
 
-    writer = csv.writer(out, lineterminator="\n")
+    if excel:
+        out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";" if excel else ",",
+                        lineterminator="\r\n" if excel else "\n")
     writer.writerow(CSV_COLUMNS)
     count = 0
     for case in cases:
@@ -292,15 +348,15 @@ def write_csv(cases: Iterable[Case], out: IO[str], *, reveal: bool) -> int:
 
 
 def detail_text(detail: CaseDetail, *, reveal: bool, width: int | None = None,
-                zone: tzinfo | None = None) -> Iterator[str]:
+                zone: tzinfo | None = None, late: timedelta | None = None) -> Iterator[str]:
     """``cases show``: each line wrapped to ``width`` cells (None: never), a wrapped
-    line's rest indented under its start."""
-    for line in _detail_lines(detail, reveal=reveal, zone=zone):
+    line's rest indented under its start; ``late``: how far past its deadline."""
+    for line in _detail_lines(detail, reveal=reveal, zone=zone, late=late):
         yield from _wrap(line, width)
 
 
 _LABEL = re.compile(r"[A-Z][a-z]+: +")
-_STAMPED = re.compile(r" +\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)? +")
+_STAMPED = re.compile(r" +\d\d [A-Z][a-z]{2}( \d{4})? \d\d:\d\d(:\d\d)? +")
 
 
 def _wrap(line: str, width: int | None) -> Iterator[str]:
@@ -316,14 +372,21 @@ def _wrap(line: str, width: int | None) -> Iterator[str]:
                              break_on_hyphens=False, drop_whitespace=True) or [""]
 
 
-def _detail_lines(detail: CaseDetail, *, reveal: bool, zone: tzinfo | None) -> Iterator[str]:
+def _detail_lines(detail: CaseDetail, *, reveal: bool, zone: tzinfo | None,
+                  late: timedelta | None = None) -> Iterator[str]:
     def at(iso: str | None) -> str:
-        return local_time(iso, seconds=True, zone=zone)
+        return desk_time(iso, seconds=True, zone=zone)
 
     case = detail.case
     yield f"Ticket:    {case.ticket}"
     status = case.status + (f" (of {case.duplicate_of})" if case.duplicate_of else "")
     yield f"Status:    {status}"
+    if case.urgent:
+        yield "Urgent:    yes: a weapon, an explosive or a person in danger"
+    if late is not None:
+        from smsbridge.triage.urgent import span_text
+
+        yield f"Overdue:   {span_text(late)} past the deadline of {case.status}"
     yield f"Reporter:  {shown_number(case.reporter, reveal)}  (via {case.channel})"
     if detail.earlier is not None:
         yield f"Earlier:   {detail.earlier}"
@@ -367,7 +430,7 @@ def _detail_lines(detail: CaseDetail, *, reveal: bool, zone: tzinfo | None) -> I
     yield f"Replies and SMS sent ({len(detail.outbox)}):"
     for o in detail.outbox:
         when = {"delivered": o.delivered_at, "sent": o.sent_at}.get(o.state)
-        state = o.state + (f" {local_time(when, zone=zone)}" if when else "")
+        state = o.state + (f" {desk_time(when, zone=zone)}" if when else "")
         if o.last_error and o.state in ("queued", "failed", "gave_up", "cancelled"):
             state += f" ({neutralise(o.last_error)}, {o.attempts} attempts)"
         yield (f"  {at(o.created_at)}  {o.kind} by "

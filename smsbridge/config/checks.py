@@ -10,6 +10,7 @@ from smsbridge.config.sections import Config
 from smsbridge.config.values import check_one_sms, check_template
 from smsbridge.errors import ConfigError, InvalidInput
 from smsbridge.numbers import parse_operator_number
+from smsbridge.triage.urgent import Deadlines
 
 _TEMPLATE_FIELDS = {"ack": {"ticket"}, "status": {"ticket", "status"},
                     "unknown_ticket": {"ticket"}}
@@ -46,6 +47,10 @@ def check(cfg: Config, path: str | None) -> None:
     if cfg.outbox.retry_max_seconds < cfg.outbox.retry_base_seconds:
         raise ConfigError("must not be smaller than retry_base_seconds", path=path,
                           key="outbox.retry_max_seconds")
+    try:
+        Deadlines.parse(cfg.desk.deadlines)
+    except InvalidInput as exc:
+        raise ConfigError(str(exc), path=path, key="desk.deadlines") from None
     if cfg.desk.timezone:
         import zoneinfo
 

@@ -11,7 +11,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from smsbridge.triage.keywords import DEFAULT_KEYWORDS
+from smsbridge.triage.keywords import DEFAULT_DEADLINES, DEFAULT_KEYWORDS, DEFAULT_URGENT
 
 # A modem's roles, and the orders [pool] route may give its rules in.
 ROLES = ("receive", "send", "both")
@@ -155,6 +155,13 @@ class DeskConfig:
     # How alike two texts must be (shared words / all words) to be related whatever
     # their category and place.
     related_similarity: float = _opt(0.6, lo=0.1, hi=1.0)
+    # Words that make a report urgent (a weapon, an explosive, a person in danger),
+    # matched like [categories] keywords: it leads the list, `cases watch` rings for
+    # it, its hook goes first. [] turns it off.
+    urgent: list = _opt(list(DEFAULT_URGENT))
+    # How long a case may stay in an open status before it is overdue: "STATUS SPAN"
+    # with m, h or d ("new 30m": untouched half an hour after it arrived).
+    deadlines: list = _opt(list(DEFAULT_DEADLINES))
 
 
 @dataclass(frozen=True)

@@ -97,14 +97,16 @@ class Cases:
                            new.status, new.reporter, new.channel, new.text, at, now,
                            int(new.incomplete), ",".join(new.flags), new.first_action_at, at,
                            new.category, new.place,
-                           place_words(new.place) if new.place else None, new.incident_id))
+                           place_words(new.place) if new.place else None, new.incident_id,
+                           int(bool(new.urgent))))
+            said = f"urgent: {', '.join(new.urgent)}" if new.urgent else None
             events.append((number, now, operator, self.audit.login, "created", None,
-                           new.status, note))
+                           new.status, "; ".join(filter(None, [said, note])) or None))
         self._db.executemany(
             "INSERT INTO cases (id, ticket, status, reporter, channel, text, received_at,"
             " updated_at, incomplete, flags, first_action_at, last_message_at, category,"
-            " place, place_words, incident_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " place, place_words, incident_id, urgent)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             values,
         )
         # The first case of an incident names itself once a second one joins it.
@@ -148,30 +150,58 @@ class Cases:
                           tuple(map(rows.event, events)), tuple(map(rows.outbox, outbox)))
 
     def query(self, query: CaseQuery) -> list[Case]:
-        """Cases matching every filter, newest (highest ticket) first."""
+        """Cases matching every filter, newest (highest ticket) first; oldest first
+        with ``sort="oldest"``; with ``sort="urgent"`` the open urgent ones (few: read
+        by their own index) lead the newest of the others."""
+        if query.sort == "urgent":
+            return self._urgent_first(query)
         where, params = rows.case_filters(query)
+        order = "ASC" if query.sort == "oldest" else "DESC"
         if query.search:
             # FTS5 walks its matches in rowid order itself: the first ``limit`` newest
             # matches come without sorting all of them.
             sql = (f"SELECT {CASE_COLUMNS} FROM cases_fts f JOIN cases c ON c.id = f.rowid"
                    " LEFT JOIN cases d ON d.id = c.duplicate_of"
                    f" WHERE cases_fts MATCH ? {''.join(' AND ' + w for w in where)}"
-                   " ORDER BY f.rowid DESC")
+                   f" ORDER BY f.rowid {order}")
             params = [fts_query(query.search), *params]
+        elif query.overdue is not None and query.limit is not None:
+            # The newest overdue cases of each status: a walk down that status's cases
+            # in ticket order (cases_status) until enough are late. When many are late
+            # the first ones are; when few are, a well-kept desk, their statuses hold few
+            # cases. (Read by the deadline's index instead, every late case would be
+            # fetched and sorted: a quarter of a million on a neglected desk.)
+            wanted = [(s, cutoff) for s, cutoff in query.overdue
+                      if not query.statuses or s in query.statuses]
+            where, params = rows.case_filters(
+                dataclasses.replace(query, statuses=(), overdue=None))
+            walks, params_ = [], []
+            for status, cutoff in wanted:
+                column = "received_at" if status == "new" else "updated_at"
+                walks.append("SELECT * FROM (SELECT c.id FROM cases c INDEXED BY cases_status"
+                             f" WHERE c.status = ? AND c.{column} < ?"
+                             f"{''.join(' AND ' + w for w in where)}"
+                             f" ORDER BY c.id {order} LIMIT ?)")
+                params_ += [status, cutoff, *params, query.limit + query.offset]
+            if not walks:
+                return []
+            sql = (f"SELECT {CASE_COLUMNS} FROM {CASE_FROM} WHERE c.id IN ("
+                   + " UNION ALL ".join(walks) + f") ORDER BY c.id {order}")
+            params = params_
         elif len(query.statuses) > 1 and query.limit is not None:
             # The newest ``limit`` of each status, merged: one short index walk per
             # status instead of sorting every case of all of them.
             statuses = [tickets.check_status(s) for s in query.statuses]
             where, params = rows.case_filters(dataclasses.replace(query, statuses=()))
             walk = ("SELECT * FROM (SELECT c.id FROM cases c WHERE "
-                    + " AND ".join(["c.status = ?", *where]) + " ORDER BY c.id DESC LIMIT ?)")
+                    + " AND ".join(["c.status = ?", *where]) + f" ORDER BY c.id {order} LIMIT ?)")
             sql = (f"SELECT {CASE_COLUMNS} FROM {CASE_FROM} WHERE c.id IN ("
-                   + " UNION ALL ".join([walk] * len(statuses)) + ") ORDER BY c.id DESC")
+                   + " UNION ALL ".join([walk] * len(statuses)) + f") ORDER BY c.id {order}")
             params = [p for s in statuses
                       for p in (s, *params, query.limit + query.offset)]
         else:
             sql = (f"SELECT {CASE_COLUMNS} FROM {CASE_FROM}"
-                   f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY c.id DESC")
+                   f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY c.id {order}")
         together = adjacent(query.search) if query.search else None
         try:
             if together is not None:
@@ -185,6 +215,22 @@ class Cases:
             if cause is not None and "fts5" in str(cause).lower():
                 raise InvalidInput(f"cannot search for {query.search!r}: {cause}") from None
             raise
+
+    def _urgent_first(self, query: CaseQuery) -> list[Case]:
+        newest = dataclasses.replace(query, sort="newest")
+        # No more of the leading cases than the page needs: fewer than that is all of them.
+        leading = self.query(dataclasses.replace(
+            newest, lead=True, offset=0,
+            limit=None if query.limit is None else query.offset + query.limit))
+        page = leading[query.offset:]
+        if query.limit is not None:
+            page = page[:query.limit]
+            if len(page) == query.limit:
+                return page
+        rest = self.query(dataclasses.replace(
+            newest, lead=False, offset=max(0, query.offset - len(leading)),
+            limit=None if query.limit is None else query.limit - len(page)))
+        return page + rest
 
     def _filtered(self, sql: str, params: list[Any], keep: Callable[[str], bool],
                   limit: int | None, offset: int = 0) -> list[Case]:

@@ -8,10 +8,13 @@ changes ``cases watch`` shows as other processes commit them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import dataclasses
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
 
 from smsbridge import tickets
-from smsbridge.errors import InvalidInput
+from smsbridge.errors import DatabaseError, InvalidInput, StoreError
 from smsbridge.models import Case, CaseDetail, CaseEvent, CaseQuery, Change, TrackRecord
 from smsbridge.replies import Notices
 from smsbridge.store import rows
@@ -21,6 +24,17 @@ from smsbridge.store.db import Database
 from smsbridge.store.schema import sql_list
 from smsbridge.store.search import adjacent, fts_query
 from smsbridge.triage.rules import Report
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page:
+    query: CaseQuery
+    cases: list[Case]
+    total: int  # how many match in all
+    earlier: dict[int, TrackRecord]
+    related: dict[int, int]
 
 
 class Desk:
@@ -32,9 +46,40 @@ class Desk:
         self._cases = cases
         self._changes = changes
 
+    def page(self, query: CaseQuery, *, operator: str, reveal: bool = False,
+             track: bool = True) -> Page:
+        """A page of ``cases list``: the cases (looked up as ``operator``, audited), how
+        many match in all, and (``track``) each one's track record and related count."""
+        cases = self._cases.lookup(query, operator=operator, reveal=reveal)
+        # A short page tells the total itself; a full one (or none past --offset) asks.
+        full = query.limit and (len(cases) == query.limit or (query.offset and not cases))
+        total = self.count(query) if full else query.offset + len(cases)
+        return Page(query, cases, total, self.track_records(cases) if track else {},
+                    self.related_counts(cases) if track else {})
+
     def count(self, query: CaseQuery) -> int:
         """How many cases match ``query``'s filters, whatever its limit and offset."""
         where, params = rows.case_filters(query)
+        alone = dataclasses.replace(query, search=None, place=None, limit=None, offset=0,
+                                    sort="newest", lead=None) == CaseQuery(limit=None)
+        if alone and bool(query.search) != bool(query.place):
+            # One text index answers alone, without reading a case.
+            if query.place:
+                where, params = rows.case_filters(CaseQuery(place=query.place))
+                return int(self._db.scalar(
+                    "SELECT count(*) FROM places_fts WHERE places_fts MATCH ?", params))
+            if query.search and adjacent(query.search) is None:
+                return int(self._db.scalar(
+                    "SELECT count(*) FROM cases_fts WHERE cases_fts MATCH ?",
+                    [fts_query(query.search)]))
+        if query.min_fake:
+            # Only numbers with that many fake reports in all can have had them before
+            # a case: one pass over the partial index finds them, and only their cases
+            # are counted.
+            where.append("c.reporter IN (SELECT reporter FROM cases INDEXED BY"
+                         " cases_fake_reporter WHERE status = 'fake' GROUP BY reporter"
+                         " HAVING count(*) >= ?)")
+            params.append(query.min_fake)
         if not query.search:
             clause = (" WHERE " + " AND ".join(where)) if where else ""
             return int(self._db.scalar(f"SELECT count(*) FROM cases c{clause}", params))
@@ -130,7 +175,75 @@ class Desk:
             return self._changes.merge(target.ticket, tickets_, operator=operator,
                                        notices=notices, note=note)
 
+    def mark_urgent(self, case_id: int, found: Sequence[str], *, operator: str) -> None:
+        """A case becomes urgent by a further SMS's words (an "urgent" history line)."""
+        with self._db.transaction():
+            if self._db.execute("UPDATE cases SET urgent = 1 WHERE id = ? AND urgent = 0",
+                                (case_id,)).rowcount:
+                self._cases.event(case_id, operator, "urgent",
+                                  note=f"urgent: {', '.join(found)}")
+
+    def in_bulk(self, tickets_: Sequence[str], change: Callable[[str], T]) -> list[T]:
+        """``change(ticket)`` for each ticket in one transaction: all or none. The first
+        refusal (an unknown ticket, a change the workflow does not allow) undoes the
+        others and is raised naming its ticket, so an operator fixes the list and runs
+        it again. Each change records its own history, as one at a time would."""
+        if not tickets_:
+            raise InvalidInput("no tickets given (name them, or - to read them from stdin)")
+        done: list[T] = []
+        with self._db.transaction():
+            for ticket in tickets_:
+                try:
+                    done.append(change(ticket))
+                except DatabaseError:
+                    raise
+                except StoreError as exc:
+                    if len(tickets_) == 1:
+                        raise
+                    raise InvalidInput(f"{ticket}: {exc}; none of the {len(tickets_)} "
+                                       "cases was changed") from exc
+        return done
+
     # what happens as it happens (cases watch) --------------------------------------------
+
+    def pressure(self, cutoffs: Sequence[tuple[str, str]]) -> tuple[int, dict[str, int]]:
+        """How many open cases are urgent, and how many of each status are overdue
+        (``cutoffs``: a status and the time before which a case in it is late)."""
+        urgent = int(self._db.scalar(
+            "SELECT count(*) FROM cases INDEXED BY cases_urgent WHERE urgent = 1"
+            f" AND status IN ({sql_list(tickets.OPEN_STATUSES)})"))
+        overdue = {status: self.count(CaseQuery(overdue=((status, cutoff),), limit=None))
+                   for status, cutoff in cutoffs}
+        return urgent, overdue
+
+    def crossed_deadline(self, query: CaseQuery, after: Sequence[tuple[str, str]],
+                         before: Sequence[tuple[str, str]], *, limit: int = 200
+                         ) -> list[Case]:
+        """Cases matching ``query`` that became overdue between two moments: for each
+        status, its deadline counts from a time in [after, before) (the cutoffs at
+        those moments, ``triage.urgent.Deadlines.cutoffs``); oldest first."""
+        start = dict(after)
+        terms, params = [], []
+        for status, cutoff in before:
+            column = "received_at" if status == "new" else "updated_at"
+            terms.append(f"(c.status = ? AND c.{column} >= ? AND c.{column} < ?)")
+            params += [status, start.get(status, cutoff), cutoff]
+        if not terms:
+            return []
+        where, more = rows.case_filters(query)
+        return [rows.case(r) for r in self._db.all(
+            f"SELECT {rows.CASE_COLUMNS} FROM {rows.CASE_FROM} WHERE ({' OR '.join(terms)})"
+            f"{''.join(' AND ' + w for w in where)} ORDER BY c.id LIMIT ?",
+            [*params, *more, limit])]
+
+    def matches(self, query: CaseQuery, case_id: int | None) -> bool:
+        """Whether the case ``case_id`` passes ``query``'s filters now."""
+        if case_id is None:
+            return False
+        where, params = rows.case_filters(query)
+        return self._db.one("SELECT 1 FROM cases c WHERE c.id = ?"
+                            f"{''.join(' AND ' + w for w in where)}",
+                            [case_id, *params]) is not None
 
     def data_version(self) -> int:
         """SQLite's count of commits by other connections, read from the shared WAL

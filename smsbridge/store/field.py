@@ -150,6 +150,14 @@ class FieldLog:
         return [_answer(r) for r in self._db.all(
             f"{_ANSWERS}{where} ORDER BY a.id DESC LIMIT ?", (limit,))]
 
+    def answers_after(self, answer_id: int, *, limit: int = 200) -> list[AnswerRecord]:
+        """Answers recorded after ``answer_id``, oldest first (``cases watch``)."""
+        return [_answer(r) for r in self._db.all(
+            f"{_ANSWERS} WHERE a.id > ? ORDER BY a.id LIMIT ?", (answer_id, limit))]
+
+    def last_answer_id(self) -> int:
+        return int(self._db.scalar("SELECT coalesce(max(id), 0) FROM field_answers"))
+
     def hide_word(self, message_ids: Sequence[int], word: str) -> None:
         """The verification word out of the stored text of an officer's SMS (it opens
         the first part): ``messages list`` must not teach it to whoever reads it."""

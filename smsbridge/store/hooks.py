@@ -8,7 +8,10 @@ from smsbridge.store.cases import Cases
 from smsbridge.store.db import Database
 from smsbridge.store.queue import QueueTable, RetryQueue
 
-HOOKS = QueueTable("hooks", pending="done_at IS NULL", order="id", done="last_error = NULL")
+# Urgent cases' hooks go first: what listens for them (a radio room) hears them first.
+HOOKS = QueueTable("hooks", pending="done_at IS NULL",
+                   order="(SELECT urgent FROM cases WHERE cases.id = hooks.case_id) DESC, id",
+                   done="last_error = NULL")
 
 
 class HookQueue:

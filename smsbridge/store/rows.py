@@ -16,7 +16,7 @@ CASE_COLUMNS = """
     c.id, c.ticket, c.status, c.reporter, c.channel, c.text, c.received_at, c.updated_at,
     c.assigned_to, d.ticket, c.incomplete, c.flags, c.first_action_at, c.last_message_at,
     (SELECT count(*) FROM messages m WHERE m.case_id = c.id), c.category, c.place,
-    c.incident_id
+    c.incident_id, c.urgent
 """
 CASE_FROM = "cases c LEFT JOIN cases d ON d.id = c.duplicate_of"
 
@@ -28,7 +28,7 @@ def case(row: sqlite3.Row | tuple[Any, ...]) -> Case:
         duplicate_of=row[9], incomplete=bool(row[10]),
         flags=tuple(f for f in row[11].split(",") if f), first_action_at=row[12],
         last_message_at=row[13], messages=row[14], category=row[15], place=row[16],
-        incident_id=row[17],
+        incident_id=row[17], urgent=bool(row[18]),
     )
 
 
@@ -65,13 +65,33 @@ def case_filters(query: CaseQuery) -> tuple[list[str], list[Any]]:
     if query.assigned:
         where.append("c.assigned_to = ? COLLATE NOCASE")
         params.append(query.assigned)
+    if query.urgent:
+        where.append("c.urgent = 1")
+    if query.lead is not None:
+        # The open urgent cases, read once by their partial index: few, whatever the
+        # other filters (which then walk their own index, not this one).
+        lead = ("SELECT id FROM cases INDEXED BY cases_urgent WHERE urgent = 1 AND status"
+                f" IN ({', '.join('?' * len(tickets.OPEN_STATUSES))})")
+        where.append(f"c.id {'IN' if query.lead else 'NOT IN'} ({lead})")
+        params += list(tickets.OPEN_STATUSES)
+    if query.overdue is not None:
+        # A new case's deadline counts from its arrival, any other's from its last
+        # change (triage.urgent.status_since).
+        terms = [f"(c.status = ? AND c.{'received_at' if s == 'new' else 'updated_at'} < ?)"
+                 for s, _ in query.overdue]
+        where.append(f"({' OR '.join(terms)})" if terms else "0")
+        params += [p for pair in query.overdue for p in pair]
+    if query.unassigned:
+        where.append("coalesce(c.assigned_to, '') = ''")
     if query.dispatched:
         where.append("EXISTS (SELECT 1 FROM dispatches x WHERE x.case_id = c.id)")
     if query.min_fake:
-        # An index range per case: cases_reporter is (reporter, status), and rowid.
-        where.append("(SELECT count(*) FROM cases e WHERE e.reporter = c.reporter"
-                     " AND e.status = 'fake' AND e.id < c.id) >= ?")
-        params.append(query.min_fake)
+        # Its number's N-th fake report came before it: an index range of the partial
+        # index cases_fake_reporter (reporter, status), read up to N entries per case.
+        where.append("c.id > (SELECT e.id FROM cases e INDEXED BY cases_fake_reporter"
+                     " WHERE e.reporter = c.reporter AND e.status = 'fake'"
+                     " ORDER BY e.id LIMIT 1 OFFSET ?)")
+        params.append(query.min_fake - 1)
     if query.categories:
         where.append(f"c.category IN ({', '.join('?' * len(query.categories))})")
         params += list(query.categories)

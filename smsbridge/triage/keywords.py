@@ -34,3 +34,19 @@ DEFAULT_KEYWORDS: dict[str, tuple[str, ...]] = {
         "organ tunggal", "orgen*", "petasan", "mercon", "kembang api", "gaduh", "kegaduhan",
         "ribut*", "keributan", "musik", "suara keras"),
 }
+
+# Weapons, explosives, a person in danger, as people text them in Central Java.
+DEFAULT_URGENT = (
+    "bom", "bahan peledak", "granat", "molotov", "pistol", "senpi", "senjata api",
+    "senjata tajam", "sajam", "parang", "celurit", "clurit", "golok", "pedang", "samurai",
+    "pisau", "badik", "bacok*", "dibacok", "tusuk*", "ditusuk", "tembak*", "ditembak",
+    "ngamuk", "mengamuk", "sandera", "disandera", "culik*", "diculik", "bunuh*",
+    "dibunuh", "perkosa*", "diperkosa", "darurat", "kebakaran", "berdarah", "sekarat",
+    "pingsan", "gantung diri", "bunuh diri", "ancam bunuh",
+    # "tolong" alone opens half of all complaints ("tolong ditertibkan": please deal
+    # with it); a cry for help is said otherwise.
+    "tolong tolong", "tolong saya", "tolong kami", "tolong selamatkan", "minta tolong cepat",
+)
+
+# How long a case may stay in a status before the desk sees it late.
+DEFAULT_DEADLINES = ("new 30m", "checking 24h", "confirmed 3d")
