@@ -298,6 +298,8 @@ class Bridge:
             self.field.carry_out(sender, facts.fieldwork, decision, message_ids, now)
         else:
             self._open_case(facts, decision, message_ids, now, result)
+        if facts.fieldwork is None and not alphanumeric:
+            self.field.attempt(sender, text, message_ids, now)
 
     def _facts(self, sender: str, alphanumeric: bool, text: str, incomplete: bool,
                now: datetime) -> intake.Facts:

@@ -11,11 +11,13 @@ from smsbridge.errors import ConfigError, InvalidInput
 from smsbridge.fieldwork.answers import (
     Accept,
     Answer,
+    DispatchFacts,
     FieldFacts,
     Officer,
     Refuse,
     Roster,
     judge,
+    new_code,
     parse_answer,
     steps_to,
 )
@@ -89,25 +91,43 @@ def test_another_lines_ticket_is_typed_but_not_a_number():
 
 
 def facts(text: str, officer: Officer | None = BUDI, case: CaseFacts | None = CASE,
-          dispatched: tuple[str, ...] = ("budi",), owners: tuple[str, ...] = ()) -> FieldFacts:
-    return FieldFacts(parse(text), officer, owners, case, dispatched)
+          dispatched: tuple[str, ...] = ("budi",), owners: tuple[str, ...] = (),
+          ever: tuple[str, ...] | None = None, code: str = "K7RA",
+          earlier: tuple[str, ...] = (), used: tuple = (), locked: bool = False
+          ) -> FieldFacts:
+    sent = DispatchFacts(dispatched, dispatched if ever is None else ever, code, earlier, used)
+    return FieldFacts(parse(text), officer, owners, case, sent, locked)
 
 
 def test_the_registered_officer_with_their_word_changes_a_case_dispatched_to_them():
-    verdict = judge(facts("mawar LP-000123 BENAR ada 5 orang"))
-    assert verdict == Accept(BUDI, CASE, "confirmed", "ada 5 orang", ("confirmed",))
+    verdict = judge(facts("mawar LP-000123 k7ra BENAR ada 5 orang"))
+    assert verdict == Accept(BUDI, CASE, "confirmed", "ada 5 orang", ("confirmed",), "K7RA")
 
 
 @pytest.mark.parametrize(("text", "kwargs", "reason"), [
-    ("melati LP-000123 BENAR", {}, "wrong verification word"),
-    ("LP-000123 BENAR", {}, "no verification word"),
-    ("mawar LP-000999 BENAR", {"case": None}, "unknown ticket LP-000999"),
-    ("mawar LP-000123 BENAR", {"dispatched": ("sari",)}, "LP-000123 was not dispatched to budi"),
-    ("mawar LP-000123 BENAR", {"officer": None, "owners": ("budi",)},
+    ("melati LP-000123 K7RA BENAR", {}, "wrong verification word"),
+    ("LP-000123 K7RA BENAR", {}, "no verification word"),
+    ("mawar LP-000999 K7RA BENAR", {"case": None}, "unknown ticket LP-000999"),
+    ("mawar LP-000123 K7RA BENAR", {"dispatched": ("sari",)},
+     "LP-000123 was not dispatched to budi"),
+    ("mawar LP-000123 K7RA BENAR", {"officer": None, "owners": ("budi",)},
      "the verification word of budi from a number that is not registered for them"),
     ("mawar apa kabar", {}, "not understood: no ticket after the word"),
-    ("mawar LP-000123", {}, "nothing to record: no finding and no text"),
+    ("mawar LP-000123 K7RA", {}, "nothing to record: no finding and no text"),
     ("mawar 99999999999 BENAR", {}, "'99999999999' is not a ticket of this line"),
+    ("mawar LP-000123 BENAR", {}, "no dispatch code after the ticket"),
+    ("mawar LP-000123 KATA BENAR", {}, "no dispatch code after the ticket"),
+    ("mawar LP-000123 9TXA BENAR", {}, "wrong dispatch code"),
+    ("mawar LP-000123 9TXA BENAR", {"earlier": ("9TXA",)}, "the code of an earlier dispatch"),
+    ("mawar LP-000123 K7RA BENAR", {"dispatched": ("sari",), "ever": ("budi", "sari")},
+     "LP-000123 has since been dispatched to sari: budi is no longer on it"),
+    ("mawar LP-000123 K7RA BENAR lagi", {"used": (("confirmed", ""),)},
+     "replayed: confirmed was already recorded with this dispatch's code"),
+    ("mawar LP-000123 K7RA pelaku lari", {"used": ((None, "pelaku lari"),)},
+     "replayed: this note was already recorded with this dispatch's code"),
+    ("mawar LP-000123 K7RA BENAR", {"locked": True},
+     "the verification word of budi is locked after guessing: the administrator must "
+     "change it"),
 ])
 def test_an_answer_that_fails_any_check_changes_nothing_and_says_why_to_the_desk(
         text, kwargs, reason):
@@ -116,8 +136,34 @@ def test_an_answer_that_fails_any_check_changes_nothing_and_says_why_to_the_desk
 
 
 def test_a_team_mates_word_is_not_the_officers_own():
-    assert isinstance(judge(facts("melati LP-000123 BENAR", dispatched=("budi", "sari"))),
-                      Refuse)
+    assert isinstance(judge(facts("melati LP-000123 K7RA BENAR",
+                                  dispatched=("budi", "sari"))), Refuse)
+
+
+def test_a_second_note_and_a_later_finding_with_one_code_are_accepted():
+    used = (("confirmed", ""), (None, "pelaku lari"))
+    for text in ("mawar 123 K7RA pelaku ke utara", "mawar 123 K7RA SELESAI"):
+        assert isinstance(judge(facts(text, used=used)), Accept)
+
+
+@pytest.mark.parametrize(("text", "code", "finding", "note"), [
+    ("mawar LP-000123 K7RA BENAR ada", "K7RA", "confirmed", "ada"),
+    ("mawar lp123 k7ra, palsu", "K7RA", "fake", ""),
+    ("mawar 123 K7RA pelaku lari", "K7RA", None, "pelaku lari"),
+    ("mawar 123 ADA judi", None, None, "ADA judi"),  # a word of the note, not a code
+    ("mawar 123 BENAR", None, "confirmed", ""),
+])
+def test_the_code_stands_after_the_ticket_and_is_told_from_a_note(text, code, finding, note):
+    answer = parse(text)
+    assert (answer.code, answer.finding, answer.note) == (code, finding, note)
+
+
+def test_codes_are_fresh_readable_and_never_a_word():
+    codes = {new_code() for _ in range(200)}
+    assert len(codes) > 190
+    for code in codes:
+        assert parse(f"mawar 123 {code} BENAR").code == code
+        assert not set(code) & set("0O1IL2Z5S8B6G")
 
 
 @pytest.mark.parametrize(("current", "finding", "steps"), [
@@ -142,8 +188,8 @@ def test_a_finding_moves_a_case_forward_along_the_workflow_only(current, finding
 def test_an_officer_is_decided_before_every_citizens_rule():
     policy = intake.Policy(replies_per_hour=1, line_replies_per_hour=0)
     decided = intake.decide(intake.Facts(
-        sender=BUDI.number, text="mawar LP-000123 BENAR", blocked=True, replies_last_hour=50,
-        line_replies_last_hour=10_000, fieldwork=facts("mawar LP-000123 BENAR")), policy)
+        sender=BUDI.number, text="x", blocked=True, replies_last_hour=50,
+        line_replies_last_hour=10_000, fieldwork=facts("mawar LP-000123 K7RA BENAR")), policy)
     assert isinstance(decided, intake.FieldAnswer)
     assert isinstance(decided.verdict, Accept) and decided.reply.send
 
@@ -214,11 +260,11 @@ def test_a_dispatch_never_carries_the_reporters_number(form):
 def test_a_dispatch_holds_ticket_category_place_report_and_note_in_two_sms():
     sms = FieldTexts().dispatch(ticket="LP-000123", report="Ada judi sabung ayam ramai",
                                 category="judi", place="belakang Pasar Kliwon",
-                                note="cek sore ini")
+                                note="cek sore ini", code="K7RA")
     assert sms.splitlines() == [
         "TUGAS LP-000123", "Kategori: judi", "Lokasi: belakang Pasar Kliwon",
         "Laporan: Ada judi sabung ayam ramai", "Catatan: cek sore ini",
-        "Balas: KATA LP-000123 BENAR/PALSU/SELESAI keterangan"]
+        "Balas: sandi Anda + LP-000123 K7RA + BENAR/PALSU/SELESAI"]
     assert pdu.fits_gsm7(sms) and pdu.parts_needed(sms) <= DISPATCH_MAX_PARTS
 
 
@@ -227,12 +273,12 @@ def test_a_long_report_is_shortened_to_fit_two_sms_in_gsm7(language):
     report = "Selamat malam 😡 “petugas”, " + "ada sekelompok pemuda mabuk di pos ronda " * 30
     sms = FieldTexts(language).dispatch(ticket="ABCD-1234567", report=report,
                                         category="miras", place="Gang Melati 2",
-                                        note="x" * NOTE_MAX_CHARS)
+                                        note="x" * NOTE_MAX_CHARS, code="K7RA")
     assert pdu.fits_gsm7(sms) and pdu.parts_needed(sms) == DISPATCH_MAX_PARTS
     assert "😡" not in sms and '"petugas"' in sms
     [report] = [line for line in sms.splitlines() if line.startswith(("Laporan", "Report"))]
-    assert report.endswith("...") and len(report) > 80
-    assert sms.splitlines()[-1].endswith("details" if language == "en" else "keterangan")
+    assert report.endswith("...") and len(report) > 70  # the reply line carries the code
+    assert sms.splitlines()[-1].endswith("K7RA + BENAR/PALSU/SELESAI")
 
 
 def test_a_note_too_long_to_leave_room_for_the_report_is_refused():

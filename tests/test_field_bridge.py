@@ -35,6 +35,7 @@ class Rig(BridgeRig):
 
     def __init__(self, store: Store, clock: ManualClock):
         super().__init__(store, clock, config_mod.from_dict(ROSTER))
+        self.codes: dict[str, str] = {}
 
     def to(self, number: str) -> list[str]:
         return self.replies_to(number)
@@ -44,12 +45,16 @@ class Rig(BridgeRig):
         self.step()
         return self.store.cases.query(CaseQuery(limit=1))[0].ticket
 
-    def dispatch(self, ticket: str, to: str = "budi", note: str | None = None) -> None:
+    def dispatch(self, ticket: str, to: str = "budi", note: str | None = None) -> str:
+        """Send the case out; the code of the (first) officer's dispatch."""
         officers, team = Roster.from_config(self.config).resolve(to)
         texts = FieldTexts.from_config(self.config)
-        self.store.field.dispatch(ticket, officers, team=team, note=note, operator="sari",
-                                  compose=lambda case: texts.for_case(case, note))
+        _, records = self.store.field.dispatch(
+            ticket, officers, team=team, note=note, operator="sari",
+            compose=lambda case, code: texts.for_case(case, note, code))
         self.step()
+        self.codes.update({r.officer: r.code for r in records})
+        return records[0].code
 
     def case(self, ticket: str):
         return self.store.cases.get(ticket)
@@ -75,7 +80,9 @@ def test_the_whole_loop_dispatch_answer_confirmation_and_notice(rig):
     assert dispatch.startswith(f"TUGAS {ticket}\n") and "Pasar Kliwon" in dispatch
     assert rig.case(ticket).status == "checking" and rig.case(ticket).assigned_to == "budi"
     rig.clock.advance(minutes=20)
-    rig.sms(BUDI, f"Mawar {ticket.lower()} benar ada 5 orang main")
+    code = rig.codes["budi"]
+    assert dispatch.endswith(f"\nBalas: sandi Anda + {ticket} {code} + BENAR/PALSU/SELESAI")
+    rig.sms(BUDI, f"Mawar {ticket.lower()} {code.lower()} benar ada 5 orang main")
     rig.step()
     case = rig.case(ticket)
     assert case.status == "confirmed"
@@ -98,13 +105,14 @@ def test_an_officers_sms_is_never_a_report_and_gets_no_acknowledgement(rig):
 
 
 @pytest.mark.parametrize(("sender", "text", "reason"), [
-    (BUDI, "melati {t} BENAR", "wrong verification word"),
-    (BUDI, "kenanga {t} BENAR", "wrong verification word"),  # sari's word
-    (BUDI, "{t} BENAR ada judi", "no verification word"),  # a spoofed number, no word
-    (BUDI, "mawar LP-000777 BENAR", "unknown ticket LP-000777"),
-    (SARI, "kenanga {t} BENAR", "{t} was not dispatched to sari"),
-    (STRANGER, "mawar {t} BENAR",
-     "the verification word of budi from a number that is not registered for them"),
+    (BUDI, "melati {t} {c} BENAR", "wrong verification word"),
+    (BUDI, "kenanga {t} {c} BENAR", "wrong verification word"),  # sari's word
+    (BUDI, "{t} {c} BENAR ada judi", "no verification word"),  # a spoofed number, no word
+    (BUDI, "mawar LP-000777 {c} BENAR", "unknown ticket LP-000777"),
+    (SARI, "kenanga {t} {c} BENAR", "{t} was not dispatched to sari"),
+    (BUDI, "mawar {t} BENAR", "no dispatch code after the ticket"),
+    (BUDI, "mawar {t} KATA BENAR", "no dispatch code after the ticket"),
+    (BUDI, "mawar {t} 9TXA BENAR", "wrong dispatch code"),
 ])
 def test_an_answer_that_fails_changes_nothing_is_kept_and_gets_the_neutral_reply(
         rig, sender, text, reason):
@@ -112,7 +120,7 @@ def test_an_answer_that_fails_changes_nothing_is_kept_and_gets_the_neutral_reply
     rig.dispatch(ticket)
     before = rig.case(ticket)
     history = len(rig.store.cases.detail(ticket).events)
-    rig.sms(sender, text.format(t=ticket))
+    rig.sms(sender, text.format(t=ticket, c=rig.codes["budi"]))
     rig.step()
     assert rig.case(ticket) == before
     assert len(rig.store.cases.detail(ticket).events) == history
@@ -125,12 +133,13 @@ def test_an_answer_that_fails_changes_nothing_is_kept_and_gets_the_neutral_reply
 
 def test_the_verification_word_is_not_kept_readable_in_the_stored_message(rig):
     ticket = rig.report()
-    rig.dispatch(ticket)
-    rig.sms(BUDI, f"mawar {ticket} BENAR ada")
-    rig.sms(BUDI, f"mawat {ticket} BENAR typo")
+    code = rig.dispatch(ticket)
+    rig.sms(BUDI, f"mawar {ticket} {code} BENAR ada")
+    rig.sms(BUDI, f"mawat {ticket} {code} BENAR typo")
     rig.step()
     texts = [m.text for m in rig.store.inbox.recent(limit=10)]
-    assert f"**** {ticket} BENAR ada" in texts and f"**** {ticket} BENAR typo" in texts
+    assert f"**** {ticket} {code} BENAR ada" in texts
+    assert f"**** {ticket} {code} BENAR typo" in texts
     assert not any("mawar" in (t or "") or "mawat" in (t or "") for t in texts)
 
 
@@ -154,7 +163,7 @@ def test_an_officers_many_answers_are_never_rate_limited_away(rig):
     ticket = rig.report()
     rig.dispatch(ticket)
     for i in range(25):
-        rig.sms(BUDI, f"mawar {ticket} pelaku ke-{i} terlihat")
+        rig.sms(BUDI, f"mawar {ticket} {rig.codes['budi']} pelaku ke-{i} terlihat")
     rig.step()
     notes = [e.note for e in rig.store.cases.detail(ticket).events
              if e.operator == "budi" and e.action == "note"]
@@ -165,21 +174,21 @@ def test_an_officers_many_answers_are_never_rate_limited_away(rig):
 def test_the_reporter_hears_once_per_status_change(rig):
     ticket = rig.report()
     rig.dispatch(ticket)
-    for text in ("mawar {t} BENAR", "mawar {t} BENAR lagi", "mawar {t} catatan saja",
-                 "mawar {t} SELESAI bubar", "mawar {t} SELESAI"):
-        rig.sms(BUDI, text.format(t=ticket))
+    for text in ("mawar {t} {c} BENAR", "mawar {t} {c} catatan saja",
+                 "mawar {t} {c} SELESAI bubar"):
+        rig.sms(BUDI, text.format(t=ticket, c=rig.codes["budi"]))
         rig.step()
     notices = Notices.from_config(rig.config)
     assert rig.to(REPORTER)[1:] == [notices.text("confirmed", ticket),
                                     notices.text("resolved", ticket)]
     assert rig.case(ticket).status == "resolved"
-    assert rig.to(BUDI)[-1] == f"OK {ticket}: dicatat sebagai catatan, status tetap selesai."
+    assert rig.to(BUDI)[-1] == f"OK {ticket}: dicatat, status selesai."
 
 
 def test_resolved_straight_from_checking_confirms_on_the_way_and_tells_once(rig):
     ticket = rig.report()
     rig.dispatch(ticket)
-    rig.sms(BUDI, f"mawar {ticket} SELESAI sudah dibubarkan")
+    rig.sms(BUDI, f"mawar {ticket} {rig.codes['budi']} SELESAI sudah dibubarkan")
     rig.step()
     statuses = [(e.old_status, e.new_status) for e in rig.store.cases.detail(ticket).events
                 if e.action == "status"]
@@ -190,7 +199,7 @@ def test_resolved_straight_from_checking_confirms_on_the_way_and_tells_once(rig)
 def test_fake_tells_the_reporter_nothing_by_default(rig):
     ticket = rig.report()
     rig.dispatch(ticket)
-    rig.sms(BUDI, f"mawar {ticket} PALSU pasar sepi")
+    rig.sms(BUDI, f"mawar {ticket} {rig.codes['budi']} PALSU pasar sepi")
     rig.step()
     assert rig.case(ticket).status == "fake" and len(rig.to(REPORTER)) == 1
 
@@ -210,9 +219,81 @@ def test_a_team_dispatch_reaches_each_officer_and_either_may_answer(rig):
     rig.dispatch(ticket, to="BUSER-1")
     assert len(rig.to(BUDI)) == 1 and len(rig.to(SARI)) == 1
     assert rig.case(ticket).assigned_to == "buser-1"
-    rig.sms(SARI, f"kenanga {ticket} BENAR")
+    rig.sms(SARI, f"kenanga {ticket} {rig.codes['sari']} BENAR")
     rig.step()
     assert rig.case(ticket).status == "confirmed"
+
+
+@pytest.mark.parametrize("word", ["mawar", "melati", "kenanga"])
+def test_a_stranger_gets_what_any_citizen_gets_whatever_its_first_word(rig, word):
+    """No oracle: budi's word (mawar), sari's (kenanga) and a wrong one from another
+    number each open a case and get its acknowledgement, the same way and numbering."""
+    ticket = rig.report()
+    code = rig.dispatch(ticket)
+    rig.sms(STRANGER, f"{word} {ticket} {code} PALSU")
+    rig.step()
+    assert rig.case(ticket).status == "checking"
+    [reply] = rig.to(STRANGER)
+    assert reply == rig.to(REPORTER)[0].replace(ticket, "LP-000002")
+    assert rig.cases() == 2
+    [attempt] = rig.answers()
+    assert not attempt.accepted and attempt.sender == STRANGER
+    owner = {"mawar": "budi", "kenanga": "sari"}.get(word)
+    assert attempt.attempt == ("leak" if owner else None)
+    assert attempt.reason == (f"the verification word of {owner or 'nobody'} from a number "
+                              "that is not registered for them")
+
+
+def test_a_citizen_whose_report_opens_like_an_answer_still_reports(rig):
+    rig.sms(STRANGER, "Melati 12 selesai isya ada judi di gang")
+    rig.step()
+    assert rig.cases() == 1
+    assert rig.to(STRANGER) == [rig.bridge.templates.render_ack("LP-000001")]
+
+
+def test_a_replayed_answer_changes_nothing_after_the_desk_reopens(rig):
+    ticket = rig.report()
+    code = rig.dispatch(ticket)
+    answer = f"mawar {ticket} {code} SELESAI bubar"
+    rig.sms(BUDI, answer)
+    rig.step()
+    assert rig.case(ticket).status == "resolved"
+    notices = Notices.from_config(rig.config)
+    rig.store.field.update(notices, ticket, operator="sari", status="checking",
+                           note="pelapor bilang masih ada")
+    rig.sms(BUDI, answer + " ")  # the same answer again (a new PDU)
+    rig.step()
+    assert rig.case(ticket).status == "checking"
+    refused = rig.answers()[0]
+    assert not refused.accepted and refused.reason.startswith("replayed: resolved")
+    assert rig.to(BUDI)[-1] == NEUTRAL
+
+
+def test_an_answer_to_an_earlier_dispatch_changes_nothing(rig):
+    ticket = rig.report()
+    first = rig.dispatch(ticket)
+    second = rig.dispatch(ticket, note="cek lagi")
+    assert first != second
+    rig.sms(BUDI, f"mawar {ticket} {first} PALSU")
+    rig.step()
+    assert rig.case(ticket).status == "checking"
+    assert rig.answers()[0].reason == "the code of an earlier dispatch"
+    rig.sms(BUDI, f"mawar {ticket} {second} PALSU")
+    rig.step()
+    assert rig.case(ticket).status == "fake"
+
+
+def test_an_officer_no_longer_on_the_case_cannot_change_it(rig):
+    ticket = rig.report()
+    code = rig.dispatch(ticket, to="budi")
+    rig.dispatch(ticket, to="sari")
+    rig.sms(BUDI, f"mawar {ticket} {code} SELESAI")
+    rig.step()
+    assert rig.case(ticket).status == "checking"
+    assert rig.answers()[0].reason == (f"{ticket} has since been dispatched to sari: budi "
+                                       "is no longer on it")
+    [budi, sari] = rig.store.field.dispatches(rig.case(ticket).id)
+    assert budi.superseded and not sari.superseded and budi.code != sari.code
 
 
 def test_a_citizen_who_writes_an_officers_word_still_reports(rig):
@@ -224,8 +305,8 @@ def test_a_citizen_who_writes_an_officers_word_still_reports(rig):
 def test_dispatch_sms_to_officers_and_confirmations_spend_no_reply_budget(rig):
     ticket = rig.report()
     rig.dispatch(ticket)
-    rig.sms(BUDI, f"mawar {ticket} catatan")
-    rig.sms(BUDI, f"melati {ticket} BENAR")
+    rig.sms(BUDI, f"mawar {ticket} {rig.codes['budi']} catatan")
+    rig.sms(BUDI, f"melati {ticket} {rig.codes['budi']} BENAR")
     rig.step()
     since = "2000-01-01T00:00:00+00:00"
     # The acknowledgement and the one neutral reply; not the dispatch nor the confirmation.

@@ -55,6 +55,11 @@ def phones(emu: Emulator) -> list[tuple[str, str]]:
     return whole
 
 
+def code_of(dispatch: str) -> str:
+    """The one-time code of a dispatch SMS: after the ticket on its reply line."""
+    return dispatch.splitlines()[-1].split(" + ")[1].split()[1]
+
+
 def to(emu: Emulator, number: str) -> list[str]:
     return [text for recipient, text in phones(emu) if recipient == number]
 
@@ -128,8 +133,8 @@ def test_a_dispatch_sms_carries_nothing_of_the_reporter_in_any_form(loop):
 
 def test_the_officers_answer_updates_the_case_confirms_and_tells_the_reporter(loop):
     ticket = loop.report("Balap liar di Jl. Sudirman tiap malam")
-    loop.dispatch(ticket)
-    loop.answer(BUDI, f"MAWAR {ticket.lower()} benar: ada 10 motor")
+    code = code_of(loop.dispatch(ticket))
+    loop.answer(BUDI, f"MAWAR {ticket.lower()} {code} benar: ada 10 motor")
     assert to(loop.emu, BUDI)[-1] == f"OK {ticket}: dicatat, status terkonfirmasi."
     wait_until(lambda: len(to(loop.emu, REPORTER)) >= 2, 30, "the reporter's notice")
     assert ticket in to(loop.emu, REPORTER)[-1] and "benar" in to(loop.emu, REPORTER)[-1]
@@ -140,29 +145,33 @@ def test_the_officers_answer_updates_the_case_confirms_and_tells_the_reporter(lo
 
 def test_wrong_word_number_ticket_or_officer_and_a_spoofed_number_change_nothing(loop):
     ticket = loop.report("Ada pesta miras di pos ronda Gang Melati")
-    loop.dispatch(ticket)
+    code = code_of(loop.dispatch(ticket))
     before, events = loop.case(ticket), loop.events(ticket)
     attempts = [
-        (BUDI, f"melati {ticket} PALSU"),  # a wrong word
-        (BUDI, f"kenanga {ticket} PALSU"),  # a colleague's word
-        (STRANGER, f"mawar {ticket} PALSU"),  # the right word from another number
-        (BUDI, "mawar LP-000999 PALSU"),  # an unknown ticket
-        (SARI, f"kenanga {ticket} PALSU"),  # a case not sent to her
-        (BUDI, f"{ticket} PALSU tidak ada apa-apa"),  # the officer's number, spoofed
+        (BUDI, f"melati {ticket} {code} PALSU"),  # a wrong word
+        (BUDI, f"kenanga {ticket} {code} PALSU"),  # a colleague's word
+        (BUDI, f"mawar LP-000999 {code} PALSU"),  # an unknown ticket
+        (SARI, f"kenanga {ticket} {code} PALSU"),  # a case not sent to her
+        (BUDI, f"{ticket} {code} PALSU tidak ada apa-apa"),  # the officer's number, spoofed
+        (BUDI, f"mawar {ticket} PALSU"),  # no code
     ]
     for sender, text in attempts:
         loop.answer(sender, text)
         assert to(loop.emu, sender)[-1] == NEUTRAL
     assert loop.case(ticket) == before and loop.events(ticket) == events
     assert len(to(loop.emu, REPORTER)) == 1  # the acknowledgement, no notice
-    refused = loop.desk("cases", "answers", "--refused")
-    for reason in ("wrong verification word", "not registered for them", "unknown ticket",
-                   "was not dispatched to sari", "no verification word"):
-        assert reason in refused
-    assert query(loop.daemon.db, "SELECT count(*) FROM cases")[0][0] == 1
     # Nothing of what the officers typed shows their words to whoever reads the messages.
     texts = " ".join(t or "" for (t,) in query(loop.daemon.db, "SELECT text FROM messages"))
     assert "mawar" not in texts and "kenanga" not in texts
+    # The right word from another number: a citizen's report like any other.
+    loop.emu.inject_text(STRANGER, f"mawar {ticket} {code} PALSU")
+    wait_until(lambda: len(to(loop.emu, STRANGER)) == 1, 30, "the stranger's reply")
+    assert "LP-000002" in to(loop.emu, STRANGER)[0] and to(loop.emu, STRANGER)[0] != NEUTRAL
+    assert query(loop.daemon.db, "SELECT count(*) FROM cases")[0][0] == 2
+    refused = loop.desk("cases", "answers", "--refused")
+    for reason in ("wrong verification word", "not registered for them", "unknown ticket",
+                   "was not dispatched to sari", "no verification word", "no dispatch code"):
+        assert reason in refused
 
 
 def test_an_officers_many_answers_are_never_rate_limited_away(tmp_path, emulator):
@@ -173,9 +182,9 @@ def test_an_officers_many_answers_are_never_rate_limited_away(tmp_path, emulator
         d.wait_running()
         loop = Loop(d, emulator)
         ticket = loop.report("Parkir liar di trotoar depan Pasar Gede")
-        loop.dispatch(ticket)
+        code = code_of(loop.dispatch(ticket))
         for i in range(15):
-            emulator.inject_text(BUDI, f"mawar {ticket} jukir ke-{i} masih ada")
+            emulator.inject_text(BUDI, f"mawar {ticket} {code} jukir ke-{i} masih ada")
         wait_until(lambda: len(to(emulator, BUDI)) >= 1 + 15, 60, "every confirmation")
         notes = query(d.db, "SELECT count(*) FROM case_events WHERE operator = 'budi'"
                       " AND action = 'note'")[0][0]
@@ -191,11 +200,11 @@ def test_the_notice_goes_out_once_per_status_change_across_kill_9(tmp_path, emul
         d.wait_running()
         loop = Loop(d, emulator)
         ticket = loop.report("Tawuran pelajar di depan SMA 3")
-        loop.dispatch(ticket)
+        code = code_of(loop.dispatch(ticket))
         # The case changes and its notice is queued in one commit; the sends fail, so
         # the kill falls between that commit and the notice going out.
         emulator.fail_sends(1000)
-        emulator.inject_text(BUDI, f"mawar {ticket} SELESAI sudah bubar")
+        emulator.inject_text(BUDI, f"mawar {ticket} {code} SELESAI sudah bubar")
         wait_until(lambda: loop.case(ticket)[0] == "resolved", 30, "the case to change")
         assert loop.notices(ticket) == [("queued",)]
         d.kill9()
@@ -204,7 +213,7 @@ def test_the_notice_goes_out_once_per_status_change_across_kill_9(tmp_path, emul
         d.wait_running()
         wait_until(lambda: len(to(emulator, REPORTER)) >= 2, 60, "the notice after restart")
         # A kill while the officer's SMS waits on the SIM: read again, it changes nothing twice.
-        emulator.inject_text(BUDI, f"mawar {ticket} SELESAI")
+        emulator.inject_text(BUDI, f"mawar {ticket} {code} SELESAI")
         d.kill9()
         d.start()
         d.wait_running()

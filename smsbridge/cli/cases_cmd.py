@@ -449,8 +449,8 @@ def cases_dispatch(app: AppContext, ticket: str, to: str, note: str | None,
     texts = FieldTexts.from_config(app.config)
     sent: list[str] = []
 
-    def compose(case: Case) -> str:
-        sent.append(texts.for_case(case, note))
+    def compose(case: Case, code: str) -> str:
+        sent.append(texts.for_case(case, note, code))
         return sent[-1]
 
     with open_store(app, migrate=True) as store:

@@ -33,7 +33,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "place": "Lokasi: {value}",
         "report": "Laporan: {value}",
         "note": "Catatan: {value}",
-        "how": "Balas: KATA {ticket} {findings} keterangan",
+        "how": "Balas: sandi Anda + {ticket} {code} + {findings}",
         "changed": "OK {ticket}: dicatat, status {status}.",
         "noted": "OK {ticket}: catatan dicatat.",
         "kept": "OK {ticket}: dicatat sebagai catatan, status tetap {status}.",
@@ -47,7 +47,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "place": "Place: {value}",
         "report": "Report: {value}",
         "note": "Note: {value}",
-        "how": "Reply: WORD {ticket} {findings} details",
+        "how": "Reply: your word + {ticket} {code} + {findings}",
         "changed": "OK {ticket}: recorded, status {status}.",
         "noted": "OK {ticket}: note recorded.",
         "kept": "OK {ticket}: recorded as a note, status stays {status}.",
@@ -145,8 +145,9 @@ class FieldTexts:
         return _TEXTS[self.language][key]
 
     def dispatch(self, *, ticket: str, report: str, category: str | None = None,
-                 place: str | None = None, note: str | None = None) -> str:
-        """The SMS to an officer: at most two parts, the report shortened to fit."""
+                 place: str | None = None, note: str | None = None, code: str = "") -> str:
+        """The SMS to an officer: at most two parts, the report shortened to fit; its
+        last line is what to send back, with the dispatch's one-time ``code``."""
         clean_note = plain_gsm7(scrub(note or "", self.language))
         if len(clean_note) > NOTE_MAX_CHARS:
             raise InvalidInput(f"the note has {len(clean_note)} characters; at most "
@@ -158,7 +159,8 @@ class FieldTexts:
             head.append(self._t("place").format(
                 value=plain_gsm7(scrub(place, self.language))))
         tail = [self._t("note").format(value=clean_note)] if clean_note else []
-        tail.append(self._t("how").format(ticket=ticket, findings="/".join(self.findings)))
+        tail.append(self._t("how").format(ticket=ticket, code=code,
+                                          findings="/".join(self.findings)))
         body = plain_gsm7(scrub(report, self.language))
 
         def build(words: str) -> str:
@@ -175,12 +177,12 @@ class FieldTexts:
                 high = middle - 1
         return build(_cut(body, low))
 
-    def for_case(self, case: Case, note: str | None = None) -> str:
+    def for_case(self, case: Case, note: str | None = None, code: str = "") -> str:
         """The dispatch of ``case``: its ticket, category and place (what intake found,
         as operators corrected it; "other" says nothing), its words."""
         category = case.category if case.category != "other" else None
         return self.dispatch(ticket=case.ticket, report=case.text, category=category,
-                             place=case.place, note=note)
+                             place=case.place, note=note, code=code)
 
     def confirmation(self, ticket: str, *, finding: str | None, status: str,
                      changed: bool) -> str:

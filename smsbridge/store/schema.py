@@ -372,6 +372,29 @@ CREATE INDEX field_answers_case ON field_answers (case_id, at) WHERE case_id IS 
 CREATE INDEX field_answers_at ON field_answers (at);
 """
 
+# Version 10: an officer's word cannot be guessed or replayed. Each dispatch carries a
+# one-time ``code`` that answers must quote; a later dispatch of the case supersedes the
+# earlier ones. Every answer-shaped SMS that fails is kept as an ``attempt`` against a
+# word, named by its hash; a word tried too often is locked (``field_locks``) until the
+# administrator changes it, which changes its hash.
+_SCHEMA_10 = """
+ALTER TABLE dispatches ADD COLUMN code TEXT;
+ALTER TABLE dispatches ADD COLUMN superseded_at TEXT;
+ALTER TABLE field_answers ADD COLUMN code TEXT;
+ALTER TABLE field_answers ADD COLUMN attempt TEXT CHECK (attempt IN ('guess', 'leak'));
+ALTER TABLE field_answers ADD COLUMN word_hash TEXT;
+CREATE INDEX field_answers_attempts ON field_answers (word_hash, at) WHERE attempt IS NOT NULL;
+
+CREATE TABLE field_locks (
+    id INTEGER PRIMARY KEY,
+    word_hash TEXT NOT NULL UNIQUE,
+    owners TEXT NOT NULL,
+    at TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
+"""
+
+
 def _run_script(db: SqliteUtilsDatabase, script: str, version: int) -> None:
     # executescript() would COMMIT the surrounding transaction; run statement by
     # statement so the migration stays atomic with its bookkeeping row.
@@ -433,6 +456,7 @@ STEPS: tuple[tuple[int, str, str | Callable[[SqliteUtilsDatabase], None]], ...] 
     (7, "0007_modem_pool", _SCHEMA_7),
     (8, "0008_desk_triage", _SCHEMA_8),
     (9, "0009_field_loop", _field_loop),
+    (10, "0010_field_codes", _SCHEMA_10),
 )
 MIGRATION_NAMES = tuple(name for _, name, _ in STEPS)
 SCHEMA_VERSION = STEPS[-1][0]
