@@ -311,3 +311,61 @@ def test_dispatch_sms_to_officers_and_confirmations_spend_no_reply_budget(rig):
     since = "2000-01-01T00:00:00+00:00"
     # The acknowledgement and the one neutral reply; not the dispatch nor the confirmation.
     assert rig.store.outbox.count_auto_replies(since=since) == 2
+
+
+# --- guessing is detected and stopped ------------------------------------------------
+
+
+def test_wrong_words_from_an_officers_number_lock_the_word_until_it_is_changed(rig, caplog):
+    ticket = rig.report()
+    code = rig.dispatch(ticket)
+    limit = rig.config.fieldwork.guess_limit
+    for i in range(limit):
+        rig.sms(BUDI, f"tebak{i} {ticket} {code} PALSU")
+        rig.step()
+    assert "verification word of budi LOCKED" in caplog.text
+    rig.sms(BUDI, f"mawar {ticket} {code} PALSU")  # the right word, too late
+    rig.step()
+    assert rig.case(ticket).status == "checking"
+    assert "is locked after guessing" in rig.answers()[0].reason
+    assert [a.attempt for a in rig.answers()[1:]] == ["guess"] * limit
+    alerts = [n for a, n in rig.events(rig.case(ticket).id) if a == "alert"]
+    assert len(alerts) == 1 and f"{limit} wrong words" in alerts[0]
+    assert "tebak" not in " ".join(m.text or "" for m in rig.store.inbox.recent(limit=20))
+    # The administrator gives budi a new word: the lock was on the old one.
+    officers = [dict(o, word="anyelir") if o["name"] == "budi" else o
+                for o in ROSTER["officers"]]
+    rig.configure(officers=tuple(config_mod.from_dict({**ROSTER, "officers": officers})
+                                 .officers))
+    rig.sms(BUDI, f"anyelir {ticket} {code} PALSU")
+    rig.step()
+    assert rig.case(ticket).status == "fake"
+
+
+def test_a_real_word_sent_from_other_numbers_is_locked_and_they_stay_citizens(rig):
+    ticket = rig.report()
+    code = rig.dispatch(ticket)
+    for i in range(rig.config.fieldwork.leak_limit):
+        stranger = f"+62857000000{i:02d}"
+        rig.sms(stranger, f"mawar {ticket} {code} PALSU")
+        rig.step()
+        assert len(rig.to(stranger)) == 1 and "LP-0000" in rig.to(stranger)[0]
+    assert [owners for _, owners, _, _ in rig.bridge.field.locks()] == ["budi"]
+    rig.sms(BUDI, f"mawar {ticket} {code} PALSU")
+    rig.step()
+    assert rig.case(ticket).status == "checking" and rig.to(BUDI)[-1] == NEUTRAL
+
+
+def test_a_few_mistakes_in_a_day_lock_nothing(rig):
+    ticket = rig.report()
+    code = rig.dispatch(ticket)
+    for _ in range(rig.config.fieldwork.guess_limit - 1):
+        rig.sms(BUDI, f"mawat {ticket} {code} BENAR")
+        rig.step()
+        rig.clock.advance(minutes=30)
+    rig.clock.advance(hours=24)
+    rig.sms(BUDI, f"mawat {ticket} {code} BENAR")
+    rig.step()
+    rig.sms(BUDI, f"mawar {ticket} {code} BENAR")
+    rig.step()
+    assert rig.case(ticket).status == "confirmed" and rig.bridge.field.locks() == []

@@ -29,7 +29,7 @@ BATCH = 200
 
 LABELS = {"created": "NEW", "followup": "MORE", "status": "STATUS", "duplicate": "DUPLICATE",
           "note": "NOTE", "assign": "ASSIGN", "reply": "REPLY", "category": "CATEGORY",
-          "place": "PLACE", "flag": "FLAG"}
+          "place": "PLACE", "flag": "FLAG", "alert": "ALERT"}
 
 
 def change_line(change: Change, *, zone: tzinfo | None, width: int = 80) -> str:
@@ -72,7 +72,7 @@ def watch(store: Store, query: CaseQuery, *, show: Callable[[str], None], bell: 
         if as_json:
             show(to_json(change_dict(change), indent=None))
             return
-        ring = "\a" if bell and live and change.event.action == "created" else ""
+        ring = "\a" if bell and live and change.event.action in ("created", "alert") else ""
         show(ring + change_line(change, zone=zone, width=width))
 
     desk = store.desk

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 class FieldBridge:
     def __init__(self, store: Store, config: Config):
         self.store = store
+        self.hook = bool(config.hook.command or config.hook.url)
         self.roster = Roster.from_config(config)
         self.findings = finding_words(config)
         self.texts = FieldTexts.from_config(config)
@@ -104,10 +105,21 @@ class FieldBridge:
             reason = (f"{failures} {how} within {minutes} min, the last from "
                       f"{mask_number(sender)}")
             if self.store.field.lock(hashed, owners=names, reason=reason, at=to_iso(now)):
-                log.error("verification word of %s LOCKED: %s; their answers are refused "
-                          "until the administrator changes the word in the config and "
-                          "reloads (SIGHUP)", names, reason)
+                self._alert(names, reason, verdict.case_id, now)
         return answer_id
+
+    def _alert(self, names: str, reason: str, case_id: int | None, now: datetime) -> None:
+        """Tell the desk a word is locked: the journal, the case tried (``cases watch``,
+        its timeline) and the hook; ``smsbridge status`` reads the lock itself."""
+        alert = (f"verification word of {names} LOCKED after guessing: {reason}; their "
+                 "answers are refused until the administrator changes the word in the "
+                 "config and reloads (SIGHUP)")
+        log.error("%s", alert)
+        if case_id is None:
+            return
+        self.store.cases.event(case_id, self.operator, "alert", note=alert)
+        if self.hook:
+            self.store.hooks.add(case_id, at=to_iso(now), alert=alert)
 
     def locks(self) -> list[tuple[str, str, str, str]]:
         """The locks on the words the config holds now."""

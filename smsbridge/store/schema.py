@@ -384,6 +384,7 @@ ALTER TABLE field_answers ADD COLUMN code TEXT;
 ALTER TABLE field_answers ADD COLUMN attempt TEXT CHECK (attempt IN ('guess', 'leak'));
 ALTER TABLE field_answers ADD COLUMN word_hash TEXT;
 CREATE INDEX field_answers_attempts ON field_answers (word_hash, at) WHERE attempt IS NOT NULL;
+ALTER TABLE hooks ADD COLUMN alert TEXT;
 
 CREATE TABLE field_locks (
     id INTEGER PRIMARY KEY,
