@@ -5,6 +5,7 @@ answers change nothing; a kill -9 neither loses nor repeats a notice."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -223,5 +224,61 @@ def test_the_notice_goes_out_once_per_status_change_across_kill_9(tmp_path, emul
         assert [t for t in to(emulator, REPORTER) if ticket in t][1:] == [
             to(emulator, REPORTER)[-1]]
         assert len(loop.notices(ticket)) == 1
+    finally:
+        d.stop()
+
+
+def test_a_guessing_run_of_300_sms_gets_a_citizens_reply_and_locks_the_word(tmp_path,
+                                                                              emulator):
+    """One SIM tries words on a real case: 200 SMS from its own number, then 100 with
+    the officer's number spoofed. From its own number it is a citizen (one
+    acknowledgement, whatever the word); from the officer's, the word locks after the
+    fifth wrong one, so the right word at the 42nd is refused; the desk is told."""
+    hooks = tmp_path / "hooks.jsonl"
+    d = DaemonProcess(tmp_path, emulator.port, ROSTER + "[hook]\ncommand = '"
+                      f'cat >> "{hooks}"; echo >> "{hooks}"' "'\n")
+    d.start()
+    try:
+        d.wait_running()
+        loop = Loop(d, emulator)
+        ticket = loop.report("Ada judi togel di warung belakang terminal")
+        code = code_of(loop.dispatch(ticket))
+
+        def answered(n: int) -> None:
+            wait_until(lambda: query(d.db, "SELECT count(*) FROM field_answers")[0][0] >= n,
+                       120, f"{n} answers recorded")
+
+        for i in range(200):
+            word = "mawar" if i == 120 else f"tebak{i}"
+            emulator.inject_text(STRANGER, f"{word} {ticket} {code} PALSU")
+        answered(200)
+        for i in range(41):
+            emulator.inject_text(BUDI, f"coba{i} {ticket} {code} PALSU")
+        answered(241)
+        for i in range(59):
+            word = "mawar" if i in (0, 58) else f"coba{41 + i}"
+            emulator.inject_text(BUDI, f"{word} {ticket} {code} PALSU {i}")
+        answered(300)
+
+        assert loop.case(ticket)[0] == "checking"
+        assert len(to(emulator, STRANGER)) == 1  # the citizen's acknowledgement, once
+        rows = query(d.db, "SELECT id, attempt, reason FROM field_answers ORDER BY id")
+        assert len(rows) == 300 and not any(r[2] is None for r in rows)
+        guesses = [i for i, (_, attempt, _) in enumerate(rows, 1) if attempt == "guess"]
+        locked_at = guesses[4]  # the fifth wrong word
+        refused_right = [i for i, (_, _, reason) in enumerate(rows, 1)
+                         if "is locked after guessing" in reason]
+        assert locked_at == 205 and refused_right == [242, 300]
+        status = json.loads(loop.desk("status", "--json"))
+        assert [w["owners"] for w in status["locked_words"]] == ["budi"]
+        assert "verification word of budi LOCKED" in d.log_text()
+        wait_until(lambda: hooks.exists() and "LOCKED" in hooks.read_text(), 30, "the hook")
+        alert = [json.loads(line) for line in hooks.read_text().splitlines()
+                 if "alert" in line]
+        assert alert[0]["ticket"] == ticket and "5 wrong words" in alert[0]["alert"]
+        print(f"\nguessing run: 300 SMS, {len(to(emulator, STRANGER))} SMS back to the "
+              f"guessing SIM, {to(emulator, BUDI).count(NEUTRAL)} neutral replies to the "
+              f"officer's real phone, word locked at SMS {locked_at}, the right word "
+              f"refused at {refused_right}")
     finally:
         d.stop()
