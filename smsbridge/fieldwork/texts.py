@@ -4,8 +4,9 @@ officer, the officer's confirmation, the neutral reply, and the citizen's notice
 The police promise reporters that their identity stays protected, and a dispatch
 SMS sits on a phone in the street: it never carries the reporter's number (the
 case's reporter is never read here) and everything it quotes (the report, the place,
-the desk's note) passes through ``scrub``, which removes anything shaped like a
-phone number, whole, spaced or masked, and a name the text gives as its writer's.
+the desk's note) passes through ``scrub`` (``fieldwork.scrub``), which removes anything
+shaped like a phone number in any writing of it, and a name the text gives as its
+writer's.
 A dispatch fits two SMS, in GSM-7 (153 characters a part) so that it does: letters
 outside the alphabet (emoji) are dropped, typographic ones made plain.
 """
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 
 from smsbridge.config.sections import Config
 from smsbridge.errors import InvalidInput
+from smsbridge.fieldwork.scrub import scrub_text
 from smsbridge.models import Case
 from smsbridge.numbers import reply_problem
 from smsbridge.replies import ReplyDecision, auto_reply_decision
@@ -88,35 +90,16 @@ _NOTICES = {
     },
 }
 
-# A run of digits with the spaces, dashes, dots, brackets and mask stars people and our
-# own masking put in numbers: "+62 812-3456-7001", "(0812) 3456 7001", "+62812****7001".
-_NUMBERISH = re.compile(r"\+?[0-9*(][0-9*()\s.\-/]{4,}[0-9*]")
-_DATE = re.compile(r"\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})")
-_NAMED = re.compile(r"\b(nama\s+saya|saya\s+bernama|my\s+name\s+is|nama\s*:)\s+([^\s,.;:]+)"
-                    r"((?:\s+[A-Z][^\s,.;:]*)*)", re.IGNORECASE)
-# "Saya Andi", "saya ini Budi Santoso": "saya" (I) then a capitalised word is how a
-# writer names themselves; a capital is the only sign of a name, so one that is not
-# ("Saya Lihat sendiri") is removed too: a lost word costs less than a reporter's name.
-_SELF_NAMED = re.compile(r"\b((?i:saya)(?:\s+(?i:ini|adalah))?)\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
 _PLAIN = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
                         "\u2013": "-", "\u2014": "-", "\u00a0": " ", "\u2026": "...",
                         "\n": " ", "\r": " ", "\t": " "})
 
 
 def scrub(text: str, language: str = "id") -> str:
-    """``text`` without phone numbers in any form, nor a name given as the writer's."""
+    """``text`` without phone numbers in any shape, nor a name given as the writer's
+    (``fieldwork.scrub``)."""
     words = _TEXTS[language]
-
-    def number(match: re.Match[str]) -> str:
-        found = match.group(0)
-        if _DATE.fullmatch(found.strip()):
-            return found
-        digits = sum(c.isdigit() or c == "*" for c in found)
-        return words["number"] if digits >= 7 else found
-
-    text = _NUMBERISH.sub(number, text)
-    text = _NAMED.sub(lambda m: f"{m.group(1)} {words['name']}", text)
-    return _SELF_NAMED.sub(lambda m: f"{m.group(1)} {words['name']}", text)
+    return scrub_text(text, number_mark=words["number"], name_mark=words["name"])
 
 
 def plain_gsm7(text: str) -> str:
