@@ -18,7 +18,6 @@ from smsbridge.cli import AppContext, handle_errors, main, operator_name, pass_a
 
 if TYPE_CHECKING:
     from smsbridge.fieldwork.texts import Notices
-    from smsbridge.models import Case
     from smsbridge.store import Store
 
 
@@ -423,40 +422,53 @@ def field_notices(app: AppContext) -> Notices:
 @click.option("--to", "to", required=True, metavar="NAME|TEAM",
               help="An officer's name, or a team's: each of its officers gets the SMS.")
 @click.option("--note", metavar="TEXT", help="A line for the officer (at most 100 characters).")
+@click.option("--yes", "-y", is_flag=True, help="Queue it without asking (for scripts).")
+@click.option("--edit", "edit_text", is_flag=True,
+              help="Correct the SMS in $EDITOR before it is queued.")
 @as_option
 @pass_app
 @handle_errors
-def cases_dispatch(app: AppContext, ticket: str, to: str, note: str | None,
-                   as_name: str | None) -> None:
+def cases_dispatch(app: AppContext, ticket: str, to: str, note: str | None, yes: bool,
+                   edit_text: bool, as_name: str | None) -> None:
     """Send a case to an officer (or a team) by SMS, to check on the spot.
 
     The SMS holds the ticket, category, place, the report's words (shortened so the
     whole fits two SMS) and the note, never the reporter's number or name: anything
-    shaped like a phone number is removed from all of it. The case is assigned to them
-    and, when new, moves to checking. The officer answers by SMS (docs/officers.md);
-    `cases show` follows the SMS, the answer and the reporter's notice.
+    shaped like a phone number, and a name the reporter gives as theirs, is removed
+    from all of it. On a terminal the SMS is shown and queued only when you say yes
+    (--yes: without asking); --edit opens it in $EDITOR first, and what you write is
+    scrubbed the same way. Each officer's copy carries its own one-time code where the
+    SMS shows ####. The case is assigned to them and, when new, moves to checking. The
+    officer answers by SMS (docs/officers.md); `cases show` follows the SMS, the
+    answer and the reporter's notice.
 
     \b
     Examples:
         smsbridge cases dispatch LP-000042 --to budi
         smsbridge cases dispatch LP-000042 --to buser-1 --note "pelaku 10 orang, hati-hati"
+        smsbridge cases dispatch LP-000042 --to budi --edit --yes
     """
     from smsbridge.cli import field_output
     from smsbridge.fieldwork.answers import Roster
-    from smsbridge.fieldwork.texts import FieldTexts
+    from smsbridge.fieldwork.texts import CODE_SLOT, FieldTexts
 
     officers, team = Roster.from_config(app.config).resolve(to)
     texts = FieldTexts.from_config(app.config)
-    sent: list[str] = []
-
-    def compose(case: Case, code: str) -> str:
-        sent.append(texts.for_case(case, note, code))
-        return sent[-1]
-
     with open_store(app, migrate=True) as store:
-        case, records = store.field.dispatch(ticket, officers, compose=compose, team=team,
-                                             note=note, operator=operator_name(as_name))
-    for line in field_output.dispatched_text(case, records, sent[-1]):
+        draft = texts.for_case(store.cases.get(ticket), note, CODE_SLOT)
+        if edit_text:
+            edited = click.edit(draft, extension=".txt")
+            draft = texts.checked(edited) if edited is not None else draft
+        if not yes and sys.stdin.isatty():
+            click.echo(f"To {', '.join(o.name for o in officers)} ({CODE_SLOT}: each "
+                       "officer's one-time code):")
+            for line in draft.splitlines():
+                click.echo("  " + line)
+            click.confirm("Queue this SMS?", abort=True)
+        case, records = store.field.dispatch(
+            ticket, officers, team=team, note=note, operator=operator_name(as_name),
+            compose=lambda _case, code: draft.replace(CODE_SLOT, code))
+    for line in field_output.dispatched_text(case, records, draft):
         click.echo(line)
 
 

@@ -25,6 +25,8 @@ from smsbridge.replies import ReplyDecision, auto_reply_decision
 from smsbridge.sms import gsm7, pdu
 
 DISPATCH_MAX_PARTS = 2
+# Where a dispatch shown to the desk holds each officer's one-time code.
+CODE_SLOT = "####"
 # The report needs most of the room: a note takes at most this much of it.
 NOTE_MAX_CHARS = 100
 
@@ -159,6 +161,19 @@ class FieldTexts:
             else:
                 high = middle - 1
         return build(_cut(body, low))
+
+    def checked(self, text: str) -> str:
+        """A dispatch as the desk edited it: scrubbed like the one it was made from, in
+        GSM-7, still with its code's place, still fitting two SMS."""
+        lines = [plain_gsm7(scrub(line, self.language)) for line in text.splitlines()]
+        sms = "\n".join(line for line in lines if line)
+        if CODE_SLOT not in sms:
+            raise InvalidInput(f"the edited SMS lost {CODE_SLOT}, where each officer's "
+                               "one-time code goes: keep it on the reply line")
+        if pdu.parts_needed(sms.replace(CODE_SLOT, "XXXX")) > DISPATCH_MAX_PARTS:
+            raise InvalidInput(f"the edited SMS needs more than {DISPATCH_MAX_PARTS} SMS; "
+                               "shorten it")
+        return sms
 
     def for_case(self, case: Case, note: str | None = None, code: str = "") -> str:
         """The dispatch of ``case``: its ticket, category and place (what intake found,
