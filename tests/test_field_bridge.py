@@ -369,3 +369,48 @@ def test_a_few_mistakes_in_a_day_lock_nothing(rig):
     rig.sms(BUDI, f"mawar {ticket} {code} BENAR")
     rig.step()
     assert rig.case(ticket).status == "confirmed" and rig.bridge.field.locks() == []
+
+
+# --- the word never rests in clear ---------------------------------------------------
+
+
+def test_an_officers_word_is_masked_wherever_and_however_often_it_stands(rig):
+    ticket = rig.report()
+    code = rig.dispatch(ticket)
+    rig.sms(BUDI, f"Mawar {ticket} {code} BENAR ada 5 orang, mawar MAWAR")
+    rig.sms(BUDI, f"{ticket} mawar BENAR")  # the word in the wrong place
+    rig.step()
+    messages = rig.store.inbox.recent(limit=10)
+    assert not any("mawar" in (m.text or "").casefold() for m in messages)
+    officer = [m for m in messages if m.sender == BUDI]
+    assert len(officer) == 2 and all(m.pdu.startswith("withheld") for m in officer)
+    notes = [a.note for a in rig.answers()] + [n or "" for _, n in rig.events(
+        rig.case(ticket).id)]
+    assert "ada 5 orang, **** ****" in notes
+    assert not any("mawar" in n.casefold() for n in notes)
+
+
+def test_a_citizens_text_carrying_a_word_is_kept_without_it(rig):
+    rig.sms(STRANGER, "mawar LP-000001 SELESAI dari hp lain, melati juga tahu kenanga")
+    rig.step()
+    [case] = rig.store.cases.query(CaseQuery(limit=None))
+    assert case.text == "**** LP-000001 SELESAI dari hp lain, melati juga tahu ****"
+    [message] = rig.store.inbox.recent(limit=1)
+    assert message.text == case.text and message.pdu.startswith("withheld")
+    # A citizen's text without a word keeps its PDU for forensics.
+    rig.sms(REPORTER, "Ada judi di gang Melati")
+    rig.step()
+    assert not rig.store.inbox.recent(limit=1)[0].pdu.startswith("withheld")
+
+
+def test_a_word_split_across_the_parts_of_a_long_sms_is_masked_across_them(rig):
+    ticket = rig.report()
+    code = rig.dispatch(ticket)
+    head = f"x {ticket} {code} "
+    text = head + "y" * (151 - len(head)) + " mawar ada di pasar"  # parts of 153 septets
+    assert len(rig.sms(BUDI, text)) == 2
+    rig.step()
+    parts = sorted(rig.store.inbox.recent(limit=2), key=lambda m: m.concat_seq)
+    joined = "".join(m.text for m in parts)
+    assert joined.endswith(" ***** ada di pasar") and "*" in parts[0].text
+    assert parts[1].text.startswith("*") and "awar" not in joined

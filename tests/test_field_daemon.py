@@ -6,6 +6,7 @@ answers change nothing; a kill -9 neither loses nor repeats a notice."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -280,5 +281,40 @@ def test_a_guessing_run_of_300_sms_gets_a_citizens_reply_and_locks_the_word(tmp_
               f"guessing SIM, {to(emulator, BUDI).count(NEUTRAL)} neutral replies to the "
               f"officer's real phone, word locked at SMS {locked_at}, the right word "
               f"refused at {refused_right}")
+    finally:
+        d.stop()
+
+
+def test_the_word_rests_nowhere_in_clear(tmp_path, emulator):
+    """Answers with the word typed twice, in the wrong place, and from another phone:
+    no row of the database, no export, no hook payload, no journal line holds it."""
+    hooks = tmp_path / "hooks.jsonl"
+    d = DaemonProcess(tmp_path, emulator.port, ROSTER + "[hook]\ncommand = '"
+                      f'cat >> "{hooks}"; echo >> "{hooks}"' "'\n")
+    d.start()
+    try:
+        d.wait_running()
+        loop = Loop(d, emulator)
+        ticket = loop.report("Ada judi kartu di pos ronda")
+        code = code_of(loop.dispatch(ticket))
+        loop.answer(BUDI, f"Mawar {ticket} {code} BENAR ada 5 orang, mawar MAWAR")
+        loop.answer(BUDI, f"{ticket} mawar BENAR")
+        loop.emu.inject_text(STRANGER, f"mawar {ticket} SELESAI dari hp lain, kenanga tahu")
+        wait_until(lambda: len(to(emulator, STRANGER)) == 1, 30, "the stranger's reply")
+        wait_until(lambda: hooks.exists() and hooks.read_text().count("ticket") >= 2, 30,
+                   "both cases' hooks")
+        conn = sqlite3.connect(d.db)
+        dump = "\n".join(conn.iterdump()).casefold()
+        pdus = [p for (p,) in conn.execute("SELECT pdu FROM messages WHERE kind = 'deliver'"
+                                           " AND sender IN (?, ?)",
+                                           (BUDI, STRANGER))]
+        conn.close()
+        exported = loop.desk("export", "--format", "json") + loop.desk(
+            "cases", "show", ticket) + loop.desk("cases", "answers") + loop.desk(
+            "messages", "--limit", "50")
+        for where, text in (("the database", dump), ("the export and the desk", exported),
+                            ("the hooks", hooks.read_text()), ("the journal", d.log_text())):
+            assert "mawar" not in text.casefold() and "kenanga" not in text.casefold(), where
+        assert len(pdus) == 3 and all(p.startswith("withheld") for p in pdus)
     finally:
         d.stop()

@@ -23,6 +23,7 @@ fails changes nothing; the desk sees why (``Refuse.reason``), the sender never d
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -46,6 +47,15 @@ _CODE = re.compile(rf"(?=[{CODE_ALPHABET}]*[3479])(?=[{CODE_ALPHABET}]*[A-Z])"
 # What a verification word may look like (config.roster checks the configured ones); a
 # first token of this shape before a ticket and a finding makes an SMS answer-shaped.
 WORD_SHAPE = re.compile(r"[A-Za-z0-9]{3,24}")
+
+
+WORD_MASK = "****"
+
+
+@functools.lru_cache(maxsize=8)
+def _words_pattern(words: frozenset[str]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<![^\W_])(?:{alternatives})(?![^\W_])", re.IGNORECASE)
 
 
 def new_code() -> str:
@@ -99,6 +109,19 @@ class Roster:
         """Whose verification word ``word`` is (any case)."""
         folded = word.casefold()
         return tuple(o for o in self.officers if o.word.casefold() == folded)
+
+    def words_pattern(self, also: str | None = None) -> re.Pattern[str] | None:
+        """What finds every roster word (and ``also``: what an officer typed in the
+        word's place) wherever it stands, in any case; None when there is none."""
+        words = {o.word.casefold() for o in self.officers if o.word}
+        if also:
+            words.add(also.casefold())
+        return _words_pattern(frozenset(words)) if words else None
+
+    def mask(self, text: str, also: str | None = None) -> str:
+        """``text`` with every roster word (and ``also``) made ``****``, however often."""
+        pattern = self.words_pattern(also)
+        return pattern.sub(WORD_MASK, text) if pattern else text
 
     def word_hashes(self) -> list[str]:
         """The hashes of the words the roster holds (``word_hash``)."""

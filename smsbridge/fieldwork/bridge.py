@@ -9,6 +9,7 @@ to the officer commit together with the message, or not at all.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from smsbridge import intake
@@ -49,8 +50,22 @@ class FieldBridge:
         self.window = timedelta(minutes=section.guess_window_minutes)
 
     def _parse(self, text: str) -> Answer:
-        return parse_answer(text, findings=self.findings, prefix=self.prefix,
-                            digits=self.digits)
+        """The answer in ``text``, its note with every word masked (it is stored, shown
+        in the timeline and exported)."""
+        answer = parse_answer(text, findings=self.findings, prefix=self.prefix,
+                              digits=self.digits)
+        return replace(answer, note=self.roster.mask(answer.note, also=answer.word))
+
+    def hide(self, text: str, message_ids: list[int], facts: FieldFacts | None) -> str:
+        """``text`` with every verification word masked, and so its stored messages
+        (text and raw PDU): an officer's SMS loses what stands in the word's place, any
+        SMS a roster word wherever it stands. What the rest of the bridge reads."""
+        typed = facts.answer.word if facts is not None else None
+        words = self.roster.words_pattern(also=typed)
+        if words is None or not words.search(text):
+            return text
+        self.store.field.hide_words(message_ids, words)
+        return self.roster.mask(text, also=typed)
 
     def facts(self, sender: str, text: str) -> FieldFacts | None:
         """None for a citizen's text: only a registered officer's number is read as an
@@ -128,8 +143,6 @@ class FieldBridge:
     def carry_out(self, sender: str, facts: FieldFacts, decision: intake.FieldAnswer,
                   message_ids: list[int], now: datetime) -> None:
         answer, at = facts.answer, to_iso(now)
-        if answer.word:
-            self.store.field.hide_word(message_ids, answer.word)
         first = min(message_ids) if message_ids else None
         verdict = decision.verdict
         if isinstance(verdict, Refuse):

@@ -9,6 +9,7 @@ the notice is queued exactly once per change, whatever moment the process dies a
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -17,6 +18,7 @@ from typing import Any
 from smsbridge import tickets
 from smsbridge.errors import InvalidInput
 from smsbridge.fieldwork.answers import (
+    WORD_MASK,
     Accept,
     AnswerRecord,
     DispatchFacts,
@@ -202,23 +204,30 @@ class FieldLog:
         return [_answer(r) for r in self._db.all(
             f"{_ANSWERS}{where} ORDER BY a.id DESC LIMIT ?", (limit,))]
 
-    def hide_word(self, message_ids: Sequence[int], word: str) -> None:
-        """The verification word out of the stored text of an officer's SMS (it opens
-        the first part): ``messages list`` must not teach it to whoever reads it."""
+    def hide_words(self, message_ids: Sequence[int], words: re.Pattern[str]) -> None:
+        """Verification words (what ``words`` finds) out of the stored messages of one
+        SMS: each part's text with them made ``****`` and its raw PDU withheld (the hash
+        that dedupes it stays), so neither ``messages list`` nor the forensic PDU
+        teaches a word to whoever reads them. A word split across two parts is starred
+        across them, character for character."""
         if not message_ids:
             return
         marks = ", ".join("?" * len(message_ids))
-        row = self._db.one(f"SELECT id, text FROM messages WHERE id IN ({marks})"
-                           " ORDER BY coalesce(concat_seq, 0), id LIMIT 1", tuple(message_ids))
-        if row is None or not row["text"]:
-            return
-        text = row["text"]
-        start = text.find(word)
-        if start < 0 or text[:start].strip():
-            return
+        rows = self._db.all(f"SELECT id, text FROM messages WHERE id IN ({marks})"
+                            " ORDER BY coalesce(concat_seq, 0), id", tuple(message_ids))
+        texts = [r["text"] or "" for r in rows]
+        masked = [words.sub(WORD_MASK, t) for t in texts]
+        joined = "".join(masked)
+        if words.search(joined):  # a word across a part boundary
+            starred = words.sub(lambda m: "*" * len(m.group(0)), "".join(texts))
+            cuts = [sum(len(t) for t in texts[:i]) for i in range(len(texts) + 1)]
+            masked = [starred[cuts[i]:cuts[i + 1]] for i in range(len(texts))]
         with self._db.transaction():
-            self._db.execute("UPDATE messages SET text = ? WHERE id = ?",
-                             (text[:start] + "****" + text[start + len(word):], row["id"]))
+            for row, before, after in zip(rows, texts, masked, strict=True):
+                if after == before:
+                    continue
+                self._db.execute("UPDATE messages SET text = ?, pdu = ? WHERE id = ?",
+                                 (after, WITHHELD_PDU, row["id"]))
 
     # status changes that tell the reporter ----------------------------------------------
 
@@ -273,6 +282,11 @@ class FieldLog:
         return FieldStats(dispatched=len(found), answered=len(to_answer),
                           median_report_to_dispatch_seconds=median(to_dispatch),
                           median_dispatch_to_answer_seconds=median(to_answer))
+
+
+# What stands in messages.pdu for an SMS that held a verification word: its hash
+# (pdu_hash) still tells it apart, its bytes are gone.
+WITHHELD_PDU = "withheld: it held a verification word (pdu_hash is its SHA-256)"
 
 
 def _seconds(start: str, end: str) -> float:
