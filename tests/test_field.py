@@ -344,7 +344,7 @@ def test_notices_are_configured_per_status():
 
 ROSTER = {
     "officers": [{"name": "budi", "number": "0812-3456-0001", "team": "buser-1",
-                  "word": "mawar"},
+                  "word": "mawarku"},
                  {"name": "sari", "number": "+62 813 4567 0002", "team": "buser-1"}],
     "teams": [{"name": "buser-1", "word": "melati"}],
 }
@@ -363,12 +363,12 @@ def test_officers_are_found_by_number_as_senders_are_stored_and_by_name_or_team(
 
 @pytest.mark.parametrize(("change", "key", "message"), [
     ({"teams": []}, "officers[2].word", "sari has no verification word"),
-    ({"officers": [{"name": "budi", "number": "08123", "word": "mawar"}]},
+    ({"officers": [{"name": "budi", "number": "08123", "word": "mawarku"}]},
      "officers[1].number", "not a phone number"),
-    ({"officers": [{"name": "budi", "number": "081234560001", "word": "mawar"},
+    ({"officers": [{"name": "budi", "number": "081234560001", "word": "mawarku"},
                    {"name": "Budi", "number": "081345670002", "word": "kenanga"}]},
      "officers[2].name", "already an officer's name"),
-    ({"officers": [{"name": "budi", "number": "081234560001", "word": "mawar"},
+    ({"officers": [{"name": "budi", "number": "081234560001", "word": "mawarku"},
                    {"name": "joko", "number": "+6281234560001", "word": "kenanga"}]},
      "officers[2].number", "one number"),
     ({"officers": [{"name": "budi", "number": "081234560001", "word": "LP123"}]},
@@ -376,8 +376,23 @@ def test_officers_are_found_by_number_as_senders_are_stored_and_by_name_or_team(
     ({"officers": [{"name": "budi", "number": "081234560001", "word": "benar"}]},
      "officers[1].word", "keyword of the line"),
     ({"officers": [{"name": "budi", "number": "081234560001", "word": "ab"}]},
-     "officers[1].word", "3 to 24 letters"),
+     "officers[1].word", "6 to 24 letters"),
     ({"teams": [{"name": "budi", "word": "melati"}]}, "officers[1].name", "a team's name"),
+    ({"officers": [{"name": "budi", "number": "081234560001", "word": "mawar"}]},
+     "officers[1].word", "6 to 24 letters"),
+    ({"officers": [{"name": "budiman", "number": "081234560001", "word": "BudiMan"}]},
+     "officers[1].word", "a name of the roster"),
+    ({"teams": [{"name": "buser-1", "word": "mawarku"}]}, "officers[1].word",
+     "already the word of team buser-1"),
+    ({"officers": [{"name": "budi", "number": "081234560001", "word": "kenanga"},
+                   {"name": "sari", "number": "081345670002", "word": "Kenanga"}]},
+     "officers[2].word", "already the word of budi"),
+    ({"officers": [{"name": "budi", "number": "081234560001", "word": "mawarmawar"}]},
+     "officers[1].word", "one word twice"),
+    ({"officers": [{"name": "budi", "number": "081234560001", "word": "sekarang"}]},
+     "officers[1].word", "common word"),
+    ({"officers": [{"name": "budi", "number": "081234560001", "word": "tawuran"}]},
+     "officers[1].word", "common word"),
     ({"fieldwork": {"fake_words": ["PALSU", "benar"]}}, "fieldwork.fake_words",
      "already means confirmed"),
     ({"fieldwork": {"notice_resolved": "Tiket {tiket} selesai"}}, "fieldwork.notice_resolved",
@@ -387,6 +402,16 @@ def test_a_roster_that_cannot_work_is_refused_naming_the_key(change, key, messag
     with pytest.raises(ConfigError, match=message) as caught:
         config.from_dict({**ROSTER, **change})
     assert caught.value.key == key
+
+
+def test_an_officers_number_reads_alike_in_the_config_check_the_roster_and_the_blocklist():
+    from smsbridge.numbers import normalize
+
+    cfg = config.from_dict({"officers": [{"name": "budi", "number": "+62 (0) 812-3456-0001",
+                                          "word": "mawarku"}],
+                            "abuse": {"blocklist": ["+62 (0) 812-3456-0001"]}})
+    assert Roster.from_config(cfg).by_number("+6281234560001").name == "budi"
+    assert normalize(cfg.abuse.blocklist[0]) == "+6281234560001"
 
 
 def test_verification_words_are_secrets_in_config_show():

@@ -22,7 +22,7 @@ BUDI, SARI = "+6281234560001", "+6281345670002"
 STRANGER = "+6285700000009"
 ROSTER = {
     "officers": [{"name": "budi", "number": "0812-3456-0001", "team": "buser-1",
-                  "word": "mawar"},
+                  "word": "mawarku"},
                  {"name": "sari", "number": "081345670002", "team": "buser-1",
                   "word": "kenanga"}],
     "teams": [{"name": "buser-1"}],
@@ -82,7 +82,7 @@ def test_the_whole_loop_dispatch_answer_confirmation_and_notice(rig):
     rig.clock.advance(minutes=20)
     code = rig.codes["budi"]
     assert dispatch.endswith(f"\nBalas: sandi Anda + {ticket} {code} + BENAR/PALSU/SELESAI")
-    rig.sms(BUDI, f"Mawar {ticket.lower()} {code.lower()} benar ada 5 orang main")
+    rig.sms(BUDI, f"Mawarku {ticket.lower()} {code.lower()} benar ada 5 orang main")
     rig.step()
     case = rig.case(ticket)
     assert case.status == "confirmed"
@@ -108,11 +108,11 @@ def test_an_officers_sms_is_never_a_report_and_gets_no_acknowledgement(rig):
     (BUDI, "melati {t} {c} BENAR", "wrong verification word"),
     (BUDI, "kenanga {t} {c} BENAR", "wrong verification word"),  # sari's word
     (BUDI, "{t} {c} BENAR ada judi", "no verification word"),  # a spoofed number, no word
-    (BUDI, "mawar LP-000777 {c} BENAR", "unknown ticket LP-000777"),
+    (BUDI, "mawarku LP-000777 {c} BENAR", "unknown ticket LP-000777"),
     (SARI, "kenanga {t} {c} BENAR", "{t} was not dispatched to sari"),
-    (BUDI, "mawar {t} BENAR", "no dispatch code after the ticket"),
-    (BUDI, "mawar {t} KATA BENAR", "no dispatch code after the ticket"),
-    (BUDI, "mawar {t} 9TXA BENAR", "wrong dispatch code"),
+    (BUDI, "mawarku {t} BENAR", "no dispatch code after the ticket"),
+    (BUDI, "mawarku {t} KATA BENAR", "no dispatch code after the ticket"),
+    (BUDI, "mawarku {t} 9TXA BENAR", "wrong dispatch code"),
 ])
 def test_an_answer_that_fails_changes_nothing_is_kept_and_gets_the_neutral_reply(
         rig, sender, text, reason):
@@ -134,13 +134,13 @@ def test_an_answer_that_fails_changes_nothing_is_kept_and_gets_the_neutral_reply
 def test_the_verification_word_is_not_kept_readable_in_the_stored_message(rig):
     ticket = rig.report()
     code = rig.dispatch(ticket)
-    rig.sms(BUDI, f"mawar {ticket} {code} BENAR ada")
+    rig.sms(BUDI, f"mawarku {ticket} {code} BENAR ada")
     rig.sms(BUDI, f"mawat {ticket} {code} BENAR typo")
     rig.step()
     texts = [m.text for m in rig.store.inbox.recent(limit=10)]
     assert f"**** {ticket} {code} BENAR ada" in texts
     assert f"**** {ticket} {code} BENAR typo" in texts
-    assert not any("mawar" in (t or "") or "mawat" in (t or "") for t in texts)
+    assert not any("mawarku" in (t or "") or "mawat" in (t or "") for t in texts)
 
 
 def test_a_spoofed_officer_number_without_the_word_can_neither_change_nor_flood(rig):
@@ -163,7 +163,7 @@ def test_an_officers_many_answers_are_never_rate_limited_away(rig):
     ticket = rig.report()
     rig.dispatch(ticket)
     for i in range(25):
-        rig.sms(BUDI, f"mawar {ticket} {rig.codes['budi']} pelaku ke-{i} terlihat")
+        rig.sms(BUDI, f"mawarku {ticket} {rig.codes['budi']} pelaku ke-{i} terlihat")
     rig.step()
     notes = [e.note for e in rig.store.cases.detail(ticket).events
              if e.operator == "budi" and e.action == "note"]
@@ -174,8 +174,8 @@ def test_an_officers_many_answers_are_never_rate_limited_away(rig):
 def test_the_reporter_hears_once_per_status_change(rig):
     ticket = rig.report()
     rig.dispatch(ticket)
-    for text in ("mawar {t} {c} BENAR", "mawar {t} {c} catatan saja",
-                 "mawar {t} {c} SELESAI bubar"):
+    for text in ("mawarku {t} {c} BENAR", "mawarku {t} {c} catatan saja",
+                 "mawarku {t} {c} SELESAI bubar"):
         rig.sms(BUDI, text.format(t=ticket, c=rig.codes["budi"]))
         rig.step()
     notices = Notices.from_config(rig.config)
@@ -188,7 +188,7 @@ def test_the_reporter_hears_once_per_status_change(rig):
 def test_resolved_straight_from_checking_confirms_on_the_way_and_tells_once(rig):
     ticket = rig.report()
     rig.dispatch(ticket)
-    rig.sms(BUDI, f"mawar {ticket} {rig.codes['budi']} SELESAI sudah dibubarkan")
+    rig.sms(BUDI, f"mawarku {ticket} {rig.codes['budi']} SELESAI sudah dibubarkan")
     rig.step()
     statuses = [(e.old_status, e.new_status) for e in rig.store.cases.detail(ticket).events
                 if e.action == "status"]
@@ -199,7 +199,7 @@ def test_resolved_straight_from_checking_confirms_on_the_way_and_tells_once(rig)
 def test_fake_tells_the_reporter_nothing_by_default(rig):
     ticket = rig.report()
     rig.dispatch(ticket)
-    rig.sms(BUDI, f"mawar {ticket} {rig.codes['budi']} PALSU pasar sepi")
+    rig.sms(BUDI, f"mawarku {ticket} {rig.codes['budi']} PALSU pasar sepi")
     rig.step()
     assert rig.case(ticket).status == "fake" and len(rig.to(REPORTER)) == 1
 
@@ -224,9 +224,9 @@ def test_a_team_dispatch_reaches_each_officer_and_either_may_answer(rig):
     assert rig.case(ticket).status == "confirmed"
 
 
-@pytest.mark.parametrize("word", ["mawar", "melati", "kenanga"])
+@pytest.mark.parametrize("word", ["mawarku", "melati", "kenanga"])
 def test_a_stranger_gets_what_any_citizen_gets_whatever_its_first_word(rig, word):
-    """No oracle: budi's word (mawar), sari's (kenanga) and a wrong one from another
+    """No oracle: budi's word (mawarku), sari's (kenanga) and a wrong one from another
     number each open a case and get its acknowledgement, the same way and numbering."""
     ticket = rig.report()
     code = rig.dispatch(ticket)
@@ -238,7 +238,7 @@ def test_a_stranger_gets_what_any_citizen_gets_whatever_its_first_word(rig, word
     assert rig.cases() == 2
     [attempt] = rig.answers()
     assert not attempt.accepted and attempt.sender == STRANGER
-    owner = {"mawar": "budi", "kenanga": "sari"}.get(word)
+    owner = {"mawarku": "budi", "kenanga": "sari"}.get(word)
     assert attempt.attempt == ("leak" if owner else None)
     assert attempt.reason == (f"the verification word of {owner or 'nobody'} from a number "
                               "that is not registered for them")
@@ -254,7 +254,7 @@ def test_a_citizen_whose_report_opens_like_an_answer_still_reports(rig):
 def test_a_replayed_answer_changes_nothing_after_the_desk_reopens(rig):
     ticket = rig.report()
     code = rig.dispatch(ticket)
-    answer = f"mawar {ticket} {code} SELESAI bubar"
+    answer = f"mawarku {ticket} {code} SELESAI bubar"
     rig.sms(BUDI, answer)
     rig.step()
     assert rig.case(ticket).status == "resolved"
@@ -274,11 +274,11 @@ def test_an_answer_to_an_earlier_dispatch_changes_nothing(rig):
     first = rig.dispatch(ticket)
     second = rig.dispatch(ticket, note="cek lagi")
     assert first != second
-    rig.sms(BUDI, f"mawar {ticket} {first} PALSU")
+    rig.sms(BUDI, f"mawarku {ticket} {first} PALSU")
     rig.step()
     assert rig.case(ticket).status == "checking"
     assert rig.answers()[0].reason == "the code of an earlier dispatch"
-    rig.sms(BUDI, f"mawar {ticket} {second} PALSU")
+    rig.sms(BUDI, f"mawarku {ticket} {second} PALSU")
     rig.step()
     assert rig.case(ticket).status == "fake"
 
@@ -287,7 +287,7 @@ def test_an_officer_no_longer_on_the_case_cannot_change_it(rig):
     ticket = rig.report()
     code = rig.dispatch(ticket, to="budi")
     rig.dispatch(ticket, to="sari")
-    rig.sms(BUDI, f"mawar {ticket} {code} SELESAI")
+    rig.sms(BUDI, f"mawarku {ticket} {code} SELESAI")
     rig.step()
     assert rig.case(ticket).status == "checking"
     assert rig.answers()[0].reason == (f"{ticket} has since been dispatched to sari: budi "
@@ -297,7 +297,7 @@ def test_an_officer_no_longer_on_the_case_cannot_change_it(rig):
 
 
 def test_a_citizen_who_writes_an_officers_word_still_reports(rig):
-    rig.sms(STRANGER, "mawar 2 ada judi di gang")
+    rig.sms(STRANGER, "mawarku 2 ada judi di gang")
     rig.step()
     assert rig.cases() == 1 and rig.answers() == []
 
@@ -305,7 +305,7 @@ def test_a_citizen_who_writes_an_officers_word_still_reports(rig):
 def test_dispatch_sms_to_officers_and_confirmations_spend_no_reply_budget(rig):
     ticket = rig.report()
     rig.dispatch(ticket)
-    rig.sms(BUDI, f"mawar {ticket} {rig.codes['budi']} catatan")
+    rig.sms(BUDI, f"mawarku {ticket} {rig.codes['budi']} catatan")
     rig.sms(BUDI, f"melati {ticket} {rig.codes['budi']} BENAR")
     rig.step()
     since = "2000-01-01T00:00:00+00:00"
@@ -324,7 +324,7 @@ def test_wrong_words_from_an_officers_number_lock_the_word_until_it_is_changed(r
         rig.sms(BUDI, f"tebak{i} {ticket} {code} PALSU")
         rig.step()
     assert "verification word of budi LOCKED" in caplog.text
-    rig.sms(BUDI, f"mawar {ticket} {code} PALSU")  # the right word, too late
+    rig.sms(BUDI, f"mawarku {ticket} {code} PALSU")  # the right word, too late
     rig.step()
     assert rig.case(ticket).status == "checking"
     assert "is locked after guessing" in rig.answers()[0].reason
@@ -347,11 +347,11 @@ def test_a_real_word_sent_from_other_numbers_is_locked_and_they_stay_citizens(ri
     code = rig.dispatch(ticket)
     for i in range(rig.config.fieldwork.leak_limit):
         stranger = f"+62857000000{i:02d}"
-        rig.sms(stranger, f"mawar {ticket} {code} PALSU")
+        rig.sms(stranger, f"mawarku {ticket} {code} PALSU")
         rig.step()
         assert len(rig.to(stranger)) == 1 and "LP-0000" in rig.to(stranger)[0]
     assert [owners for _, owners, _, _ in rig.bridge.field.locks()] == ["budi"]
-    rig.sms(BUDI, f"mawar {ticket} {code} PALSU")
+    rig.sms(BUDI, f"mawarku {ticket} {code} PALSU")
     rig.step()
     assert rig.case(ticket).status == "checking" and rig.to(BUDI)[-1] == NEUTRAL
 
@@ -366,7 +366,7 @@ def test_a_few_mistakes_in_a_day_lock_nothing(rig):
     rig.clock.advance(hours=24)
     rig.sms(BUDI, f"mawat {ticket} {code} BENAR")
     rig.step()
-    rig.sms(BUDI, f"mawar {ticket} {code} BENAR")
+    rig.sms(BUDI, f"mawarku {ticket} {code} BENAR")
     rig.step()
     assert rig.case(ticket).status == "confirmed" and rig.bridge.field.locks() == []
 
@@ -377,21 +377,21 @@ def test_a_few_mistakes_in_a_day_lock_nothing(rig):
 def test_an_officers_word_is_masked_wherever_and_however_often_it_stands(rig):
     ticket = rig.report()
     code = rig.dispatch(ticket)
-    rig.sms(BUDI, f"Mawar {ticket} {code} BENAR ada 5 orang, mawar MAWAR")
-    rig.sms(BUDI, f"{ticket} mawar BENAR")  # the word in the wrong place
+    rig.sms(BUDI, f"Mawarku {ticket} {code} BENAR ada 5 orang, mawarku MAWARKU")
+    rig.sms(BUDI, f"{ticket} mawarku BENAR")  # the word in the wrong place
     rig.step()
     messages = rig.store.inbox.recent(limit=10)
-    assert not any("mawar" in (m.text or "").casefold() for m in messages)
+    assert not any("mawarku" in (m.text or "").casefold() for m in messages)
     officer = [m for m in messages if m.sender == BUDI]
     assert len(officer) == 2 and all(m.pdu.startswith("withheld") for m in officer)
     notes = [a.note for a in rig.answers()] + [n or "" for _, n in rig.events(
         rig.case(ticket).id)]
     assert "ada 5 orang, **** ****" in notes
-    assert not any("mawar" in n.casefold() for n in notes)
+    assert not any("mawarku" in n.casefold() for n in notes)
 
 
 def test_a_citizens_text_carrying_a_word_is_kept_without_it(rig):
-    rig.sms(STRANGER, "mawar LP-000001 SELESAI dari hp lain, melati juga tahu kenanga")
+    rig.sms(STRANGER, "mawarku LP-000001 SELESAI dari hp lain, melati juga tahu kenanga")
     rig.step()
     [case] = rig.store.cases.query(CaseQuery(limit=None))
     assert case.text == "**** LP-000001 SELESAI dari hp lain, melati juga tahu ****"
@@ -407,10 +407,10 @@ def test_a_word_split_across_the_parts_of_a_long_sms_is_masked_across_them(rig):
     ticket = rig.report()
     code = rig.dispatch(ticket)
     head = f"x {ticket} {code} "
-    text = head + "y" * (151 - len(head)) + " mawar ada di pasar"  # parts of 153 septets
+    text = head + "y" * (151 - len(head)) + " mawarku ada di pasar"  # parts of 153 septets
     assert len(rig.sms(BUDI, text)) == 2
     rig.step()
     parts = sorted(rig.store.inbox.recent(limit=2), key=lambda m: m.concat_seq)
     joined = "".join(m.text for m in parts)
-    assert joined.endswith(" ***** ada di pasar") and "*" in parts[0].text
+    assert joined.endswith(" ******* ada di pasar") and "*" in parts[0].text
     assert parts[1].text.startswith("*") and "awar" not in joined

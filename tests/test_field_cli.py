@@ -20,7 +20,7 @@ ROSTER = """
 name = "budi"
 number = "0812-3456-0001"
 team = "buser-1"
-word = "mawar"
+word = "mawarku"
 
 [[officers]]
 name = "sari"

@@ -30,7 +30,7 @@ retry_max_seconds = 2.0
 [[officers]]
 name = "budi"
 number = "0812-3456-0001"
-word = "mawar"
+word = "mawarku"
 
 [[officers]]
 name = "sari"
@@ -136,7 +136,7 @@ def test_a_dispatch_sms_carries_nothing_of_the_reporter_in_any_form(loop):
 def test_the_officers_answer_updates_the_case_confirms_and_tells_the_reporter(loop):
     ticket = loop.report("Balap liar di Jl. Sudirman tiap malam")
     code = code_of(loop.dispatch(ticket))
-    loop.answer(BUDI, f"MAWAR {ticket.lower()} {code} benar: ada 10 motor")
+    loop.answer(BUDI, f"MAWARKU {ticket.lower()} {code} benar: ada 10 motor")
     assert to(loop.emu, BUDI)[-1] == f"OK {ticket}: dicatat, status terkonfirmasi."
     wait_until(lambda: len(to(loop.emu, REPORTER)) >= 2, 30, "the reporter's notice")
     assert ticket in to(loop.emu, REPORTER)[-1] and "benar" in to(loop.emu, REPORTER)[-1]
@@ -152,10 +152,10 @@ def test_wrong_word_number_ticket_or_officer_and_a_spoofed_number_change_nothing
     attempts = [
         (BUDI, f"melati {ticket} {code} PALSU"),  # a wrong word
         (BUDI, f"kenanga {ticket} {code} PALSU"),  # a colleague's word
-        (BUDI, f"mawar LP-000999 {code} PALSU"),  # an unknown ticket
+        (BUDI, f"mawarku LP-000999 {code} PALSU"),  # an unknown ticket
         (SARI, f"kenanga {ticket} {code} PALSU"),  # a case not sent to her
         (BUDI, f"{ticket} {code} PALSU tidak ada apa-apa"),  # the officer's number, spoofed
-        (BUDI, f"mawar {ticket} PALSU"),  # no code
+        (BUDI, f"mawarku {ticket} PALSU"),  # no code
     ]
     for sender, text in attempts:
         loop.answer(sender, text)
@@ -164,9 +164,9 @@ def test_wrong_word_number_ticket_or_officer_and_a_spoofed_number_change_nothing
     assert len(to(loop.emu, REPORTER)) == 1  # the acknowledgement, no notice
     # Nothing of what the officers typed shows their words to whoever reads the messages.
     texts = " ".join(t or "" for (t,) in query(loop.daemon.db, "SELECT text FROM messages"))
-    assert "mawar" not in texts and "kenanga" not in texts
+    assert "mawarku" not in texts and "kenanga" not in texts
     # The right word from another number: a citizen's report like any other.
-    loop.emu.inject_text(STRANGER, f"mawar {ticket} {code} PALSU")
+    loop.emu.inject_text(STRANGER, f"mawarku {ticket} {code} PALSU")
     wait_until(lambda: len(to(loop.emu, STRANGER)) == 1, 30, "the stranger's reply")
     assert "LP-000002" in to(loop.emu, STRANGER)[0] and to(loop.emu, STRANGER)[0] != NEUTRAL
     assert query(loop.daemon.db, "SELECT count(*) FROM cases")[0][0] == 2
@@ -186,7 +186,7 @@ def test_an_officers_many_answers_are_never_rate_limited_away(tmp_path, emulator
         ticket = loop.report("Parkir liar di trotoar depan Pasar Gede")
         code = code_of(loop.dispatch(ticket))
         for i in range(15):
-            emulator.inject_text(BUDI, f"mawar {ticket} {code} jukir ke-{i} masih ada")
+            emulator.inject_text(BUDI, f"mawarku {ticket} {code} jukir ke-{i} masih ada")
         wait_until(lambda: len(to(emulator, BUDI)) >= 1 + 15, 60, "every confirmation")
         notes = query(d.db, "SELECT count(*) FROM case_events WHERE operator = 'budi'"
                       " AND action = 'note'")[0][0]
@@ -206,7 +206,7 @@ def test_the_notice_goes_out_once_per_status_change_across_kill_9(tmp_path, emul
         # The case changes and its notice is queued in one commit; the sends fail, so
         # the kill falls between that commit and the notice going out.
         emulator.fail_sends(1000)
-        emulator.inject_text(BUDI, f"mawar {ticket} {code} SELESAI sudah bubar")
+        emulator.inject_text(BUDI, f"mawarku {ticket} {code} SELESAI sudah bubar")
         wait_until(lambda: loop.case(ticket)[0] == "resolved", 30, "the case to change")
         assert loop.notices(ticket) == [("queued",)]
         d.kill9()
@@ -215,7 +215,7 @@ def test_the_notice_goes_out_once_per_status_change_across_kill_9(tmp_path, emul
         d.wait_running()
         wait_until(lambda: len(to(emulator, REPORTER)) >= 2, 60, "the notice after restart")
         # A kill while the officer's SMS waits on the SIM: read again, it changes nothing twice.
-        emulator.inject_text(BUDI, f"mawar {ticket} {code} SELESAI")
+        emulator.inject_text(BUDI, f"mawarku {ticket} {code} SELESAI")
         d.kill9()
         d.start()
         d.wait_running()
@@ -250,14 +250,14 @@ def test_a_guessing_run_of_300_sms_gets_a_citizens_reply_and_locks_the_word(tmp_
                        120, f"{n} answers recorded")
 
         for i in range(200):
-            word = "mawar" if i == 120 else f"tebak{i}"
+            word = "mawarku" if i == 120 else f"tebak{i}"
             emulator.inject_text(STRANGER, f"{word} {ticket} {code} PALSU")
         answered(200)
         for i in range(41):
             emulator.inject_text(BUDI, f"coba{i} {ticket} {code} PALSU")
         answered(241)
         for i in range(59):
-            word = "mawar" if i in (0, 58) else f"coba{41 + i}"
+            word = "mawarku" if i in (0, 58) else f"coba{41 + i}"
             emulator.inject_text(BUDI, f"{word} {ticket} {code} PALSU {i}")
         answered(300)
 
@@ -297,9 +297,9 @@ def test_the_word_rests_nowhere_in_clear(tmp_path, emulator):
         loop = Loop(d, emulator)
         ticket = loop.report("Ada judi kartu di pos ronda")
         code = code_of(loop.dispatch(ticket))
-        loop.answer(BUDI, f"Mawar {ticket} {code} BENAR ada 5 orang, mawar MAWAR")
-        loop.answer(BUDI, f"{ticket} mawar BENAR")
-        loop.emu.inject_text(STRANGER, f"mawar {ticket} SELESAI dari hp lain, kenanga tahu")
+        loop.answer(BUDI, f"Mawarku {ticket} {code} BENAR ada 5 orang, mawarku MAWARKU")
+        loop.answer(BUDI, f"{ticket} mawarku BENAR")
+        loop.emu.inject_text(STRANGER, f"mawarku {ticket} SELESAI dari hp lain, kenanga tahu")
         wait_until(lambda: len(to(emulator, STRANGER)) == 1, 30, "the stranger's reply")
         wait_until(lambda: hooks.exists() and hooks.read_text().count("ticket") >= 2, 30,
                    "both cases' hooks")
@@ -314,7 +314,7 @@ def test_the_word_rests_nowhere_in_clear(tmp_path, emulator):
             "messages", "--limit", "50")
         for where, text in (("the database", dump), ("the export and the desk", exported),
                             ("the hooks", hooks.read_text()), ("the journal", d.log_text())):
-            assert "mawar" not in text.casefold() and "kenanga" not in text.casefold(), where
+            assert "mawarku" not in text.casefold() and "kenanga" not in text.casefold(), where
         assert len(pdus) == 3 and all(p.startswith("withheld") for p in pdus)
     finally:
         d.stop()

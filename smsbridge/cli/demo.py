@@ -47,7 +47,7 @@ REPORTS: list[tuple[str, str]] = [
 
 # The field loop: the desk sends the first report to an officer, who checks it on the
 # spot and answers with their verification word; the reporter hears it was confirmed.
-OFFICER = ("budi", "+6281211110042", "mawar")
+OFFICER = ("budi", "+6281211110042", "mawarku")
 OFFICER_ANSWER = "{word} {ticket} {code} BENAR ada 6 motor knalpot brong, sudah ditegur"
 
 

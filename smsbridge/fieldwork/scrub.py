@@ -25,23 +25,20 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from smsbridge.fieldwork.vocabulary import COMMON_WORDS
+from smsbridge.triage.vocabulary import COMMON_WORDS, DIGIT_WORDS
 
 # A phone number has at least this many digits (Indonesian mobiles have 10 to 13;
 # our own masks keep 8 digits and 4 stars).
 NUMBER_MIN_DIGITS = 8
 # Non-letters allowed between two digit groups of one number ("0812 – 3456").
 _MAX_GAP = 4
-DIGIT_WORDS = frozenset({
-    "nol", "kosong", "satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan",
-    "sembilan", "zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
-    "nine"})
 # The parts of a number: digits, mask stars, look-alike letters glued to digits ("7OO1",
 # never inside a word), digit words. Between two parts of one number stand at most a
 # few characters that are neither letters, digits nor a line's end (dashes, dots,
 # ellipses, commas, colons, brackets, spaces, invisible characters, emoji).
 _ATOM = re.compile(
-    r"(?=[\d*OoIlSBnkstdeflzoiNKSTDEFLZ])(?:\d+|\*+|(?<![^\W\d_])[OoIlSB]{1,4}(?=\d)|(?<=\d)[OoIlSB]{1,4}(?![^\W\d_])"
+    r"(?=[\d*OoIlSBnkstdeflzoiNKSTDEFLZ])"
+    r"(?:\d+|\*+|(?<![^\W\d_])[OoIlSB]{1,4}(?=\d)|(?<=\d)[OoIlSB]{1,4}(?![^\W\d_])"
     r"|(?P<word>(?<![^\W\d_])(?i:" + "|".join(sorted(DIGIT_WORDS)) + r")(?![^\W\d_])))")
 _GAP = re.compile(rf"(?:[^\w\n]|_){{0,{_MAX_GAP}}}")
 _DATE = re.compile(r"\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})")

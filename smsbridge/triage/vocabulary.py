@@ -52,6 +52,12 @@ balapan nih tuh yah mah lah kah dah udh gan bro sob kak bang mas
 just now today tonight yesterday tomorrow again still already very many much some any
 """
 
+# Digits as words, in Indonesian and English: a number spelled out is still a number.
+DIGIT_WORDS: frozenset[str] = frozenset({
+    "nol", "kosong", "satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan",
+    "sembilan", "zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
+    "nine"})
+
 COMMON_WORDS: frozenset[str] = frozenset(
     {w.casefold() for w in _TEXT.split()}
     | {part.rstrip("*").casefold() for words in DEFAULT_KEYWORDS.values()
