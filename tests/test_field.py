@@ -125,6 +125,8 @@ def test_the_registered_officer_with_their_word_changes_a_case_dispatched_to_the
      "replayed: confirmed was already recorded with this dispatch's code"),
     ("mawar LP-000123 K7RA pelaku lari", {"used": ((None, "pelaku lari"),)},
      "replayed: this note was already recorded with this dispatch's code"),
+    ("sandi LP-000123 K7RA BENAR", {}, "'sandi' from the reply line instead of the "
+     "verification word"),
     ("mawar LP-000123 K7RA BENAR", {"locked": True},
      "the verification word of budi is locked after guessing: the administrator must "
      "change it"),
@@ -264,7 +266,7 @@ def test_a_dispatch_holds_ticket_category_place_report_and_note_in_two_sms():
     assert sms.splitlines() == [
         "TUGAS LP-000123", "Kategori: judi", "Lokasi: belakang Pasar Kliwon",
         "Laporan: Ada judi sabung ayam ramai", "Catatan: cek sore ini",
-        "Balas: sandi Anda + LP-000123 K7RA + BENAR/PALSU/SELESAI"]
+        "Balas (sandi Anda di depan): LP-000123 K7RA BENAR/PALSU/SELESAI"]
     assert pdu.fits_gsm7(sms) and pdu.parts_needed(sms) <= DISPATCH_MAX_PARTS
 
 
@@ -278,7 +280,7 @@ def test_a_long_report_is_shortened_to_fit_two_sms_in_gsm7(language):
     assert "😡" not in sms and '"petugas"' in sms
     [report] = [line for line in sms.splitlines() if line.startswith(("Laporan", "Report"))]
     assert report.endswith("...") and len(report) > 70  # the reply line carries the code
-    assert sms.splitlines()[-1].endswith("K7RA + BENAR/PALSU/SELESAI")
+    assert sms.splitlines()[-1].endswith("K7RA BENAR/PALSU/SELESAI")
 
 
 def test_a_note_too_long_to_leave_room_for_the_report_is_refused():

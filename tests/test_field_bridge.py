@@ -81,7 +81,8 @@ def test_the_whole_loop_dispatch_answer_confirmation_and_notice(rig):
     assert rig.case(ticket).status == "checking" and rig.case(ticket).assigned_to == "budi"
     rig.clock.advance(minutes=20)
     code = rig.codes["budi"]
-    assert dispatch.endswith(f"\nBalas: sandi Anda + {ticket} {code} + BENAR/PALSU/SELESAI")
+    assert dispatch.endswith(f"\nBalas (sandi Anda di depan): {ticket} {code} "
+                             "BENAR/PALSU/SELESAI")
     rig.sms(BUDI, f"Mawarku {ticket.lower()} {code.lower()} benar ada 5 orang main")
     rig.step()
     case = rig.case(ticket)

@@ -170,7 +170,7 @@ def test_dispatch_edit_lets_the_desk_correct_the_sms_and_scrubs_what_it_wrote(
     assert result.exit_code == 0, result.output
     [sms] = outbox(db_path, "dispatch")
     assert "Pasar Kliwon, pelapor [nomor]" in sms.text and "3456" not in sms.text
-    code = sms.text.splitlines()[-1].split(" + ")[1].split()[1]
+    code = sms.text.splitlines()[-1].split(": ")[1].split()[1]
     assert len(code) == 4 and "####" not in sms.text
 
 

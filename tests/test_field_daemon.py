@@ -59,7 +59,7 @@ def phones(emu: Emulator) -> list[tuple[str, str]]:
 
 def code_of(dispatch: str) -> str:
     """The one-time code of a dispatch SMS: after the ticket on its reply line."""
-    return dispatch.splitlines()[-1].split(" + ")[1].split()[1]
+    return dispatch.splitlines()[-1].split(": ")[1].split()[1]
 
 
 def to(emu: Emulator, number: str) -> list[str]:
@@ -318,3 +318,22 @@ def test_the_word_rests_nowhere_in_clear(tmp_path, emulator):
         assert len(pdus) == 3 and all(p.startswith("withheld") for p in pdus)
     finally:
         d.stop()
+
+
+def test_a_real_word_sent_from_other_phones_is_locked_and_the_desk_told(loop):
+    ticket = loop.report("Ada pesta sabu di kos belakang kampus")
+    code = code_of(loop.dispatch(ticket))
+    strangers = [f"+6285700000{i:03d}" for i in range(3)]
+    for number in strangers:
+        loop.emu.inject_text(number, f"mawarku {ticket} {code} PALSU")
+    wait_until(lambda: all(len(to(loop.emu, n)) == 1 for n in strangers), 30,
+               "the strangers' acknowledgements")
+    assert all(to(loop.emu, n)[0] != NEUTRAL for n in strangers)
+    loop.answer(BUDI, f"mawarku {ticket} {code} PALSU")
+    assert to(loop.emu, BUDI)[-1] == NEUTRAL and loop.case(ticket)[0] == "checking"
+    status = loop.desk("status")
+    assert "verification word of budi LOCKED" in status and "3 answers carrying it" in status
+    assert "verification word of budi LOCKED" in loop.daemon.log_text()
+    refused = loop.desk("cases", "answers", "--refused")
+    assert refused.count("[a real word, wrong phone]") == 3
+    assert not any(number in refused for number in strangers)  # shown masked

@@ -256,6 +256,9 @@ class Refuse:
 
 
 WRONG_WORD = "wrong verification word"
+# What the dispatch's reply line says in the word's place: typed literally, it is a
+# mistake to call the officer about, not someone guessing.
+HINTS = frozenset({"sandi", "kata", "katasandi", "word", "your", "kata_sandi"})
 
 
 def judge(facts: FieldFacts) -> Accept | Refuse:
@@ -272,6 +275,9 @@ def judge(facts: FieldFacts) -> Accept | Refuse:
                       "leak" if facts.word_owners else None)
     if answer.word is None:
         return Refuse("no verification word", officer, case_id)
+    if answer.word.casefold() in HINTS:
+        return Refuse(f"{answer.word!r} from the reply line instead of the verification "
+                      "word", officer, case_id)
     if answer.word.casefold() != officer.word.casefold():
         return Refuse(WRONG_WORD, officer, case_id, "guess")
     if facts.locked:

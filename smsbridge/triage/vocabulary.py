@@ -48,7 +48,7 @@ beri memberi memberitahu bilang bicara ngomong tanya bertanya jawab menjawab
 the a an and or but of to in on at by for with from is are was were be been it this
 that these those there here i you he she we they my your his her our their me him us
 them not no yes please help police officer report saw see seen heard hear live living
-balapan nih tuh yah mah lah kah dah udh gan bro sob kak bang mas
+sandi katasandi password balapan nih tuh yah mah lah kah dah udh gan bro sob kak bang mas
 just now today tonight yesterday tomorrow again still already very many much some any
 """
 
