@@ -332,6 +332,11 @@ def test_wrong_words_from_an_officers_number_lock_the_word_until_it_is_changed(r
     assert [a.attempt for a in rig.answers()[1:]] == ["guess"] * limit
     alerts = [n for a, n in rig.events(rig.case(ticket).id) if a == "alert"]
     assert len(alerts) == 1 and f"{limit} wrong words" in alerts[0]
+    from smsbridge.cli.watch import change_line  # what `cases watch` prints
+
+    watched = [change_line(c, zone=None, width=200)
+               for c in rig.store.desk.newest_changes(3, CaseQuery())]
+    assert any(" ALERT " in line and "budi LOCKED" in line for line in watched)
     assert "tebak" not in " ".join(m.text or "" for m in rig.store.inbox.recent(limit=20))
     # The administrator gives budi a new word: the lock was on the old one.
     officers = [dict(o, word="anyelir") if o["name"] == "budi" else o
