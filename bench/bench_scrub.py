@@ -66,7 +66,8 @@ def leak_set() -> list[tuple[str, list[str], str]]:
     for line in (DATA / "leaks.tsv").read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
             kind, secrets, text = line.split("\t")
-            rows.append((kind, secrets.split(","), text))
+            rows.append((kind, secrets.split(","),
+                         text.replace("\\n", "\n").replace("\\t", "\t")))
     return rows
 
 

@@ -57,6 +57,7 @@ def test_the_scrub_is_linear_on_hostile_input(unit):
     "Tgl 12-05-2024 jam 20.30-22.00 di RT 03/RW 05",
     "pak tolong ada tawuran, pak RT sudah tahu",
     "ada 2 orang, satu dua tiga motor",
+    "tgl 12-05-2024 (20.30), jam 20.30-22.00 ramai",
 ])
 def test_what_is_no_number_and_no_name_stays(text):
     assert scrub(text) == text

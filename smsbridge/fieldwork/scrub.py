@@ -4,19 +4,18 @@ name they give as theirs (pure: no I/O).
 A dispatch SMS sits on a phone in the street, and the line promised reporters that
 their identity stays protected. Citizens write numbers every way a keyboard allows, so
 the text is first made plain (Unicode NFKC: full-width and styled digits become digits,
-odd spaces become spaces), then read as tokens: runs of digits, runs of letters, and
-single other characters. A *number* is a run of digit groups (a letter group made only
-of O/o, I/l, S, B glued to digits counts as digits: ``7OO1``; a digit word counts as a
-digit: ``nol delapan satu dua``; a mask star counts too) with at most a few
-non-letters between groups: dashes of every kind, dots, ellipses, commas, colons,
-spaces of every kind, invisible characters, emoji. One with 8 or more digits goes,
-whatever surrounds it, unless it is a date or a time range. Then a name the writer
-gives as theirs (``saya Andi``, ``Pelapor: Bu Siti Aminah``, ``a.n. Budi``, a name in
-brackets after a number) goes: the words after such a phrase that are not words of the
-line's vocabulary (``saya lihat sendiri`` keeps ``lihat``).
+odd spaces become spaces). A *number* is then a run of parts (digits; mask stars;
+O/o, I/l, S, B glued to digits, as in ``7OO1``; digit words, as in ``nol delapan satu``)
+with at most a few non-letters between two parts: dashes of every kind, dots,
+ellipses, commas, colons, brackets, spaces of every kind, invisible characters, emoji,
+line ends. A run of 8 or more digits goes, whatever surrounds it; dates and times stand
+apart and are kept (``12-05-2024``, ``20.30``). Then a name the writer gives as theirs
+goes (``saya Andi``, ``Pelapor: Bu Siti Aminah``, ``a.n. Budi``, a name in brackets
+after a number): the words after such a phrase that are not words of the line's
+vocabulary (``saya lihat sendiri`` keeps ``lihat``).
 
-Every step is one pass over the text (a tokenizer, a loop over tokens, regular
-expressions without nested repetition): linear in the text's length, whatever it holds
+Every step is one pass of regular expressions without nested repetition and a loop
+over what they find: linear in the text's length, whatever it holds
 (``bench/bench_scrub.py`` measures it; RESULTS.md has the figures).
 """
 
@@ -31,7 +30,7 @@ from smsbridge.triage.vocabulary import COMMON_WORDS, DIGIT_WORDS
 # our own masks keep 8 digits and 4 stars).
 NUMBER_MIN_DIGITS = 8
 # Non-letters allowed between two digit groups of one number ("0812 – 3456").
-_MAX_GAP = 4
+_MAX_GAP = 8
 # The parts of a number: digits, mask stars, look-alike letters glued to digits ("7OO1",
 # never inside a word), digit words. Between two parts of one number stand at most a
 # few characters that are neither letters, digits nor a line's end (dashes, dots,
@@ -40,9 +39,12 @@ _ATOM = re.compile(
     r"(?=[\d*OoIlSBnkstdeflzoiNKSTDEFLZ])"
     r"(?:\d+|\*+|(?<![^\W\d_])[OoIlSB]{1,4}(?=\d)|(?<=\d)[OoIlSB]{1,4}(?![^\W\d_])"
     r"|(?P<word>(?<![^\W\d_])(?i:" + "|".join(sorted(DIGIT_WORDS)) + r")(?![^\W\d_])))")
-_GAP = re.compile(rf"(?:[^\w\n]|_){{0,{_MAX_GAP}}}")
-_DATE = re.compile(r"\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})")
-_TIMES = re.compile(r"\d{1,2}[.:]\d{2}\s?[-–—]\s?\d{1,2}[.:]\d{2}")
+_GAP = re.compile(rf"(?:[^\w]|_){{0,{_MAX_GAP}}}")
+# Dates and times are no phone numbers: they stand apart, and a number never runs
+# through one ("tgl 12-05-2024 (20.30)").
+_DATE_OR_TIME = re.compile(
+    r"(?<![\d.:/])(?:(?P<day>\d{1,2})([./-])(?P<month>\d{1,2})\2(?:\d{4}|\d{2})"
+    r"|(?P<hour>[01]?\d|2[0-4])[.:][0-5]\d)(?![\d.:/-]?\d)")
 
 # The phrases after which a writer names themselves, longest first so that "nama saya"
 # wins over "nama". Matched in any case.
@@ -72,20 +74,34 @@ def normalise(text: str) -> str:
 
 def remove_numbers(text: str, mark: str) -> str:
     """``text`` with every phone-number-shaped run replaced by ``mark``."""
+    kept = [m.span() for m in _DATE_OR_TIME.finditer(text) if _is_date_or_time(m)]
     out: list[str] = []
     done = 0  # text[:done] is decided
     start = end = total = 0
+    k = 0  # the first date or time not yet behind us
     for atom in _ATOM.finditer(text):
-        if total and _GAP.fullmatch(text, end, atom.start()):
+        while k < len(kept) and kept[k][1] <= atom.start():
+            k += 1
+        inside = k < len(kept) and kept[k][0] <= atom.start()
+        if total and not inside and _GAP.fullmatch(text, end, atom.start()) and not (
+                k < len(kept) and end <= kept[k][0] < atom.start()):
             end, total = atom.end(), total + _count(atom)
             continue
         if total:
             done = _close(text, start, end, total, mark, out, done)
-        start, end, total = atom.start(), atom.end(), _count(atom)
+            total = 0
+        if not inside:
+            start, end, total = atom.start(), atom.end(), _count(atom)
     if total:
         done = _close(text, start, end, total, mark, out, done)
     out.append(text[done:])
     return "".join(out)
+
+
+def _is_date_or_time(found: re.Match[str]) -> bool:
+    if found.group("hour") is not None:
+        return True
+    return 1 <= int(found.group("day")) <= 31 and 1 <= int(found.group("month")) <= 12
 
 
 def _count(atom: re.Match[str]) -> int:
@@ -95,8 +111,7 @@ def _count(atom: re.Match[str]) -> int:
 def _close(text: str, start: int, end: int, total: int, mark: str, out: list[str],
            done: int) -> int:
     """Replace the run text[start:end] when it is a number; what is now decided."""
-    found = text[start:end]
-    if total < NUMBER_MIN_DIGITS or _DATE.fullmatch(found) or _TIMES.fullmatch(found):
+    if total < NUMBER_MIN_DIGITS:
         return done
     if start > 0 and text[start - 1] == "+":
         start -= 1
