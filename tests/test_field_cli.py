@@ -210,3 +210,11 @@ def test_dispatch_on_a_terminal_shows_the_sms_and_asks_first(tmp_path, db_path):
     assert outbox(db_path, "dispatch") == []
     dispatch(b"y")
     assert len(outbox(db_path, "dispatch")) == 1
+    # --yes on the same terminal: no question.
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([*base, "cases", "dispatch", ticket, "--to", "sari", "--yes"],
+                            stdin=follower, stdout=follower, stderr=follower, env=env)
+    os.close(follower)
+    assert proc.wait(30) == 0
+    os.close(leader)
+    assert len(outbox(db_path, "dispatch")) == 2
