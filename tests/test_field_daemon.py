@@ -337,3 +337,22 @@ def test_a_real_word_sent_from_other_phones_is_locked_and_the_desk_told(loop):
     refused = loop.desk("cases", "answers", "--refused")
     assert refused.count("[a real word, wrong phone]") == 3
     assert not any(number in refused for number in strangers)  # shown masked
+
+
+def test_an_answer_replayed_or_to_an_earlier_dispatch_changes_nothing(loop):
+    ticket = loop.report("Ada judi dadu di pos kamling")
+    code = code_of(loop.dispatch(ticket))
+    answer = f"mawarku {ticket} {code} SELESAI sudah bubar"
+    loop.answer(BUDI, answer)
+    assert loop.case(ticket)[0] == "resolved"
+    loop.desk("cases", "update", ticket, "--status", "checking", "--note", "masih ada")
+    loop.answer(BUDI, answer + " lagi")  # the old answer, sent again
+    assert loop.case(ticket)[0] == "checking" and to(loop.emu, BUDI)[-1] == NEUTRAL
+    sari_code = code_of(loop.dispatch(ticket, "sari"))
+    loop.answer(BUDI, f"mawarku {ticket} {code} PALSU")  # no longer on the case
+    assert loop.case(ticket)[0] == "checking"
+    loop.answer(SARI, f"kenanga {ticket} {sari_code} SELESAI")
+    assert loop.case(ticket)[0] == "resolved"
+    refused = loop.desk("cases", "answers", "--refused")
+    assert "replayed: resolved was already recorded" in refused
+    assert "budi is no longer on it" in refused
