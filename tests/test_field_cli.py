@@ -218,3 +218,13 @@ def test_dispatch_on_a_terminal_shows_the_sms_and_asks_first(tmp_path, db_path):
     assert proc.wait(30) == 0
     os.close(leader)
     assert len(outbox(db_path, "dispatch")) == 2
+
+
+def test_the_desks_note_is_scrubbed_in_the_sms_and_in_the_record(cli, db_path):
+    ticket = add(cli, "Ada judi di pasar")
+    cli("cases", "dispatch", ticket, "--to", "budi", "--note",
+        "pelapor Bu Siti Aminah, hp 0812–3456–7001")
+    [sms] = outbox(db_path, "dispatch")
+    shown = cli("cases", "show", ticket).output
+    for text in (sms.text, shown):
+        assert "Siti" not in text and "3456" not in text and "[nomor]" in text

@@ -466,7 +466,8 @@ def cases_dispatch(app: AppContext, ticket: str, to: str, note: str | None, yes:
                 click.echo("  " + line)
             click.confirm("Queue this SMS?", abort=True)
         case, records = store.field.dispatch(
-            ticket, officers, team=team, note=note, operator=operator_name(as_name),
+            ticket, officers, team=team, note=texts.clean_note(note) or None,
+            operator=operator_name(as_name),
             compose=lambda _case, code: draft.replace(CODE_SLOT, code))
     for line in field_output.dispatched_text(case, records, draft):
         click.echo(line)

@@ -133,7 +133,7 @@ class FieldTexts:
                  place: str | None = None, note: str | None = None, code: str = "") -> str:
         """The SMS to an officer: at most two parts, the report shortened to fit; its
         last line is what to send back, with the dispatch's one-time ``code``."""
-        clean_note = plain_gsm7(scrub(note or "", self.language))
+        clean_note = self.clean_note(note)
         if len(clean_note) > NOTE_MAX_CHARS:
             raise InvalidInput(f"the note has {len(clean_note)} characters; at most "
                                f"{NOTE_MAX_CHARS} fit beside the report")
@@ -161,6 +161,10 @@ class FieldTexts:
             else:
                 high = middle - 1
         return build(_cut(body, low))
+
+    def clean_note(self, note: str | None) -> str:
+        """The desk's note as a dispatch carries it (and its record keeps it)."""
+        return plain_gsm7(scrub(note or "", self.language))
 
     def checked(self, text: str) -> str:
         """A dispatch as the desk edited it: scrubbed like the one it was made from, in
