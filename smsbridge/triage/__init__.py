@@ -3,4 +3,5 @@
     keywords.py   the default categories' keywords (data the config starts with)
     places.py     the place a report names, as written; places told apart
     rules.py      a report's category and possibly related reports
+    vocabulary.py the line's common words: never a name, never a verification word
 """
