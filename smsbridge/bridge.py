@@ -19,6 +19,7 @@ from smsbridge import intake
 from smsbridge.clock import Clock, as_clock
 from smsbridge.config.sections import Config
 from smsbridge.errors import DatabaseError, PduError
+from smsbridge.fieldwork.answers import FieldFacts
 from smsbridge.fieldwork.bridge import FieldBridge
 from smsbridge.models import Case, InboundRecord, NewCase, to_iso
 from smsbridge.modem.base import STO_SENT, STO_UNSENT, Modem, StoredMessage
@@ -280,7 +281,11 @@ class Bridge:
         # Whatever follows (a case, a follow-up, an answer, or nothing for a service
         # sender), these messages are dealt with and must not be picked up again.
         self.store.inbox.finish(message_ids, at=to_iso(now))
-        facts = self._facts(sender, alphanumeric, text, incomplete, now)
+        # Only a registered officer's number is read as an answer; then no verification
+        # word rests anywhere in clear: not in the messages, the case, its history.
+        fieldwork = None if alphanumeric else self.field.facts(sender, text)
+        raw, text = text, self.field.hide(text, message_ids, fieldwork)
+        facts = self._facts(sender, alphanumeric, text, incomplete, now, fieldwork)
         decision = intake.decide(facts, self.policy)
         if isinstance(decision, intake.Ignore):
             log.info("stored a message from %s %s (no case, no reply)", decision.reason,
@@ -294,9 +299,11 @@ class Bridge:
             self.field.carry_out(sender, facts.fieldwork, decision, message_ids, now)
         else:
             self._open_case(facts, decision, message_ids, now, result)
+        if facts.fieldwork is None and not alphanumeric:
+            self.field.attempt(sender, raw, message_ids, now)
 
     def _facts(self, sender: str, alphanumeric: bool, text: str, incomplete: bool,
-               now: datetime) -> intake.Facts:
+               now: datetime, fieldwork: FieldFacts | None) -> intake.Facts:
         """What intake.decide needs to know about this text, read from the store."""
         hour_ago = to_iso(now - timedelta(hours=1))
         command = parse_command(text, self.config.replies.status_keywords,
@@ -317,7 +324,7 @@ class Bridge:
             line_replies_last_day=self.store.outbox.count_auto_replies(
                 since=to_iso(now - timedelta(days=1))),
             number_problem=reply_problem(sender), open_case=open_case, asked_case=asked,
-            fieldwork=None if alphanumeric else self.field.facts(sender, text))
+            fieldwork=fieldwork)
 
     def _answer_status(self, facts: intake.Facts, decision: intake.AnswerStatus,
                        message_ids: list[int], now: datetime) -> None:

@@ -192,8 +192,11 @@ class HookRunner:
                 break
             count += 1
             try:
-                payload = json.dumps(case_payload(case, reveal=cfg.reveal_numbers),
-                                     ensure_ascii=False).encode()
+                data = case_payload(case, reveal=cfg.reveal_numbers)
+                alert = store.hooks.alert_of(hook_id)
+                if alert:
+                    data["alert"] = alert  # the desk must act (a verification word locked)
+                payload = json.dumps(data, ensure_ascii=False).encode()
                 self._deliver(cfg, payload)
             except Exception as exc:  # one hook's trouble, whatever it is, is its own
                 self._failed(store, hook_id, attempts + 1, case.ticket, _reason(exc))

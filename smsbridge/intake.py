@@ -66,8 +66,8 @@ class Facts:
     number_problem: str | None = None
     open_case: Case | None = None
     asked_case: Case | None = None
-    # Set when the sender is a registered officer, or the text carries an officer's
-    # verification word, a ticket and a finding (an answer from some other number).
+    # Set when the sender is a registered officer's number, and only then: any other
+    # sender is a citizen whatever its text says (no oracle for verification words).
     fieldwork: field.FieldFacts | None = None
 
 

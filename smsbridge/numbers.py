@@ -7,7 +7,10 @@ reporter, so every sender is normalised to international form before it is store
 
 from __future__ import annotations
 
+import re
 from enum import Enum
+
+_TRUNK_ZERO = re.compile(r"^((?:\+|00)?\d{1,3})[\s-]*\(\s*0\s*\)")
 
 
 class SenderKind(Enum):
@@ -23,6 +26,9 @@ def normalize(number: str, country_code: str = "62") -> str:
     other countries and short codes keep their digits.
     """
     raw = number.strip()
+    # "+62 (0) 812…": the trunk 0 in brackets is not dialled after a country code (as
+    # phonenumbers reads it, so config check, the roster and the blocklist agree).
+    raw = _TRUNK_ZERO.sub(r"\1", raw)
     digits = "".join(ch for ch in raw if ch.isdigit())
     if not digits or any(ch.isalpha() for ch in raw):
         return raw

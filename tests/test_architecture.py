@@ -38,7 +38,8 @@ def test_pure_code_imports_nothing_that_does_io():
     edges = tool.graph(PACKAGE)
     pure = ["smsbridge.sms", "smsbridge.modem.at", "smsbridge.modem.sim", "smsbridge.intake",
             "smsbridge.tickets", "smsbridge.replies", "smsbridge.privacy",
-            "smsbridge.fieldwork.answers", "smsbridge.fieldwork.texts", "smsbridge.config",
+            "smsbridge.fieldwork.answers", "smsbridge.fieldwork.texts",
+            "smsbridge.fieldwork.scrub", "smsbridge.config",
             "smsbridge.pool.routing", "smsbridge.triage"]
     io = ("smsbridge.store", "smsbridge.modem.port", "smsbridge.modem.atmodem",
           "smsbridge.modem.gammu", "smsbridge.daemon", "smsbridge.bridge", "smsbridge.cli")

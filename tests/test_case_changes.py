@@ -20,7 +20,7 @@ from smsbridge.store import Store
 OFFICER = "+6281234560001"
 REPORTERS = [f"+62812345670{i:02d}" for i in range(1, 9)]
 CONFIG = {
-    "officers": [{"name": "budi", "number": "0812-3456-0001", "word": "mawar"}],
+    "officers": [{"name": "budi", "number": "0812-3456-0001", "word": "mawarku"}],
     "fieldwork": {"notify_duplicate": True},
 }
 
@@ -36,12 +36,15 @@ class Rig(BridgeRig):
         return [t for t in self.replies_to(number) if not t.startswith(("Laporan Anda",
                                                                           "Tiket "))]
 
-    def dispatch(self, ticket: str) -> None:
+    def dispatch(self, ticket: str) -> str:
+        """Send the case to budi; the one-time code his answer must carry."""
         officers, team = Roster.from_config(self.config).resolve("budi")
         texts = FieldTexts.from_config(self.config)
-        self.store.field.dispatch(ticket, officers, team=team, operator="sari",
-                                  compose=lambda case: texts.for_case(case, None))
+        _, records = self.store.field.dispatch(
+            ticket, officers, team=team, operator="sari",
+            compose=lambda case, code: texts.for_case(case, None, code))
         self.step()
+        return records[0].code
 
     @property
     def notices(self) -> Notices:
@@ -60,8 +63,8 @@ def test_update_merge_and_field_answer_each_tell_the_reporter_exactly_once(rig):
     rig.store.change_case(updated, notices=rig.notices, operator="sari", status="checking")
     rig.store.change_case(updated, notices=rig.notices, operator="sari", status="confirmed")
     rig.store.desk.merge(original, [merged], operator="sari", notices=rig.notices)
-    rig.dispatch(answered)
-    rig.sms(OFFICER, f"mawar {answered} benar ada 5 orang")
+    code = rig.dispatch(answered)
+    rig.sms(OFFICER, f"mawarku {answered} {code} benar ada 5 orang")
     rig.step()
     assert rig.notices_to(REPORTERS[0]) == [rig.notices.text("confirmed", updated)]
     assert rig.notices_to(REPORTERS[1]) == [rig.notices.text("duplicate", merged)]
@@ -74,8 +77,8 @@ def test_update_merge_and_field_answer_each_tell_the_reporter_exactly_once(rig):
 
 def test_an_officers_resolved_on_a_case_being_checked_is_one_notice(rig):
     ticket = rig.report(REPORTERS[0])
-    rig.dispatch(ticket)
-    rig.sms(OFFICER, f"mawar {ticket} selesai sudah dibubarkan")
+    code = rig.dispatch(ticket)
+    rig.sms(OFFICER, f"mawarku {ticket} {code} selesai sudah dibubarkan")
     rig.step()
     assert rig.store.cases.get(ticket).status == "resolved"
     assert rig.notices_to(REPORTERS[0]) == [rig.notices.text("resolved", ticket)]

@@ -46,7 +46,8 @@ def test_running_a_command_loads_only_its_own_module():
              "print(sorted(m for m in sys.modules if m.startswith('smsbridge.cli.')))")
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                             timeout=60).stdout.splitlines()[-1]
-    assert loaded == "['smsbridge.cli.cases_cmd']"
+    assert loaded == ("['smsbridge.cli.case_options', 'smsbridge.cli.cases_cmd', "
+                      "'smsbridge.cli.field_cmd']")
 
 
 def test_every_command_help_shows_an_example():

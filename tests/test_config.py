@@ -121,3 +121,18 @@ def test_config_check_masks_credentials_in_the_hook_url(tmp_path: Path):
     assert result.exit_code == 0, result.output
     assert "s3cret" not in result.output and "abc" not in result.output
     assert "https://desk:****@hooks.example/new?token=****" in result.output
+
+
+def test_config_check_warns_when_a_file_with_secrets_is_readable_by_others(tmp_path: Path):
+    path = write(tmp_path, '[[officers]]\nname = "budi"\nnumber = "+62 (0) 812-3456-0001"\n'
+                           'word = "mawarku"\n[hook]\ncommand = "notify --token abc"\n')
+    path.chmod(0o644)
+    result = CliRunner().invoke(main, ["--config", str(path), "config", "check"])
+    assert result.exit_code == 0 and "readable by every user" in result.output
+    assert "verification words" in result.output and "[hook] command" in result.output
+    data = json.loads(CliRunner().invoke(main, ["--config", str(path), "config", "check",
+                                                "--json"]).output)
+    assert "readable by every user" in data["warning"]
+    path.chmod(0o640)
+    result = CliRunner().invoke(main, ["--config", str(path), "config", "check"])
+    assert result.exit_code == 0 and "warning" not in result.output

@@ -11,11 +11,13 @@ from smsbridge.errors import ConfigError, InvalidInput
 from smsbridge.fieldwork.answers import (
     Accept,
     Answer,
+    DispatchFacts,
     FieldFacts,
     Officer,
     Refuse,
     Roster,
     judge,
+    new_code,
     parse_answer,
     steps_to,
 )
@@ -87,25 +89,45 @@ def test_another_lines_ticket_is_typed_but_not_a_number():
 
 
 def facts(text: str, officer: Officer | None = BUDI, case: CaseFacts | None = CASE,
-          dispatched: tuple[str, ...] = ("budi",), owners: tuple[str, ...] = ()) -> FieldFacts:
-    return FieldFacts(parse(text), officer, owners, case, dispatched)
+          dispatched: tuple[str, ...] = ("budi",), owners: tuple[str, ...] = (),
+          ever: tuple[str, ...] | None = None, code: str = "K7RA",
+          earlier: tuple[str, ...] = (), used: tuple = (), locked: bool = False
+          ) -> FieldFacts:
+    sent = DispatchFacts(dispatched, dispatched if ever is None else ever, code, earlier, used)
+    return FieldFacts(parse(text), officer, owners, case, sent, locked)
 
 
 def test_the_registered_officer_with_their_word_changes_a_case_dispatched_to_them():
-    verdict = judge(facts("mawar LP-000123 BENAR ada 5 orang"))
-    assert verdict == Accept(BUDI, CASE, "confirmed", "ada 5 orang", ("confirmed",))
+    verdict = judge(facts("mawar LP-000123 k7ra BENAR ada 5 orang"))
+    assert verdict == Accept(BUDI, CASE, "confirmed", "ada 5 orang", ("confirmed",), "K7RA")
 
 
 @pytest.mark.parametrize(("text", "kwargs", "reason"), [
-    ("melati LP-000123 BENAR", {}, "wrong verification word"),
-    ("LP-000123 BENAR", {}, "no verification word"),
-    ("mawar LP-000999 BENAR", {"case": None}, "unknown ticket LP-000999"),
-    ("mawar LP-000123 BENAR", {"dispatched": ("sari",)}, "LP-000123 was not dispatched to budi"),
-    ("mawar LP-000123 BENAR", {"officer": None, "owners": ("budi",)},
+    ("melati LP-000123 K7RA BENAR", {}, "wrong verification word"),
+    ("LP-000123 K7RA BENAR", {}, "no verification word"),
+    ("mawar LP-000999 K7RA BENAR", {"case": None}, "unknown ticket LP-000999"),
+    ("mawar LP-000123 K7RA BENAR", {"dispatched": ("sari",)},
+     "LP-000123 was not dispatched to budi"),
+    ("mawar LP-000123 K7RA BENAR", {"officer": None, "owners": ("budi",)},
      "the verification word of budi from a number that is not registered for them"),
     ("mawar apa kabar", {}, "not understood: no ticket after the word"),
-    ("mawar LP-000123", {}, "nothing to record: no finding and no text"),
+    ("mawar LP-000123 K7RA", {}, "nothing to record: no finding and no text"),
     ("mawar 99999999999 BENAR", {}, "'99999999999' is not a ticket of this line"),
+    ("mawar LP-000123 BENAR", {}, "no dispatch code after the ticket"),
+    ("mawar LP-000123 KATA BENAR", {}, "no dispatch code after the ticket"),
+    ("mawar LP-000123 9TXA BENAR", {}, "wrong dispatch code"),
+    ("mawar LP-000123 9TXA BENAR", {"earlier": ("9TXA",)}, "the code of an earlier dispatch"),
+    ("mawar LP-000123 K7RA BENAR", {"dispatched": ("sari",), "ever": ("budi", "sari")},
+     "LP-000123 has since been dispatched to sari: budi is no longer on it"),
+    ("mawar LP-000123 K7RA BENAR lagi", {"used": (("confirmed", ""),)},
+     "replayed: confirmed was already recorded with this dispatch's code"),
+    ("mawar LP-000123 K7RA pelaku lari", {"used": ((None, "pelaku lari"),)},
+     "replayed: this note was already recorded with this dispatch's code"),
+    ("sandi LP-000123 K7RA BENAR", {}, "'sandi' from the reply line instead of the "
+     "verification word"),
+    ("mawar LP-000123 K7RA BENAR", {"locked": True},
+     "the verification word of budi is locked after guessing: the administrator must "
+     "change it"),
 ])
 def test_an_answer_that_fails_any_check_changes_nothing_and_says_why_to_the_desk(
         text, kwargs, reason):
@@ -114,8 +136,34 @@ def test_an_answer_that_fails_any_check_changes_nothing_and_says_why_to_the_desk
 
 
 def test_a_team_mates_word_is_not_the_officers_own():
-    assert isinstance(judge(facts("melati LP-000123 BENAR", dispatched=("budi", "sari"))),
-                      Refuse)
+    assert isinstance(judge(facts("melati LP-000123 K7RA BENAR",
+                                  dispatched=("budi", "sari"))), Refuse)
+
+
+def test_a_second_note_and_a_later_finding_with_one_code_are_accepted():
+    used = (("confirmed", ""), (None, "pelaku lari"))
+    for text in ("mawar 123 K7RA pelaku ke utara", "mawar 123 K7RA SELESAI"):
+        assert isinstance(judge(facts(text, used=used)), Accept)
+
+
+@pytest.mark.parametrize(("text", "code", "finding", "note"), [
+    ("mawar LP-000123 K7RA BENAR ada", "K7RA", "confirmed", "ada"),
+    ("mawar lp123 k7ra, palsu", "K7RA", "fake", ""),
+    ("mawar 123 K7RA pelaku lari", "K7RA", None, "pelaku lari"),
+    ("mawar 123 ADA judi", None, None, "ADA judi"),  # a word of the note, not a code
+    ("mawar 123 BENAR", None, "confirmed", ""),
+])
+def test_the_code_stands_after_the_ticket_and_is_told_from_a_note(text, code, finding, note):
+    answer = parse(text)
+    assert (answer.code, answer.finding, answer.note) == (code, finding, note)
+
+
+def test_codes_are_fresh_readable_and_never_a_word():
+    codes = {new_code() for _ in range(200)}
+    assert len(codes) > 190
+    for code in codes:
+        assert parse(f"mawar 123 {code} BENAR").code == code
+        assert not set(code) & set("0O1IL2Z5S8B6G")
 
 
 @pytest.mark.parametrize(("current", "finding", "steps"), [
@@ -140,8 +188,8 @@ def test_a_finding_moves_a_case_forward_along_the_workflow_only(current, finding
 def test_an_officer_is_decided_before_every_citizens_rule():
     policy = intake.Policy(replies_per_hour=1, line_replies_per_hour=0)
     decided = intake.decide(intake.Facts(
-        sender=BUDI.number, text="mawar LP-000123 BENAR", blocked=True, replies_last_hour=50,
-        line_replies_last_hour=10_000, fieldwork=facts("mawar LP-000123 BENAR")), policy)
+        sender=BUDI.number, text="x", blocked=True, replies_last_hour=50,
+        line_replies_last_hour=10_000, fieldwork=facts("mawar LP-000123 K7RA BENAR")), policy)
     assert isinstance(decided, intake.FieldAnswer)
     assert isinstance(decided.verdict, Accept) and decided.reply.send
 
@@ -212,11 +260,11 @@ def test_a_dispatch_never_carries_the_reporters_number(form):
 def test_a_dispatch_holds_ticket_category_place_report_and_note_in_two_sms():
     sms = FieldTexts().dispatch(ticket="LP-000123", report="Ada judi sabung ayam ramai",
                                 category="judi", place="belakang Pasar Kliwon",
-                                note="cek sore ini")
+                                note="cek sore ini", code="K7RA")
     assert sms.splitlines() == [
         "TUGAS LP-000123", "Kategori: judi", "Lokasi: belakang Pasar Kliwon",
         "Laporan: Ada judi sabung ayam ramai", "Catatan: cek sore ini",
-        "Balas: KATA LP-000123 BENAR/PALSU/SELESAI keterangan"]
+        "Balas (sandi Anda di depan): LP-000123 K7RA BENAR/PALSU/SELESAI"]
     assert pdu.fits_gsm7(sms) and pdu.parts_needed(sms) <= DISPATCH_MAX_PARTS
 
 
@@ -225,12 +273,12 @@ def test_a_long_report_is_shortened_to_fit_two_sms_in_gsm7(language):
     report = "Selamat malam 😡 “petugas”, " + "ada sekelompok pemuda mabuk di pos ronda " * 30
     sms = FieldTexts(language).dispatch(ticket="ABCD-1234567", report=report,
                                         category="miras", place="Gang Melati 2",
-                                        note="x" * NOTE_MAX_CHARS)
+                                        note="x" * NOTE_MAX_CHARS, code="K7RA")
     assert pdu.fits_gsm7(sms) and pdu.parts_needed(sms) == DISPATCH_MAX_PARTS
     assert "😡" not in sms and '"petugas"' in sms
     [report] = [line for line in sms.splitlines() if line.startswith(("Laporan", "Report"))]
-    assert report.endswith("...") and len(report) > 80
-    assert sms.splitlines()[-1].endswith("details" if language == "en" else "keterangan")
+    assert report.endswith("...") and len(report) > 70  # the reply line carries the code
+    assert sms.splitlines()[-1].endswith("K7RA BENAR/PALSU/SELESAI")
 
 
 def test_a_note_too_long_to_leave_room_for_the_report_is_refused():
@@ -296,7 +344,7 @@ def test_notices_are_configured_per_status():
 
 ROSTER = {
     "officers": [{"name": "budi", "number": "0812-3456-0001", "team": "buser-1",
-                  "word": "mawar"},
+                  "word": "mawarku"},
                  {"name": "sari", "number": "+62 813 4567 0002", "team": "buser-1"}],
     "teams": [{"name": "buser-1", "word": "melati"}],
 }
@@ -315,12 +363,12 @@ def test_officers_are_found_by_number_as_senders_are_stored_and_by_name_or_team(
 
 @pytest.mark.parametrize(("change", "key", "message"), [
     ({"teams": []}, "officers[2].word", "sari has no verification word"),
-    ({"officers": [{"name": "budi", "number": "08123", "word": "mawar"}]},
+    ({"officers": [{"name": "budi", "number": "08123", "word": "mawarku"}]},
      "officers[1].number", "not a phone number"),
-    ({"officers": [{"name": "budi", "number": "081234560001", "word": "mawar"},
+    ({"officers": [{"name": "budi", "number": "081234560001", "word": "mawarku"},
                    {"name": "Budi", "number": "081345670002", "word": "kenanga"}]},
      "officers[2].name", "already an officer's name"),
-    ({"officers": [{"name": "budi", "number": "081234560001", "word": "mawar"},
+    ({"officers": [{"name": "budi", "number": "081234560001", "word": "mawarku"},
                    {"name": "joko", "number": "+6281234560001", "word": "kenanga"}]},
      "officers[2].number", "one number"),
     ({"officers": [{"name": "budi", "number": "081234560001", "word": "LP123"}]},
@@ -328,8 +376,23 @@ def test_officers_are_found_by_number_as_senders_are_stored_and_by_name_or_team(
     ({"officers": [{"name": "budi", "number": "081234560001", "word": "benar"}]},
      "officers[1].word", "keyword of the line"),
     ({"officers": [{"name": "budi", "number": "081234560001", "word": "ab"}]},
-     "officers[1].word", "3 to 24 letters"),
+     "officers[1].word", "6 to 24 letters"),
     ({"teams": [{"name": "budi", "word": "melati"}]}, "officers[1].name", "a team's name"),
+    ({"officers": [{"name": "budi", "number": "081234560001", "word": "mawar"}]},
+     "officers[1].word", "6 to 24 letters"),
+    ({"officers": [{"name": "budiman", "number": "081234560001", "word": "BudiMan"}]},
+     "officers[1].word", "a name of the roster"),
+    ({"teams": [{"name": "buser-1", "word": "mawarku"}]}, "officers[1].word",
+     "already the word of team buser-1"),
+    ({"officers": [{"name": "budi", "number": "081234560001", "word": "kenanga"},
+                   {"name": "sari", "number": "081345670002", "word": "Kenanga"}]},
+     "officers[2].word", "already the word of budi"),
+    ({"officers": [{"name": "budi", "number": "081234560001", "word": "mawarmawar"}]},
+     "officers[1].word", "one word twice"),
+    ({"officers": [{"name": "budi", "number": "081234560001", "word": "sekarang"}]},
+     "officers[1].word", "common word"),
+    ({"officers": [{"name": "budi", "number": "081234560001", "word": "tawuran"}]},
+     "officers[1].word", "common word"),
     ({"fieldwork": {"fake_words": ["PALSU", "benar"]}}, "fieldwork.fake_words",
      "already means confirmed"),
     ({"fieldwork": {"notice_resolved": "Tiket {tiket} selesai"}}, "fieldwork.notice_resolved",
@@ -339,6 +402,16 @@ def test_a_roster_that_cannot_work_is_refused_naming_the_key(change, key, messag
     with pytest.raises(ConfigError, match=message) as caught:
         config.from_dict({**ROSTER, **change})
     assert caught.value.key == key
+
+
+def test_an_officers_number_reads_alike_in_the_config_check_the_roster_and_the_blocklist():
+    from smsbridge.numbers import normalize
+
+    cfg = config.from_dict({"officers": [{"name": "budi", "number": "+62 (0) 812-3456-0001",
+                                          "word": "mawarku"}],
+                            "abuse": {"blocklist": ["+62 (0) 812-3456-0001"]}})
+    assert Roster.from_config(cfg).by_number("+6281234560001").name == "budi"
+    assert normalize(cfg.abuse.blocklist[0]) == "+6281234560001"
 
 
 def test_verification_words_are_secrets_in_config_show():

@@ -20,7 +20,7 @@ ROSTER = """
 name = "budi"
 number = "0812-3456-0001"
 team = "buser-1"
-word = "mawar"
+word = "mawarku"
 
 [[officers]]
 name = "sari"
@@ -151,3 +151,80 @@ def test_answers_lists_what_officers_sent_and_why_one_was_refused(cli, db_path):
     assert len(lines) == 1 and "budi" in lines[0]
     assert "REFUSED: wrong verification word" in lines[0]
     assert json.loads(cli("cases", "answers", "--json").output)[0]["accepted"] is False
+
+
+def test_dispatch_edit_lets_the_desk_correct_the_sms_and_scrubs_what_it_wrote(
+        tmp_path, db_path, monkeypatch):
+    monkeypatch.setenv("SMSBRIDGE_OPERATOR", "sari")
+    config_file = write_config(tmp_path, db_path, ROSTER)
+    ticket = CliRunner().invoke(main, ["--config", str(config_file), "cases", "add",
+                                       "--reporter", REPORTER, "Ada judi di pasar"]
+                                ).output.strip()
+    editor = tmp_path / "editor.sh"
+    # The operator fixes the place and, carelessly, pastes the reporter's number.
+    editor.write_text('#!/bin/sh\nsed -i "s/pasar/Pasar Kliwon, pelapor 0812–3456–7001/" "$1"\n')
+    editor.chmod(0o755)
+    result = CliRunner().invoke(main, ["--config", str(config_file), "cases", "dispatch",
+                                       ticket, "--to", "budi", "--edit"],
+                                env={"EDITOR": str(editor)})
+    assert result.exit_code == 0, result.output
+    [sms] = outbox(db_path, "dispatch")
+    assert "Pasar Kliwon, pelapor [nomor]" in sms.text and "3456" not in sms.text
+    code = sms.text.splitlines()[-1].split(": ")[1].split()[1]
+    assert len(code) == 4 and "####" not in sms.text
+
+
+def test_dispatch_on_a_terminal_shows_the_sms_and_asks_first(tmp_path, db_path):
+    """The real CLI on a pseudo-terminal: "n" queues nothing, "y" queues the SMS."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    config_file = write_config(tmp_path, db_path, ROSTER)
+    env = {**os.environ, "SMSBRIDGE_OPERATOR": "sari"}
+    base = [sys.executable, "-m", "smsbridge", "--config", str(config_file)]
+    ticket = subprocess.run([*base, "cases", "add", "--reporter", REPORTER, "Ada judi"],
+                            capture_output=True, text=True, env=env, check=True).stdout.strip()
+
+    def dispatch(answer: bytes) -> str:
+        leader, follower = pty.openpty()
+        proc = subprocess.Popen([*base, "cases", "dispatch", ticket, "--to", "budi"],
+                                stdin=follower, stdout=follower, stderr=follower, env=env)
+        os.close(follower)
+        seen = b""
+        while b"Queue this SMS?" not in seen:
+            seen += os.read(leader, 1024)
+        os.write(leader, answer + b"\n")
+        proc.wait(30)
+        try:
+            while chunk := os.read(leader, 1024):
+                seen += chunk
+        except OSError:
+            pass
+        os.close(leader)
+        return seen.decode(errors="replace")
+
+    shown = dispatch(b"n")
+    assert f"TUGAS {ticket}" in shown and "####" in shown
+    assert outbox(db_path, "dispatch") == []
+    dispatch(b"y")
+    assert len(outbox(db_path, "dispatch")) == 1
+    # --yes on the same terminal: no question.
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([*base, "cases", "dispatch", ticket, "--to", "sari", "--yes"],
+                            stdin=follower, stdout=follower, stderr=follower, env=env)
+    os.close(follower)
+    assert proc.wait(30) == 0
+    os.close(leader)
+    assert len(outbox(db_path, "dispatch")) == 2
+
+
+def test_the_desks_note_is_scrubbed_in_the_sms_and_in_the_record(cli, db_path):
+    ticket = add(cli, "Ada judi di pasar")
+    cli("cases", "dispatch", ticket, "--to", "budi", "--note",
+        "pelapor Bu Siti Aminah, hp 0812–3456–7001")
+    [sms] = outbox(db_path, "dispatch")
+    shown = cli("cases", "show", ticket).output
+    for text in (sms.text, shown):
+        assert "Siti" not in text and "3456" not in text and "[nomor]" in text

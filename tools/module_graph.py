@@ -24,7 +24,7 @@ LAYERS = {
     # 1: pure knowledge of the line: numbers, tickets, places, the config's shape
     "numbers": 1, "privacy": 1, "tickets": 1, "config": 1, "triage": 1, "pool.routing": 1,
     # 2: what the line says
-    "replies": 2, "fieldwork.answers": 2, "fieldwork.texts": 2,
+    "replies": 2, "fieldwork.answers": 2, "fieldwork.texts": 2, "fieldwork.scrub": 2,
     # 3: decisions, and the outside things: modems, the database, systemd
     "intake": 3, "modem": 3, "store": 3, "emulator": 3, "sdnotify": 3,
     # 4: carrying decisions out

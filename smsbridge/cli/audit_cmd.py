@@ -31,7 +31,7 @@ def audit_command(app: AppContext, since: str | None, until: str | None, limit: 
     import shutil
 
     from smsbridge.cli import output
-    from smsbridge.cli.cases_cmd import open_store
+    from smsbridge.cli.case_options import open_store
 
     start, end = output.window(since, until, zone=app.zone)
     with open_store(app) as store:

@@ -9,40 +9,21 @@ from __future__ import annotations
 
 import shutil
 import sys
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 import click
 
-from smsbridge.cli import AppContext, handle_errors, main, operator_name, pass_app
-
-if TYPE_CHECKING:
-    from smsbridge.models import Case
-    from smsbridge.replies import Notices
-    from smsbridge.store import Store
-
-
-def open_store(app: AppContext, *, create: bool = False, migrate: bool = False) -> Store:
-    """The configured database. Reading never creates one (a wrong path must not look
-    like an empty case list) nor changes its schema: only commands that write migrate."""
-    from smsbridge.store import Store
-
-    return Store.from_config(app.config, create=create, migrate=migrate or create,
-                             clock=app.clock)
-
-
-def as_option(fn: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--as", "as_name", metavar="NAME",
-        help="Operator name for the case history (default: $SMSBRIDGE_OPERATOR, then the "
-             "login name); your login is recorded beside it.")(fn)
-
-
-def reveal_option(fn: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--reveal", is_flag=True,
-        help="Show reporters' full numbers; recorded in each case's history with your name."
-    )(fn)
+from smsbridge.cli import AppContext, field_cmd, handle_errors, main, operator_name, pass_app
+from smsbridge.cli.case_options import (
+    as_option,
+    category_typed,
+    field_notices,
+    open_store,
+    reporter_typed,
+    reveal_option,
+    statuses_option,
+    statuses_typed,
+)
+from smsbridge.errors import InvalidInput
 
 
 @main.group("cases")
@@ -55,51 +36,8 @@ def cases_group() -> None:
     """
 
 
-def statuses_option(fn: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--status", "statuses", multiple=True, metavar="S",
-        help="Only this status (repeat, or comma-separate: new,checking); open: new, "
-             "checking and confirmed; closed: resolved, fake and duplicate.")(fn)
-
-
-def statuses_typed(values: tuple[str, ...]) -> tuple[str, ...]:
-    """``--status`` as typed -> statuses: ``open`` and ``closed`` stand for their groups."""
-    from smsbridge.tickets import CLOSED_STATUSES, OPEN_STATUSES, check_status
-
-    groups = {"open": OPEN_STATUSES, "closed": CLOSED_STATUSES,
-              "terbuka": OPEN_STATUSES, "tertutup": CLOSED_STATUSES}
-    out: list[str] = []
-    for value in (v.strip().lower() for group in values for v in group.split(",")):
-        if value:
-            named = groups[value] if value in groups else (check_status(value),)
-            out += [s for s in named if s not in out]
-    return tuple(out)
-
-
-def category_typed(app: AppContext, text: str) -> str:
-    """A category as typed ("Knalpot Brong") -> its name, one the config knows."""
-    from smsbridge.errors import InvalidInput
-    from smsbridge.triage.rules import Rules, category_name
-
-    known = Rules.from_section(app.config.categories).categories
-    name = category_name(text)
-    if name not in known:
-        raise InvalidInput(f"unknown category {text!r}; categories are: {', '.join(known)}")
-    return name
-
-
-def reporter_typed(app: AppContext, text: str) -> str:
-    """A number an operator typed to look up; a masked one (copied from a list) is
-    refused with what to do instead: it cannot find anything."""
-    from smsbridge.errors import InvalidInput
-    from smsbridge.numbers import normalize
-
-    if "*" in text or "…" in text:
-        raise InvalidInput(
-            f"--reporter {text!r} is a masked number, which finds nothing; type the number "
-            "in full, or see whether it reported before in a case's EARLIER column and "
-            "`cases show TICKET`")
-    return normalize(text, app.config.daemon.country_code)
+cases_group.add_command(field_cmd.cases_dispatch)
+cases_group.add_command(field_cmd.cases_answers)
 
 
 @cases_group.command("list")
@@ -163,7 +101,6 @@ def cases_list(app: AppContext, statuses: tuple[str, ...], since: str | None,
         smsbridge cases list --search "judi pasar" --since 2024-05-01 --json
     """
     from smsbridge.cli import desk, output
-    from smsbridge.errors import InvalidInput
     from smsbridge.models import CaseQuery, to_iso
 
     as_csv = as_csv or excel
@@ -386,7 +323,6 @@ def cases_add(app: AppContext, reporter: str, channel: str, text: tuple[str, ...
     Example:
         smsbridge cases add --reporter 081234567110 --channel whatsapp "Ada judi di pasar"
     """
-    from smsbridge.errors import InvalidInput
     from smsbridge.models import NewCase
     from smsbridge.numbers import parse_operator_number
     from smsbridge.triage.rules import Rules, classify
@@ -428,7 +364,6 @@ def cases_reply(app: AppContext, ticket: str, message: tuple[str, ...], dry_run:
         smsbridge cases reply LP-000042 "Petugas sedang menuju lokasi. Terima kasih."
         smsbridge cases reply LP-000042 --dry-run "Mohon kirim lokasi lebih rinci."
     """
-    from smsbridge.errors import InvalidInput
     from smsbridge.replies import operator_reply_text
     from smsbridge.sms.pdu import fits_gsm7, parts_needed
 
@@ -453,89 +388,3 @@ def cases_reply(app: AppContext, ticket: str, message: tuple[str, ...], dry_run:
 # --- the field loop (docs/officers.md) ---------------------------------------------
 
 
-def field_notices(app: AppContext) -> Notices:
-    """The reporters' notices the config turns on, for a case's status change."""
-    from smsbridge.replies import Notices
-
-    return Notices.from_config(app.config)
-
-
-@cases_group.command("dispatch")
-@click.argument("tickets", nargs=-1, required=True)
-@click.option("--to", "to", required=True, metavar="NAME|TEAM",
-              help="An officer's name, or a team's: each of its officers gets the SMS.")
-@click.option("--note", metavar="TEXT", help="A line for the officer (at most 100 characters).")
-@as_option
-@pass_app
-@handle_errors
-def cases_dispatch(app: AppContext, tickets: tuple[str, ...], to: str, note: str | None,
-                   as_name: str | None) -> None:
-    """Send a case to an officer (or a team) by SMS, to check on the spot.
-
-    The SMS holds the ticket, category, place, the report's words (shortened so the
-    whole fits two SMS) and the note, never the reporter's number or name: anything
-    shaped like a phone number is removed from all of it. The case is assigned to them
-    and, when new, moves to checking. The officer answers by SMS (docs/officers.md);
-    `cases show` follows the SMS, the answer and the reporter's notice. Several
-    TICKETS (or - for those on stdin) go out together, one SMS each, all or none.
-
-    \b
-    Examples:
-        smsbridge cases dispatch LP-000042 --to budi
-        smsbridge cases dispatch LP-000042 --to buser-1 --note "pelaku 10 orang, hati-hati"
-        smsbridge cases dispatch LP-000042 LP-000043 --to buser-1
-    """
-    from smsbridge.cli import field_output
-    from smsbridge.cli.desk import tickets_from
-    from smsbridge.fieldwork.answers import Roster
-    from smsbridge.fieldwork.texts import FieldTexts
-
-    named = tickets_from(tickets)
-    officers, team = Roster.from_config(app.config).resolve(to)
-    texts = FieldTexts.from_config(app.config)
-    sent: list[str] = []
-
-    def compose(case: Case) -> str:
-        sent.append(texts.for_case(case, note))
-        return sent[-1]
-
-    with open_store(app, migrate=True) as store:
-        done = store.desk.in_bulk(named, lambda ticket: store.field.dispatch(
-            ticket, officers, compose=compose, team=team, note=note,
-            operator=operator_name(as_name)))
-    for (case, records), text in zip(done, sent[-len(done):], strict=True):
-        for line in field_output.dispatched_text(case, records, text):
-            click.echo(line)
-
-
-@cases_group.command("answers")
-@click.option("--refused", is_flag=True, help="Only the answers that changed nothing.")
-@click.option("--limit", type=click.IntRange(min=1, max=10**6), default=50, show_default=True,
-              help="At most N answers, newest first.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
-@pass_app
-@handle_errors
-def cases_answers(app: AppContext, refused: bool, limit: int, as_json: bool) -> None:
-    """Officers' SMS answers, newest first: accepted, or refused and why.
-
-    A refused answer (a wrong or missing verification word, a number that is not the
-    officer's, an unknown ticket, a case not sent to them) changed nothing, and its
-    sender got the same neutral reply whatever was wrong. Many refused answers from
-    one number may be someone trying words: call the officer.
-
-    \b
-    Examples:
-        smsbridge cases answers --refused
-        smsbridge cases answers --limit 10 --json
-    """
-    from smsbridge.cli import field_output, output
-
-    with open_store(app) as store:
-        answers = store.field.recent_answers(refused_only=refused, limit=limit)
-    if as_json:
-        click.echo(output.to_json([field_output.answer_dict(a) for a in answers]))
-        return
-    for line in field_output.answers_text(answers, zone=app.zone,
-                                          width=shutil.get_terminal_size((80, 24)).columns):
-        click.echo(line)
-    click.echo(output.times_in(app.zone) if answers else "(no answers yet)", err=True)

@@ -28,15 +28,23 @@ def config_group() -> None:
 def config_check(app: AppContext, as_json: bool) -> None:
     """Validate the config and print the effective values (the SIM PIN masked).
 
+    Warns (on standard error; with --json, as "warning") when the file holds a
+    secret (the SIM PIN, officers' verification words, a hook's credentials) and
+    users other than its owner and group may read it.
+
     \b
     Example:
         smsbridge --config /etc/smsbridge/config.toml config check
     """
     cfg = app.config
     data = config_mod.as_dict(cfg)
+    exposed = config_mod.exposed_secrets(cfg)
     if as_json:
-        click.echo(json.dumps({"source": cfg.source, **data}, indent=2))
+        warned = {"warning": exposed} if exposed else {}
+        click.echo(json.dumps({"source": cfg.source, **warned, **data}, indent=2))
         return
+    if exposed:
+        click.echo(_("warning: {problem}").format(problem=exposed), err=True)
     source = cfg.source or _("built-in defaults (no config file found)")
     click.echo("# " + _("config: {source}").format(source=source))
     for section, body in data.items():

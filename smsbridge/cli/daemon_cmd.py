@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
@@ -97,7 +97,8 @@ def modem_report(state: dict, name: str, *, sent_today: int, queue: int) -> dict
 
 
 def daemon_report(state: dict, backlog: int, *, now: datetime,
-                  modems: list[dict] | None = None) -> dict:
+                  modems: list[dict] | None = None,
+                  locks: Sequence[tuple[str, str, str, str]] = ()) -> dict:
     """What ``status`` shows, from the daemon's state row (pure, for tests)."""
     age = _age_seconds(state.get("heartbeat"), now)
     pid = int(state["pid"]) if (state.get("pid") or "").isdigit() else None
@@ -131,6 +132,9 @@ def daemon_report(state: dict, backlog: int, *, now: datetime,
         # When the SIM refused the configured PIN (it is never sent again).
         "sim_pin_refused_at": next(
             (m["sim_pin_refused_at"] for m in pool if m["sim_pin_refused_at"]), None),
+        # Verification words locked after guessing (the config's current words only).
+        "locked_words": [{"owners": owners, "at": at, "reason": reason}
+                         for _, owners, at, reason in locks],
     }
 
 
@@ -148,6 +152,7 @@ def status_command(app: AppContext, as_json: bool) -> None:
     Example:
         smsbridge status
     """
+    from smsbridge.fieldwork.answers import Roster
     from smsbridge.models import to_iso
     from smsbridge.pool.routing import local_midnight
     from smsbridge.store import Store
@@ -164,8 +169,9 @@ def status_command(app: AppContext, as_json: bool) -> None:
         modems = [modem_report(state, name, queue=queued.get(name, 0),
                                sent_today=store.dispatch.parts_sent(name, since=today))
                   for name in names]
+        locks = store.field.locked(Roster.from_config(cfg).word_hashes())
         report = daemon_report(state, store.outbox.backlog(), now=app.clock.now(),
-                               modems=modems)
+                               modems=modems, locks=locks)
         report.update(desk_pressure(store, cfg.desk.deadlines, app.clock.now()))
     finally:
         store.close()
@@ -226,6 +232,10 @@ def _print_status(r: dict, *, zone: tzinfo | None = None, width: int = 80) -> No
     if r["reply_budget_spent"]:
         say(f"replies:  NOT acknowledging reports: {r['reply_budget_spent']}; raise "
             "[abuse] line_replies_per_hour/_per_day if the SIM's plan allows")
+    for lock in r["locked_words"]:
+        say(f"field:    verification word of {lock['owners']} LOCKED since "
+            f"{lock['at']} ({lock['reason']}): their answers are refused; change the "
+            "word in the config, tell them in person, `systemctl reload smsbridge`")
     if r["last_set_aside"]:
         say(f"set aside: {r['set_aside']} item(s) since the start, the last "
             f"({at(r['last_set_aside_at'])}): {r['last_set_aside']}")

@@ -47,8 +47,8 @@ REPORTS: list[tuple[str, str]] = [
 
 # The field loop: the desk sends the first report to an officer, who checks it on the
 # spot and answers with their verification word; the reporter hears it was confirmed.
-OFFICER = ("budi", "+6281211110042", "mawar")
-OFFICER_ANSWER = "{word} {ticket} BENAR ada 6 motor knalpot brong, sudah ditegur"
+OFFICER = ("budi", "+6281211110042", "mawarku")
+OFFICER_ANSWER = "{word} {ticket} {code} BENAR ada 6 motor knalpot brong, sudah ditegur"
 
 
 @dataclass
@@ -127,12 +127,12 @@ def run_demo(directory: Path, *, say: Callable[[str], None] = print,
             emu.inject_text("081234567001", f"CEK {ticket}")
             say(f"a citizen asks about their report: CEK {ticket}")
             wait(lambda e: len(_replies(e)) >= 5, "answer the CEK query")
-            _dispatch(cfg, ticket)
+            code = _dispatch(cfg, ticket)
             say(f"the desk sends {ticket} to officer {OFFICER[0]}: "
                 f"smsbridge cases dispatch {ticket} --to {OFFICER[0]}")
             wait(lambda e: any(n == OFFICER[1] for n, _ in _replies(e)),
                  "send the case to the officer")
-            answer = OFFICER_ANSWER.format(word=OFFICER[2], ticket=ticket)
+            answer = OFFICER_ANSWER.format(word=OFFICER[2], ticket=ticket, code=code)
             emu.inject_text(OFFICER[1], answer)
             say(f"the officer checks on the spot and answers: {answer}")
             wait(lambda e: len(_replies(e)) >= 8, "confirm the answer and tell the reporter")
@@ -154,8 +154,8 @@ def run_demo(directory: Path, *, say: Callable[[str], None] = print,
     return DemoResult(directory, config_path, cases, replies, via if modems > 1 else [])
 
 
-def _dispatch(cfg: config_mod.Config, ticket: str) -> None:
-    """What `smsbridge cases dispatch TICKET --to budi` does."""
+def _dispatch(cfg: config_mod.Config, ticket: str) -> str:
+    """What `smsbridge cases dispatch TICKET --to budi` does; the dispatch's code."""
     from smsbridge.fieldwork.answers import Roster
     from smsbridge.fieldwork.texts import FieldTexts
     from smsbridge.store import Store
@@ -163,8 +163,10 @@ def _dispatch(cfg: config_mod.Config, ticket: str) -> None:
     officers, team = Roster.from_config(cfg).resolve(OFFICER[0])
     texts = FieldTexts.from_config(cfg)
     with Store.from_config(cfg, create=False) as store:
-        store.field.dispatch(ticket, officers, team=team, operator="demo",
-                             compose=texts.for_case)
+        _, [record] = store.field.dispatch(ticket, officers, team=team, operator="demo",
+                                           compose=lambda case, code: texts.for_case(
+                                               case, code=code))
+    return record.code or ""
 
 
 class _Pool:

@@ -126,7 +126,8 @@ def answers_text(answers: Iterable[AnswerRecord], *, zone: tzinfo | None = None,
         if a.accepted:
             outcome = f"accepted -> {a.new_status}" if a.new_status else "accepted"
         else:
-            outcome = f"REFUSED: {a.reason}"
+            tried = {"guess": " [guessing a word]", "leak": " [a real word, wrong phone]"}
+            outcome = f"REFUSED: {a.reason}{tried.get(a.attempt or '', '')}"
         note = f'  "{a.note}"' if a.note else ""
         ticket = a.case_ticket or a.ticket or "-"
         yield fit(neutralise(f"{desk_time(a.at, zone=zone)}  {who:<10} {ticket:<9} "
@@ -137,7 +138,7 @@ def answer_dict(a: AnswerRecord) -> dict[str, Any]:
     return {"at": a.at, "officer": a.officer, "sender": mask_number(a.sender),
             "ticket": a.case_ticket or a.ticket, "typed": a.ticket, "finding": a.finding,
             "note": a.note, "accepted": a.accepted, "reason": a.reason,
-            "new_status": a.new_status, "reply_state": a.reply_state}
+            "new_status": a.new_status, "reply_state": a.reply_state, "attempt": a.attempt}
 
 
 def stats_text(stats: FieldStats) -> Iterator[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from smsbridge.cli import AppContext, handle_errors, main, operator_name, pass_app
-from smsbridge.cli.cases_cmd import as_option, open_store, reveal_option
+from smsbridge.cli.case_options import as_option, open_store, reveal_option
 
 
 @main.group("outbox")

@@ -30,7 +30,7 @@ def stats(app: AppContext, since: str | None, until: str | None, all_time: bool,
         smsbridge stats --since 2024-01-01 --json
     """
     from smsbridge.cli import field_output, output
-    from smsbridge.cli.cases_cmd import open_store
+    from smsbridge.cli.case_options import open_store
     from smsbridge.errors import InvalidInput
 
     if all_time and since:
@@ -87,7 +87,7 @@ def export(app: AppContext, fmt: str, since: str | None, until: str | None,
     from contextlib import nullcontext
 
     from smsbridge.cli import output
-    from smsbridge.cli.cases_cmd import open_store
+    from smsbridge.cli.case_options import open_store
     from smsbridge.cli.outfile import private_file, shown
 
     start, end = output.window(since, until, zone=app.zone)

@@ -35,12 +35,14 @@ LATE_EVERY = timedelta(seconds=30)
 
 LABELS = {"created": "NEW", "followup": "MORE", "status": "STATUS", "duplicate": "DUPLICATE",
           "note": "NOTE", "assign": "ASSIGN", "reply": "REPLY", "category": "CATEGORY",
-          "place": "PLACE", "flag": "FLAG", "urgent": "URGENT"}
+          "place": "PLACE", "flag": "FLAG", "urgent": "URGENT", "alert": "ALERT"}
 
 
 def rings(change: Change) -> bool:
-    """An urgent report rings the bell whether or not ``--bell`` asked for new ones."""
-    return change.case.urgent and change.event.action in ("created", "urgent")
+    """An urgent report, or a verification word locked against guessing, rings the bell
+    whether or not ``--bell`` asked for new cases."""
+    return ((change.case.urgent and change.event.action in ("created", "urgent"))
+            or change.event.action == "alert")
 
 
 def change_line(change: Change, *, zone: tzinfo | None, width: int = 80) -> str:

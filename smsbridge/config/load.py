@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -135,6 +136,11 @@ def _section_dict(name: str, cls: type, section: Any, mask_secrets: bool) -> dic
     return body
 
 
+# A hook command that passes a secret: a token, a key, a password, an auth header.
+_CREDENTIAL = re.compile(r"token|secret|passw|apikey|api[_-]key|bearer|authorization|"
+                         r"\s-u\s|--user\b", re.IGNORECASE)
+
+
 def exposed_secrets(cfg: Config) -> str | None:
     """A warning when the config file holds a secret (the SIM PIN, credentials in the
     hook URL) and every user of the box may read it; None when all is well."""
@@ -143,6 +149,8 @@ def exposed_secrets(cfg: Config) -> str | None:
         held.append("the SIM PIN")
     if cfg.hook.url and mask_url(cfg.hook.url) != cfg.hook.url:
         held.append("credentials in [hook] url")
+    if cfg.hook.command and _CREDENTIAL.search(cfg.hook.command):
+        held.append("what looks like credentials in [hook] command")
     held += secrets_held(cfg)
     if not held or not cfg.source:
         return None

@@ -16,9 +16,10 @@ from smsbridge.config.values import check_one_sms, check_template
 from smsbridge.errors import ConfigError, InvalidInput
 from smsbridge.numbers import parse_operator_number
 from smsbridge.tickets import ticket_token
+from smsbridge.triage.vocabulary import COMMON_WORDS, DIGIT_WORDS
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
-_WORD = re.compile(r"[A-Za-z0-9]{3,24}")
+_WORD = re.compile(r"[A-Za-z0-9]{6,24}")
 
 
 def check_roster(cfg: Config, path: str | None) -> None:
@@ -49,12 +50,19 @@ def check_roster(cfg: Config, path: str | None) -> None:
     names: dict[str, str] = {}
     team_words: dict[str, str] = {}
     reserved = {*findings, *(k.upper() for k in status_keywords)}
+    # Every name of the roster, known before any word is checked against them.
+    roster_names = {o.name.casefold() for o in officers} | {
+        t.name.casefold() for t in teams} | {o.team.casefold() for o in officers if o.team}
+    common = COMMON_WORDS | DIGIT_WORDS | _keywords(cfg)
+    owners: dict[str, str] = {}  # word (folded) -> whose it is
     for i, team in enumerate(teams, start=1):
         where = f"teams[{i}]"
         _check_name(team.name, names, path, f"{where}.name")
         names[team.name.casefold()] = "a team"
         if team.word:
             _check_word(team.word, reserved, ticket_prefix, path, f"{where}.word")
+            _check_strength(team.word, roster_names, common, owners, f"team {team.name}",
+                            path, f"{where}.word")
             team_words[team.name.casefold()] = team.word
     numbers: dict[str, str] = {}
     for i, officer in enumerate(officers, start=1):
@@ -78,6 +86,8 @@ def check_roster(cfg: Config, path: str | None) -> None:
                               key=f"{where}.team")
         if officer.word:
             _check_word(officer.word, reserved, ticket_prefix, path, f"{where}.word")
+            _check_strength(officer.word, roster_names, common, owners, officer.name, path,
+                            f"{where}.word")
         elif officer.team.casefold() not in team_words:
             raise ConfigError(f"{officer.name} has no verification word: give word = …, or a "
                               "[[teams]] entry with a word for their team", path=path,
@@ -101,12 +111,43 @@ def _check_name(name: str, names: dict[str, str], path: str | None, key: str) ->
 
 def _check_word(word: str, reserved: set[str], prefix: str, path: str | None,
                 key: str) -> None:
-    if not _WORD.fullmatch(word) or word.isdigit():
-        raise ConfigError("expected 3 to 24 letters and digits, not only digits", path=path,
-                          key=key)
     if word.upper() in reserved:
         raise ConfigError(f"{word!r} is a keyword of the line; choose a word nobody types "
                           "by chance", path=path, key=key)
     if ticket_token(prefix).match(word):
         raise ConfigError(f"{word!r} reads as a ticket; choose another word", path=path,
                           key=key)
+    if not _WORD.fullmatch(word) or word.isdigit():
+        # Short words are guessed in a few tries, and typed by chance.
+        raise ConfigError("expected 6 to 24 letters and digits, not only digits", path=path,
+                          key=key)
+
+
+def _check_strength(word: str, names: set[str], common: frozenset[str] | set[str],
+                    owners: dict[str, str], owner: str, path: str | None, key: str) -> None:
+    """Refuse a word that is easy to guess or that tells nobody apart."""
+    folded = word.casefold()
+    if folded in names or any(n and n in folded for n in names if len(n) >= 4):
+        raise ConfigError(f"{word!r} is (or holds) a name of the roster: anyone who knows "
+                          "the officers guesses it", path=path, key=key)
+    half = len(folded) // 2
+    if (len(folded) % 2 == 0 and folded[:half] == folded[half:]) or len(set(folded)) <= 2:
+        raise ConfigError(f"{word!r} is one word twice (or one letter over and over): "
+                          "choose a word that is not", path=path, key=key)
+    if folded in common:
+        raise ConfigError(f"{word!r} is a common word of this line (its reports, its "
+                          "categories): citizens type it by chance", path=path, key=key)
+    if folded in owners and owners[folded] != owner:
+        raise ConfigError(f"{word!r} is already the word of {owners[folded]}: an answer "
+                          "must tell whose word it is (share a word through a team)",
+                          path=path, key=key)
+    owners[folded] = owner
+
+
+def _keywords(cfg: Config) -> set[str]:
+    """The words of the configured categories' keywords."""
+    found: set[str] = set()
+    for words in vars(cfg.categories).values():
+        for phrase in words:
+            found |= {part.strip("*").casefold() for part in phrase.split() if part.strip("*")}
+    return found

@@ -202,6 +202,12 @@ class FieldConfig:
     notice_resolved: str = _opt("")
     notice_fake: str = _opt("")
     notice_duplicate: str = _opt("")
+    # Guessing: this many wrong words from one officer's (or team's) numbers, or this
+    # many answers from other numbers carrying a real word, within the window, lock the
+    # word (the right one is refused too) until the administrator changes it. 0: never.
+    guess_limit: int = _opt(5, lo=0, hi=1000)
+    leak_limit: int = _opt(3, lo=0, hi=1000)
+    guess_window_minutes: int = _opt(1440, lo=1, hi=525_600)
 
 
 @dataclass(frozen=True)

@@ -2,24 +2,31 @@
 SMS mean, and whether one may change a case.
 
 The desk sends a case to an officer (``cases dispatch``); the officer checks it on the
-spot and answers by SMS, in a small grammar with their verification word first::
+spot and answers by SMS, in a small grammar with their verification word first and
+the dispatch's one-time code after the ticket::
 
-    <word> <ticket> [BENAR|PALSU|SELESAI] [text]
+    <word> <ticket> <code> [BENAR|PALSU|SELESAI] [text]
 
-    mawar LP-000123 BENAR ada 5 orang main kartu     confirmed, with a note
-    Mawar lp123 palsu: pasar sepi                     fake
-    mawar 123 selesai bubar                           resolved
-    mawar LP-000123 pelaku naik motor hitam           a note only
+    mawar LP-000123 K7RA BENAR ada 5 orang main kartu     confirmed, with a note
+    Mawar lp123 k7ra palsu: pasar sepi                     fake
+    mawar 123 K7RA selesai bubar                           resolved
+    mawar LP-000123 K7RA pelaku naik motor hitam           a note only
 
 The word comes first so that an answer without it is told apart from one with a
 wrong word, and the rest reads like what operators type. A sender's number can be
-spoofed, so the number names the officer and the word proves it: an answer changes a
-case only when both are right and the case was dispatched to that officer. Whatever
+spoofed, so the number names the officer and the word proves it; the code binds the
+answer to the dispatch it answers, so an answer replayed, or sent to a case that has
+since gone to someone else, changes nothing. Only registered numbers are read in this
+grammar (``intake``): any other sender is a citizen whatever its first word. Whatever
 fails changes nothing; the desk sees why (``Refuse.reason``), the sender never does.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -31,6 +38,38 @@ from smsbridge.tickets import CaseFacts, parse_ticket, ticket_token
 # a time: "resolved" on a case still being checked confirms it first.
 _MAIN_LINE = ("new", "checking", "confirmed", "resolved")
 _PUNCTUATION = ".,:;!-"
+# A dispatch's code: letters and digits nobody misreads for one another (no 0/O, 1/I/L,
+# 2/Z, 5/S, 8/B, 6/G) and always both, so that no word of a note ("ADA") reads as one.
+CODE_ALPHABET = "ACDEFHJKMNPRTUVWXY3479"
+CODE_LENGTH = 4
+_CODE = re.compile(rf"(?=[{CODE_ALPHABET}]*[3479])(?=[{CODE_ALPHABET}]*[A-Z])"
+                   rf"[{CODE_ALPHABET}]{{{CODE_LENGTH}}}")
+# What a verification word may look like (config.roster checks the configured ones); a
+# first token of this shape before a ticket and a finding makes an SMS answer-shaped.
+WORD_SHAPE = re.compile(r"[A-Za-z0-9]{3,24}")
+
+
+WORD_MASK = "****"
+
+
+@functools.lru_cache(maxsize=8)
+def _words_pattern(words: frozenset[str]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<![^\W_])(?:{alternatives})(?![^\W_])", re.IGNORECASE)
+
+
+def new_code() -> str:
+    """A fresh one-time code for one dispatch to one officer."""
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if _CODE.fullmatch(code):
+            return code
+
+
+def word_hash(word: str) -> str:
+    """What the store keeps of a verification word (a lock names the word by this): the
+    word itself never rests in the database."""
+    return hashlib.sha256(f"smsbridge-word\0{word.casefold()}".encode()).hexdigest()
 
 
 # --- who the officers are -------------------------------------------------------------
@@ -71,6 +110,23 @@ class Roster:
         folded = word.casefold()
         return tuple(o for o in self.officers if o.word.casefold() == folded)
 
+    def words_pattern(self, also: str | None = None) -> re.Pattern[str] | None:
+        """What finds every roster word (and ``also``: what an officer typed in the
+        word's place) wherever it stands, in any case; None when there is none."""
+        words = {o.word.casefold() for o in self.officers if o.word}
+        if also:
+            words.add(also.casefold())
+        return _words_pattern(frozenset(words)) if words else None
+
+    def mask(self, text: str, also: str | None = None) -> str:
+        """``text`` with every roster word (and ``also``) made ``****``, however often."""
+        pattern = self.words_pattern(also)
+        return pattern.sub(WORD_MASK, text) if pattern else text
+
+    def word_hashes(self) -> list[str]:
+        """The hashes of the words the roster holds (``word_hash``)."""
+        return sorted({word_hash(o.word) for o in self.officers if o.word})
+
     def resolve(self, to: str) -> tuple[tuple[Officer, ...], str | None]:
         """``--to NAME|TEAM`` -> the officers to send to and the team's name (None for
         one officer), or InvalidInput listing who there is."""
@@ -101,7 +157,15 @@ class Answer:
     ticket: str | None  # as typed; None when no ticket follows
     number: int | None  # the ticket's number, when it is one of this line's
     finding: str | None  # confirmed, fake, resolved; None: the text is a note
-    note: str  # the officer's words after the ticket (and finding)
+    note: str  # the officer's words after the ticket (code and finding)
+    code: str | None = None  # the dispatch's code after the ticket, upper case
+
+    @property
+    def shaped(self) -> bool:
+        """A word-like first token, a ticket and a finding: what someone trying words
+        sends, from whatever number."""
+        return (self.word is not None and WORD_SHAPE.fullmatch(self.word) is not None
+                and self.ticket is not None and self.finding is not None)
 
 
 def finding_words(cfg: Config) -> dict[str, str]:
@@ -115,7 +179,7 @@ def finding_words(cfg: Config) -> dict[str, str]:
 
 def parse_answer(text: str, *, findings: Mapping[str, str], prefix: str = "LP",
                  digits: int = 6) -> Answer:
-    """Read ``<word> <ticket> [finding] [text]``; what is missing is None."""
+    """Read ``<word> <ticket> [code] [finding] [text]``; what is missing is None."""
     body = text.strip()
     ticket_re = ticket_token(prefix)
     word: str | None = None
@@ -133,24 +197,42 @@ def parse_answer(text: str, *, findings: Mapping[str, str], prefix: str = "LP",
         number = None
     rest = body[found.end():].lstrip(_PUNCTUATION + " \t\r\n")
     head, *tail = rest.split(maxsplit=1) or [""]
+    code = None
+    if _CODE.fullmatch(head.rstrip(_PUNCTUATION).upper()):
+        code = head.rstrip(_PUNCTUATION).upper()
+        rest = tail[0].lstrip(_PUNCTUATION + " \t\r\n") if tail else ""
+        head, *tail = rest.split(maxsplit=1) or [""]
     finding = findings.get(head.rstrip(_PUNCTUATION).upper())
     after = tail[0] if tail else ""
     note = (after if finding else rest).lstrip(_PUNCTUATION + " \t\r\n").strip()
-    return Answer(word, typed, number, finding, note)
+    return Answer(word, typed, number, finding, note, code)
 
 
 # --- whether an answer may change its case --------------------------------------------
 
 
 @dataclass(frozen=True)
+class DispatchFacts:
+    """What the dispatches of one case say about one officer."""
+
+    current: tuple[str, ...] = ()  # the officers of the case's latest dispatch
+    ever: tuple[str, ...] = ()  # every officer the case was ever dispatched to
+    code: str | None = None  # the officer's code in the latest dispatch
+    earlier_codes: tuple[str, ...] = ()  # the officer's codes of earlier dispatches
+    # (finding, note) of the answers already accepted with ``code``.
+    used: tuple[tuple[str | None, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class FieldFacts:
-    """What the bridge knows about an SMS in the officers' grammar."""
+    """What the bridge knows about an SMS from a registered officer's number."""
 
     answer: Answer
     officer: Officer | None  # registered under the sender's number
     word_owners: tuple[str, ...] = ()  # whose word the text carries (a clue for the desk)
     case: CaseFacts | None = None  # the case the ticket names, if it exists
-    dispatched_to: tuple[str, ...] = ()  # the officers that case was dispatched to
+    dispatch: DispatchFacts = DispatchFacts()
+    locked: bool = False  # the officer's word is locked after guessing (``lock_due``)
 
 
 @dataclass(frozen=True)
@@ -160,6 +242,7 @@ class Accept:
     finding: str | None
     note: str
     steps: tuple[str, ...]  # the statuses the case goes through; () changes no status
+    code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -167,33 +250,71 @@ class Refuse:
     reason: str  # for the desk; the sender gets the same neutral reply whatever it is
     officer: Officer | None
     case_id: int | None
+    # Someone trying words: "guess" (a wrong word from an officer's number), "leak" (a
+    # real word from a number not registered for it); None for a mere mistake.
+    attempt: str | None = None
+
+
+WRONG_WORD = "wrong verification word"
+# What the dispatch's reply line says in the word's place: typed literally, it is a
+# mistake to call the officer about, not someone guessing.
+HINTS = frozenset({"sandi", "kata", "katasandi", "word", "your", "kata_sandi"})
 
 
 def judge(facts: FieldFacts) -> Accept | Refuse:
     """Accept an answer only from the registered number with the right word, naming a
-    case dispatched to that officer; the first failing check is the reason."""
-    answer, officer, case = facts.answer, facts.officer, facts.case
+    case whose current dispatch went to that officer, with that dispatch's code, and
+    saying what was not said with that code before; the first failing check is the
+    reason."""
+    answer, officer, case, sent = facts.answer, facts.officer, facts.case, facts.dispatch
     case_id = case.id if case else None
     if officer is None:
         owners = ", ".join(facts.word_owners) or "nobody"
         return Refuse(f"the verification word of {owners} from a number that is not "
-                      "registered for them", None, case_id)
+                      "registered for them", None, case_id,
+                      "leak" if facts.word_owners else None)
     if answer.word is None:
         return Refuse("no verification word", officer, case_id)
+    if answer.word.casefold() in HINTS:
+        return Refuse(f"{answer.word!r} from the reply line instead of the verification "
+                      "word", officer, case_id)
     if answer.word.casefold() != officer.word.casefold():
-        return Refuse("wrong verification word", officer, case_id)
+        return Refuse(WRONG_WORD, officer, case_id, "guess")
+    if facts.locked:
+        return Refuse(f"the verification word of {officer.name} is locked after guessing: "
+                      "the administrator must change it", officer, case_id)
     if answer.ticket is None:
         return Refuse("not understood: no ticket after the word", officer, None)
     if answer.number is None:
         return Refuse(f"{answer.ticket!r} is not a ticket of this line", officer, None)
     if case is None:
         return Refuse(f"unknown ticket {answer.ticket}", officer, None)
-    if officer.name not in facts.dispatched_to:
+    if officer.name not in sent.ever:
         return Refuse(f"{case.ticket} was not dispatched to {officer.name}", officer, case.id)
+    if officer.name not in sent.current:
+        return Refuse(f"{case.ticket} has since been dispatched to "
+                      f"{', '.join(sent.current)}: {officer.name} is no longer on it",
+                      officer, case.id)
+    if answer.code is None:
+        return Refuse("no dispatch code after the ticket", officer, case.id)
+    if answer.code != sent.code:
+        earlier = answer.code in sent.earlier_codes
+        return Refuse("the code of an earlier dispatch" if earlier else "wrong dispatch code",
+                      officer, case.id)
     if answer.finding is None and not answer.note:
         return Refuse("nothing to record: no finding and no text", officer, case.id)
+    said = {finding for finding, _ in sent.used if finding}
+    if (answer.finding in said
+            or (answer.finding is None and (None, answer.note) in sent.used)):
+        return Refuse(f"replayed: {answer.finding or 'this note'} was already recorded with "
+                      "this dispatch's code", officer, case.id)
     return Accept(officer, case, answer.finding, answer.note,
-                  steps_to(case.status, answer.finding))
+                  steps_to(case.status, answer.finding), answer.code)
+
+
+def lock_due(failures: int, limit: int) -> bool:
+    """Whether a word with ``failures`` recent attempts against it is to be locked."""
+    return limit > 0 and failures >= limit
 
 
 def steps_to(current: str, finding: str | None) -> tuple[str, ...]:
@@ -228,6 +349,8 @@ class DispatchRecord:
     sent_at: str | None = None
     delivered_at: str | None = None
     error: str | None = None
+    code: str | None = None  # the one-time code the officer's answers must quote
+    superseded: bool = False  # a later dispatch of the case replaced this one
 
 
 @dataclass(frozen=True)
@@ -248,6 +371,7 @@ class AnswerRecord:
     reply_state: str | None = None
     sender: str | None = None  # the number it came from
     case_ticket: str | None = None  # the case's ticket as it is written
+    attempt: str | None = None  # "guess" or "leak": someone trying a word
 
 
 @dataclass(frozen=True)

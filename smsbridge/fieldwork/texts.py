@@ -5,8 +5,9 @@ officer, the officer's confirmation and the neutral reply (the citizen's notice 
 The police promise reporters that their identity stays protected, and a dispatch
 SMS sits on a phone in the street: it never carries the reporter's number (the
 case's reporter is never read here) and everything it quotes (the report, the place,
-the desk's note) passes through ``scrub``, which removes anything shaped like a
-phone number, whole, spaced or masked, and a name the text gives as its writer's.
+the desk's note) passes through ``scrub`` (``fieldwork.scrub``), which removes anything
+shaped like a phone number in any writing of it, and a name the text gives as its
+writer's.
 A dispatch fits two SMS, in GSM-7 (153 characters a part) so that it does: letters
 outside the alphabet (emoji) are dropped, typographic ones made plain.
 """
@@ -18,10 +19,13 @@ from dataclasses import dataclass
 
 from smsbridge.config.sections import Config
 from smsbridge.errors import InvalidInput
+from smsbridge.fieldwork.scrub import scrub_text
 from smsbridge.models import Case
 from smsbridge.sms import gsm7, pdu
 
 DISPATCH_MAX_PARTS = 2
+# Where a dispatch shown to the desk holds each officer's one-time code.
+CODE_SLOT = "####"
 # The report needs most of the room: a note takes at most this much of it.
 NOTE_MAX_CHARS = 100
 
@@ -32,7 +36,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "place": "Lokasi: {value}",
         "report": "Laporan: {value}",
         "note": "Catatan: {value}",
-        "how": "Balas: KATA {ticket} {findings} keterangan",
+        "how": "Balas (sandi Anda di depan): {ticket} {code} {findings}",
         "changed": "OK {ticket}: dicatat, status {status}.",
         "noted": "OK {ticket}: catatan dicatat.",
         "kept": "OK {ticket}: dicatat sebagai catatan, status tetap {status}.",
@@ -46,7 +50,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "place": "Place: {value}",
         "report": "Report: {value}",
         "note": "Note: {value}",
-        "how": "Reply: WORD {ticket} {findings} details",
+        "how": "Reply (your word first): {ticket} {code} {findings}",
         "changed": "OK {ticket}: recorded, status {status}.",
         "noted": "OK {ticket}: note recorded.",
         "kept": "OK {ticket}: recorded as a note, status stays {status}.",
@@ -64,35 +68,16 @@ _STATUS_WORDS = {
            "resolved": "resolved", "fake": "fake", "duplicate": "duplicate"},
 }
 
-# A run of digits with the spaces, dashes, dots, brackets and mask stars people and our
-# own masking put in numbers: "+62 812-3456-7001", "(0812) 3456 7001", "+62812****7001".
-_NUMBERISH = re.compile(r"\+?[0-9*(][0-9*()\s.\-/]{4,}[0-9*]")
-_DATE = re.compile(r"\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})")
-_NAMED = re.compile(r"\b(nama\s+saya|saya\s+bernama|my\s+name\s+is|nama\s*:)\s+([^\s,.;:]+)"
-                    r"((?:\s+[A-Z][^\s,.;:]*)*)", re.IGNORECASE)
-# "Saya Andi", "saya ini Budi Santoso": "saya" (I) then a capitalised word is how a
-# writer names themselves; a capital is the only sign of a name, so one that is not
-# ("Saya Lihat sendiri") is removed too: a lost word costs less than a reporter's name.
-_SELF_NAMED = re.compile(r"\b((?i:saya)(?:\s+(?i:ini|adalah))?)\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
 _PLAIN = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
                         "\u2013": "-", "\u2014": "-", "\u00a0": " ", "\u2026": "...",
                         "\n": " ", "\r": " ", "\t": " "})
 
 
 def scrub(text: str, language: str = "id") -> str:
-    """``text`` without phone numbers in any form, nor a name given as the writer's."""
+    """``text`` without phone numbers in any shape, nor a name given as the writer's
+    (``fieldwork.scrub``)."""
     words = _TEXTS[language]
-
-    def number(match: re.Match[str]) -> str:
-        found = match.group(0)
-        if _DATE.fullmatch(found.strip()):
-            return found
-        digits = sum(c.isdigit() or c == "*" for c in found)
-        return words["number"] if digits >= 7 else found
-
-    text = _NUMBERISH.sub(number, text)
-    text = _NAMED.sub(lambda m: f"{m.group(1)} {words['name']}", text)
-    return _SELF_NAMED.sub(lambda m: f"{m.group(1)} {words['name']}", text)
+    return scrub_text(text, number_mark=words["number"], name_mark=words["name"])
 
 
 def plain_gsm7(text: str) -> str:
@@ -121,9 +106,10 @@ class FieldTexts:
         return _TEXTS[self.language][key]
 
     def dispatch(self, *, ticket: str, report: str, category: str | None = None,
-                 place: str | None = None, note: str | None = None) -> str:
-        """The SMS to an officer: at most two parts, the report shortened to fit."""
-        clean_note = plain_gsm7(scrub(note or "", self.language))
+                 place: str | None = None, note: str | None = None, code: str = "") -> str:
+        """The SMS to an officer: at most two parts, the report shortened to fit; its
+        last line is what to send back, with the dispatch's one-time ``code``."""
+        clean_note = self.clean_note(note)
         if len(clean_note) > NOTE_MAX_CHARS:
             raise InvalidInput(f"the note has {len(clean_note)} characters; at most "
                                f"{NOTE_MAX_CHARS} fit beside the report")
@@ -134,7 +120,8 @@ class FieldTexts:
             head.append(self._t("place").format(
                 value=plain_gsm7(scrub(place, self.language))))
         tail = [self._t("note").format(value=clean_note)] if clean_note else []
-        tail.append(self._t("how").format(ticket=ticket, findings="/".join(self.findings)))
+        tail.append(self._t("how").format(ticket=ticket, code=code,
+                                          findings="/".join(self.findings)))
         body = plain_gsm7(scrub(report, self.language))
 
         def build(words: str) -> str:
@@ -151,12 +138,29 @@ class FieldTexts:
                 high = middle - 1
         return build(_cut(body, low))
 
-    def for_case(self, case: Case, note: str | None = None) -> str:
+    def clean_note(self, note: str | None) -> str:
+        """The desk's note as a dispatch carries it (and its record keeps it)."""
+        return plain_gsm7(scrub(note or "", self.language))
+
+    def checked(self, text: str) -> str:
+        """A dispatch as the desk edited it: scrubbed like the one it was made from, in
+        GSM-7, still with its code's place, still fitting two SMS."""
+        lines = [plain_gsm7(scrub(line, self.language)) for line in text.splitlines()]
+        sms = "\n".join(line for line in lines if line)
+        if CODE_SLOT not in sms:
+            raise InvalidInput(f"the edited SMS lost {CODE_SLOT}, where each officer's "
+                               "one-time code goes: keep it on the reply line")
+        if pdu.parts_needed(sms.replace(CODE_SLOT, "XXXX")) > DISPATCH_MAX_PARTS:
+            raise InvalidInput(f"the edited SMS needs more than {DISPATCH_MAX_PARTS} SMS; "
+                               "shorten it")
+        return sms
+
+    def for_case(self, case: Case, note: str | None = None, code: str = "") -> str:
         """The dispatch of ``case``: its ticket, category and place (what intake found,
         as operators corrected it; "other" says nothing), its words."""
         category = case.category if case.category != "other" else None
         return self.dispatch(ticket=case.ticket, report=case.text, category=category,
-                             place=case.place, note=note)
+                             place=case.place, note=note, code=code)
 
     def confirmation(self, ticket: str, *, finding: str | None, status: str,
                      changed: bool) -> str:

@@ -8,6 +8,7 @@ facts for it and writes down what it decides. The case changes through
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import statistics
 from collections.abc import Callable, Sequence
@@ -15,7 +16,16 @@ from datetime import datetime
 
 from smsbridge import tickets
 from smsbridge.errors import InvalidInput
-from smsbridge.fieldwork.answers import Accept, AnswerRecord, DispatchRecord, FieldStats, Officer
+from smsbridge.fieldwork.answers import (
+    WORD_MASK,
+    Accept,
+    AnswerRecord,
+    DispatchFacts,
+    DispatchRecord,
+    FieldStats,
+    Officer,
+    new_code,
+)
 from smsbridge.models import Case, CaseQuery
 from smsbridge.replies import Notices
 from smsbridge.store.cases import Cases
@@ -36,11 +46,13 @@ class FieldLog:
 
     # sending a case to officers ---------------------------------------------------------
 
-    def dispatch(self, ticket: str, officers: Sequence[Officer], *, compose: Callable[[Case], str],
-                 operator: str, team: str | None = None, note: str | None = None
-                 ) -> tuple[Case, list[DispatchRecord]]:
-        """One SMS per officer with ``compose(case)``, each recorded; the case assigned
-        (to the team when sent to one) and, when new, moved to checking."""
+    def dispatch(self, ticket: str, officers: Sequence[Officer], *,
+                 compose: Callable[[Case, str], str], operator: str, team: str | None = None,
+                 note: str | None = None) -> tuple[Case, list[DispatchRecord]]:
+        """One SMS per officer with ``compose(case, code)``, each with its own one-time
+        code and recorded; earlier dispatches of the case superseded (their officers'
+        answers no longer count); the case assigned (to the team when sent to one) and,
+        when new, moved to checking."""
         if not officers:
             raise InvalidInput("nobody to send the case to")
         with self._db.transaction():
@@ -48,17 +60,19 @@ class FieldLog:
             if case.status in tickets.CLOSED_STATUSES:
                 raise InvalidInput(f"{case.ticket} is {case.status}; reopen it first (cases "
                                    "update --status checking --note WHY) to send it out again")
-            text = compose(case)
             now = self._db.now()
+            self._db.execute("UPDATE dispatches SET superseded_at = ? WHERE case_id = ?"
+                             " AND superseded_at IS NULL", (now, case.id))
             ids = []
             for officer in officers:
-                item = self._outbox.add(officer.number, text, kind="dispatch", case_id=case.id,
-                                        created_by=operator, at=now)
+                code = new_code()
+                item = self._outbox.add(officer.number, compose(case, code), kind="dispatch",
+                                        case_id=case.id, created_by=operator, at=now)
                 ids.append(self._db.scalar(
                     "INSERT INTO dispatches (case_id, officer, team, outbox_id, at, operator,"
-                    " login, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                    " login, note, code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                     (case.id, officer.name, team, item.id, now, operator,
-                     self._cases.audit.login, note)))
+                     self._cases.audit.login, note, code)))
             names = ", ".join(o.name for o in officers)
             self._cases.event(case.id, operator, "dispatch",
                               note=f"sent to {names}" + (f" (team {team})" if team else "")
@@ -75,34 +89,74 @@ class FieldLog:
             id=r["id"], case_id=r["case_id"], officer=r["officer"], team=r["team"],
             at=r["at"], operator=r["operator"], note=r["note"], outbox_id=r["outbox_id"],
             state=r["state"], sent_at=r["sent_at"], delivered_at=r["delivered_at"],
-            error=r["last_error"]) for r in self._db.all(
+            error=r["last_error"], code=r["code"], superseded=r["superseded_at"] is not None)
+            for r in self._db.all(
                 "SELECT d.*, o.state, o.sent_at, o.delivered_at, o.last_error"
                 " FROM dispatches d LEFT JOIN outbox o ON o.id = d.outbox_id"
                 " WHERE d.case_id = ? ORDER BY d.id", (case_id,))]
 
     # officers' answers ------------------------------------------------------------------
 
-    def answer_facts(self, number: int) -> tuple[tickets.CaseFacts | None, tuple[str, ...]]:
-        """The case with this ticket number, and the officers it was dispatched to."""
+    def answer_facts(self, number: int, officer: str | None = None
+                     ) -> tuple[tickets.CaseFacts | None, DispatchFacts]:
+        """The case with this ticket number, and what its dispatches say of ``officer``."""
         row = self._db.one("SELECT id, ticket, status, assigned_to FROM cases WHERE id = ?",
                            (number,))
         if row is None:
-            return None, ()
-        names = tuple(r[0] for r in self._db.all(
-            "SELECT DISTINCT officer FROM dispatches WHERE case_id = ?", (number,)))
+            return None, DispatchFacts()
+        rows = self._db.all("SELECT officer, code, superseded_at FROM dispatches"
+                            " WHERE case_id = ? ORDER BY id", (number,))
+        current = tuple(r["officer"] for r in rows if r["superseded_at"] is None)
+        mine = [r for r in rows if r["officer"] == officer]
+        code = next((r["code"] for r in mine if r["superseded_at"] is None), None)
+        used: tuple[tuple[str | None, str], ...] = ()
+        if code is not None:
+            used = tuple((r["finding"], r["note"]) for r in self._db.all(
+                "SELECT finding, note FROM field_answers WHERE case_id = ? AND officer = ?"
+                " AND code = ? AND accepted = 1", (number, officer, code)))
+        facts = DispatchFacts(
+            current=current, ever=tuple(dict.fromkeys(r["officer"] for r in rows)), code=code,
+            earlier_codes=tuple(r["code"] for r in mine if r["superseded_at"] and r["code"]),
+            used=used)
         return tickets.CaseFacts(row["id"], row["ticket"], row["status"],
-                                 row["assigned_to"]), names
+                                 row["assigned_to"]), facts
 
     def record_answer(self, *, message_id: int | None, officer: str | None,
                       case_id: int | None, ticket: str | None, finding: str | None,
                       note: str, accepted: bool, reason: str | None = None,
-                      new_status: str | None = None, at: str | None = None) -> int:
+                      new_status: str | None = None, at: str | None = None,
+                      code: str | None = None, attempt: str | None = None,
+                      word_hash: str | None = None) -> int:
         with self._db.transaction():
             return int(self._db.scalar(
                 "INSERT INTO field_answers (at, message_id, officer, case_id, ticket, finding,"
-                " note, accepted, reason, new_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " RETURNING id", (at or self._db.now(), message_id, officer, case_id, ticket,
-                                  finding, note, int(accepted), reason, new_status)))
+                " note, accepted, reason, new_status, code, attempt, word_hash)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (at or self._db.now(), message_id, officer, case_id, ticket, finding, note,
+                 int(accepted), reason, new_status, code, attempt, word_hash)))
+
+    # words tried by others --------------------------------------------------------------
+
+    def attempts(self, word_hash: str, attempt: str, *, since: str) -> int:
+        """Failed answers of kind ``attempt`` against the word with this hash since then."""
+        return int(self._db.scalar(
+            "SELECT count(*) FROM field_answers WHERE word_hash = ? AND attempt = ?"
+            " AND at >= ?", (word_hash, attempt, since)))
+
+    def lock(self, word_hash: str, *, owners: str, reason: str, at: str) -> bool:
+        """Lock the word with this hash; False when it already was."""
+        with self._db.transaction():
+            return self._db.one(
+                "INSERT INTO field_locks (word_hash, owners, at, reason) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (word_hash) DO NOTHING RETURNING id",
+                (word_hash, owners, at, reason)) is not None
+
+    def locked(self, hashes: Sequence[str] | None = None) -> list[tuple[str, str, str, str]]:
+        """(word hash, owners, at, reason) of the locked words, of ``hashes`` only when
+        given (the words the config holds now: a changed word is no longer locked)."""
+        rows = self._db.all("SELECT word_hash, owners, at, reason FROM field_locks ORDER BY id")
+        return [(r[0], r[1], r[2], r[3]) for r in rows
+                if hashes is None or r[0] in hashes]
 
     def apply(self, accept: Accept, *, message_id: int | None, ticket: str | None,
               notices: Notices, at: str) -> tuple[Case, int]:
@@ -126,7 +180,8 @@ class FieldLog:
             answer = self.record_answer(
                 message_id=message_id, officer=officer, case_id=case.id, ticket=ticket,
                 finding=accept.finding, note=accept.note, accepted=True,
-                new_status=after.status if after.status != before.status else None, at=at)
+                new_status=after.status if after.status != before.status else None, at=at,
+                code=accept.code)
         return after, answer
 
     def set_reply(self, answer_id: int, outbox_id: int) -> None:
@@ -158,23 +213,30 @@ class FieldLog:
     def last_answer_id(self) -> int:
         return int(self._db.scalar("SELECT coalesce(max(id), 0) FROM field_answers"))
 
-    def hide_word(self, message_ids: Sequence[int], word: str) -> None:
-        """The verification word out of the stored text of an officer's SMS (it opens
-        the first part): ``messages list`` must not teach it to whoever reads it."""
+    def hide_words(self, message_ids: Sequence[int], words: re.Pattern[str]) -> None:
+        """Verification words (what ``words`` finds) out of the stored messages of one
+        SMS: each part's text with them made ``****`` and its raw PDU withheld (the hash
+        that dedupes it stays), so neither ``messages list`` nor the forensic PDU
+        teaches a word to whoever reads them. A word split across two parts is starred
+        across them, character for character."""
         if not message_ids:
             return
         marks = ", ".join("?" * len(message_ids))
-        row = self._db.one(f"SELECT id, text FROM messages WHERE id IN ({marks})"
-                           " ORDER BY coalesce(concat_seq, 0), id LIMIT 1", tuple(message_ids))
-        if row is None or not row["text"]:
-            return
-        text = row["text"]
-        start = text.find(word)
-        if start < 0 or text[:start].strip():
-            return
+        rows = self._db.all(f"SELECT id, text FROM messages WHERE id IN ({marks})"
+                            " ORDER BY coalesce(concat_seq, 0), id", tuple(message_ids))
+        texts = [r["text"] or "" for r in rows]
+        masked = [words.sub(WORD_MASK, t) for t in texts]
+        joined = "".join(masked)
+        if words.search(joined):  # a word across a part boundary
+            starred = words.sub(lambda m: "*" * len(m.group(0)), "".join(texts))
+            cuts = [sum(len(t) for t in texts[:i]) for i in range(len(texts) + 1)]
+            masked = [starred[cuts[i]:cuts[i + 1]] for i in range(len(texts))]
         with self._db.transaction():
-            self._db.execute("UPDATE messages SET text = ? WHERE id = ?",
-                             (text[:start] + "****" + text[start + len(word):], row["id"]))
+            for row, before, after in zip(rows, texts, masked, strict=True):
+                if after == before:
+                    continue
+                self._db.execute("UPDATE messages SET text = ?, pdu = ? WHERE id = ?",
+                                 (after, WITHHELD_PDU, row["id"]))
 
     # figures ----------------------------------------------------------------------------
 
@@ -199,6 +261,11 @@ class FieldLog:
             median_dispatch_to_answer_seconds=statistics.median(to_answer) if to_answer else None)
 
 
+# What stands in messages.pdu for an SMS that held a verification word: its hash
+# (pdu_hash) still tells it apart, its bytes are gone.
+WITHHELD_PDU = "withheld: it held a verification word (pdu_hash is its SHA-256)"
+
+
 def _seconds(start: str, end: str) -> float:
     return max(0.0, (datetime.fromisoformat(end) - datetime.fromisoformat(start))
                .total_seconds())
@@ -218,5 +285,5 @@ def _answer(row: sqlite3.Row) -> AnswerRecord:
         accepted=bool(data["accepted"]), reason=data["reason"],
         new_status=data["new_status"], reply_id=data["reply_id"],
         reply_state=data["reply_state"], sender=data["sender"],
-        case_ticket=data["case_ticket"])
+        case_ticket=data["case_ticket"], attempt=data["attempt"])
 

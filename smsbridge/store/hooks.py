@@ -17,15 +17,21 @@ HOOKS = QueueTable("hooks", pending="done_at IS NULL",
 class HookQueue:
     def __init__(self, db: Database, cases: Cases):
         self._cases = cases
+        self._db = db
         self.queue = RetryQueue(db, HOOKS)
 
-    def add(self, case_id: int, *, at: str) -> None:
-        self.queue.add({"case_id": case_id, "next_attempt_at": at})
+    def add(self, case_id: int, *, at: str, alert: str | None = None) -> None:
+        """Announce a new case, or (``alert``) something the desk must act on about it."""
+        self.queue.add({"case_id": case_id, "next_attempt_at": at, "alert": alert})
 
     def due(self, *, at: str, limit: int = 50) -> list[tuple[int, int, Case]]:
         """(hook id, attempts so far, the case) for each hook due at ``at``."""
         return [(r["id"], r["attempts"], self._cases.by_id(r["case_id"]))
                 for r in self.queue.due(at=at, limit=limit)]
+
+    def alert_of(self, hook_id: int) -> str | None:
+        """What the desk must act on, for a hook that is an alert rather than a new case."""
+        return self._db.scalar("SELECT alert FROM hooks WHERE id = ?", (hook_id,))
 
     def done(self, hook_id: int, *, at: str) -> None:
         self.queue.done(hook_id, done_at=at)

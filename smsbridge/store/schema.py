@@ -442,6 +442,30 @@ CREATE INDEX cases_fake_reporter ON cases (reporter, status) WHERE status = 'fak
 """
 
 
+# Version 12: an officer's word cannot be guessed or replayed. Each dispatch carries a
+# one-time ``code`` that answers must quote; a later dispatch of the case supersedes the
+# earlier ones. Every answer-shaped SMS that fails is kept as an ``attempt`` against a
+# word, named by its hash; a word tried too often is locked (``field_locks``) until the
+# administrator changes it, which changes its hash.
+_SCHEMA_12 = """
+ALTER TABLE dispatches ADD COLUMN code TEXT;
+ALTER TABLE dispatches ADD COLUMN superseded_at TEXT;
+ALTER TABLE field_answers ADD COLUMN code TEXT;
+ALTER TABLE field_answers ADD COLUMN attempt TEXT CHECK (attempt IN ('guess', 'leak'));
+ALTER TABLE field_answers ADD COLUMN word_hash TEXT;
+CREATE INDEX field_answers_attempts ON field_answers (word_hash, at) WHERE attempt IS NOT NULL;
+ALTER TABLE hooks ADD COLUMN alert TEXT;
+
+CREATE TABLE field_locks (
+    id INTEGER PRIMARY KEY,
+    word_hash TEXT NOT NULL UNIQUE,
+    owners TEXT NOT NULL,
+    at TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
+"""
+
+
 def _field_loop(db: SqliteUtilsDatabase) -> None:
     _widen_check(db, "outbox", f"CHECK (kind IN ({sql_list(_OUTBOX_KINDS_1)}))",
                  f"CHECK (kind IN ({sql_list(_OUTBOX_KINDS_9)}))")
@@ -462,6 +486,7 @@ STEPS: tuple[tuple[int, str, str | Callable[[SqliteUtilsDatabase], None]], ...] 
     (9, "0009_field_loop", _field_loop),
     (10, "0010_line_parts", _SCHEMA_10),
     (11, "0011_desk_urgent", _SCHEMA_11),
+    (12, "0012_field_codes", _SCHEMA_12),
 )
 MIGRATION_NAMES = tuple(name for _, name, _ in STEPS)
 SCHEMA_VERSION = STEPS[-1][0]
