@@ -38,6 +38,7 @@ class AppContext:
     def config(self) -> config_mod.Config:
         if self._config is None:
             self._config = config_mod.load(self.config_path)
+            apply_privacy(self._config)
         return self._config
 
     @property
@@ -50,6 +51,14 @@ class AppContext:
         from zoneinfo import ZoneInfo
 
         return ZoneInfo(name)
+
+
+def apply_privacy(cfg: config_mod.Config) -> None:
+    """``[privacy]``'s mask for every number this process shows, logs or hands on."""
+    from smsbridge.privacy import MaskPolicy, set_mask_policy
+
+    set_mask_policy(MaskPolicy(prefix=cfg.privacy.mask_prefix,
+                               last_digits=cfg.privacy.mask_last_digits))
 
 
 pass_app = click.make_pass_decorator(AppContext, ensure=True)

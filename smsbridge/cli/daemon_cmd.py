@@ -8,7 +8,7 @@ from datetime import datetime
 
 import click
 
-from smsbridge.cli import AppContext, handle_errors, main, pass_app
+from smsbridge.cli import AppContext, apply_privacy, handle_errors, main, pass_app
 
 # A heartbeat older than this means the daemon is gone or hung (it beats every 5 s).
 STALE_AFTER_SECONDS = 30
@@ -39,6 +39,7 @@ def daemon_command(app: AppContext, port: str | None) -> None:
 
     def reload() -> config_mod.Config:
         new = config_mod.load(app.config_path)
+        apply_privacy(new)
         return new.replace(modem={"port": port}) if port and not new.modems else new
 
     setup_logging(cfg.logging.level, name_modems=len(cfg.pool_modems) > 1)

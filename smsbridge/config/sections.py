@@ -152,6 +152,14 @@ class DeskConfig:
 
 
 @dataclass(frozen=True)
+class PrivacyConfig:
+    # What a masked number shows: the network prefix ("+62 857") and up to the last
+    # two digits; less for a line whose reporters are few enough to be told apart.
+    mask_prefix: bool = _opt(True)
+    mask_last_digits: int = _opt(2, lo=0, hi=2)
+
+
+@dataclass(frozen=True)
 class CategoriesConfig:
     """Keywords per category, in priority order (the first wins a tie); whole words,
     ``word*`` for words starting with it. A report matching none is "other"."""
@@ -217,6 +225,7 @@ class Config:
     hook: HookConfig = field(default_factory=HookConfig)
     pool: PoolConfig = field(default_factory=PoolConfig)
     desk: DeskConfig = field(default_factory=DeskConfig)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     categories: CategoriesConfig = field(default_factory=CategoriesConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     # [[modems]]: each entry is [modem] with its own keys on top; empty: [modem] alone.
@@ -246,6 +255,7 @@ SECTION_CLASSES: dict[str, type] = {
     "replies": ReplyConfig, "daemon": DaemonConfig, "outbox": OutboxConfig,
     "abuse": AbuseConfig, "hook": HookConfig, "pool": PoolConfig, "desk": DeskConfig,
     "categories": CategoriesConfig, "logging": LoggingConfig, "fieldwork": FieldConfig,
+    "privacy": PrivacyConfig,
 }
 # Arrays of tables: [[modems]] entries take [modem]'s keys; the roster has its own.
 ARRAY_SECTIONS: dict[str, type] = {"modems": ModemConfig, "officers": OfficerConfig,

@@ -89,8 +89,8 @@ _NOTICES = {
 }
 
 # A run of digits with the spaces, dashes, dots, brackets and mask stars people and our
-# own masking put in numbers: "+62 812-3456-7001", "(0812) 3456 7001", "+62812****7001".
-_NUMBERISH = re.compile(r"\+?[0-9*(][0-9*()\s.\-/]{4,}[0-9*]")
+# own masking put in numbers: "+62 812-3456-7001", "(0812) 3456 7001", "+62 812 ••••• 01".
+_NUMBERISH = re.compile(r"\+?[0-9*\u2022(][0-9*\u2022()\s.\-/]{4,}[0-9*\u2022]")
 _DATE = re.compile(r"\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})")
 _NAMED = re.compile(r"\b(nama\s+saya|saya\s+bernama|my\s+name\s+is|nama\s*:)\s+([^\s,.;:]+)"
                     r"((?:\s+[A-Z][^\s,.;:]*)*)", re.IGNORECASE)
@@ -111,7 +111,7 @@ def scrub(text: str, language: str = "id") -> str:
         found = match.group(0)
         if _DATE.fullmatch(found.strip()):
             return found
-        digits = sum(c.isdigit() or c == "*" for c in found)
+        digits = sum(c.isdigit() or c in "*\u2022" for c in found)
         return words["number"] if digits >= 7 else found
 
     text = _NUMBERISH.sub(number, text)
