@@ -108,6 +108,15 @@ def test_systemd_unit_is_a_watched_notify_service_with_sandboxing():
         assert line in unit
 
 
+def test_the_state_directory_keeps_its_group_in_the_unit_and_the_readme():
+    unit = (ROOT / "contrib" / "smsbridge.service").read_text()
+    readme = (ROOT / "README.md").read_text()
+    mode = next(line for line in unit.splitlines()
+                if line.startswith("StateDirectoryMode=")).removeprefix("StateDirectoryMode=")
+    assert int(mode, 8) & 0o2000, "setgid: new files get group smsbridge"
+    assert f"StateDirectoryMode={mode}" in readme and f"-m {mode} /var/lib/smsbridge" in readme
+
+
 def test_udev_rule_names_the_modem_gsm_modem():
     rules = (ROOT / "contrib" / "99-gsm-modem.rules").read_text()
     active = [line for line in rules.splitlines() if line and not line.startswith("#")]
