@@ -153,7 +153,7 @@ COMMAND_MODULES = {
     "status": "daemon_cmd", "demo": "demo_cmd", "emulator": "emulator_cmd",
     "modem": "modem_cmd", "stats": "report_cmd", "export": "report_cmd",
     "messages": "messages_cmd", "outbox": "outbox_cmd", "audit": "audit_cmd",
-    "backup": "backup_cmd",
+    "backup": "backup_cmd", "retention": "retention_cmd",
 }
 
 

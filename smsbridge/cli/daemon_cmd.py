@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import os
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
 
 from smsbridge.cli import AppContext, apply_privacy, handle_errors, main, pass_app
+
+if TYPE_CHECKING:
+    from smsbridge.config.sections import RetentionConfig
 
 # A heartbeat older than this means the daemon is gone or hung (it beats every 5 s).
 STALE_AFTER_SECONDS = 30
@@ -161,6 +165,7 @@ def status_command(app: AppContext, as_json: bool) -> None:
                   for name in names]
         report = daemon_report(state, store.outbox.backlog(), now=app.clock.now(),
                                modems=modems)
+        report["retention"] = retention_report(cfg.retention, state)
     finally:
         store.close()
     if report["running"] and not _pid_alive(report["pid"]):
@@ -169,8 +174,26 @@ def status_command(app: AppContext, as_json: bool) -> None:
         click.echo(json.dumps(report, indent=2))
     else:
         _print_status(report)
+        click.echo(retention_line(report["retention"]))
     if not report["running"]:
         raise SystemExit(1)
+
+
+def retention_report(section: RetentionConfig, state: dict) -> dict:
+    """[retention] as set, and the daemon's last run (``retention.finish``)."""
+    return {"forget_numbers_after_days": section.forget_numbers_after_days,
+            "delete_cases_after_days": section.delete_cases_after_days,
+            "last_run": state.get("retention_last_run"), "last": state.get("retention_last")}
+
+
+def retention_line(r: dict) -> str:
+    days, delete = r["forget_numbers_after_days"], r["delete_cases_after_days"]
+    policy = (f"numbers forgotten {days} days after closing" if days
+              else "numbers kept for ever")
+    if delete:
+        policy += f", closed cases deleted after {delete} days"
+    last = f"last run {r['last_run']}: {r['last']}" if r["last_run"] else "not run yet"
+    return f"retention: {policy}; {last}"
 
 
 def _print_status(r: dict) -> None:

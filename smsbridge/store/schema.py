@@ -372,6 +372,14 @@ CREATE INDEX field_answers_case ON field_answers (case_id, at) WHERE case_id IS 
 CREATE INDEX field_answers_at ON field_answers (at);
 """
 
+# Version 10: retention forgets the numbers of long-closed cases ([retention]); a
+# forgotten case is marked, and the cases still to look at are indexed by their age.
+_SCHEMA_10 = """
+ALTER TABLE cases ADD COLUMN forgotten_at TEXT;
+CREATE INDEX cases_remembered ON cases (updated_at) WHERE forgotten_at IS NULL;
+"""
+
+
 def _run_script(db: SqliteUtilsDatabase, script: str, version: int) -> None:
     # executescript() would COMMIT the surrounding transaction; run statement by
     # statement so the migration stays atomic with its bookkeeping row.
@@ -433,6 +441,7 @@ STEPS: tuple[tuple[int, str, str | Callable[[SqliteUtilsDatabase], None]], ...] 
     (7, "0007_modem_pool", _SCHEMA_7),
     (8, "0008_desk_triage", _SCHEMA_8),
     (9, "0009_field_loop", _field_loop),
+    (10, "0010_retention", _SCHEMA_10),
 )
 MIGRATION_NAMES = tuple(name for _, name, _ in STEPS)
 SCHEMA_VERSION = STEPS[-1][0]
