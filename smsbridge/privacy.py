@@ -170,7 +170,9 @@ def mask_url(url: str) -> str:
 
 
 # A number, or one as mask_number shows it: "+62 857 \u2022\u2022\u2022\u2022\u2022 11".
-_MASKED_OR_NUMBER = re.compile(r"\+?[0-9]+|(?:\+?[0-9]+(?: [0-9]+)? )?\u2022{5}(?: [0-9]+)?")
+# A forgotten one ends in its pseudonym: "… 11 ~kpfmdaobhcje".
+_MASKED_OR_NUMBER = re.compile(
+    r"\+?[0-9]+|(?:\+?[0-9]+(?: [0-9]+)? )?\u2022{5}(?: [0-9]+)?(?: ~[a-p]+)?")
 
 
 def csv_safe(value: str) -> str:

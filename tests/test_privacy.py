@@ -98,7 +98,7 @@ def test_csv_cell_that_a_spreadsheet_would_run_gets_a_quote(cell):
 
 
 @pytest.mark.parametrize("cell", ["+62 812 ••••• 10", "••••• 10", "+6281234567110", "laporan", "",
-                                  "0812"])
+                                  "0812", "+62 812 ••••• 10 ~kpfmdaobhcje"])
 def test_csv_numbers_and_plain_text_stay_as_they_are(cell):
     assert csv_safe(cell) == cell
 
