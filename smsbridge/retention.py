@@ -91,6 +91,12 @@ def load_key(path: Path, *, create: bool) -> bytes:
         key = os.read(fd, KEY_BYTES + 1)
     finally:
         os.close(fd)
+    if info.st_uid != os.geteuid() or info.st_mode & 0o077:
+        # The state directory is group-writable: a key someone else put there is known
+        # to them, and their pseudonyms would be as good as numbers.
+        raise DatabaseError(f"{path}: the retention key must belong to this user with mode "
+                            f"0600 (it belongs to uid {info.st_uid}, mode "
+                            f"{stat.S_IMODE(info.st_mode):04o}); refused")
     if not stat.S_ISREG(info.st_mode) or len(key) != KEY_BYTES:
         raise DatabaseError(f"{path}: not a retention key ({KEY_BYTES} bytes); restore it "
                             "from its backup, or move it away to make a new one (forgotten "

@@ -123,6 +123,10 @@ def test_the_key_is_the_daemons_alone_and_never_a_link(tmp_path: Path):
     key = load_key(path, create=True)
     assert stat.S_IMODE(os.lstat(path).st_mode) == 0o600 and len(key) == 32
     assert load_key(path, create=False) == key
+    path.chmod(0o640)
+    with pytest.raises(Exception, match="must belong to this user with mode 0600"):
+        load_key(path, create=False)
+    path.chmod(0o600)
     link = tmp_path / "link.key"
     link.symlink_to(path)
     with pytest.raises(Exception, match="retention key"):
