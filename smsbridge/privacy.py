@@ -78,8 +78,8 @@ def set_mask_policy(policy: MaskPolicy) -> None:
     _policy = policy
 
 
-# Hidden digits are always shown as this many dots, whatever the number's length: the
-# length itself tells a national number from a foreign one.
+# Hidden digits are always shown as this many dots, whatever their count: a number's
+# length narrows down whose it is too.
 HIDDEN = "\u2022" * 5
 # However short the number, at least this many of its digits stay hidden.
 _HIDDEN_MIN = 4
