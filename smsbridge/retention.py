@@ -160,7 +160,8 @@ def run_all(store: Store, cfg: Config, key: bytes, now: datetime) -> Progress:
 
 class DailyRetention:
     """The daemon's daily run, one batch per ``tick``: the first run at the first tick,
-    then a day after each run began. ``clock`` decides when a day has passed."""
+    then a day after each run began. ``clock`` decides when a day has passed. Every
+    tick also gives a batch of new cases their number's pseudonym."""
 
     def __init__(self, store: Store, cfg: Config, clock: Clock, key: bytes):
         self._store = store
@@ -182,6 +183,10 @@ class DailyRetention:
     def tick(self) -> None:
         if not self.enabled:
             return
+        # New cases get their number's pseudonym at once (a batch per turn, whenever
+        # due), so their track record finds the number's forgotten cases.
+        Retention(self._store.db, self._store.audit).key_batch(
+            self._cfg.retention.batch_size, lambda number: pseudonym(self._key, number))
         now = self._clock.now()
         if self._run is None:
             if self._next is not None and now < self._next:

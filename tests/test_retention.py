@@ -191,3 +191,25 @@ def test_the_daemon_forgets_at_its_first_daily_run(tmp_path: Path, emulator):
     assert "3 numbers of closed cases forgotten" in status.stdout
     assert HIDDEN not in every_text(db) and "1234567003" not in every_text(db)
     assert stat.S_IMODE(os.lstat(tmp_path / "retention.key").st_mode) == 0o600
+
+
+def test_a_new_report_still_counts_the_forgotten_cases_of_its_number(
+        db_path: Path, tmp_path: Path, clock: ManualClock):
+    line_with_history(db_path, clock)
+    key = load_key(tmp_path / "retention.key", create=True)
+    with Store.open(db_path, clock=clock) as store:
+        job = DailyRetention(store, Config(), clock, key)
+        job.tick()
+        job.tick()
+        rig = BridgeRig(store, clock)
+        rig.sms(OLD, "ada judi lagi di pasar")
+        rig.step()
+        new = store.cases.query(CaseQuery(limit=1))[0]
+        unkeyed = store.desk.track_records([new])[new.id]
+        job.tick()  # the daemon gives the new case its pseudonym at its next turn
+        keyed = store.desk.track_records([new])[new.id]
+        forgotten = store.cases.get("LP-000001")
+        again = store.desk.track_records([forgotten])[forgotten.id]
+    assert new.reporter == OLD and unkeyed.earlier == 0
+    assert (keyed.earlier, keyed.fake, keyed.confirmed) == (2, 1, 1)
+    assert again.earlier == 0  # nothing before the first one, and nothing counted twice

@@ -27,6 +27,8 @@ _CLOSED = ", ".join(f"'{s}'" for s in CLOSED_STATUSES)
 # The masks older versions wrote into histories: "+62812****7110" shows 9 digits.
 _OLD_MASK = re.compile(r"\+?[0-9]+\*{4}[0-9]+")
 # Rows that refer to a case, deleted with it (the case's own row last).
+# The reporter of a case whose SMS could not be decoded (bridge.UNKNOWN_SENDER).
+_UNKNOWN = "unknown"
 _CASE_ROWS = ("hooks", "outbox", "messages", "case_events", "dispatches", "field_answers")
 
 
@@ -80,9 +82,9 @@ class Retention:
 
     def _forget(self, case_id: int, number: str, pseudonym: Callable[[str], str],
                 operator: str) -> None:
-        masked = mask_number(number)
-        self._db.execute("UPDATE cases SET reporter = ?, forgotten_at = ? WHERE id = ?",
-                         (f"{masked} ~{pseudonym(number)}", self._db.now(), case_id))
+        masked, key = mask_number(number), pseudonym(number)
+        self._db.execute("UPDATE cases SET reporter = ?, reporter_key = ?, forgotten_at = ?"
+                         " WHERE id = ?", (f"{masked} ~{key}", key, self._db.now(), case_id))
         # The raw PDU goes (its hash stays: it only ever matched a message listed again
         # after a crash, long past); the sender keeps its masked form.
         for message in self._db.all("SELECT id, sender FROM messages WHERE case_id = ?",
@@ -102,6 +104,18 @@ class Retention:
             " VALUES (?, ?, ?, ?, 'number_forgotten', ?)",
             (case_id, self._db.now(), operator, self._audit.login,
              "reporter's number and raw SMS destroyed ([retention])"))
+
+    def key_batch(self, limit: int, pseudonym: Callable[[str], str]) -> int:
+        """Give up to ``limit`` cases without one their number's pseudonym (new cases,
+        oldest first); how many. Cases of no number (``unknown``) get none."""
+        with self._db.transaction():
+            rows = self._db.all("SELECT id, reporter FROM cases INDEXED BY cases_unkeyed"
+                                " WHERE reporter_key IS NULL ORDER BY id LIMIT ?", (limit,))
+            self._db.executemany(
+                "UPDATE cases SET reporter_key = ? WHERE id = ?",
+                [("" if row["reporter"] == _UNKNOWN else pseudonym(row["reporter"]), row["id"])
+                 for row in rows])
+        return len(rows)
 
     def forget_loose_batch(self, before: str, limit: int) -> int:
         """The raw PDUs and senders of up to ``limit`` handled messages of no case

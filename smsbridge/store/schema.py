@@ -374,9 +374,15 @@ CREATE INDEX field_answers_at ON field_answers (at);
 
 # Version 10: retention forgets the numbers of long-closed cases ([retention]); a
 # forgotten case is marked, and the cases still to look at are indexed by their age.
+# reporter_key, the number's keyed pseudonym (set by the daemon, which holds the key),
+# lets a number's forgotten cases still count in its track record.
 _SCHEMA_10 = """
 ALTER TABLE cases ADD COLUMN forgotten_at TEXT;
+ALTER TABLE cases ADD COLUMN reporter_key TEXT;
 CREATE INDEX cases_remembered ON cases (updated_at) WHERE forgotten_at IS NULL;
+CREATE INDEX cases_forgotten_key ON cases (reporter_key, status)
+    WHERE forgotten_at IS NOT NULL;
+CREATE INDEX cases_unkeyed ON cases (id) WHERE reporter_key IS NULL;
 """
 
 
