@@ -29,6 +29,7 @@ from smsbridge.modem.base import Modem
 from smsbridge.modem.factory import make_modem
 from smsbridge.pool.worker import HEARTBEAT_SECONDS, Board, Worker, describe
 from smsbridge.privacy import neutralise
+from smsbridge.retention import DailyRetention, key_path, load_key
 from smsbridge.sdnotify import Notifier
 from smsbridge.store import Store
 
@@ -152,6 +153,7 @@ class Daemon:
         exposed = config_mod.exposed_secrets(self.config)
         if exposed:
             log.warning("%s", exposed)
+        self.retention = self._start_retention()
         try:
             for modem_config in self.config.pool_modems:
                 self._start_worker(modem_config)
@@ -160,6 +162,7 @@ class Daemon:
                     self._do_reload()
                 self._supervise()
                 self._report()
+                self._retain()
                 self._stop.wait(TICK)
         finally:
             self.notifier.notify(STOPPING=1, STATUS="stopping")
@@ -174,6 +177,25 @@ class Daemon:
             self.store.close()
             log.info("smsbridge daemon stopped")
         return 0
+
+    def _start_retention(self) -> DailyRetention | None:
+        """[retention]'s daily job, with its key (made now if there is none); without
+        a key the line runs on and says why nothing is forgotten."""
+        try:
+            key = load_key(key_path(self.config), create=True)
+        except SmsBridgeError as exc:
+            self._error(f"retention off: {exc}")
+            return None
+        return DailyRetention(self.store, self.config, self.clock, key)
+
+    def _retain(self) -> None:
+        """One batch of retention when due: a short transaction per turn of the loop."""
+        if self.retention is None:
+            return
+        try:
+            self.retention.tick()
+        except DatabaseError as exc:
+            self._error(f"retention: {exc}")
 
     def _start_worker(self, modem_config: config_mod.ModemConfig) -> Worker:
         worker = Worker(modem_config, self.config, clock=self.clock, board=self.board,
@@ -275,6 +297,8 @@ class Daemon:
         self.config = new
         logging.getLogger().setLevel(new.logging.level)
         self.hooks.reconfigure(new)
+        if self.retention is not None:
+            self.retention.reconfigure(new)
         wanted = {m.name: m for m in new.pool_modems}
         for name, worker in list(self.workers.items()):
             if name not in wanted:

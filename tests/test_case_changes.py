@@ -14,6 +14,7 @@ from smsbridge.config import load as config_mod
 from smsbridge.fieldwork.answers import Roster
 from smsbridge.fieldwork.texts import FieldTexts
 from smsbridge.models import CaseQuery
+from smsbridge.privacy import mask_number
 from smsbridge.replies import Notices
 from smsbridge.store import Store
 
@@ -130,5 +131,6 @@ def test_cases_merge_on_the_command_line_tells_each_reporter(cli, config_file):
     second = cli("cases", "add", "--reporter", "081234567002", "tawuran jalan A").output
     first, second = first.strip(), second.strip()
     cli("cases", "merge", first, second)
-    assert "notice (duplicate) to +62812****7002" in cli("cases", "show", second).output
+    shown = cli("cases", "show", second).output
+    assert f"notice (duplicate) to {mask_number('+6281234567002')}" in shown
     assert "notice" not in cli("cases", "show", first).output

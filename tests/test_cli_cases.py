@@ -19,7 +19,7 @@ from smsbridge.models import CaseQuery
 from smsbridge.store import Store
 
 NUMBER = "+6281234567110"
-MASKED = "+62812****7110"
+MASKED = "+62 812 ••••• 10"
 
 
 def add(cli, text: str = "Ada judi di pasar malam", number: str = "081234567110") -> str:

@@ -45,14 +45,14 @@ def test_stats_show_statuses_fake_share_speed_and_masked_fakers(seeded, config_f
     assert fake.endswith(" 2")
     assert "Fake reports: 50.0%" in out
     assert "Median time from report to first action:" in out
-    assert "+62812****8888" in out and FAKER not in out
+    assert "+62 812 ••••• 88" in out and FAKER not in out
 
 
 def test_stats_json(seeded, config_file):
     data = json.loads(invoke(config_file, "stats", "--all", "--json"))
     assert data["total"] == 4 and data["by_status"]["fake"] == 2
     assert data["fake_share"] == 0.5
-    assert data["top_fake_reporters"] == [{"reporter": "+62812****8888", "fake_cases": 2}]
+    assert data["top_fake_reporters"] == [{"reporter": "+62 812 ••••• 88", "fake_cases": 2}]
     assert sum(day["cases"] for day in data["by_day"]) == 4
 
 
@@ -64,7 +64,7 @@ def test_stats_window_excludes_older_cases(seeded, config_file):
 def test_export_csv_is_masked_formula_safe_and_oldest_first(seeded, config_file):
     rows = list(csv.DictReader(io.StringIO(invoke(config_file, "export"))))
     assert [r["ticket"] for r in rows] == ["LP-000001", "LP-000002", "LP-000003", "LP-000004"]
-    assert rows[0]["reporter"] == "+62812****8888"
+    assert rows[0]["reporter"] == "+62 812 ••••• 88"
     assert rows[0]["text"].startswith("'=cmd")
     assert rows[3]["text"] == "jalan rusak␛[31m"
 
@@ -73,7 +73,7 @@ def test_export_json_to_a_private_file(seeded, config_file, tmp_path: Path):
     target = tmp_path / "out.json"
     invoke(config_file, "export", "--format", "json", "-o", str(target))
     data = json.loads(target.read_text())
-    assert len(data) == 4 and data[0]["reporter"] == "+62812****8888"
+    assert len(data) == 4 and data[0]["reporter"] == "+62 812 ••••• 88"
     assert stat.S_IMODE(os.stat(target).st_mode) & 0o007 == 0
 
 

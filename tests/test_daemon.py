@@ -401,4 +401,4 @@ def test_hook_runs_for_each_new_case_without_holding_up_reception(tmp_path, emul
         d.stop()
     payloads = [json.loads(x) for x in out.read_text().splitlines() if x]
     assert sorted(p["text"] for p in payloads) == [f"laporan {i}" for i in range(5)]
-    assert all("****" in p["reporter"] for p in payloads)
+    assert all("•••••" in p["reporter"] for p in payloads)

@@ -100,12 +100,45 @@ def test_systemd_unit_passes_systemd_analyze_verify(tmp_path):
     assert result.stderr.strip() == "", result.stderr
 
 
+@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze not installed")
+def test_the_backup_timer_and_service_pass_systemd_analyze_verify(tmp_path):
+    exe = shutil.which("smsbridge") or str(Path(sys.executable).parent / "smsbridge")
+    for name in ("smsbridge-backup.service", "smsbridge-backup.timer"):
+        unit = (ROOT / "contrib" / name).read_text()
+        (tmp_path / name).write_text(unit.replace("/opt/smsbridge/bin/smsbridge", exe))
+    result = subprocess.run(["systemd-analyze", "verify", str(tmp_path / "smsbridge-backup.timer"),
+                             str(tmp_path / "smsbridge-backup.service")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == "", result.stderr
+
+
+def test_the_backup_service_writes_where_the_readme_makes_room_for_it():
+    unit = (ROOT / "contrib" / "smsbridge-backup.service").read_text()
+    readme = (ROOT / "README.md").read_text()
+    exec_start = next(line for line in unit.splitlines() if line.startswith("ExecStart="))
+    directory = exec_start.split()[-1]
+    assert "backup --keep" in exec_start and f"ReadWritePaths={directory}" in unit
+    assert any("install -d" in line and line.endswith(directory)
+               for line in readme.splitlines())
+    assert "smsbridge-backup.timer" in readme
+
+
 def test_systemd_unit_is_a_watched_notify_service_with_sandboxing():
     unit = (ROOT / "contrib" / "smsbridge.service").read_text()
     for line in ("Type=notify", "WatchdogSec=", "Restart=always", "NoNewPrivileges=yes",
                  "ProtectSystem=strict", "StateDirectory=smsbridge",
                  "SupplementaryGroups=dialout", "ExecReload=/bin/kill -HUP $MAINPID"):
         assert line in unit
+
+
+def test_the_state_directory_keeps_its_group_in_the_unit_and_the_readme():
+    unit = (ROOT / "contrib" / "smsbridge.service").read_text()
+    readme = (ROOT / "README.md").read_text()
+    mode = next(line for line in unit.splitlines()
+                if line.startswith("StateDirectoryMode=")).removeprefix("StateDirectoryMode=")
+    assert int(mode, 8) & 0o2000, "setgid: new files get group smsbridge"
+    assert f"StateDirectoryMode={mode}" in readme and f"-m {mode} /var/lib/smsbridge" in readme
 
 
 def test_udev_rule_names_the_modem_gsm_modem():

@@ -115,7 +115,7 @@ def test_show_wraps_long_lines_to_the_terminal(cli, db_path: Path,
 
 def test_a_masked_number_is_refused_with_what_to_do(cli, db_path: Path):
     seed(db_path, 1)
-    result = cli("cases", "list", "--reporter", "+62812****7110", ok=False)
+    result = cli("cases", "list", "--reporter", "+62 812 ••••• 10", ok=False)
     assert result.exit_code == 1
     assert "masked number" in result.output and "in full" in result.output
     assert len(result.output.strip().splitlines()) == 1

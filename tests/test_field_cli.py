@@ -122,7 +122,7 @@ def test_an_operators_status_change_queues_the_reporters_notice_once(cli, db_pat
     assert notice.number == "+6281234567001" and ticket in notice.text
     history = " ".join(cli("cases", "show", ticket).output.split())
     assert f"the reporter is told the case is confirmed (SMS #{notice.id})" in history
-    assert "notice (confirmed) to +62812****7001 [queued]" in history
+    assert "notice (confirmed) to +62 812 ••••• 01 [queued]" in history
 
 
 def test_show_json_has_the_timeline(cli):

@@ -291,3 +291,144 @@ def test_a_reader_can_still_record_an_audit_line(db_path: Path, cli_env):
     assert result.returncode == 0 and "+6281234567110" in result.stdout
     with Store.open(db_path, create=False) as store:
         assert [e.action for e in store.cases.detail("LP-000001").events][-1] == "reveal"
+
+
+# --- what the database's files may be --------------------------------------------------
+
+def test_a_planted_shm_link_is_refused_and_what_it_points_to_is_untouched(
+        db_path: Path, tmp_path: Path, cli_env):
+    # The state directory is group-writable: an operator can plant a link and wait for
+    # an administrator's `sudo smsbridge …`.
+    add_case(db_path)
+    db_path.chmod(0o666)  # a mode the open would narrow: the link must stop it first
+    target = tmp_path / "setuid-program"
+    target.write_bytes(b"#!/bin/sh\n")
+    target.chmod(0o4755)
+    before = fingerprint(target)
+    db_path.with_name(db_path.name + "-shm").symlink_to(target)
+    for args in (["cases", "list"], ["cases", "add", "--reporter", "081234567110", "x"]):
+        result = smsbridge(cli_env, *args)
+        assert result.returncode == 1
+        assert result.stderr.splitlines() == [
+            f"Error: {db_path}-shm: is a symbolic link; refused, nothing was changed. The "
+            "database's files must be the files themselves: remove the link, or set "
+            "[database] path to the real file"]
+    assert mode(target) == 0o4755 and fingerprint(target) == before
+    assert mode(db_path) == 0o666 and not db_path.with_name(db_path.name + "-wal").exists()
+
+
+def test_a_database_path_that_is_a_link_is_refused(db_path: Path, tmp_path: Path, cli_env):
+    real = tmp_path / "real.db"
+    add_case(real)
+    real.chmod(0o666)
+    db_path.symlink_to(real)
+    result = smsbridge(cli_env, "cases", "list")
+    assert result.returncode == 1 and "is a symbolic link; refused" in result.stderr
+    assert mode(real) == 0o666
+
+
+@pytest.mark.parametrize("command", [["cases", "list"], ["status"],
+                                     ["cases", "add", "--reporter", "081234567110", "x"]])
+def test_a_device_as_the_database_is_refused_and_left_as_it_is(tmp_path: Path, cli_env,
+                                                                 command):
+    (tmp_path / "config.toml").write_text('[database]\npath = "/dev/null"\n')
+    before = os.stat("/dev/null")
+    result = smsbridge(cli_env, *command)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "Error: /dev/null: is a device; refused, nothing was changed. Check [database] "
+        "path in the config"]
+    after = os.stat("/dev/null")
+    assert (after.st_mode, after.st_uid, after.st_gid) == (
+        before.st_mode, before.st_uid, before.st_gid)
+
+
+# --- two users, one database: the restart after an operator's command -----------------
+
+# Made-up ids: a child process takes them on with setuid/setgid, no account needed.
+SERVICE_GROUP, DAEMON_UID, OPERATOR_UID, OPERATOR_GROUP = 61000, 61001, 61002, 61002
+
+
+def as_user(uid: int, gid: int, groups: list[int], work, *,
+            hold: tuple[int, int] | None = None) -> tuple[int, int]:
+    """Fork a child that becomes uid/gid with ``groups`` and runs ``work()``; its pid and
+    the read end of a pipe that gets "ok", or what failed, once ``work`` returned. With
+    ``hold`` (a pipe) the child then waits until the parent closes its write end."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.close(read)
+            if hold is not None:
+                os.close(hold[1])
+            os.setgroups(groups)
+            os.setgid(gid)
+            os.setuid(uid)
+            try:
+                work()
+                os.write(write, b"ok\n")
+            except BaseException as exc:
+                os.write(write, f"failed: {exc}\n".encode())
+            if hold is not None:
+                os.read(hold[0], 1)
+        finally:
+            os._exit(0)
+    os.close(write)
+    return pid, read
+
+
+def said(read: int) -> str:
+    with os.fdopen(read) as got:
+        return got.readline().strip()
+
+
+def daemon_opens(db: Path):
+    def work() -> None:
+        with Store.open(db) as store:  # as the daemon opens it: create and migrate
+            store.cases.create(NewCase("+6281234567110", "ada judi"), operator="smsbridge")
+    return work
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs two users; only root can become them")
+@pytest.mark.parametrize("directory_mode", [0o2770, 0o770])
+def test_the_daemon_starts_while_an_operator_holds_the_database_open(directory_mode):
+    # The unit's StateDirectoryMode=2770: a -wal/-shm an operator's command makes keeps
+    # the directory's group, which the daemon is in. 0770 (the old unit) shows why.
+    where = Path(tempfile.mkdtemp(prefix="smsbridge-users-"))
+    try:
+        where.chmod(0o755)
+        state = where / "state"
+        state.mkdir()
+        os.chown(state, DAEMON_UID, SERVICE_GROUP)
+        state.chmod(directory_mode)
+        db = state / "cases.db"
+        pid, read = as_user(DAEMON_UID, SERVICE_GROUP, [SERVICE_GROUP], daemon_opens(db))
+        assert said(read) == "ok"
+        os.waitpid(pid, 0)
+
+        def operator_reads() -> None:  # `cases watch`, left running
+            store = Store.open(db, create=False)
+            store.cases.query(CaseQuery())
+
+        release_read, release = os.pipe()
+        operator, read = as_user(OPERATOR_UID, OPERATOR_GROUP, [OPERATOR_GROUP, SERVICE_GROUP],
+                                 operator_reads, hold=(release_read, release))
+        try:
+            assert said(read) == "ok"
+            shm = os.stat(db.with_name("cases.db-shm"))
+            assert shm.st_uid == OPERATOR_UID
+            daemon, read = as_user(DAEMON_UID, SERVICE_GROUP, [SERVICE_GROUP],
+                                   daemon_opens(db))
+            outcome = said(read)
+            os.waitpid(daemon, 0)
+        finally:
+            os.close(release)
+            os.waitpid(operator, 0)
+            os.close(release_read)
+        if directory_mode & stat.S_ISGID:
+            assert shm.st_gid == SERVICE_GROUP and outcome == "ok"
+        else:
+            assert shm.st_gid == OPERATOR_GROUP
+            assert outcome.startswith(f"failed: {db}-") and "chmod 2770" in outcome
+    finally:
+        shutil.rmtree(where)

@@ -49,7 +49,7 @@ def test_command_gets_the_case_as_json_with_the_number_masked(tmp_path, store):
     assert runner.run_due(store) == 1
     payload = json.loads(out.read_text())
     assert payload["ticket"] == "LP-000001" and payload["text"] == "Ada judi di pasar"
-    assert payload["reporter"] == "+62812****7110"
+    assert payload["reporter"] == "+62 812 ••••• 10"
     [(attempts, done_at, error, _)] = hooks(store)
     assert attempts == 0 and done_at and error is None
 

@@ -18,7 +18,7 @@ from smsbridge.modem.fake import FakeModem
 from smsbridge.store import Store
 
 NUMBER = "+6281234567110"
-MASKED = "+62812****7110"
+MASKED = "+62 812 ••••• 10"
 SPOOFED = "+628123456789012345678"  # 21 digits: no SMS can go there
 
 

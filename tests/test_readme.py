@@ -46,7 +46,7 @@ def test_demo_runs_the_daemon_and_shows_cases_and_replies(tmp_path):
     # The field loop: the case went to the officer, who confirmed it; the reporter heard.
     assert "TUGAS LP-000001" in out and "OK LP-000001: dicatat, status terkonfirmasi." in out
     assert "Laporan LP-000001 sudah dicek petugas dan benar" in out
-    assert "+62812****7001" in out and "+6281234567001" not in out
+    assert "+62 812 ••••• 01" in out and "+6281234567001" not in out
     listed = subprocess.run([sys.executable, "-m", "smsbridge", "--config",
                              str(tmp_path / "demo" / "config.toml"), "cases", "list"],
                             capture_output=True, text=True, timeout=60)

@@ -28,7 +28,7 @@ LAYERS = {
     # 3: decisions, and the outside things: modems, the database, systemd
     "intake": 3, "modem": 3, "store": 3, "emulator": 3, "sdnotify": 3,
     # 4: carrying decisions out
-    "bridge": 4, "hooks": 4, "pool.sending": 4, "fieldwork.bridge": 4,
+    "bridge": 4, "hooks": 4, "pool.sending": 4, "fieldwork.bridge": 4, "retention": 4,
     # 5: the process
     "pool.worker": 5, "daemon": 5,
     # a package's map (its __init__) imports nothing, so stands anywhere

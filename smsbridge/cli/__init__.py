@@ -69,6 +69,7 @@ class AppContext:
     def config(self) -> config_mod.Config:
         if self._config is None:
             self._config = config_mod.load(self.config_path)
+            apply_privacy(self._config)
         return self._config
 
     @property
@@ -88,6 +89,14 @@ class AppContext:
         from smsbridge.triage.urgent import Deadlines
 
         return Deadlines.parse(self.config.desk.deadlines)
+
+
+def apply_privacy(cfg: config_mod.Config) -> None:
+    """``[privacy]``'s mask for every number this process shows, logs or hands on."""
+    from smsbridge.privacy import MaskPolicy, set_mask_policy
+
+    set_mask_policy(MaskPolicy(prefix=cfg.privacy.mask_prefix,
+                               last_digits=cfg.privacy.mask_last_digits))
 
 
 pass_app = click.make_pass_decorator(AppContext, ensure=True)
@@ -184,6 +193,7 @@ COMMAND_MODULES = {
     "status": "daemon_cmd", "demo": "demo_cmd", "emulator": "emulator_cmd",
     "modem": "modem_cmd", "stats": "report_cmd", "export": "report_cmd",
     "messages": "messages_cmd", "outbox": "outbox_cmd", "audit": "audit_cmd",
+    "backup": "backup_cmd", "retention": "retention_cmd",
 }
 
 

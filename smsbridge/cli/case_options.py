@@ -78,7 +78,7 @@ def reporter_typed(app: AppContext, text: str) -> str:
     from smsbridge.errors import InvalidInput
     from smsbridge.numbers import normalize
 
-    if "*" in text or "…" in text:
+    if any(mark in text for mark in "*…\u2022"):
         raise InvalidInput(
             f"--reporter {text!r} is a masked number, which finds nothing; type the number "
             "in full, or see whether it reported before in a case's EARLIER column and "

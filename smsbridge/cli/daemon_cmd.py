@@ -11,7 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from smsbridge.cli import AppContext, handle_errors, main, pass_app
+from smsbridge.cli import AppContext, apply_privacy, handle_errors, main, pass_app
+
+if TYPE_CHECKING:
+    from smsbridge.config.sections import RetentionConfig
 
 if TYPE_CHECKING:
     from smsbridge.store import Store
@@ -45,6 +48,7 @@ def daemon_command(app: AppContext, port: str | None) -> None:
 
     def reload() -> config_mod.Config:
         new = config_mod.load(app.config_path)
+        apply_privacy(new)
         return new.replace(modem={"port": port}) if port and not new.modems else new
 
     setup_logging(cfg.logging.level, name_modems=len(cfg.pool_modems) > 1)
@@ -173,6 +177,7 @@ def status_command(app: AppContext, as_json: bool) -> None:
         report = daemon_report(state, store.outbox.backlog(), now=app.clock.now(),
                                modems=modems, locks=locks)
         report.update(desk_pressure(store, cfg.desk.deadlines, app.clock.now()))
+        report["retention"] = retention_report(cfg.retention, state)
     finally:
         store.close()
     if report["running"] and not _pid_alive(report["pid"]):
@@ -183,8 +188,26 @@ def status_command(app: AppContext, as_json: bool) -> None:
         import shutil
 
         _print_status(report, zone=app.zone, width=shutil.get_terminal_size((80, 24)).columns)
+        click.echo(retention_line(report["retention"]))
     if not report["running"]:
         raise SystemExit(1)
+
+
+def retention_report(section: RetentionConfig, state: dict) -> dict:
+    """[retention] as set, and the daemon's last run (``retention.finish``)."""
+    return {"forget_numbers_after_days": section.forget_numbers_after_days,
+            "delete_cases_after_days": section.delete_cases_after_days,
+            "last_run": state.get("retention_last_run"), "last": state.get("retention_last")}
+
+
+def retention_line(r: dict) -> str:
+    days, delete = r["forget_numbers_after_days"], r["delete_cases_after_days"]
+    policy = (f"numbers forgotten {days} days after closing" if days
+              else "numbers kept for ever")
+    if delete:
+        policy += f", closed cases deleted after {delete} days"
+    last = f"last run {r['last_run']}: {r['last']}" if r["last_run"] else "not run yet"
+    return f"retention: {policy}; {last}"
 
 
 def desk_pressure(store: Store, deadlines: list[str], now: datetime) -> dict[str, Any]:

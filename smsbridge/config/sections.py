@@ -165,6 +165,30 @@ class DeskConfig:
 
 
 @dataclass(frozen=True)
+class PrivacyConfig:
+    # What a masked number shows: the network prefix ("+62 857") and up to the last
+    # two digits; less for a line whose reporters are few enough to be told apart.
+    mask_prefix: bool = _opt(True)
+    mask_last_digits: int = _opt(2, lo=0, hi=2)
+
+
+@dataclass(frozen=True)
+class RetentionConfig:
+    # Days after a case was closed (resolved, fake, duplicate; counted from its last
+    # change) when its reporter's number and the raw SMS it came in are destroyed: the
+    # case keeps the masked number and a keyed pseudonym of it. 0: never.
+    forget_numbers_after_days: int = _opt(365, lo=0, hi=36500)
+    # Days after closing when a whole closed case is deleted, its messages, history and
+    # replies with it. 0: never (the case file is a police record).
+    delete_cases_after_days: int = _opt(0, lo=0, hi=36500)
+    # Cases per transaction: the daemon's reception waits at most for one batch.
+    batch_size: int = _opt(200, lo=1, hi=100_000)
+    # The pseudonym's key, made by the daemon at its first start, readable by its user
+    # only; empty: retention.key beside the database.
+    key_file: str = _opt("")
+
+
+@dataclass(frozen=True)
 class CategoriesConfig:
     """Keywords per category, in priority order (the first wins a tie); whole words,
     ``word*`` for words starting with it. A report matching none is "other"."""
@@ -236,6 +260,8 @@ class Config:
     hook: HookConfig = field(default_factory=HookConfig)
     pool: PoolConfig = field(default_factory=PoolConfig)
     desk: DeskConfig = field(default_factory=DeskConfig)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
     categories: CategoriesConfig = field(default_factory=CategoriesConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     # [[modems]]: each entry is [modem] with its own keys on top; empty: [modem] alone.
@@ -265,6 +291,7 @@ SECTION_CLASSES: dict[str, type] = {
     "replies": ReplyConfig, "daemon": DaemonConfig, "outbox": OutboxConfig,
     "abuse": AbuseConfig, "hook": HookConfig, "pool": PoolConfig, "desk": DeskConfig,
     "categories": CategoriesConfig, "logging": LoggingConfig, "fieldwork": FieldConfig,
+    "privacy": PrivacyConfig, "retention": RetentionConfig,
 }
 # Arrays of tables: [[modems]] entries take [modem]'s keys; the roster has its own.
 ARRAY_SECTIONS: dict[str, type] = {"modems": ModemConfig, "officers": OfficerConfig,

@@ -27,7 +27,8 @@ import unicodedata
 from smsbridge.triage.vocabulary import COMMON_WORDS, DIGIT_WORDS
 
 # A phone number has at least this many digits (Indonesian mobiles have 10 to 13;
-# our own masks keep 8 digits and 4 stars).
+# masks count their hidden digits: the old 8 digits and 4 stars, or a prefix, five dots
+# and two digits, privacy.mask_number).
 NUMBER_MIN_DIGITS = 8
 # Non-letters allowed between two digit groups of one number ("0812 – 3456").
 _MAX_GAP = 8
@@ -36,8 +37,8 @@ _MAX_GAP = 8
 # few characters that are neither letters, digits nor a line's end (dashes, dots,
 # ellipses, commas, colons, brackets, spaces, invisible characters, emoji).
 _ATOM = re.compile(
-    r"(?=[\d*OoIlSBnkstdeflzoiNKSTDEFLZ])"
-    r"(?:\d+|\*+|(?<![^\W\d_])[OoIlSB]{1,4}(?=\d)|(?<=\d)[OoIlSB]{1,4}(?![^\W\d_])"
+    r"(?=[\d*\u2022OoIlSBnkstdeflzoiNKSTDEFLZ])"
+    r"(?:\d+|[*\u2022]+|(?<![^\W\d_])[OoIlSB]{1,4}(?=\d)|(?<=\d)[OoIlSB]{1,4}(?![^\W\d_])"
     r"|(?P<word>(?<![^\W\d_])(?i:" + "|".join(sorted(DIGIT_WORDS)) + r")(?![^\W\d_])))")
 _GAP = re.compile(rf"(?:[^\w]|_){{0,{_MAX_GAP}}}")
 # Dates and times are no phone numbers: they stand apart, and a number never runs

@@ -13,7 +13,8 @@ One SQLite file, shared by the daemon and any number of operators' CLIs:
   opening a new file at once cannot both migrate it; only openers that write migrate:
   an open for reading changes nothing in the file (see ``Database.open``);
 * the file, its -wal and its -shm are for the service user and its group only:
-  a wider mode found on open is narrowed, and said so.
+  a wider mode found on open is narrowed (on files the opener owns), and said so; a
+  symbolic link or a device in their place is refused, never followed.
 
 Every statement goes through ``Database`` (execute, one, all, scalar, iterate), whose
 ``mapped()`` turns an ``sqlite3.Error`` into a ``DatabaseError`` whose message says
@@ -114,7 +115,8 @@ class Database:
         silently replaced by an empty database; a file that is not a smsbridge
         database (empty, another program's, not SQLite at all) is refused as it is,
         unless ``create`` may set up an empty one; modes wider than 0660 on the file,
-        its -wal and its -shm are narrowed, with a warning.
+        its -wal and its -shm are narrowed, with a warning, and any of them that is a
+        symbolic link or not a regular file is refused.
         """
         if migrate is None:
             migrate = create
@@ -127,17 +129,14 @@ class Database:
             if not file.parent.is_dir():
                 raise DatabaseError(f"{where}: directory {file.parent} does not exist; "
                                     "check [database] path in the config")
-            if not file.exists():
+            if _lstat(file) is None:
                 if not create:
                     raise DatabaseError(
                         f"{where}: no database yet; the daemon creates it when it starts, "
                         "or `smsbridge cases add` does (check [database] path in the config)"
                     )
                 _create_private_file(file)
-            elif file.is_dir():
-                raise DatabaseError(f"{where}: is a directory, not a database file")
-            else:
-                _narrow_modes(file)
+            _check_files(file)
             # mode=rw: SQLite itself never creates the file (with the umask's mode, or
             # at a path that vanished since the checks above).
             target = ("file:" + urllib.parse.quote(os.fsencode(os.path.abspath(where)))
@@ -150,6 +149,12 @@ class Database:
         db = cls(conn, where, busy_timeout=busy_timeout, clock=clock or SystemClock())
         try:
             db._prepare(create=create, migrate=migrate)
+        except DatabaseError as exc:
+            conn.close()
+            why = _foreign_sidecar(Path(where)) if where != ":memory:" else None
+            if why:
+                raise DatabaseError(why) from exc
+            raise
         except BaseException:
             conn.close()
             raise
@@ -360,24 +365,100 @@ def _create_private_file(file: Path) -> None:
         os.close(fd)
 
 
-def _narrow_modes(file: Path) -> None:
-    """Owner and group only, for the file, its -wal and its -shm. SQLite gives a new
-    -wal and -shm the database file's mode, so a wide file widens them too."""
+def _lstat(path: Path) -> os.stat_result | None:
+    try:
+        return os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise DatabaseError(f"{path}: cannot examine it: {exc.strerror}") from None
+
+
+def _refuse_unless_regular(path: Path, info: os.stat_result) -> None:
+    """A database file, -wal or -shm that is anything but a regular file is refused.
+
+    The directory is group-writable: a symbolic link planted as ``cases.db-shm`` would
+    have SQLite, or a chmod, act on whatever it points to (with an administrator's
+    rights under sudo), and a device (``/dev/null`` as the path) is not ours to change.
+    """
+    if stat.S_ISLNK(info.st_mode):
+        raise DatabaseError(f"{path}: is a symbolic link; refused, nothing was changed. "
+                            "The database's files must be the files themselves: remove "
+                            "the link, or set [database] path to the real file")
+    if stat.S_ISDIR(info.st_mode):
+        raise DatabaseError(f"{path}: is a directory, not a database file")
+    if not stat.S_ISREG(info.st_mode):
+        kind = ("a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)
+                else "not a regular file")
+        raise DatabaseError(f"{path}: is {kind}; refused, nothing was changed. Check "
+                            "[database] path in the config")
+
+
+def _check_files(file: Path) -> None:
+    """The file, its -wal and its -shm: each a regular file, each owner and group only.
+
+    SQLite gives a new -wal and -shm the database file's mode, so a wide file widens
+    them too. Only files this process owns are narrowed, through a descriptor of the
+    very file that was examined (lstat, then open without following links and fstat),
+    so nothing outside these three files ever changes.
+    """
+    found = []
     for path in (file, file.with_name(file.name + "-wal"), file.with_name(file.name + "-shm")):
-        try:
-            mode = stat.S_IMODE(os.stat(path).st_mode)
-        except OSError:
-            continue  # no -wal or -shm right now; a missing file is dealt with elsewhere
+        info = _lstat(path)
+        if info is not None:  # no -wal or -shm right now; a missing file is dealt with elsewhere
+            _refuse_unless_regular(path, info)
+            found.append((path, info))
+    # Only once all three are known good: a refusal changes nothing at all.
+    for path, info in found:
+        mode = stat.S_IMODE(info.st_mode)
         if not mode & ~FILE_MODE:
             continue
         # Only bits are taken away: a file the group could not write stays so.
         narrow = mode & FILE_MODE
-        try:
-            os.chmod(path, narrow)
-        except OSError as exc:
+        problem = _fchmod_own(path, info, narrow)
+        if problem:
             log.warning("%s: mode %04o is wider than %04o and cannot be changed (%s); its "
-                        "owner should run: chmod %o %s", path, mode, FILE_MODE, exc.strerror,
+                        "owner should run: chmod %o %s", path, mode, FILE_MODE, problem,
                         narrow, path)
         else:
             log.warning("%s: mode %04o was wider than %04o; changed to %04o", path, mode,
                         FILE_MODE, narrow)
+
+
+def _foreign_sidecar(file: Path) -> str | None:
+    """Why this user cannot use the -wal or -shm another user's command made, if so.
+
+    Another process holding the database open keeps them; they get the group of the
+    directory only when it is setgid, else their maker's own group.
+    """
+    for path in (file.with_name(file.name + "-wal"), file.with_name(file.name + "-shm")):
+        info = _lstat(path)
+        if info is None or os.access(path, os.R_OK | os.W_OK):
+            continue
+        return (f"{path}: belongs to uid {info.st_uid} gid {info.st_gid} and this user "
+                f"cannot write it: a command run by another user holds the database open. "
+                f"Make the directory keep its group (chmod 2770 {file.parent}; the unit's "
+                f"StateDirectoryMode=2770); the file goes when that command ends")
+    return None
+
+
+def _fchmod_own(path: Path, info: os.stat_result, mode: int) -> str | None:
+    """``mode`` on the regular file ``info`` describes, if this process owns it; why not
+    otherwise."""
+    if info.st_uid != os.geteuid():
+        return f"it belongs to uid {info.st_uid}"
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    try:
+        now = os.fstat(fd)
+        if (now.st_dev, now.st_ino) != (info.st_dev, info.st_ino) or not stat.S_ISREG(
+                now.st_mode):
+            return "it was replaced while being examined"
+        os.fchmod(fd, mode)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    finally:
+        os.close(fd)
+    return None

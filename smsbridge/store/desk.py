@@ -108,7 +108,8 @@ class Desk:
                       ) -> dict[int, TrackRecord]:
         """For each case, what its number reported before it (lower tickets): read from
         the index cases_reporter (reporter, status), a count per status, never the
-        table. Cases of no number (``unknown``: an undecodable SMS) have none."""
+        table, and from cases_forgotten_key for the ones whose number was forgotten.
+        Cases of no number (``unknown``: an undecodable SMS) have none."""
         out: dict[int, TrackRecord] = {}
         for case in cases:
             if case.reporter == unknown or case.id in out:
@@ -116,6 +117,14 @@ class Desk:
             counts: dict[str, int] = {r[0]: r[1] for r in self._db.all(
                 "SELECT status, count(*) FROM cases INDEXED BY cases_reporter"
                 " WHERE reporter = ? AND id < ? GROUP BY status", (case.reporter, case.id))}
+            # Its number's cases whose number retention forgot: found by the pseudonym
+            # the daemon gave this case ([retention]).
+            for status, n in self._db.all(
+                    "SELECT status, count(*) FROM cases INDEXED BY cases_forgotten_key"
+                    " WHERE forgotten_at IS NOT NULL AND reporter_key = (SELECT reporter_key"
+                    " FROM cases WHERE id = ? AND forgotten_at IS NULL) AND id < ?"
+                    " GROUP BY status", (case.id, case.id)):
+                counts[status] = counts.get(status, 0) + n
             out[case.id] = TrackRecord(
                 earlier=sum(counts.values()),
                 confirmed=counts.get("confirmed", 0) + counts.get("resolved", 0),

@@ -466,6 +466,20 @@ CREATE TABLE field_locks (
 """
 
 
+# Version 13: retention forgets the numbers of long-closed cases ([retention]); a
+# forgotten case is marked, and the cases still to look at are indexed by their age.
+# reporter_key, the number's keyed pseudonym (set by the daemon, which holds the key),
+# lets a number's forgotten cases still count in its track record.
+_SCHEMA_13 = """
+ALTER TABLE cases ADD COLUMN forgotten_at TEXT;
+ALTER TABLE cases ADD COLUMN reporter_key TEXT;
+CREATE INDEX cases_remembered ON cases (updated_at) WHERE forgotten_at IS NULL;
+CREATE INDEX cases_forgotten_key ON cases (reporter_key, status)
+    WHERE forgotten_at IS NOT NULL;
+CREATE INDEX cases_unkeyed ON cases (id) WHERE reporter_key IS NULL;
+"""
+
+
 def _field_loop(db: SqliteUtilsDatabase) -> None:
     _widen_check(db, "outbox", f"CHECK (kind IN ({sql_list(_OUTBOX_KINDS_1)}))",
                  f"CHECK (kind IN ({sql_list(_OUTBOX_KINDS_9)}))")
@@ -487,6 +501,7 @@ STEPS: tuple[tuple[int, str, str | Callable[[SqliteUtilsDatabase], None]], ...] 
     (10, "0010_line_parts", _SCHEMA_10),
     (11, "0011_desk_urgent", _SCHEMA_11),
     (12, "0012_field_codes", _SCHEMA_12),
+    (13, "0013_retention", _SCHEMA_13),
 )
 MIGRATION_NAMES = tuple(name for _, name, _ in STEPS)
 SCHEMA_VERSION = STEPS[-1][0]

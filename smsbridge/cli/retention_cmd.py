@@ -1,0 +1,54 @@
+"""``smsbridge retention``: what [retention] destroys now, or destroy it at once."""
+
+from __future__ import annotations
+
+import click
+
+from smsbridge.cli import AppContext, handle_errors, main, pass_app
+
+
+@main.command("retention")
+@click.option("--dry-run", is_flag=True, help="Only say what would go; change nothing.")
+@pass_app
+@handle_errors
+def retention_command(app: AppContext, dry_run: bool) -> None:
+    """Forget the numbers of long-closed cases now, as the daemon does every day.
+
+    A closed case last changed more than [retention] forget_numbers_after_days ago
+    keeps its masked number and a keyed pseudonym; its full number and raw SMS are
+    destroyed. With delete_cases_after_days, older closed cases are deleted whole.
+    Recorded in the audit log. Without --dry-run it needs the daemon's key: run it as
+    the daemon's user.
+
+    \b
+    Examples:
+        smsbridge retention --dry-run
+        sudo -u smsbridge smsbridge retention
+    """
+    from smsbridge.cli.cases_cmd import open_store
+    from smsbridge.retention import cutoffs, key_path, load_key, run_all
+    from smsbridge.store.retention import Retention
+
+    section = app.config.retention
+    now = app.clock.now()
+    due = cutoffs(section, now)
+    if dry_run:
+        with open_store(app) as store:
+            found = Retention(store.db, store.audit).due(forget_before=due.forget_before,
+                                                         delete_before=due.delete_before)
+        if due.forget_before:
+            click.echo(f"would forget the numbers of {found.numbers:,} closed cases (and "
+                       f"clear {found.messages:,} of their SMS) last changed before "
+                       f"{due.forget_before[:10]} ({section.forget_numbers_after_days} days)")
+        else:
+            click.echo("numbers are never forgotten (forget_numbers_after_days = 0)")
+        if due.delete_before:
+            click.echo(f"would delete {found.cases:,} closed cases last changed before "
+                       f"{due.delete_before[:10]} ({section.delete_cases_after_days} days)")
+        else:
+            click.echo("closed cases are never deleted (delete_cases_after_days = 0)")
+        return
+    key = load_key(key_path(app.config), create=False)
+    with open_store(app, migrate=True) as store:
+        done = run_all(store, app.config, key, now)
+    click.echo(f"retention: {done}")
