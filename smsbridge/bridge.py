@@ -99,7 +99,7 @@ class Bridge:
             line_replies_per_day=config.abuse.line_replies_per_day,
             case_text_max_chars=config.daemon.case_text_max_chars)
         self.field = FieldBridge(self.store, config)
-        self.rules = triage.Rules.from_section(config.categories)
+        self.rules = triage.Rules.from_section(config.categories, config.desk.places)
 
     # -- receiving ---------------------------------------------------------------------
 

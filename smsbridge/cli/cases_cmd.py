@@ -376,7 +376,7 @@ def cases_add(app: AppContext, reporter: str, channel: str, text: tuple[str, ...
     body = " ".join(text).strip()
     if not body:
         raise InvalidInput("the report text is empty")
-    found = classify(body, Rules.from_section(app.config.categories))
+    found = classify(body, Rules.from_section(app.config.categories, app.config.desk.places))
     with open_store(app, create=True) as store:
         case = store.cases.create(NewCase(reporter=number, text=body, channel=channel,
                                           category=found.category, place=found.place),
