@@ -144,3 +144,64 @@ def test_categories_in_the_config_are_checked(tmp_path: Path, db_path: Path):
     with pytest.raises(ConfigError, match=r"categories\.judi"):
         config.load(path)
     assert Config().categories.judi[:2] == ["judi*", "berjudi"]
+
+
+# --- a follow-up completes the report ---------------------------------------------------
+
+def test_a_follow_up_sent_first_but_delivered_later_on_another_stick_is_put_first(rig):
+    from datetime import timedelta
+
+    from smsbridge.bridge import Bridge
+    from smsbridge.modem.fake import FakeModem
+
+    other = FakeModem()
+    second = Bridge(other, rig.store, rig.config, clock=rig.clock, name="stick-2")
+    sent = rig.clock.now()
+    # The report went first, the follow-up 20 s later; stick 2 delivers the follow-up
+    # before stick 1 delivers the report.
+    other.inject_text(REPORTER, "sekitar 10 orang, tolong cepat",
+                      timestamp=sent + timedelta(seconds=20))
+    second.drain()
+    [case] = rig.cases()
+    assert case.category == "other"
+    rig.clock.advance(seconds=30)
+    rig.modem.inject_text(REPORTER, "copet beraksi di Stasiun Balapan", timestamp=sent)
+    rig.step()
+    [case] = rig.cases()
+    assert case.text == "copet beraksi di Stasiun Balapan\nsekitar 10 orang, tolong cepat"
+    assert (case.category, case.place) == ("pencurian", "Stasiun Balapan")
+    actions = [action for action, _ in rig.events(case.id)]
+    assert actions[-1] == "triage"
+
+
+def test_a_follow_up_never_overturns_an_operators_category(rig):
+    rig.sms(REPORTER, "ada rame2 di pasar gede")
+    rig.step()
+    rig.store.cases.update("1", operator="sari", category="tawuran")
+    rig.clock.advance(seconds=60)
+    rig.sms(REPORTER, "mereka judi kartu")
+    rig.step()
+    [case] = rig.cases()
+    assert case.category == "tawuran"
+    assert "triage" not in [action for action, _ in rig.events(case.id)]
+
+
+def test_a_follow_up_in_order_is_appended_and_the_category_re_decided(rig):
+    rig.sms(REPORTER, "tolong pak di pasar gede")
+    rig.step()
+    rig.clock.advance(seconds=60)
+    rig.sms(REPORTER, "ada yang jualan ciu")
+    rig.step()
+    [case] = rig.cases()
+    assert case.text == "tolong pak di pasar gede\nada yang jualan ciu"
+    assert (case.category, case.place) == ("miras", "pasar gede")
+
+
+def test_a_report_entered_by_phone_is_related_like_one_by_sms(cli, db_path):
+    cli("cases", "add", "--reporter", "081234567110", "tawuran di pasar gede")
+    result = cli("cases", "add", "--reporter", "081234567111", "--channel", "walk-in",
+                 "ada tawuran pelajar di Pasar Gede")
+    assert "possibly the same incident as LP-000001" in result.output
+    with Store.open(db_path) as store:
+        first, second = store.cases.by_id(1), store.cases.by_id(2)
+    assert second.incident_id == first.id == first.incident_id

@@ -377,11 +377,28 @@ def cases_add(app: AppContext, reporter: str, channel: str, text: tuple[str, ...
     if not body:
         raise InvalidInput("the report text is empty")
     found = classify(body, Rules.from_section(app.config.categories, app.config.desk.places))
-    with open_store(app, create=True) as store:
+    related = None
+    with open_store(app, create=True) as store, store.transaction():
+        if app.config.desk.related_minutes:
+            # Related to an open report as one by SMS would be (bridge._triage).
+            from datetime import timedelta
+
+            from smsbridge.models import to_iso
+            from smsbridge.triage.rules import relate
+
+            since = app.clock.now() - timedelta(minutes=app.config.desk.related_minutes)
+            found = relate(found, body, store.desk.recent_open(found.category,
+                                                               since=to_iso(since)),
+                           min_similarity=app.config.desk.related_similarity)
+            if found.related is not None:
+                related = store.cases.by_id(found.related.id).ticket
         case = store.cases.create(NewCase(reporter=number, text=body, channel=channel,
-                                          category=found.category, place=found.place),
+                                          category=found.category, place=found.place,
+                                          incident_id=found.incident_id),
                                   operator=operator_name(as_name))
     click.echo(case.ticket)
+    if related:
+        click.echo(f"possibly the same incident as {related}", err=True)
 
 
 @cases_group.command("reply")
