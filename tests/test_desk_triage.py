@@ -205,3 +205,35 @@ def test_a_report_entered_by_phone_is_related_like_one_by_sms(cli, db_path):
     with Store.open(db_path) as store:
         first, second = store.cases.by_id(1), store.cases.by_id(2)
     assert second.incident_id == first.id == first.incident_id
+
+
+def test_retriage_fills_older_cases_in_batches_and_records_each_change(cli, db_path):
+    seed(db_path, ("copet di stasiun balapan", None, None),
+         ("anak saya hilang di CFD", None, None),
+         ("balap liar di jalan", "balap_liar", "jalan"),
+         ("jalan rusak", None, None))
+    out = cli("cases", "retriage", "--batch", "2").output
+    assert "3 cases read, 3 given a new category or place" in out
+    with Store.open(db_path) as store:
+        cases = {c.id: (c.category, c.place) for c in store.cases.query(CaseQuery(limit=None))}
+        history = store.cases.detail("1").events
+    assert cases == {1: ("pencurian", "stasiun balapan"), 2: ("orang_hilang", "CFD"),
+                     3: ("balap_liar", "jalan"), 4: ("other", None)}
+    assert (history[-1].action, history[-1].operator) == ("triage", "sari")
+    # Run again: nothing is left to fill.
+    assert "0 cases read" in cli("cases", "retriage").output
+
+
+def test_retriage_redo_goes_on_where_it_stopped_and_spares_operators_choices(cli, db_path):
+    seed(db_path, ("copet di stasiun balapan", "balap_liar", "stasiun"),
+         ("HP dijambret di Stasiun Balapan", "balap_liar", None),
+         ("copet di Pasar Gede", "other", None))
+    cli("cases", "update", "3", "--category", "judi")
+    with Store.open(db_path) as store:
+        # A run that stopped after the first case.
+        store.retriage.save_checkpoint("all:redo", 1)
+    out = cli("cases", "retriage", "--redo").output
+    assert "going on after case 1" in out and "1 cases read" in out
+    with Store.open(db_path) as store:
+        cases = {c.id: c.category for c in store.cases.query(CaseQuery(limit=None))}
+    assert cases == {1: "balap_liar", 2: "pencurian", 3: "judi"}

@@ -366,39 +366,18 @@ def cases_add(app: AppContext, reporter: str, channel: str, text: tuple[str, ...
     Example:
         smsbridge cases add --reporter 081234567110 --channel whatsapp "Ada judi di pasar"
     """
+    from smsbridge.cli.filing import add_case
     from smsbridge.errors import InvalidInput
     from smsbridge.models import NewCase
     from smsbridge.numbers import parse_operator_number
-    from smsbridge.triage.rules import Rules, classify
 
     number = parse_operator_number(reporter, app.config.daemon.country_code,
                                    what="--reporter")
     body = " ".join(text).strip()
     if not body:
         raise InvalidInput("the report text is empty")
-    found = classify(body, Rules.from_section(app.config.categories, app.config.desk.places))
-    related = None
-    with open_store(app, create=True) as store, store.transaction():
-        if app.config.desk.related_minutes:
-            # Related to an open report as one by SMS would be (bridge._triage).
-            from datetime import timedelta
-
-            from smsbridge.models import to_iso
-            from smsbridge.triage.rules import relate
-
-            since = app.clock.now() - timedelta(minutes=app.config.desk.related_minutes)
-            found = relate(found, body, store.desk.recent_open(found.category,
-                                                               since=to_iso(since)),
-                           min_similarity=app.config.desk.related_similarity)
-            if found.related is not None:
-                related = store.cases.by_id(found.related.id).ticket
-        case = store.cases.create(NewCase(reporter=number, text=body, channel=channel,
-                                          category=found.category, place=found.place,
-                                          incident_id=found.incident_id),
-                                  operator=operator_name(as_name))
-    click.echo(case.ticket)
-    if related:
-        click.echo(f"possibly the same incident as {related}", err=True)
+    add_case(app, NewCase(reporter=number, text=body, channel=channel),
+             operator=operator_name(as_name))
 
 
 @cases_group.command("reply")
@@ -508,3 +487,29 @@ def cases_answers(app: AppContext, refused: bool, limit: int, as_json: bool) -> 
         click.echo(line)
     if not answers:
         click.echo("(no answers from officers yet)", err=True)
+
+
+
+@cases_group.command("retriage")
+@click.option("--since", metavar="DATE", help="Only cases received on or after DATE.")
+@click.option("--redo", is_flag=True,
+              help="Also decide again cases already filed by triage (never one whose "
+                   "category or place an operator set).")
+@click.option("--batch", type=click.IntRange(1, 100_000), default=2000, show_default=True,
+              help="Cases per transaction.")
+@as_option
+@pass_app
+@handle_errors
+def cases_retriage(app: AppContext, since: str | None, redo: bool, batch: int,
+                   as_name: str | None) -> None:
+    """Give a category and a place to cases from before triage, as intake does; in
+    short transactions, resumable, each change a line in the case's history.
+
+    \b
+    Examples:
+        smsbridge cases retriage
+        smsbridge cases retriage --since 2026-01-01 --redo
+    """
+    from smsbridge.cli.filing import retriage
+
+    retriage(app, since=since, redo=redo, batch=batch, operator=operator_name(as_name))
