@@ -7,6 +7,8 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from smsbridge.models import NewCase
 from smsbridge.store import Store
 from smsbridge.store.stats import case_stats
@@ -73,3 +75,35 @@ def test_stats_from_the_tallies_equal_stats_counted_case_by_case(db_path: Path):
     assert fast.by_category == slow.by_category and fast.total == slow.total
     assert everything.total == 200
     assert everything.median_first_action_seconds == 99.5 * 60
+
+
+def test_the_fields_figures_of_all_time_equal_those_counted(db_path: Path):
+    from smsbridge.fieldwork.answers import Officer
+
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    agus = Officer("agus", "+6281200000001", None, "mawar")
+    with Store.open(db_path) as store:
+        store.cases.import_many((NewCase(
+            reporter=f"+62812000{i:05d}", text="x",
+            received_at=(start + timedelta(minutes=41 * i)).isoformat())
+            for i in range(40)), operator="daemon")
+        for number in range(1, 40, 3):
+            store.field.dispatch(str(number), [agus], compose=lambda c: c.ticket,
+                                 operator="sari")
+            if number % 2:
+                store.field.dispatch(str(number), [agus], compose=lambda c: c.ticket,
+                                     operator="sari")
+        for number in range(1, 40, 6):
+            for accepted in (False, True, True):
+                store.field.record_answer(
+                    message_id=None, officer="agus", case_id=number, ticket=None,
+                    finding="confirmed", note="", accepted=accepted,
+                    at=(datetime.now(UTC) + timedelta(minutes=number)).isoformat())
+        tallied = store.field.stats()
+        counted = store.field.stats(since="2000-01-01T00:00:00+00:00")
+    assert tallied.dispatched == counted.dispatched == 13
+    assert tallied.answered == counted.answered == 7
+    assert tallied.median_report_to_dispatch_seconds == pytest.approx(
+        counted.median_report_to_dispatch_seconds, abs=1)
+    assert tallied.median_dispatch_to_answer_seconds == pytest.approx(
+        counted.median_dispatch_to_answer_seconds, abs=1)

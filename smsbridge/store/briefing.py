@@ -25,6 +25,7 @@ AGES = (("< 1 h", 1), ("1-6 h", 6), ("6-24 h", 24), ("1-3 d", 72), ("3-7 d", 168
 DELAYS = (("< 5 min", 5), ("5-15 min", 15), ("15-60 min", 60), ("1-4 h", 240),
           ("4-24 h", 1440), ("> 1 d", None))
 LISTED = 10
+OPEN = f"status IN ({sql_list(tickets.OPEN_STATUSES)})"
 
 
 def briefing(db: Database, *, now: datetime, since: str | None = None,
@@ -63,7 +64,9 @@ def briefing(db: Database, *, now: datetime, since: str | None = None,
         field_clause = "".join(f" AND {w}" for w in where)
         officers = tuple((r[0], r[1], r[2]) for r in db.all(
             "SELECT d.officer, count(DISTINCT d.case_id) AS n, count(DISTINCT a.case_id)"
-            " FROM dispatches d JOIN cases c ON c.id = d.case_id"
+            # From the window's cases to their dispatches, not the other way round.
+            " FROM cases c INDEXED BY cases_received CROSS JOIN dispatches d"
+            " ON d.case_id = c.id"
             " LEFT JOIN field_answers a ON a.case_id = d.case_id AND a.officer = d.officer"
             f" AND a.accepted = 1 WHERE 1 = 1{field_clause}"
             " GROUP BY d.officer ORDER BY n DESC, 1", params))
@@ -71,8 +74,8 @@ def briefing(db: Database, *, now: datetime, since: str | None = None,
             "SELECT c.received_at, min(d.at) AS sent,"
             " (SELECT min(a.at) FROM field_answers a WHERE a.case_id = c.id"
             "  AND a.accepted = 1) AS answered"
-            f" FROM cases c JOIN dispatches d ON d.case_id = c.id WHERE 1 = 1{field_clause}"
-            " GROUP BY c.id", params)
+            " FROM cases c INDEXED BY cases_received CROSS JOIN dispatches d"
+            f" ON d.case_id = c.id WHERE 1 = 1{field_clause} GROUP BY c.id", params)
         backlog = _backlog(db, now)
         late, late_count = _late(db, now, deadlines)
         urgent, urgent_count = _urgent(db)
@@ -107,17 +110,22 @@ def _buckets(seconds: list[float]) -> tuple[tuple[str, int], ...]:
 
 
 def _backlog(db: Database, now: datetime) -> tuple[tuple[str, dict[str, int]], ...]:
-    """Open cases by how long ago they came in, and by status."""
-    bounds = [(label, to_iso(now - timedelta(hours=h)))
-              for label, h in AGES if h is not None]
-    case = " ".join(f"WHEN received_at > '{at}' THEN {i}" for i, (_, at) in enumerate(bounds))
-    counts: dict[int, dict[str, int]] = {}
-    for age, status, n in db.iterate(
-            f"SELECT CASE {case} ELSE {len(bounds)} END, status, count(*)"
-            " FROM cases INDEXED BY cases_status"
-            f" WHERE status IN ({sql_list(tickets.OPEN_STATUSES)}) GROUP BY 1, 2"):
-        counts.setdefault(age, {})[status] = n
-    return tuple((label, counts.get(i, {})) for i, (label, _) in enumerate(AGES))
+    """Open cases by how long ago they came in, and by status: counts of index ranges
+    (newer than each bound), not an expression over every open case."""
+    bounds = [to_iso(now - timedelta(hours=h)) for _, h in AGES if h is not None]
+    counts: list[dict[str, int]] = [{} for _ in AGES]
+    for status in tickets.OPEN_STATUSES:
+        newer = [int(db.scalar("SELECT count(*) FROM cases INDEXED BY cases_open"
+                               f" WHERE {OPEN} AND status = ? AND received_at > ?",
+                               (status, bound))) for bound in bounds]
+        total = int(db.scalar(f"SELECT count(*) FROM cases INDEXED BY cases_open"
+                              f" WHERE {OPEN} AND status = ?", (status,)))
+        previous = 0
+        for i, n in enumerate([*newer, total]):
+            if n - previous:
+                counts[i][status] = n - previous
+            previous = n
+    return tuple((label, counts[i]) for i, (label, _) in enumerate(AGES))
 
 
 def _late(db: Database, now: datetime, deadlines: dict[str, timedelta]
@@ -132,10 +140,11 @@ def _late(db: Database, now: datetime, deadlines: dict[str, timedelta]
         params += [status, to_iso(now - limit)]
     if not terms:
         return (), 0
-    where = " OR ".join(terms)
-    count = db.scalar(f"SELECT count(*) FROM cases INDEXED BY cases_status WHERE {where}",
+    # The open statuses named as the index names them, so the planner may use it.
+    where = f"{OPEN} AND ({' OR '.join(terms)})"
+    count = db.scalar(f"SELECT count(*) FROM cases INDEXED BY cases_open WHERE {where}",
                       params)
-    rows = db.all(f"SELECT {_COLUMNS} FROM cases INDEXED BY cases_status WHERE {where}"
+    rows = db.all(f"SELECT {_COLUMNS} FROM cases INDEXED BY cases_open WHERE {where}"
                   " ORDER BY CASE status WHEN 'new' THEN received_at ELSE updated_at END"
                   " LIMIT ?", [*params, LISTED])
     return tuple(_case(r) for r in rows), int(count or 0)
@@ -143,10 +152,9 @@ def _late(db: Database, now: datetime, deadlines: dict[str, timedelta]
 
 def _urgent(db: Database) -> tuple[tuple[BriefingCase, ...], int]:
     """Open cases flagged urgent (``flags`` holds "urgent"), oldest first."""
-    terms = (f"status IN ({sql_list(tickets.OPEN_STATUSES)})"
-             " AND (',' || flags || ',') LIKE '%,urgent,%'")
-    count = db.scalar(f"SELECT count(*) FROM cases INDEXED BY cases_status WHERE {terms}")
-    rows = db.all(f"SELECT {_COLUMNS} FROM cases INDEXED BY cases_status WHERE {terms}"
+    terms = f"{OPEN} AND (',' || flags || ',') LIKE '%,urgent,%'"
+    count = db.scalar(f"SELECT count(*) FROM cases INDEXED BY cases_open WHERE {terms}")
+    rows = db.all(f"SELECT {_COLUMNS} FROM cases INDEXED BY cases_open WHERE {terms}"
                   " ORDER BY received_at LIMIT ?", [LISTED])
     return tuple(_case(r) for r in rows), int(count or 0)
 

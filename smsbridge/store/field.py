@@ -206,6 +206,8 @@ class FieldLog:
     def stats(self, *, since: str | None = None, until: str | None = None) -> FieldStats:
         """For cases received in [since, until): how soon they went out, how soon the
         field answered, how many were answered."""
+        if since is None and until is None:
+            return self._stats_of_all()
         where, params = case_filters(CaseQuery(since=since, until=until))
         clause = "".join(f" AND {w}" for w in where)
         with self._db.snapshot():
@@ -220,6 +222,22 @@ class FieldLog:
         return FieldStats(dispatched=len(found), answered=len(to_answer),
                           median_report_to_dispatch_seconds=median(to_dispatch),
                           median_dispatch_to_answer_seconds=median(to_answer))
+
+
+    def _stats_of_all(self) -> FieldStats:
+        """Every case ever, from the delays' tally (migration 0010)."""
+        from smsbridge.store.stats import median_of_tally
+
+        legs: dict[str, list[Any]] = {"dispatch": [], "answer": []}
+        for leg, seconds, cases in self._db.all(
+                "SELECT leg, seconds, cases FROM field_delays WHERE cases > 0"
+                " ORDER BY leg, seconds"):
+            legs[leg].append((seconds, cases))
+        return FieldStats(
+            dispatched=sum(n for _, n in legs["dispatch"]),
+            answered=sum(n for _, n in legs["answer"]),
+            median_report_to_dispatch_seconds=median_of_tally(legs["dispatch"]),
+            median_dispatch_to_answer_seconds=median_of_tally(legs["answer"]))
 
 
 def _seconds(start: str, end: str) -> float:

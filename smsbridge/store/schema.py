@@ -376,11 +376,21 @@ CREATE INDEX field_answers_at ON field_answers (at);
 # four ways (2.5 s on a million); tallies kept by triggers answer it from a few
 # thousand rows: cases per UTC hour (the first 13 characters of received_at, so any
 # zone's days and hours add up from them) by status, and by category with their fakes;
-# first-action delays in whole seconds, for the median of all time. The actions index
-# covers what ``stats`` counts per operator.
+# first-action delays in whole seconds, for the median of all time, and the field's
+# (report to first dispatch, first dispatch to first accepted answer). The actions
+# index covers what ``stats`` counts per operator; cases_open what the briefing counts.
 _HOUR = "substr({row}.received_at, 1, 13)"
 _DELAY = ("CAST(round((julianday({row}.first_action_at) - julianday({row}.received_at))"
           " * 86400) AS INTEGER)")
+
+
+_FIRST_ANSWER = ("(SELECT min(a.at) FROM field_answers a WHERE a.case_id = {case}"
+                 " AND a.accepted = 1)")
+
+
+def _seconds(start: str, end: str) -> str:
+    """Whole seconds from ``start`` to ``end``, none below 0 (as FieldLog.stats counts)."""
+    return f"max(0, CAST(round((julianday({end}) - julianday({start})) * 86400) AS INTEGER))"
 
 
 def _tally(row: str, sign: str) -> str:
@@ -437,6 +447,49 @@ CREATE TRIGGER case_tally_update AFTER UPDATE OF status, category, received_at,
 {_tally("NEW", "+")}
 END;
 CREATE INDEX case_events_action ON case_events (action, operator, at);
+-- What the briefing asks of the open cases (their age, lateness, urgency) without
+-- reading a row of the table.
+CREATE INDEX cases_open ON cases (status, received_at, updated_at, first_action_at, flags)
+    WHERE status IN ({sql_list(tickets.OPEN_STATUSES)});
+
+CREATE TABLE field_delays (
+    leg TEXT NOT NULL CHECK (leg IN ('dispatch', 'answer')),
+    seconds INTEGER NOT NULL,
+    cases INTEGER NOT NULL,
+    PRIMARY KEY (leg, seconds)
+) WITHOUT ROWID;
+INSERT INTO field_delays (leg, seconds, cases)
+    SELECT 'dispatch', delay, count(*) FROM (
+        SELECT {_seconds("c.received_at", "min(d.at)")} AS delay
+        FROM dispatches d JOIN cases c ON c.id = d.case_id GROUP BY d.case_id)
+    GROUP BY 2;
+INSERT INTO field_delays (leg, seconds, cases)
+    SELECT 'answer', delay, count(*) FROM (
+        SELECT {_seconds("min(d.at)", _FIRST_ANSWER.format(case="d.case_id"))} AS delay
+        FROM dispatches d GROUP BY d.case_id
+        HAVING {_FIRST_ANSWER.format(case="d.case_id")} IS NOT NULL)
+    GROUP BY 2;
+CREATE TRIGGER field_delays_dispatch AFTER INSERT ON dispatches
+    WHEN NOT EXISTS (SELECT 1 FROM dispatches WHERE case_id = NEW.case_id AND id != NEW.id)
+    BEGIN
+    INSERT INTO field_delays (leg, seconds, cases)
+        SELECT 'dispatch', {_seconds("c.received_at", "NEW.at")}, 1 FROM cases c
+        WHERE c.id = NEW.case_id
+        ON CONFLICT (leg, seconds) DO UPDATE SET cases = cases + 1;
+    INSERT INTO field_delays (leg, seconds, cases)
+        SELECT 'answer', {_seconds("NEW.at", _FIRST_ANSWER.format(case="NEW.case_id"))}, 1
+        WHERE {_FIRST_ANSWER.format(case="NEW.case_id")} IS NOT NULL
+        ON CONFLICT (leg, seconds) DO UPDATE SET cases = cases + 1;
+END;
+CREATE TRIGGER field_delays_answer AFTER INSERT ON field_answers
+    WHEN NEW.accepted = 1 AND NEW.case_id IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM field_answers WHERE case_id = NEW.case_id AND accepted = 1
+        AND id != NEW.id) BEGIN
+    INSERT INTO field_delays (leg, seconds, cases)
+        SELECT 'answer', {_seconds("min(d.at)", "NEW.at")}, 1 FROM dispatches d
+        WHERE d.case_id = NEW.case_id HAVING count(*) > 0
+        ON CONFLICT (leg, seconds) DO UPDATE SET cases = cases + 1;
+END;
 """
 
 

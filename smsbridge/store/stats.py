@@ -41,7 +41,7 @@ def case_stats(db: Database, *, since: str | None = None, until: str | None = No
                 by_status[status] += count
                 days.setdefault(day, {})[status] = count
         if since is None and until is None:
-            median = _median_of_tally(db.all(
+            median = median_of_tally(db.all(
                 "SELECT seconds, cases FROM case_delays WHERE cases > 0 ORDER BY seconds"))
         else:
             median = _median([r[0] for r in db.iterate(
@@ -145,7 +145,7 @@ def _counted_categories(db: Database, where: list[str], params: list[Any]
         params))
 
 
-def _median_of_tally(rows: Sequence[Any]) -> float | None:
+def median_of_tally(rows: Sequence[Any]) -> float | None:
     """The median of values given as (value, how many) rows, in order."""
     total = sum(n for _, n in rows)
     if not total:
