@@ -133,3 +133,18 @@ def test_a_real_browser_draws_every_chart_and_fetches_nothing(desk, cli, tmp_pat
         # Parsed as SVG by the browser, with a plotted series (bars, a line) in it.
         assert re.search(r'class="series serie-0[^"]*"', chart)
         assert re.search(r"<(?:rect|path)[^>]*class=\"[^\"]*(?:rect|line)", chart)
+
+
+def test_a_long_window_is_drawn_by_week(db_path, cli, tmp_path):
+    from smsbridge.cli.briefing import by_week
+
+    assert by_week([("2026-12-07", {"judi": 1}), ("2026-12-09", {"judi": 2, "miras": 1}),
+                    ("2026-12-14", {"miras": 4})]) == [
+        ("2026-12-07", {"judi": 3, "miras": 1}), ("2026-12-14", {"miras": 4})]
+    with Store.open(db_path) as store:
+        store.cases.import_many((NewCase(reporter=REPORTER, text="x", category="judi",
+                                         received_at=ago(days=d)) for d in range(90)),
+                                operator="daemon")
+    page = write_report(cli, tmp_path, "--since", ago(days=100)[:10])
+    assert "Cases per week (from Monday) by category" in page
+    assert "Share of fake reports per week" in page

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import html
 from collections.abc import Iterable, Sequence
-from datetime import date, tzinfo
+from datetime import date, timedelta, tzinfo
 from typing import Any
 
 from smsbridge.cli.output import category_shown, duration, local_time, zone_name
@@ -23,6 +23,8 @@ from smsbridge.privacy import mask_numbers_in, neutralise
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
 # Categories that get their own colour in the day chart; the rest are summed.
 SHOWN_CATEGORIES = 9
+# A longer window is drawn by week, as ``stats`` draws it.
+WEEKLY_AFTER_DAYS = 45
 STATUS_ORDER = ("new", "checking")
 STYLE = """
 body{font-family:"DejaVu Sans",Arial,sans-serif;margin:1.5em auto;max-width:62em;color:#222}
@@ -94,29 +96,53 @@ def _chart(kind: str, title: str, labels: Sequence[str], series: Iterable[tuple[
     return f"<figure>{svg}</figure>"
 
 
+def by_week(days: Sequence[tuple[str, dict[str, int]]]) -> list[tuple[str, dict[str, int]]]:
+    """Days summed by week (from each Monday, labelled "w" and its date)."""
+    weeks: dict[str, dict[str, int]] = {}
+    for day, counts in days:
+        monday = date.fromisoformat(day)
+        monday -= timedelta(days=monday.weekday())
+        week = weeks.setdefault(str(monday), {})
+        for key, n in counts.items():
+            week[key] = week.get(key, 0) + n
+    return sorted(weeks.items())
+
+
 def day_chart(b: Briefing) -> str:
+    rows = list(b.by_day_category)
+    weekly = len(rows) > WEEKLY_AFTER_DAYS
+    if weekly:
+        rows = by_week(rows)
     totals: dict[str, int] = {}
-    for _, counts in b.by_day_category:
+    for _, counts in rows:
         for category, n in counts.items():
             totals[category] = totals.get(category, 0) + n
     ranked = sorted(totals, key=lambda c: (-totals[c], c))
     shown, rest = ranked[:SHOWN_CATEGORIES], ranked[SHOWN_CATEGORIES:]
-    series = [(category_shown(c), [counts.get(c, 0) or None for _, counts in b.by_day_category])
+    series = [(category_shown(c), [counts.get(c, 0) or None for _, counts in rows])
               for c in shown]
     if rest:
         series.append(("others", [sum(counts.get(c, 0) for c in rest) or None
-                                  for _, counts in b.by_day_category]))
-    labels = [day_label(d) for d, _ in b.by_day_category]
-    return _chart("StackedBar", "Cases per day by category", labels, series,
+                                  for _, counts in rows]))
+    labels = [("w " if weekly else "") + day_label(d) for d, _ in rows]
+    title = "Cases per week (from Monday) by category" if weekly else \
+        "Cases per day by category"
+    return _chart("StackedBar", title, labels, series,
                   rotate=45 if len(labels) > 14 else 0,
                   show_minor_x_labels=len(labels) <= 31,
                   x_labels_major_every=max(1, len(labels) // 15))
 
 
 def fake_chart(b: Briefing) -> str:
-    labels = [day_label(d) for d, _, _ in b.fakes_by_day]
-    shares = [round(100 * fake / n, 1) if n else None for _, n, fake in b.fakes_by_day]
-    return _chart("Line", "Share of fake reports per day (%)", labels, [("fake %", shares)],
+    rows = [(d, {"cases": n, "fakes": f}) for d, n, f in b.fakes_by_day]
+    weekly = len(rows) > WEEKLY_AFTER_DAYS
+    if weekly:
+        rows = by_week(rows)
+    labels = [("w " if weekly else "") + day_label(d) for d, _ in rows]
+    shares = [round(100 * c["fakes"] / c["cases"], 1) if c.get("cases") else None
+              for _, c in rows]
+    title = f"Share of fake reports per {'week' if weekly else 'day'} (%)"
+    return _chart("Line", title, labels, [("fake %", shares)],
                   rotate=45 if len(labels) > 14 else 0, range=(0, 100), fill=True,
                   show_legend=False, show_minor_x_labels=len(labels) <= 31,
                   x_labels_major_every=max(1, len(labels) // 15))

@@ -13,6 +13,7 @@ from smsbridge.store.db import Database
 from smsbridge.store.field import median
 from smsbridge.store.rows import case_filters
 from smsbridge.store.schema import sql_list
+from smsbridge.store.stats import hour_window, on_the_hour
 
 # How long a case may sit in a status before it is late, until the desk's own
 # ``[desk] deadlines`` reach this branch: a new report untouched for half an hour, one
@@ -42,20 +43,30 @@ def briefing(db: Database, *, now: datetime, since: str | None = None,
     now_iso = to_iso(now)
     days: dict[str, dict[str, int]] = {}
     fakes: dict[str, int] = {}
+    # Windows on the hour (typed as dates) add up the tallies of migration 0010.
+    tallied = on_the_hour(since) and on_the_hour(until) and utc_offset_seconds % 3600 == 0
+    hour_terms, hour_params = hour_window(since, until)
     with db.snapshot():
-        for day, category, count, fake in db.iterate(
-                f"SELECT date(received_at, {shift}), coalesce(category, 'other'), count(*),"
-                f" sum(status = 'fake') FROM {source}{clause} GROUP BY 1, 2", params):
-            days.setdefault(day, {})[category] = count
-            fakes[day] = fakes.get(day, 0) + fake
+        for day, category, count, fake in (db.iterate(
+                f"SELECT date(hour || ':00:00', {shift}), CASE category WHEN '' THEN '-'"
+                " ELSE category END, sum(cases), sum(fakes) FROM case_hour_categories"
+                f" WHERE {hour_terms} GROUP BY 1, 2", hour_params) if tallied else db.iterate(
+                f"SELECT date(received_at, {shift}), coalesce(category, '-'), count(*),"
+                f" sum(status = 'fake') FROM {source}{clause} GROUP BY 1, 2", params)):
+            if count:
+                days.setdefault(day, {})[category] = count
+                fakes[day] = fakes.get(day, 0) + fake
         delays = [r[0] for r in db.iterate(
             "SELECT (julianday(first_action_at) - julianday(received_at)) * 86400"
             f" FROM {source} WHERE {' AND '.join([*where, 'first_action_at IS NOT NULL'])}",
             params)]
         hours = [0] * 24
-        for hour, count in db.iterate(
+        for hour, count in (db.iterate(
+                f"SELECT CAST(strftime('%H', hour || ':00:00', {shift}) AS INTEGER),"
+                f" sum(cases) FROM case_hours WHERE {hour_terms} GROUP BY 1", hour_params)
+                if tallied else db.iterate(
                 f"SELECT CAST(strftime('%H', received_at, {shift}) AS INTEGER), count(*)"
-                f" FROM {source}{clause} GROUP BY 1", params):
+                f" FROM {source}{clause} GROUP BY 1", params)):
             hours[hour] = count
         places = tuple((r[0], r[1]) for r in db.all(
             f"SELECT place, count(*) AS n FROM {source}"
