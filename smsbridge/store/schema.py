@@ -416,6 +416,21 @@ def _split_sql(script: str) -> list[str]:
     return [s for s in statements if s]
 
 
+def _modem_pool(db: SqliteUtilsDatabase) -> None:
+    """Version 7, as _SCHEMA_7 defines it: in place when the table allows it (a few
+    seconds on 1.2 million messages instead of a 21 s copy; inplace.py says how),
+    else by the copy."""
+    from smsbridge.store.inplace import NotInPlace, modem_pool_in_place
+
+    db.execute("SAVEPOINT modem_pool")
+    try:
+        modem_pool_in_place(db, _split_sql(_SCHEMA_7))
+    except (sqlite3.DatabaseError, NotInPlace):
+        db.execute("ROLLBACK TO modem_pool")
+        _run_script(db, _SCHEMA_7, 7)
+    db.execute("RELEASE modem_pool")
+
+
 def _field_loop(db: SqliteUtilsDatabase) -> None:
     _widen_check(db, "outbox", f"CHECK (kind IN ({sql_list(_OUTBOX_KINDS_1)}))",
                  f"CHECK (kind IN ({sql_list(_OUTBOX_KINDS_9)}))")
@@ -431,7 +446,7 @@ STEPS: tuple[tuple[int, str, str | Callable[[SqliteUtilsDatabase], None]], ...] 
     (4, "0004_stats_index", _SCHEMA_4),
     (5, "0005_reply_budget_index", _SCHEMA_5),
     (6, "0006_outbox_cancel_audit", _SCHEMA_6),
-    (7, "0007_modem_pool", _SCHEMA_7),
+    (7, "0007_modem_pool", _modem_pool),
     (8, "0008_desk_triage", _SCHEMA_8),
     (9, "0009_field_loop", _field_loop),
     (10, "0010_brief_tallies", SCHEMA_10),
