@@ -1,9 +1,9 @@
 """The commander's figures on a million cases: ``stats --all``, ``report --html`` for 30
 days, and migrating an old database to today's schema.
 
-    python bench/bench_brief.py seed --db /tmp/brief.db            # 1,000,000 cases
-    python bench/bench_brief.py time --db /tmp/brief.db            # stats, report
-    python bench/bench_brief.py migrate --db /tmp/old.db           # seed at 0005, migrate
+    python bench/bench_brief.py seed --db big.db     # 1,000,000 cases
+    python bench/bench_brief.py time --db big.db     # stats, report
+    python bench/bench_brief.py migrate --db old.db  # seed at 0005, migrate
 
 ``seed`` makes cases as a line a year or two into service has them: categories and
 places (the city's landmarks), reports of the same incident linked, reporters with
