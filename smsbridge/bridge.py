@@ -30,6 +30,7 @@ from smsbridge.replies import ReplyDecision, Templates, parse_command
 from smsbridge.sms import pdu as pdu_codec
 from smsbridge.sms.fields import is_alphanumeric_toa
 from smsbridge.store import Store
+from smsbridge.store.retriage import Decided
 from smsbridge.triage import rules as triage
 from smsbridge.triage.urgent import Urgent
 
@@ -95,7 +96,7 @@ class Bridge:
             line_replies_per_day=config.abuse.line_replies_per_day,
             case_text_max_chars=config.daemon.case_text_max_chars)
         self.field = FieldBridge(self.store, config)
-        self.rules = triage.Rules.from_section(config.categories)
+        self.rules = triage.Rules.from_section(config.categories, config.desk.places)
         self.urgent = Urgent.from_keywords(config.desk.urgent)
 
     # -- receiving ---------------------------------------------------------------------
@@ -347,6 +348,11 @@ class Bridge:
     def _follow_up(self, facts: intake.Facts, decision: intake.FollowUp,
                    message_ids: list[int], now: datetime) -> None:
         case = decision.case
+        # Two sticks, or a network's delay, can deliver a reporter's second SMS before
+        # the first: the SMS centre's time stamps put the texts in the order sent.
+        sent = self.store.retriage.earliest_sent(message_ids=message_ids)
+        first = self.store.retriage.earliest_sent(case_id=case.id)
+        before = bool(sent and first and sent < first)
         self.store.inbox.attach(message_ids, case.id)
         if decision.repeated:
             note = "the same text again"
@@ -354,19 +360,31 @@ class Bridge:
             note = (f"kept as a message only: the case's text is at its limit of "
                     f"{self.policy.case_text_max_chars:,} characters")
         else:
-            note = facts.text
+            note = facts.text if not before else f"sent before the case's text: {facts.text}"
         self.store.cases.add_followup(case.id, facts.text, append=decision.append, note=note,
-                                      at=to_iso(now), operator=self.operator)
+                                      at=to_iso(now), operator=self.operator, before=before)
         if not case.urgent and not decision.repeated:
             # "dia bawa parang": a further SMS can make a report urgent.
             found = self.urgent.words_in(facts.text)
             if found:
                 self.store.desk.mark_urgent(case.id, found, operator=self.operator)
+        if decision.append:
+            self._redecide(case.id)
         if decision.flag_loop:
             self.store.cases.flag(case.id, "loop", operator=self.operator,
                                   note="same text more than "
                                        f"{self.policy.loop_threshold} times in an hour")
         log.info("follow-up from %s added to case %s", mask_number(facts.sender), case.ticket)
+
+    def _redecide(self, case_id: int) -> None:
+        """A follow-up completed the report: its category and place are decided again
+        from the whole text, unless an operator set them."""
+        if self.store.retriage.operator_set(case_id, daemon=self.operator):
+            return
+        case = self.store.cases.by_id(case_id)
+        found = triage.classify(case.text, self.rules)
+        self.store.retriage.apply([Decided(case.id, found.category, found.place)],
+                                  operator=self.operator, why="with the reporter's follow-up")
 
     def _open_case(self, facts: intake.Facts, decision: intake.OpenCase,
                    message_ids: list[int], now: datetime, result: DrainResult) -> None:

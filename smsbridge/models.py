@@ -237,3 +237,44 @@ class Stats:
     oldest_unhandled: tuple[str, str] | None = None
     # Operators' actions in the window (status, note, assignment, reply, corrections).
     by_operator: tuple[tuple[str, int], ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class BriefingCase:
+    """A case the briefing lists by name (late or urgent)."""
+
+    ticket: str
+    status: str
+    category: str | None
+    place: str | None
+    received_at: str
+    updated_at: str
+    text: str
+    assigned_to: str | None
+
+
+@dataclass(frozen=True)
+class Briefing:
+    """The morning briefing (``smsbridge report --html``): the window's cases and, as
+    of ``now``, what is open, late and urgent. Counts by label are in display order."""
+
+    since: str | None
+    until: str | None
+    now: str
+    total: int
+    by_day_category: tuple[tuple[str, dict[str, int]], ...]
+    fakes_by_day: tuple[tuple[str, int, int], ...]  # day, cases, fakes
+    first_action: tuple[tuple[str, int], ...]  # report to first action, by delay
+    median_first_action_seconds: float | None
+    answer: tuple[tuple[str, int], ...]  # dispatch to an officer's answer, by delay
+    median_answer_seconds: float | None
+    dispatched: int
+    answered: int
+    backlog_by_age: tuple[tuple[str, dict[str, int]], ...]
+    overdue: tuple[BriefingCase, ...]
+    overdue_count: int
+    urgent: tuple[BriefingCase, ...]
+    urgent_count: int
+    top_places: tuple[tuple[str, int], ...]
+    by_hour: tuple[int, ...]
+    officers: tuple[tuple[str, int, int], ...]  # officer, cases dispatched, answered

@@ -127,8 +127,9 @@ def test_notices_still_count_against_the_line_budget(rig):
 
 def test_cases_merge_on_the_command_line_tells_each_reporter(cli, config_file):
     config_file.write_text(config_file.read_text() + "[fieldwork]\nnotify_duplicate = true\n")
-    first = cli("cases", "add", "--reporter", "081234567001", "tawuran di jalan A").output
-    second = cli("cases", "add", "--reporter", "081234567002", "tawuran jalan A").output
+    # The ticket on stdout; that the two look like one incident is said on stderr.
+    first = cli("cases", "add", "--reporter", "081234567001", "tawuran di jalan A").stdout
+    second = cli("cases", "add", "--reporter", "081234567002", "tawuran jalan A").stdout
     first, second = first.strip(), second.strip()
     cli("cases", "merge", first, second)
     shown = cli("cases", "show", second).output

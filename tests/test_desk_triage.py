@@ -144,3 +144,96 @@ def test_categories_in_the_config_are_checked(tmp_path: Path, db_path: Path):
     with pytest.raises(ConfigError, match=r"categories\.judi"):
         config.load(path)
     assert Config().categories.judi[:2] == ["judi*", "berjudi"]
+
+
+# --- a follow-up completes the report ---------------------------------------------------
+
+def test_a_follow_up_sent_first_but_delivered_later_on_another_stick_is_put_first(rig):
+    from datetime import timedelta
+
+    from smsbridge.bridge import Bridge
+    from smsbridge.modem.fake import FakeModem
+
+    other = FakeModem()
+    second = Bridge(other, rig.store, rig.config, clock=rig.clock, name="stick-2")
+    sent = rig.clock.now()
+    # The report went first, the follow-up 20 s later; stick 2 delivers the follow-up
+    # before stick 1 delivers the report.
+    other.inject_text(REPORTER, "sekitar 10 orang, tolong cepat",
+                      timestamp=sent + timedelta(seconds=20))
+    second.drain()
+    [case] = rig.cases()
+    assert case.category == "other"
+    rig.clock.advance(seconds=30)
+    rig.modem.inject_text(REPORTER, "copet beraksi di Stasiun Balapan", timestamp=sent)
+    rig.step()
+    [case] = rig.cases()
+    assert case.text == "copet beraksi di Stasiun Balapan\nsekitar 10 orang, tolong cepat"
+    assert (case.category, case.place) == ("pencurian", "Stasiun Balapan")
+    actions = [action for action, _ in rig.events(case.id)]
+    assert actions[-1] == "triage"
+
+
+def test_a_follow_up_never_overturns_an_operators_category(rig):
+    rig.sms(REPORTER, "ada rame2 di pasar gede")
+    rig.step()
+    rig.store.cases.update("1", operator="sari", category="tawuran")
+    rig.clock.advance(seconds=60)
+    rig.sms(REPORTER, "mereka judi kartu")
+    rig.step()
+    [case] = rig.cases()
+    assert case.category == "tawuran"
+    assert "triage" not in [action for action, _ in rig.events(case.id)]
+
+
+def test_a_follow_up_in_order_is_appended_and_the_category_re_decided(rig):
+    rig.sms(REPORTER, "tolong pak di pasar gede")
+    rig.step()
+    rig.clock.advance(seconds=60)
+    rig.sms(REPORTER, "ada yang jualan ciu")
+    rig.step()
+    [case] = rig.cases()
+    assert case.text == "tolong pak di pasar gede\nada yang jualan ciu"
+    assert (case.category, case.place) == ("miras", "pasar gede")
+
+
+def test_a_report_entered_by_phone_is_related_like_one_by_sms(cli, db_path):
+    cli("cases", "add", "--reporter", "081234567110", "tawuran di pasar gede")
+    result = cli("cases", "add", "--reporter", "081234567111", "--channel", "walk-in",
+                 "ada tawuran pelajar di Pasar Gede")
+    assert "possibly the same incident as LP-000001" in result.output
+    with Store.open(db_path) as store:
+        first, second = store.cases.by_id(1), store.cases.by_id(2)
+    assert second.incident_id == first.id == first.incident_id
+
+
+def test_retriage_fills_older_cases_in_batches_and_records_each_change(cli, db_path):
+    seed(db_path, ("copet di stasiun balapan", None, None),
+         ("anak saya hilang di CFD", None, None),
+         ("balap liar di jalan", "balap_liar", "jalan"),
+         ("jalan rusak", None, None))
+    out = cli("cases", "retriage", "--batch", "2").output
+    assert "3 cases read, 3 given a new category or place" in out
+    with Store.open(db_path) as store:
+        cases = {c.id: (c.category, c.place) for c in store.cases.query(CaseQuery(limit=None))}
+        history = store.cases.detail("1").events
+    assert cases == {1: ("pencurian", "stasiun balapan"), 2: ("orang_hilang", "CFD"),
+                     3: ("balap_liar", "jalan"), 4: ("other", None)}
+    assert (history[-1].action, history[-1].operator) == ("triage", "sari")
+    # Run again: nothing is left to fill.
+    assert "0 cases read" in cli("cases", "retriage").output
+
+
+def test_retriage_redo_goes_on_where_it_stopped_and_spares_operators_choices(cli, db_path):
+    seed(db_path, ("copet di stasiun balapan", "balap_liar", "stasiun"),
+         ("HP dijambret di Stasiun Balapan", "balap_liar", None),
+         ("copet di Pasar Gede", "other", None))
+    cli("cases", "update", "3", "--category", "judi")
+    with Store.open(db_path) as store:
+        # A run that stopped after the first case.
+        store.retriage.save_checkpoint("all:redo", 1)
+    out = cli("cases", "retriage", "--redo").output
+    assert "going on after case 1" in out and "1 cases read" in out
+    with Store.open(db_path) as store:
+        cases = {c.id: c.category for c in store.cases.query(CaseQuery(limit=None))}
+    assert cases == {1: "balap_liar", 2: "pencurian", 3: "judi"}

@@ -173,3 +173,82 @@ def test_messages_rebuilt_by_0007_keep_rows_and_dedupe_per_modem(tmp_path: Path,
                             ).fetchall() == [(5, "abc", "")]
         assert _index_sql(conn, "messages") == _index_sql(new, "messages")
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def _at_version_6_with_messages(path: Path, *, extra_column: bool = False) -> None:
+    db = Database(path)
+    migrations().apply(db, stop_before=MIGRATION_NAMES[6])
+    db.execute("UPDATE counters SET value = 1 WHERE name = 'ticket'")
+    db.execute("INSERT INTO cases (id, ticket, reporter, text, received_at, updated_at)"
+               " VALUES (1, 'LP-000001', '+6281234567110', 'judi', '2024-05-01T10:00:00+00:00',"
+               " '2024-05-01T10:00:00+00:00')")
+    if extra_column:
+        db.execute("ALTER TABLE messages ADD COLUMN note TEXT")
+    for i in range(1, 41):
+        db.execute("INSERT INTO messages (id, pdu_hash, pdu, kind, sender, received_at, text,"
+                   " case_id, handled_at) VALUES (?, ?, '07', 'deliver', '+6281234567110',"
+                   " '2024-05-01T10:00:00+00:00', ?, ?, ?)",
+                   (i, f"hash{i}", f"sms {i}", 1 if i % 2 else None,
+                    None if i % 3 else "2024-05-01T10:00:01+00:00"))
+    db.conn.commit()
+    db.close()
+
+
+def _schema_and_messages(path: Path) -> tuple[set, list]:
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        schema = set(conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master"
+                                  " WHERE name NOT LIKE '%fts%'"))
+        rows = conn.execute("SELECT * FROM messages ORDER BY id").fetchall()
+    return schema, rows
+
+
+def test_0007_in_place_leaves_what_the_copy_leaves(tmp_path: Path):
+    from smsbridge.store.inplace import modem_pool_in_place
+    from smsbridge.store.schema import _SCHEMA_7
+    from smsbridge.store.sqlscript import run_script, split_sql
+
+    in_place, copied = tmp_path / "in_place.db", tmp_path / "copied.db"
+    _at_version_6_with_messages(in_place)
+    _at_version_6_with_messages(copied)
+    db = Database(copied)
+    with db.conn:
+        run_script(db, _SCHEMA_7, 7)
+        db.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at)"
+                   " VALUES ('smsbridge', '0007_modem_pool', '2024-05-01')")
+    db.close()
+    db = Database(in_place)
+    with db.conn:
+        modem_pool_in_place(db, split_sql(_SCHEMA_7))  # raises rather than copy
+        db.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at)"
+                   " VALUES ('smsbridge', '0007_modem_pool', '2024-05-01')")
+    db.close()
+    for path in (in_place, copied):
+        Store.open(path).close()
+    assert _schema_and_messages(in_place) == _schema_and_messages(copied)
+    with sqlite3.connect(in_place) as conn:
+        # The same delivery on another stick is stored; on the same stick it is not.
+        conn.execute("INSERT INTO messages (pdu_hash, pdu, kind, received_at, modem)"
+                     " VALUES ('hash1', '07', 'deliver', 't', 'stick-2')")
+        with pytest.raises(sqlite3.IntegrityError):
+            conn.execute("INSERT INTO messages (pdu_hash, pdu, kind, received_at, modem)"
+                         " VALUES ('hash1', '07', 'deliver', 't', 'stick-2')")
+
+
+def test_0007_migrates_in_place_when_it_opens(db_path: Path):
+    _at_version_6_with_messages(db_path)
+    with sqlite3.connect(db_path) as conn:
+        before = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'messages'"
+                              ).fetchone()
+    with Store.open(db_path) as store:
+        # The same table, not a copy of it.
+        assert store.db.one("SELECT rootpage FROM sqlite_master WHERE name = 'messages'"
+                            )[0] == before[0]
+
+
+def test_0007_copies_a_messages_table_of_another_shape(db_path: Path):
+    _at_version_6_with_messages(db_path, extra_column=True)
+    with Store.open(db_path) as store:
+        columns = [r[1] for r in store.db.all("PRAGMA table_info(messages)")]
+        assert columns[-2:] == ["handled_at", "modem"] and "note" not in columns
+        assert store.db.scalar("SELECT count(*) FROM messages") == 40

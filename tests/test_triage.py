@@ -143,3 +143,76 @@ def test_unrelated_reports_stay_apart():
     other = triage.Report(3, "judi", "Pasar Legi", "judi dadu di pasar legi")
     assert triage.triage("judi dadu di pasar gede", RULES, [other]).related is None
     assert triage.triage("ada judi", RULES, [other]).related is None
+
+
+# --- the city: landmarks, missing persons, chatter and counts ---------------------------
+
+def _triage_bench():
+    spec = importlib.util.spec_from_file_location("bench_triage",
+                                                  ROOT / "bench" / "bench_triage.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_triage"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+TUNED = _triage_bench().labelled(ROOT / "tests" / "data" / "triage.tsv")
+
+
+@pytest.mark.parametrize(("text", "category", "place"), TUNED, ids=[t[:40] for t, _, _ in TUNED])
+def test_the_city_aware_triage_reads_the_misreads_of_the_desk(text, category, place):
+    found = triage.classify(text, RULES)
+    assert (found.category, found.place) == (category, place)
+
+
+def test_triage_stays_accurate_on_reports_it_was_never_tuned_on():
+    bench = _triage_bench()
+    rows = bench.labelled(ROOT / "tests" / "data" / "triage_holdout.tsv")
+    right, per, _ = bench.category_scores(rows, bench.default_rules())
+    assert len(rows) >= 50 and right >= 0.9, right
+    assert per["pencurian"][1] >= 0.8 and per["orang_hilang"][1] >= 0.8, per
+    result = _bench().score([(text, place) for text, _, place in rows])
+    assert result.precision >= 0.9 and result.recall >= 0.9, result
+
+
+def test_the_labelled_sets_hold_at_least_300_reports():
+    places_bench, triage_bench = _bench(), _triage_bench()
+    count = sum(len(places_bench.labelled(places_bench.DATA / n)) for n in places_bench.SETS)
+    count += sum(len(triage_bench.labelled(ROOT / "tests" / "data" / n))
+                 for n in triage_bench.TRIAGE_SETS)
+    assert count >= 300
+
+
+def test_a_landmark_of_the_config_never_decides_a_category():
+    keywords = {"balap_liar": ["balap*"], "pencurian": ["copet*"]}
+    city = triage.Rules.from_mapping(keywords, places=["Stasiun Balapan", "Balapan Lama"])
+    assert triage.categorise("ada balapan di stasiun balapan", city) == "balap_liar"
+    assert triage.categorise("copet di Stasiun Balapan", city) == "pencurian"
+    assert triage.categorise("rame di balapan lama", city) == "other"
+    # Without the city's names, the station's name reads as a street race.
+    nowhere = triage.Rules.from_mapping(keywords, places=[])
+    assert triage.categorise("rame di stasiun balapan", nowhere) == "balap_liar"
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("anak saya hilang di CFD", "orang_hilang"),
+    ("suami saya belum pulang dari kemarin", "orang_hilang"),
+    ("ada anak kecil tersesat di manahan", "orang_hilang"),
+    ("HP saya hilang di angkot", "pencurian"),
+    ("kehilangan dompet di pasar", "pencurian"),
+])
+def test_missing_persons_are_their_own_category(text, category):
+    assert triage.categorise(text, RULES) == category
+
+
+@pytest.mark.parametrize(("text", "place"), [
+    ("ada balap liar di pasar gede wkwkwk", "pasar gede"),
+    ("copet di Stasiun Solo Balapan makasih", "Stasiun Solo Balapan"),
+    ("ada yg jual miras di pasar malam Ngarsopuro", "pasar malam Ngarsopuro"),
+    ("ribut sekitar 10 orang", None),
+    ("tawuran di manahan sekitar 20 orang", "manahan"),
+    ("parkir liar di depan pasar gede terima kasih pak", "depan pasar gede"),
+    ("mabuk2an di alun alun kidul hahaha", "alun alun kidul"),
+])
+def test_chatter_and_counts_are_not_places(text, place):
+    assert triage.classify(text, RULES).place == place

@@ -192,6 +192,7 @@ COMMAND_MODULES = {
     "cases": "cases_cmd", "config": "config_cmd", "daemon": "daemon_cmd",
     "status": "daemon_cmd", "demo": "demo_cmd", "emulator": "emulator_cmd",
     "modem": "modem_cmd", "stats": "report_cmd", "export": "report_cmd",
+    "report": "report_cmd",
     "messages": "messages_cmd", "outbox": "outbox_cmd", "audit": "audit_cmd",
     "backup": "backup_cmd", "retention": "retention_cmd",
 }

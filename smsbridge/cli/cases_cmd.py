@@ -323,23 +323,18 @@ def cases_add(app: AppContext, reporter: str, channel: str, text: tuple[str, ...
     Example:
         smsbridge cases add --reporter 081234567110 --channel whatsapp "Ada judi di pasar"
     """
+    from smsbridge.cli.filing import add_case
+    from smsbridge.errors import InvalidInput
     from smsbridge.models import NewCase
     from smsbridge.numbers import parse_operator_number
-    from smsbridge.triage.rules import Rules, classify
-    from smsbridge.triage.urgent import Urgent
 
     number = parse_operator_number(reporter, app.config.daemon.country_code,
                                    what="--reporter")
     body = " ".join(text).strip()
     if not body:
         raise InvalidInput("the report text is empty")
-    found = classify(body, Rules.from_section(app.config.categories))
-    with open_store(app, create=True) as store:
-        case = store.cases.create(NewCase(
-            reporter=number, text=body, channel=channel, category=found.category,
-            place=found.place, urgent=Urgent.from_keywords(app.config.desk.urgent).words_in(body)),
-                                  operator=operator_name(as_name))
-    click.echo(case.ticket)
+    add_case(app, NewCase(reporter=number, text=body, channel=channel),
+             operator=operator_name(as_name))
 
 
 @cases_group.command("reply")
@@ -388,3 +383,26 @@ def cases_reply(app: AppContext, ticket: str, message: tuple[str, ...], dry_run:
 # --- the field loop (docs/officers.md) ---------------------------------------------
 
 
+@cases_group.command("retriage")
+@click.option("--since", metavar="DATE", help="Only cases received on or after DATE.")
+@click.option("--redo", is_flag=True,
+              help="Also decide again cases already filed by triage (never one whose "
+                   "category or place an operator set).")
+@click.option("--batch", type=click.IntRange(1, 100_000), default=2000, show_default=True,
+              help="Cases per transaction.")
+@as_option
+@pass_app
+@handle_errors
+def cases_retriage(app: AppContext, since: str | None, redo: bool, batch: int,
+                   as_name: str | None) -> None:
+    """Give a category and a place to cases from before triage, as intake does; in
+    short transactions, resumable, each change a line in the case's history.
+
+    \b
+    Examples:
+        smsbridge cases retriage
+        smsbridge cases retriage --since 2026-01-01 --redo
+    """
+    from smsbridge.cli.filing import retriage
+
+    retriage(app, since=since, redo=redo, batch=batch, operator=operator_name(as_name))

@@ -1,6 +1,9 @@
-"""``smsbridge stats`` and ``smsbridge export``: the line's figures and its data."""
+"""``smsbridge stats``, ``report`` and ``export``: the line's figures, the morning
+briefing and its data."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import click
 
@@ -59,6 +62,56 @@ def stats(app: AppContext, since: str | None, until: str | None, all_time: bool,
         click.echo(line)
     for line in field_output.stats_text(field):
         click.echo(line)
+
+
+@main.command("report")
+@click.option("--html", "html_path", metavar="FILE", required=True,
+              type=click.Path(dir_okay=False, readable=False),
+              help="Write the briefing to FILE: one HTML page, charts inline, nothing "
+                   "fetched when it is opened (mode 0640; never through a symbolic link).")
+@click.option("--since", metavar="DATE",
+              help=f"From DATE (YYYY-MM-DD or ISO time; default: {DEFAULT_STATS_DAYS} days ago).")
+@click.option("--until", metavar="DATE", help="Up to DATE (a bare day is included).")
+@pass_app
+@handle_errors
+def report(app: AppContext, html_path: str, since: str | None, until: str | None) -> None:
+    """The morning briefing as one page to open in any browser, offline: cases per day
+    by category, the share of fakes, how soon cases were acted on and answered by
+    officers, the open backlog by age, urgent and overdue cases, top places, busiest
+    hours, and each officer's dispatches and answers. Numbers are masked.
+
+    \b
+    Examples:
+        smsbridge report --html pagi.html
+        smsbridge report --html minggu.html --since 2026-12-01 --until 2026-12-07
+    """
+    from smsbridge.cli import output
+
+    try:
+        import pygal  # noqa: F401
+    except ImportError:
+        raise click.ClickException(
+            "the briefing's charts need pygal: pip install 'smsbridge[report]'") from None
+    from smsbridge.cli.briefing import page
+    from smsbridge.cli.cases_cmd import open_store
+    from smsbridge.cli.outfile import private_file, shown
+    from smsbridge.store.briefing import briefing
+    from smsbridge.triage.urgent import Deadlines
+
+    zone = app.zone
+    start, end = output.window(since, until, zone=zone,
+                               default_since=output.days_ago(DEFAULT_STATS_DAYS, zone))
+    now = app.clock.now()
+    offset = now.astimezone(zone).utcoffset()
+    limits = Deadlines.parse(app.config.desk.deadlines).minutes
+    with open_store(app) as store:
+        figures = briefing(store.db, now=now, since=start, until=end,
+                           utc_offset_seconds=int(offset.total_seconds()) if offset else 0,
+                           deadlines={s: timedelta(minutes=m) for s, m in limits.items() if m})
+    text = page(figures, zone=zone)
+    with private_file(html_path) as out:
+        out.write(text)
+    click.echo(f"briefing of {figures.total:,} cases written to {shown(html_path)}", err=True)
 
 
 @main.command("export")

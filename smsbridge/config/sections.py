@@ -11,7 +11,12 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from smsbridge.triage.keywords import DEFAULT_DEADLINES, DEFAULT_KEYWORDS, DEFAULT_URGENT
+from smsbridge.triage.keywords import (
+    DEFAULT_DEADLINES,
+    DEFAULT_KEYWORDS,
+    DEFAULT_PLACES,
+    DEFAULT_URGENT,
+)
 
 # A modem's roles, and the orders [pool] route may give its rules in.
 ROLES = ("receive", "send", "both")
@@ -155,6 +160,9 @@ class DeskConfig:
     # How alike two texts must be (shared words / all words) to be related whatever
     # their category and place.
     related_similarity: float = _opt(0.6, lo=0.1, hi=1.0)
+    # The city's place names and landmarks (gazetteer): taken whole as a report's
+    # place, and never read as a category's word ("Stasiun Balapan" is no street race).
+    places: list = _opt(list(DEFAULT_PLACES))
     # Words that make a report urgent (a weapon, an explosive, a person in danger),
     # matched like [categories] keywords: it leads the list, `cases watch` rings for
     # it, its hook goes first. [] turns it off.
@@ -199,6 +207,7 @@ class CategoriesConfig:
     miras: list = _opt(list(DEFAULT_KEYWORDS["miras"]))
     narkoba: list = _opt(list(DEFAULT_KEYWORDS["narkoba"]))
     tawuran: list = _opt(list(DEFAULT_KEYWORDS["tawuran"]))
+    orang_hilang: list = _opt(list(DEFAULT_KEYWORDS["orang_hilang"]))
     pencurian: list = _opt(list(DEFAULT_KEYWORDS["pencurian"]))
     parkir_liar: list = _opt(list(DEFAULT_KEYWORDS["parkir_liar"]))
     kebisingan: list = _opt(list(DEFAULT_KEYWORDS["kebisingan"]))

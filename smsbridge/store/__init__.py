@@ -41,6 +41,7 @@ from smsbridge.store.field import FieldLog
 from smsbridge.store.hooks import HookQueue
 from smsbridge.store.inbox import Inbox
 from smsbridge.store.outbox import Outbox
+from smsbridge.store.retriage import Retriage
 from smsbridge.store.schema import MIGRATION_NAMES, SCHEMA_VERSION, migrations
 from smsbridge.store.search import fts_query
 from smsbridge.store.state import DaemonState
@@ -73,6 +74,7 @@ class Store:
         self.state = DaemonState(db)
         self.dispatch = Dispatch(db)
         self.desk = Desk(db, self.cases, self.changes)
+        self.retriage = Retriage(db, login=self.audit.login)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, busy_timeout: float = 30.0,

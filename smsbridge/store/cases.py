@@ -396,14 +396,18 @@ class Cases:
             return cases
 
     def add_followup(self, case_id: int, text: str, *, append: bool, note: str, at: str,
-                     operator: str) -> None:
-        """Record a later SMS of the reporter on their open case (no new ticket): its
-        text appended when ``append`` (``intake.decide`` says when), and a history line
-        with ``note``. Its messages are attached with ``Inbox.attach``."""
+                     operator: str, before: bool = False) -> None:
+        """Record another SMS of the reporter on their open case (no new ticket): its
+        text added when ``append`` (``intake.decide`` says when), after the case's text
+        or, ``before``, ahead of it (it was sent first, and arrived later), and a
+        history line with ``note``. Its messages are attached with ``Inbox.attach``."""
         with self._db.transaction():
             if append:
-                self._db.execute("UPDATE cases SET text = text || ? || ?, updated_at = ?"
-                                 " WHERE id = ?", ("\n", text, at, case_id))
+                joined = "? || ? || text" if before else "text || ? || ?"
+                self._db.execute(f"UPDATE cases SET text = {joined}, updated_at = ?"
+                                 " WHERE id = ?",
+                                 (text, "\n", at, case_id) if before else ("\n", text, at,
+                                                                           case_id))
             self.event(case_id, operator, "followup", note=note)
 
     def flag(self, case_id: int, flag: str, *, operator: str, note: str) -> None:

@@ -13,6 +13,7 @@ import sqlite3
 import statistics
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
 from smsbridge import tickets
 from smsbridge.errors import InvalidInput
@@ -243,6 +244,8 @@ class FieldLog:
     def stats(self, *, since: str | None = None, until: str | None = None) -> FieldStats:
         """For cases received in [since, until): how soon they went out, how soon the
         field answered, how many were answered."""
+        if since is None and until is None:
+            return self._stats_of_all()
         where, params = case_filters(CaseQuery(since=since, until=until))
         clause = "".join(f" AND {w}" for w in where)
         with self._db.snapshot():
@@ -259,6 +262,22 @@ class FieldLog:
             median_report_to_dispatch_seconds=(
                 statistics.median(to_dispatch) if to_dispatch else None),
             median_dispatch_to_answer_seconds=statistics.median(to_answer) if to_answer else None)
+
+
+    def _stats_of_all(self) -> FieldStats:
+        """Every case ever, from the delays' tally (migration 0010)."""
+        from smsbridge.store.stats import median_of_tally
+
+        legs: dict[str, list[Any]] = {"dispatch": [], "answer": []}
+        for leg, seconds, cases in self._db.all(
+                "SELECT leg, seconds, cases FROM field_delays WHERE cases > 0"
+                " ORDER BY leg, seconds"):
+            legs[leg].append((seconds, cases))
+        return FieldStats(
+            dispatched=sum(n for _, n in legs["dispatch"]),
+            answered=sum(n for _, n in legs["answer"]),
+            median_report_to_dispatch_seconds=median_of_tally(legs["dispatch"]),
+            median_dispatch_to_answer_seconds=median_of_tally(legs["answer"]))
 
 
 # What stands in messages.pdu for an SMS that held a verification word: its hash

@@ -1,7 +1,8 @@
 """The categories of the line's usual reports and how citizens spell them: the
 defaults of the config's ``[categories]`` (config.example.toml lists them), in
-priority order. Data only: the config imports it on every start, the rules that use
-it (rules.py) load only where reports are triaged.
+priority order; and the city's place names, the defaults of ``[desk] places``. Data
+only: the config imports it on every start, the rules that use it (rules.py,
+gazetteer.py) load only where reports are triaged.
 """
 
 from __future__ import annotations
@@ -23,8 +24,21 @@ DEFAULT_KEYWORDS: dict[str, tuple[str, ...]] = {
     "tawuran": ("tawur*", "perkelahian", "berkelahi", "kelahi", "gelut", "berantem", "bentrok*",
         "keroyok*", "dikeroyok", "pengeroyokan", "bacok*", "sajam", "senjata tajam", "celurit",
         "clurit", "perang sarung", "gangster", "geng motor", "ribut antar"),
+    # Before pencurian: "anak saya hilang" is a missing child, "hilang" alone a theft;
+    # the phrase's three words outweigh the one.
+    "orang_hilang": ("orang hilang", "anak hilang", "anak kecil hilang", "balita hilang",
+        "anak saya hilang", "anak sy hilang", "anak kami hilang", "adik saya hilang",
+        "adik sy hilang", "adek saya hilang", "ibu saya hilang", "bapak saya hilang",
+        "ayah saya hilang", "nenek saya hilang", "kakek saya hilang", "nenek kami hilang",
+        "kakek kami hilang", "suami saya hilang", "istri saya hilang", "hilang ingatan",
+        "belum pulang", "blm pulang", "blum pulang", "tidak pulang", "tdk pulang",
+        "ga pulang", "gak pulang", "nggak pulang", "belum kembali", "blm kembali",
+        "belum balik", "blm balik", "hilang kontak", "tersesat", "terpisah", "nyasar",
+        "pikun", "odgj", "kabur dari rumah", "pergi dari rumah", "dicari keluarga",
+        "belum ditemukan", "orang dicari"),
     "pencurian": ("curi", "dicuri", "mencuri", "pencuri*", "kecurian", "nyuri", "nyolong",
-        "colong*", "dicolong", "maling", "kemalingan", "copet*", "dicopet", "jambret*",
+        "colong*", "dicolong", "maling", "kemalingan", "copet*", "dicopet", "kecopetan",
+        "jambret*", "dijambret",
         "penjambretan", "curanmor", "begal*", "dibegal", "rampok*", "perampokan", "dirampok",
         "hilang", "kehilangan", "curi2"),
     "parkir_liar": ("parkir liar", "parkir sembarang*", "jukir*", "juru parkir", "tukang parkir",
@@ -50,3 +64,24 @@ DEFAULT_URGENT = (
 
 # How long a case may stay in a status before the desk sees it late.
 DEFAULT_DEADLINES = ("new 30m", "checking 24h", "confirmed 3d")
+
+# Surakarta (Solo): its stations, markets, squares, landmarks and the crowds' places,
+# the spellings citizens use.
+DEFAULT_PLACES: tuple[str, ...] = (
+    "Stasiun Solo Balapan", "Solo Balapan", "Stasiun Balapan", "St Balapan", "Stasiun Purwosari",
+    "Stasiun Solo Jebres", "Stasiun Jebres", "Stasiun Solo Kota", "Stasiun Sangkrah",
+    "Terminal Tirtonadi", "Bandara Adi Soemarmo", "Bandara Adi Sumarmo",
+    "Pasar Gede", "Pasar Gede Hardjonagoro", "Pasar Klewer", "Pasar Legi", "Pasar Kliwon",
+    "Pasar Singosaren", "Pasar Triwindu", "Pasar Nusukan", "Pasar Gading", "Pasar Jongke",
+    "Pasar Kembang", "Pasar Malam Ngarsopuro", "Night Market Ngarsopuro", "Ngarsopuro",
+    "CFD Slamet Riyadi", "Car Free Day", "CFD", "Jalan Slamet Riyadi", "Jl Slamet Riyadi",
+    "Stadion Manahan", "GOR Manahan", "Manahan", "Stadion Sriwedari", "Taman Sriwedari",
+    "Sriwedari", "Keraton Kasunanan", "Keraton Surakarta", "Kraton Kasunanan", "Keraton",
+    "Kraton", "Pura Mangkunegaran", "Mangkunegaran", "Alun Alun Kidul", "Alun Alun Utara",
+    "Alkid", "Taman Balekambang", "Balekambang", "Benteng Vastenburg", "Gladak",
+    "Bundaran Gladak", "Galabo", "Gladag Langen Bogan", "Balai Kota", "Tugu Pemandengan",
+    "Jembatan Jurug", "Taman Satwa Taru Jurug", "Jurug", "Solo Grand Mall", "Solo Square",
+    "Solo Paragon", "Solo Techno Park", "The Park Solo", "UNS", "UMS", "Ring Road Utara",
+    "Ring Road", "Purwosari", "Jebres", "Laweyan", "Banjarsari", "Serengan", "Baluwarti",
+    "Kampung Batik Kauman", "Kampung Batik Laweyan",
+)

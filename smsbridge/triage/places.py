@@ -15,29 +15,16 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from smsbridge.triage.folding import WORD, fold, words
+
+if TYPE_CHECKING:
+    from smsbridge.triage.gazetteer import Gazetteer
 
 # --- words ----------------------------------------------------------------------------
-
-_WORD = re.compile(r"[a-z0-9]+")
-_STRETCH = re.compile(r"([a-z])\1{2,}")
-
-
-def fold(text: str) -> str:
-    """Lower case, no accents, a letter stretched three times or more once ("mabuuuk" ->
-    "mabuk"; a double letter is the word's own: "ganggu", "gg.")."""
-    if text.isascii():  # most SMS: lower() is the whole fold, and much quicker
-        return _STRETCH.sub(r"\1", text.lower())
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-    return _STRETCH.sub(r"\1", plain)
-
-
-def words(text: str) -> list[str]:
-    return _WORD.findall(fold(text))
-
 
 # --- places -----------------------------------------------------------------------------
 
@@ -96,7 +83,11 @@ curi dicuri mencuri narkoba sabu ganja knalpot brong berisik bising musik
 jualan jual dijual menjual beli transaksi pesta main bermain nongkrong minum pakai
 karena krn soalnya biar agar supaya tapi tp atau jadi jd utk untuk untk buat
 ini itu tsb tersebut kok sih dong nih deh ya yah
+belum blm blum makasih makasi mksh mksih trims trimakasih terimakasih terima thx thanks tks tq
+hehe haha hihi wkwk wkwkwk wkwkwkwk awkwk xixi
 """)
+# Laughter typed at any length ("wkwkwkwk", "hahaha"): chatter, never a place's.
+_LAUGH = re.compile(r"(?:wk|ha|he|hi|xi|kw)+[whk]?")
 _NOT_A_PLACE = frozenset({"sini", "situ", "sana", "mana", "atas", "bawa", "antara", "hp",
                          "online", "wa", "fb", "ig", "medsos", "internet"})
 # Within a place, a title opens a name ("warung pak slamet", "rs kasih ibu") and a
@@ -156,7 +147,8 @@ def _tokens(text: str) -> list[_Token]:
 def _kind(token: _Token, shouting: bool) -> str:
     """head, relation, number, name (a capitalised word), stop, or word."""
     low, stem = token.low.strip(".,"), token.stem
-    if low in _STOP or (stem in _STOP and stem == low.rstrip("2")):
+    if low in _STOP or (stem in _STOP and stem == low.rstrip("2")) or (
+            len(stem) >= 4 and _LAUGH.fullmatch(stem)):
         return "stop"
     if stem in _HEADS or low in _HEADS:
         return "head"
@@ -177,18 +169,20 @@ class _Candidate:
     opened: bool  # by "di" or a relation, not only by a place noun
 
 
-def extract_place(text: str) -> str | None:
-    """The place phrase of a report, as written, or None when it names none."""
+def extract_place(text: str, gazetteer: Gazetteer | None = None) -> str | None:
+    """The place phrase of a report, as written, or None when it names none; the
+    city's names in ``gazetteer`` are taken whole, wherever they stand."""
     tokens = _tokens(text)
     if not tokens:
         return None
     letters = [c for c in text if c.isalpha()]
     shouting = len(letters) > 8 and sum(c.isupper() for c in letters) > 0.7 * len(letters)
     kinds = [_kind(t, shouting) for t in tokens]
+    names = _names(tokens, gazetteer) if gazetteer is not None else {}
     candidates: list[_Candidate] = []
     i = 0
     while i < len(tokens):
-        found = _candidate_at(tokens, kinds, i)
+        found = _candidate_at(tokens, kinds, i, names)
         if found is None:
             i += 1
             continue
@@ -201,13 +195,30 @@ def extract_place(text: str) -> str | None:
     return text[tokens[best.start].start:tokens[best.end].end]
 
 
-def _candidate_at(tokens: Sequence[_Token], kinds: Sequence[str], i: int
-                  ) -> tuple[_Candidate, int] | None:
+def _names(tokens: Sequence[_Token], gazetteer: Gazetteer) -> dict[int, int]:
+    """The city's names among ``tokens``: first token's index -> last's."""
+    folded, owner = [], []
+    for i, token in enumerate(tokens):
+        for word in WORD.findall(token.low):
+            folded.append(word)
+            owner.append(i)
+    names: dict[int, int] = {}
+    for first, last in gazetteer.spans(folded).items():
+        if first == 0 or owner[first - 1] != owner[first]:  # a name starts a token
+            names[owner[first]] = max(names.get(owner[first], 0), owner[last])
+    return names
+
+
+def _candidate_at(tokens: Sequence[_Token], kinds: Sequence[str], i: int,
+                  names: dict[int, int] | None = None) -> tuple[_Candidate, int] | None:
     """A place starting at (or just after) token ``i``, and where to look next."""
+    names = names or {}
     token, kind = tokens[i], kinds[i]
     first = i
     opened = False
-    if token.stem in _DI and token.low.rstrip(".,") in _DI and not token.comma:
+    if i in names:
+        opened = True  # a name of the city is a place wherever it stands
+    elif token.stem in _DI and token.low.rstrip(".,") in _DI and not token.comma:
         if i + 1 >= len(tokens):
             return None
         after, after_kind = tokens[i + 1], kinds[i + 1]
@@ -222,19 +233,32 @@ def _candidate_at(tokens: Sequence[_Token], kinds: Sequence[str], i: int
         pass
     else:
         return None
-    last, score = _extend(tokens, kinds, first)
+    last, score = _extend(tokens, kinds, first, names)
     if score == 0 and not opened:
         return None
+    if first not in names and all(kinds[k] in ("relation", "number")
+                                  for k in range(first, last + 1)):
+        return None  # "sekitar 10 (orang)": a count, not a place
     return _Candidate(first, last, score, opened), last + 1
 
 
-def _extend(tokens: Sequence[_Token], kinds: Sequence[str], first: int) -> tuple[int, int]:
+def _extend(tokens: Sequence[_Token], kinds: Sequence[str], first: int,
+            names: dict[int, int] | None = None) -> tuple[int, int]:
     """The last token of the place starting at ``first``, and how specific it is."""
+    names = names or {}
     last, score = first, 0
     free = 3  # plain lowercase words a place may still take (a name: "gang melati")
     previous = ""
-    for j in range(first, len(tokens)):
+    j = first - 1
+    while j + 1 < len(tokens):
+        j += 1
         token, kind = tokens[j], kinds[j]
+        if j in names and (j == first or not (tokens[j - 1].stop or tokens[j - 1].comma)):
+            # A name of the city, taken whole: "pasar malam Ngarsopuro".
+            j = last = names[j]
+            score += 2
+            previous, free = "name", 3
+            continue
         if j > first:
             if tokens[j - 1].stop:
                 break
@@ -249,6 +273,9 @@ def _extend(tokens: Sequence[_Token], kinds: Sequence[str], first: int) -> tuple
         if kind == "word" and (token.low in _NOT_A_PLACE or
                                (previous not in ("", "head") and _verb_like(token.low))):
             break
+        if kind == "relation" and j > first and j + 1 < len(tokens) \
+                and kinds[j + 1] == "number" and not token.comma:
+            break  # "… sekitar 20 orang": a count after the place
         if kind in ("head", "relation"):
             free = 4 if kind == "head" else 3
             score += kind == "head" and token.stem not in _WEAK_HEADS
@@ -271,6 +298,8 @@ def _stop_within(tokens: Sequence[_Token], kinds: Sequence[str], j: int, previou
     token = tokens[j]
     if previous in ("head", "name") and token.text[:1].isupper() and not token.text.isupper():
         return "name"
+    if previous == "head" and tokens[j - 1].stem in ("pasar", "psr") and token.low == "malam":
+        return "word"  # "pasar malam": a night market, not a time of day
     following = kinds[j + 1] if j + 1 < len(tokens) and not token.comma else "stop"
     if token.low in _HONORIFICS and previous in ("head", "word", "name") \
             and following in ("name", "word", "head"):

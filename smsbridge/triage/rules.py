@@ -4,7 +4,9 @@
   phrases matched on whole words after folding case, accents and stretched letters
   ("brooong" is "brong"); ``word*`` matches words starting with it. The category
   with the most matches wins, the config's order breaking ties; none is ``other``.
-- its **place** is ``places.extract_place``'s.
+  The city's names (``[desk] places``, gazetteer.py) are looked past: "Stasiun
+  Balapan" is a station, not a street race.
+- its **place** is ``places.extract_place``'s, the city's names taken whole.
 - two reports are **possibly the same incident** when they share a category and a
   place, or when their words are nearly the same (and name no two places).
 
@@ -18,6 +20,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from smsbridge.triage.gazetteer import DEFAULT, Gazetteer
 from smsbridge.triage.places import extract_place, place_key, same_keys, same_place, words
 
 OTHER = "other"
@@ -49,29 +52,39 @@ class Rule:
 @dataclass(frozen=True)
 class Rules:
     rules: tuple[Rule, ...] = ()
+    places: Gazetteer = DEFAULT
 
     @classmethod
-    def from_mapping(cls, keywords: Mapping[str, Iterable[str]]) -> Rules:
+    def from_mapping(cls, keywords: Mapping[str, Iterable[str]],
+                     places: Iterable[str] | None = None) -> Rules:
         """``{"judi": ["judi", "sabung ayam", "togel*"], …}`` in priority order; a
-        category with no keywords is left out."""
+        category with no keywords is left out. ``places``: the city's names (default:
+        Surakarta's)."""
         built = []
         for category, phrases in keywords.items():
             parsed = tuple(p for p in (_phrase(k) for k in phrases) if p)
             if parsed:
                 built.append(Rule.build(category, parsed))
-        return cls(tuple(built))
+        return cls(tuple(built), DEFAULT if places is None else _gazetteer(tuple(places)))
 
     @classmethod
-    def from_section(cls, section: object) -> Rules:
-        """From the config's ``[categories]`` (a dataclass: one list per category)."""
+    def from_section(cls, section: object, places: Iterable[str] | None = None) -> Rules:
+        """From the config's ``[categories]`` (a dataclass: one list per category) and
+        ``[desk] places``."""
         import dataclasses
 
         return cls.from_mapping({f.name: getattr(section, f.name)
-                                 for f in dataclasses.fields(section)})  # type: ignore[arg-type]
+                                 for f in dataclasses.fields(section)},  # type: ignore[arg-type]
+                                places)
 
     @property
     def categories(self) -> tuple[str, ...]:
         return (*(r.category for r in self.rules), OTHER)
+
+
+@functools.lru_cache(maxsize=8)
+def _gazetteer(places: tuple[str, ...]) -> Gazetteer:
+    return Gazetteer.of(places)
 
 
 def _phrase(keyword: str) -> tuple[str, ...]:
@@ -85,7 +98,7 @@ def _phrase(keyword: str) -> tuple[str, ...]:
 def categorise(text: str, rules: Rules) -> str:
     """The category whose keywords cover most of the text's words ("mabuk lem" is
     two words of narkoba, "mabuk" one of miras); ``other`` for none."""
-    joined = " ".join(words(text))
+    joined = rules.places.without(" ".join(words(text)))
     best, best_hits = OTHER, 0
     for rule in rules.rules:
         hits = sum(m.group(0).count(" ") + 1 for m in rule.pattern.finditer(joined))
@@ -184,7 +197,7 @@ def find_related(new: Report, recent: Iterable[Report], *, min_similarity: float
 
 def classify(text: str, rules: Rules) -> Triage:
     """A new report's category and place (its related report comes with ``relate``)."""
-    return Triage(categorise(text, rules), extract_place(text))
+    return Triage(categorise(text, rules), extract_place(text, rules.places))
 
 
 def relate(found: Triage, text: str, recent: Iterable[Report], *,
