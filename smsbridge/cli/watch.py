@@ -42,7 +42,10 @@ LABELS = {"created": NP_("watch", "NEW"), "followup": NP_("watch", "MORE"),
           "note": NP_("watch", "NOTE"), "assign": NP_("watch", "ASSIGN"),
           "reply": NP_("watch", "REPLY"), "category": NP_("watch", "CATEGORY"),
           "place": NP_("watch", "PLACE"), "flag": NP_("watch", "FLAG"),
-          "urgent": NP_("watch", "URGENT"), "alert": NP_("watch", "ALERT")}
+          "urgent": NP_("watch", "URGENT"), "alert": NP_("watch", "ALERT"),
+          "dispatch": NP_("watch", "DISPATCH"), "notice": NP_("watch", "NOTICE"),
+          "reply_sent": NP_("watch", "REPLY_SENT"), "reply_failed": NP_("watch", "REPLY_FAILED"),
+          "reveal": NP_("watch", "REVEAL")}
 
 
 # Lines that are not a change of a case: an officer's answer, one refused, a case late.
