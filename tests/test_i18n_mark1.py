@@ -78,6 +78,11 @@ def test_updates_replies_and_merges_say_it_in_indonesian(desk: dict[str, str]):
     assert updated.stdout.strip() == "LP-000001: baru, ditugaskan ke sari"
     priced = run(desk, "id", "cases", "reply", "1", "--dry-run", "Terima kasih")
     assert priced.stdout.strip() == "12 karakter: 1 SMS"
+    other = run(desk, "en", "cases", "update", "1", "--category", "lainnya")
+    assert other.returncode == 0, other.stderr
+    assert '"category": "other"' in run(desk, "id", "cases", "show", "1", "--json").stdout
+    refused = run(desk, "id", "cases", "list", "--category", "zz")
+    assert refused.stderr.rstrip().endswith(", lainnya")
     merged = run(desk, "id", "cases", "merge", "1", "2")
     assert merged.stdout.strip() == "1 kasus ditandai duplikat dari LP-000001: LP-000002"
 

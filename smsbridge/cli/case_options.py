@@ -63,14 +63,19 @@ def statuses_typed(values: tuple[str, ...]) -> tuple[str, ...]:
 def category_typed(app: AppContext, text: str) -> str:
     """A category as typed ("Knalpot Brong") -> its name, one the config knows."""
     from smsbridge.errors import InvalidInput
-    from smsbridge.i18n import _
-    from smsbridge.triage.rules import Rules, category_name
+    from smsbridge.i18n import _, pgettext
+    from smsbridge.triage.rules import OTHER, Rules, category_name
 
     known = Rules.from_section(app.config.categories).categories
     name = category_name(text)
+    # The configured categories are the line's own words; "other" is ours, and may be
+    # typed as the desk reads it.
+    other = pgettext("category", "other")
+    if name not in known and name in (category_name(other), "lainnya") and OTHER in known:
+        name = OTHER
     if name not in known:
         raise InvalidInput(_("unknown category {typed!r}; categories are: {names}").format(
-            typed=text, names=", ".join(known)))
+            typed=text, names=", ".join(other if k == OTHER else k for k in known)))
     return name
 
 
