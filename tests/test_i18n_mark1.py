@@ -112,3 +112,34 @@ def test_the_demo_narrates_in_indonesian(tmp_path: Path, cli_env: dict[str, str]
                  "Piket mengirim LP-000001 ke petugas budi", "terkonfirmasi",
                  "Kasus di basis data"):
         assert said in shown.stdout
+
+
+def test_the_daemon_writes_english_whatever_the_desk_reads(config_file: Path,
+                                                           monkeypatch: pytest.MonkeyPatch):
+    from click.testing import CliRunner
+
+    import smsbridge.daemon
+    from smsbridge.cli import main
+
+    seen: list[str] = []
+
+    class Daemon:
+        def __init__(self, *args, **kwargs) -> None:
+            pass
+
+        def install_signal_handlers(self) -> None:
+            pass
+
+        def run(self) -> int:
+            seen.append(i18n.language())
+            return 0
+
+    monkeypatch.setattr(smsbridge.daemon, "Daemon", Daemon)
+    monkeypatch.setattr(smsbridge.daemon, "setup_logging", lambda *a, **k: None)
+    try:
+        i18n.install("id")
+        result = CliRunner().invoke(main, ["--config", str(config_file), "daemon"])
+    finally:
+        i18n.install("en")
+    assert result.exit_code == 0, result.output
+    assert seen == ["en"]
