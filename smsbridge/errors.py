@@ -31,6 +31,8 @@ Besides these, three private signals never reach a caller outside their own pack
 
 from __future__ import annotations
 
+from smsbridge.i18n import _, pgettext
+
 
 class SmsBridgeError(Exception):
     """Base of every smsbridge error."""
@@ -125,7 +127,8 @@ class DatabaseError(StoreError):
 class UnknownTicket(StoreError):
     def __init__(self, ticket: str, hint: str | None = None):
         self.ticket = ticket
-        super().__init__(f"no case with ticket {ticket!r}" + (f": {hint}" if hint else ""))
+        said = _("no case with ticket {ticket!r}").format(ticket=ticket)
+        super().__init__(_("{error}: {hint}").format(error=said, hint=hint) if hint else said)
 
 
 class InvalidTransition(StoreError):
@@ -135,11 +138,12 @@ class InvalidTransition(StoreError):
         self.current = current
         self.wanted = wanted
         self.allowed = allowed
-        nxt = ", ".join(allowed) if allowed else "none"
-        super().__init__(
-            f"case {ticket} is {current}; it cannot become {wanted} (allowed next: {nxt})"
-            + (f"; {hint}" if hint else "")
-        )
+        # The desk reads the statuses in its language; ``hint`` comes translated.
+        nxt = ", ".join(pgettext("status", s) for s in allowed) if allowed else _("none")
+        said = _("case {ticket} is {current}; it cannot become {wanted} (allowed next: "
+                 "{allowed})").format(ticket=ticket, current=pgettext("status", current),
+                                      wanted=pgettext("status", wanted), allowed=nxt)
+        super().__init__(_("{error}; {hint}").format(error=said, hint=hint) if hint else said)
 
 
 class InvalidInput(SmsBridgeError):

@@ -86,25 +86,27 @@ def parse_operator_number(text: str, country_code: str = "62", *, what: str = "n
     import phonenumbers
 
     from smsbridge.errors import InvalidInput
+    from smsbridge.i18n import _
 
     region = phonenumbers.region_code_for_country_code(int(country_code or "0"))
     try:
         parsed = phonenumbers.parse(text, None if region == "ZZ" else region)
     except phonenumbers.NumberParseException as exc:
         reasons = {
-            exc.INVALID_COUNTRY_CODE: "unknown country code; write it with + and the code",
-            exc.NOT_A_NUMBER: "it has no digits",
-            exc.TOO_SHORT_AFTER_IDD: "too short after the country code",
-            exc.TOO_SHORT_NSN: "too short",
-            exc.TOO_LONG: "too long",
+            exc.INVALID_COUNTRY_CODE: _("unknown country code; write it with + and the code"),
+            exc.NOT_A_NUMBER: _("it has no digits"),
+            exc.TOO_SHORT_AFTER_IDD: _("too short after the country code"),
+            exc.TOO_SHORT_NSN: _("too short"),
+            exc.TOO_LONG: _("too long"),
         }
-        raise InvalidInput(f"{what} is not a phone number: "
-                           f"{reasons.get(exc.error_type, 'not understood')}") from None
+        raise InvalidInput(_("{what} is not a phone number: {reason}").format(
+            what=what, reason=reasons.get(exc.error_type) or _("not understood"))) from None
     if not phonenumbers.is_possible_number(parsed):
-        raise InvalidInput(f"{what} cannot be a phone number: it has too few or too many "
-                           "digits for its country")
+        raise InvalidInput(_("{what} cannot be a phone number: it has too few or too many "
+                             "digits for its country").format(what=what))
     if not phonenumbers.is_valid_number(parsed):
-        raise InvalidInput(f"{what} is not a phone number in use (no such prefix for its "
-                           "country); check it, and write a foreign number with +")
+        raise InvalidInput(_("{what} is not a phone number in use (no such prefix for its "
+                             "country); check it, and write a foreign number with +")
+                           .format(what=what))
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 

@@ -61,10 +61,10 @@ def format_ticket(number: int, prefix: str = "LP", digits: int = 6) -> str:
     body = f"{number:0{digits}d}"
     ticket = f"{prefix.upper()}-{body}" if prefix else body
     if len(ticket) > MAX_TICKET_LENGTH:
-        raise InvalidInput(
-            f"ticket number {number} does not fit {MAX_TICKET_LENGTH} characters with prefix "
-            f"{prefix!r}: choose a shorter prefix or fewer [tickets] digits"
-        )
+        raise InvalidInput(_(
+            "ticket number {number} does not fit {count} characters with prefix {prefix!r}: "
+            "choose a shorter prefix or fewer [tickets] digits").format(
+                number=number, count=MAX_TICKET_LENGTH, prefix=prefix))
     return ticket
 
 
@@ -79,31 +79,34 @@ def parse_ticket(text: str, prefix: str = "LP", digits: int = 6) -> int:
     compact = _SEPARATORS.sub("", text.strip()).upper()
     example = format_ticket(42, prefix, digits)
     if not compact:
-        raise InvalidInput(f"empty ticket number; expected something like {example}")
+        raise InvalidInput(_("empty ticket number; expected something like {example}").format(
+            example=example))
     body = compact
     has_prefix = bool(prefix) and compact.startswith(prefix.upper())
     if has_prefix:
         body = compact[len(prefix):]
     elif compact[0].isalpha() and not compact.translate(_LOOKALIKES).isdigit():
         letters = re.sub(r"[^A-Z].*", "", compact, flags=re.S)
-        raise InvalidInput(
-            f"{raw!r} is not a ticket of this line: prefix {letters} is not {prefix.upper()!r} "
-            f"(expected something like {example})"
-        )
+        raise InvalidInput(_(
+            "{typed!r} is not a ticket of this line: prefix {letters} is not {prefix!r} "
+            "(expected something like {example})").format(
+                typed=raw, letters=letters, prefix=prefix.upper(), example=example))
     body = body.translate(_LOOKALIKES)
     if not body.isdigit() or not body.isascii():
-        raise InvalidInput(f"{raw!r} is not a ticket number; expected something like {example}")
+        raise InvalidInput(_("{typed!r} is not a ticket number; expected something like "
+                             "{example}").format(typed=raw, example=example))
     if not has_prefix and len(body.lstrip("0")) > digits + 1:
-        raise InvalidInput(
-            f"{raw!r} looks like a phone number, not a ticket; write it with its prefix, "
-            f"like {example}"
-        )
+        raise InvalidInput(_(
+            "{typed!r} looks like a phone number, not a ticket; write it with its prefix, "
+            "like {example}").format(typed=raw, example=example))
     if len(body) > MAX_TICKET_LENGTH:
-        raise InvalidInput(f"{raw!r} is too long for a ticket; expected something like {example}")
+        raise InvalidInput(_("{typed!r} is too long for a ticket; expected something like "
+                             "{example}").format(typed=raw, example=example))
     number = int(body)
     if number < 1:
         first = format_ticket(1, prefix, digits)
-        raise InvalidInput(f"{raw!r} is not a ticket number; tickets start at {first}")
+        raise InvalidInput(_("{typed!r} is not a ticket number; tickets start at {first}")
+                           .format(typed=raw, first=first))
     return number
 
 
@@ -136,16 +139,19 @@ def check_transition(ticket: str, current: str, wanted: str, *, note: str | None
     """Raise InvalidTransition/InvalidInput unless ``current -> wanted`` is allowed."""
     allowed = allowed_next(current)
     if wanted == current:
-        raise InvalidTransition(ticket, current, wanted, allowed, hint=f"it already is {current}")
+        raise InvalidTransition(ticket, current, wanted, allowed, hint=_(
+            "it already is {status}").format(status=status_name(current)))
     if wanted not in allowed:
         raise InvalidTransition(ticket, current, wanted, allowed)
     if is_reopen(current, wanted) and not (note and note.strip()):
         raise InvalidTransition(ticket, current, wanted, allowed,
-                                hint="reopening a closed case needs a --note saying why")
+                                hint=_("reopening a closed case needs a --note saying why"))
     if wanted == "duplicate" and not duplicate_of:
-        raise InvalidInput(f"marking {ticket} as duplicate needs --duplicate-of TICKET")
+        raise InvalidInput(_("marking {ticket} as duplicate needs --duplicate-of TICKET")
+                           .format(ticket=ticket))
     if duplicate_of and wanted != "duplicate":
-        raise InvalidInput("--duplicate-of goes with status duplicate")
+        raise InvalidInput(_("--duplicate-of goes with status {status}").format(
+            status=status_name("duplicate")))
 
 
 # --- an operator's update of a case (``cases update``) -----------------------------
@@ -204,12 +210,12 @@ def check_update(*, status: str | None = None, note: str | None = None,
         status = "duplicate"
     if status is None and note is None and assign is None and category is None \
             and place is None:
-        raise InvalidInput("nothing to update: give --status, --note, --assign, "
-                           "--duplicate-of, --category or --place")
+        raise InvalidInput(_("nothing to update: give --status, --note, --assign, "
+                             "--duplicate-of, --category or --place"))
     if note is not None and not note.strip():
-        raise InvalidInput("the note is empty")
+        raise InvalidInput(_("the note is empty"))
     if category is not None and not category.strip():
-        raise InvalidInput("the category is empty; every case has one (other for none)")
+        raise InvalidInput(_("the category is empty; every case has one (other for none)"))
     wanted = check_status(status) if status is not None else None
     return UpdateRequest(status=wanted, note=note, assign=assign, duplicate_of=duplicate_of,
                          category=category, place=place)
@@ -243,7 +249,8 @@ def plan_update(case: CaseFacts, request: UpdateRequest, *,
                 raise ValueError("plan_update needs the facts of the case named by "
                                  "duplicate_of")
             if duplicate.id == case.id:
-                raise InvalidInput(f"{case.ticket} cannot be a duplicate of itself")
+                raise InvalidInput(_("{ticket} cannot be a duplicate of itself").format(
+                    ticket=case.ticket))
             _refuse_cycle(case, duplicate, duplicate_chain)
             columns["duplicate_of"] = duplicate.id
             action = "duplicate"
@@ -275,10 +282,10 @@ def _refuse_cycle(case: CaseFacts, duplicate: CaseFacts, chain: Sequence[CaseFac
     if case.id not in ids:
         return
     path = [duplicate.ticket, *(c.ticket for c in chain[:ids.index(case.id) + 1])]
-    said = ", which is a duplicate of ".join(path[1:])
-    raise InvalidInput(f"{case.ticket} cannot be a duplicate of {duplicate.ticket}: "
-                       f"{duplicate.ticket} is already a duplicate of {said}; reopen "
-                       f"{duplicate.ticket} first if it is the original")
+    said = _(", which is a duplicate of ").join(path[1:])
+    raise InvalidInput(_("{ticket} cannot be a duplicate of {other}: {other} is already a "
+                         "duplicate of {chain}; reopen {other} first if it is the original")
+                       .format(ticket=case.ticket, other=duplicate.ticket, chain=said))
 
 
 # What may end a ticket typed at the start of a text.

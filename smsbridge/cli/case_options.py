@@ -63,12 +63,19 @@ def statuses_typed(values: tuple[str, ...]) -> tuple[str, ...]:
 def category_typed(app: AppContext, text: str) -> str:
     """A category as typed ("Knalpot Brong") -> its name, one the config knows."""
     from smsbridge.errors import InvalidInput
-    from smsbridge.triage.rules import Rules, category_name
+    from smsbridge.i18n import _, pgettext
+    from smsbridge.triage.rules import OTHER, Rules, category_name
 
     known = Rules.from_section(app.config.categories).categories
     name = category_name(text)
+    # The configured categories are the line's own words; "other" is ours, and may be
+    # typed as the desk reads it.
+    other = pgettext("category", "other")
+    if name not in known and name in (category_name(other), "lainnya") and OTHER in known:
+        name = OTHER
     if name not in known:
-        raise InvalidInput(f"unknown category {text!r}; categories are: {', '.join(known)}")
+        raise InvalidInput(_("unknown category {typed!r}; categories are: {names}").format(
+            typed=text, names=", ".join(other if k == OTHER else k for k in known)))
     return name
 
 
@@ -76,13 +83,14 @@ def reporter_typed(app: AppContext, text: str) -> str:
     """A number an operator typed to look up; a masked one (copied from a list) is
     refused with what to do instead: it cannot find anything."""
     from smsbridge.errors import InvalidInput
+    from smsbridge.i18n import _, pgettext
     from smsbridge.numbers import normalize
 
     if any(mark in text for mark in "*…\u2022"):
-        raise InvalidInput(
-            f"--reporter {text!r} is a masked number, which finds nothing; type the number "
-            "in full, or see whether it reported before in a case's EARLIER column and "
-            "`cases show TICKET`")
+        raise InvalidInput(_(
+            "--reporter {typed!r} is a masked number, which finds nothing; type the number "
+            "in full, or see whether it reported before in a case's {column} column and "
+            "`cases show TICKET`").format(typed=text, column=pgettext("column", "EARLIER")))
     return normalize(text, app.config.daemon.country_code)
 
 

@@ -24,6 +24,7 @@ from smsbridge.cli.case_options import (
     statuses_typed,
 )
 from smsbridge.errors import InvalidInput
+from smsbridge.i18n import _, ngettext
 
 
 @main.group("cases")
@@ -105,12 +106,14 @@ def cases_list(app: AppContext, statuses: tuple[str, ...], since: str | None,
 
     as_csv = as_csv or excel
     if as_json and as_csv:
-        raise InvalidInput("choose one of --json and --csv")
+        raise InvalidInput(_("choose one of {first} and {second}").format(
+            first="--json", second="--csv"))
     if page is not None:
         if offset:
-            raise InvalidInput("choose one of --offset and --page")
+            raise InvalidInput(_("choose one of {first} and {second}").format(
+                first="--offset", second="--page"))
         if not limit:
-            raise InvalidInput("--page needs a page size: --limit N (not 0)")
+            raise InvalidInput(_("--page needs a page size: --limit N (not 0)"))
         offset = (page - 1) * limit
     who = operator_name(as_name)
     zone = app.zone
@@ -217,6 +220,7 @@ def cases_update(app: AppContext, tickets: tuple[str, ...], status: str | None,
         smsbridge cases list --search "balap*" --json | smsbridge cases update - --assign budi
     """
     from smsbridge.cli.desk import tickets_from
+    from smsbridge.tickets import status_name
 
     named, notices, who = tickets_from(tickets), field_notices(app), operator_name(as_name)
     typed = None if category is None else category_typed(app, category)
@@ -225,8 +229,12 @@ def cases_update(app: AppContext, tickets: tuple[str, ...], status: str | None,
             ticket, notices=notices, operator=who, status=status, note=note, assign=assign,
             duplicate_of=duplicate_of, place=place, category=typed))
     for case in changed:
-        assigned = f", assigned to {case.assigned_to}" if case.assigned_to else ""
-        click.echo(f"{case.ticket}: {case.status}{assigned}")
+        if case.assigned_to:
+            click.echo(_("{ticket}: {status}, assigned to {name}").format(
+                ticket=case.ticket, status=status_name(case.status), name=case.assigned_to))
+        else:
+            click.echo(_("{ticket}: {status}").format(ticket=case.ticket,
+                                                     status=status_name(case.status)))
 
 
 @cases_group.command("watch")
@@ -268,13 +276,14 @@ def cases_watch(app: AppContext, statuses: tuple[str, ...], categories: tuple[st
         if not as_json:
             from smsbridge.cli.output import zone_name
 
-            click.echo(f"Watching {store.path}: new and changed cases as they happen; times "
-                       f"in {zone_name(app.zone)}; Ctrl-C to stop", err=True)
+            click.echo(_("Watching {path}: new and changed cases as they happen; times in "
+                         "{zone}; Ctrl-C to stop").format(path=store.path,
+                                                         zone=zone_name(app.zone)), err=True)
         try:
             watch(store, query, show=click.echo, bell=bell, as_json=as_json, zone=app.zone,
                   width=width, last=last, deadlines=app.deadlines, now=app.clock.now)
         except KeyboardInterrupt:
-            click.echo("stopped", err=True)
+            click.echo(_("stopped"), err=True)
 
 
 @cases_group.command("merge")
@@ -300,8 +309,10 @@ def cases_merge(app: AppContext, original: str, others: tuple[str, ...], note: s
     with open_store(app, migrate=True) as store:
         merged = store.desk.merge(original, others, operator=operator_name(as_name),
                                   notices=field_notices(app), note=note)
-    click.echo(f"{len(merged)} marked duplicate of {merged[0].duplicate_of}: "
-               + ", ".join(c.ticket for c in merged))
+    click.echo(ngettext("{count} marked duplicate of {original}: {tickets}",
+                        "{count} marked duplicate of {original}: {tickets}", len(merged))
+               .format(count=len(merged), original=merged[0].duplicate_of,
+                       tickets=", ".join(c.ticket for c in merged)))
 
 
 @cases_group.command("add")
@@ -332,7 +343,7 @@ def cases_add(app: AppContext, reporter: str, channel: str, text: tuple[str, ...
                                    what="--reporter")
     body = " ".join(text).strip()
     if not body:
-        raise InvalidInput("the report text is empty")
+        raise InvalidInput(_("the report text is empty"))
     add_case(app, NewCase(reporter=number, text=body, channel=channel),
              operator=operator_name(as_name))
 
@@ -364,20 +375,26 @@ def cases_reply(app: AppContext, ticket: str, message: tuple[str, ...], dry_run:
 
     body = operator_reply_text(" ".join(message))
     parts = parts_needed(body)
-    alphabet = "" if fits_gsm7(body) else ", letters outside the GSM alphabet: 70 a part"
-    cost = f"{len(body)} characters{alphabet}: {parts} SMS"
+    if fits_gsm7(body):
+        cost = ngettext("{chars} characters: {parts} SMS", "{chars} characters: {parts} SMS",
+                        len(body)).format(chars=len(body), parts=parts)
+    else:
+        cost = ngettext("{chars} characters, letters outside the GSM alphabet: 70 a part: "
+                        "{parts} SMS", "{chars} characters, letters outside the GSM alphabet: "
+                        "70 a part: {parts} SMS", len(body)).format(chars=len(body), parts=parts)
     if dry_run:
         click.echo(cost)
         return
     if parts > 1 and not yes:
-        raise InvalidInput(f"this reply is {cost}; add --yes to queue it, or shorten it")
+        raise InvalidInput(_("this reply is {cost}; add --yes to queue it, or shorten it")
+                           .format(cost=cost))
     with open_store(app, migrate=True) as store:
         case = store.cases.get(ticket)
         item = store.outbox.add_reply(
             ticket, body, operator=operator_name(as_name),
             short_code_max_digits=app.config.abuse.short_code_max_digits)
-    click.echo(f"{case.ticket}: reply queued (outbox #{item.id}, {cost}); the daemon will "
-               "send it")
+    click.echo(_("{ticket}: reply queued (outbox #{id}, {cost}); the daemon will send it")
+               .format(ticket=case.ticket, id=item.id, cost=cost))
 
 
 # --- the field loop (docs/officers.md) ---------------------------------------------

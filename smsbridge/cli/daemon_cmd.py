@@ -51,6 +51,11 @@ def daemon_command(app: AppContext, port: str | None) -> None:
         apply_privacy(new)
         return new.replace(modem={"port": port}) if port and not new.modems else new
 
+    # What the daemon writes (its journal, the reasons it keeps in the database) stays
+    # English whatever language the command line was started in (smsbridge/i18n.py).
+    from smsbridge import i18n
+
+    i18n.install("en")
     setup_logging(cfg.logging.level, name_modems=len(cfg.pool_modems) > 1)
     daemon = Daemon(cfg, reload=reload, clock=app.clock)
     daemon.install_signal_handlers()

@@ -23,6 +23,7 @@ from smsbridge.daemon import Daemon
 from smsbridge.emulator import Emulator, EmulatorSettings
 from smsbridge.emulator.settings import pool_settings
 from smsbridge.errors import DemoFailed
+from smsbridge.i18n import _, ngettext
 from smsbridge.sdnotify import Notifier
 
 # A realistic mix for a city police complaint line: Indonesian reports, a national
@@ -104,38 +105,51 @@ def run_demo(directory: Path, *, say: Callable[[str], None] = print,
             except BaseException as exc:  # reported below, in the caller's thread
                 failure.append(exc)
 
-        def wait(predicate: Callable[[_Pool], bool], what: str) -> None:
+        def wait(predicate: Callable[[_Pool], bool], failed: str) -> None:
+            """``failed``: what to say when the daemon did not do it within {seconds}."""
             if not emu.wait_for(lambda e: bool(failure) or predicate(e), timeout):
-                raise DemoFailed(f"the daemon did not {what} within {timeout:g} s")
+                raise DemoFailed(failed.format(seconds=f"{timeout:g}"))
             if failure:
-                raise DemoFailed(f"the daemon stopped: {failure[0]}") from failure[0]
+                raise DemoFailed(_("the daemon stopped: {error}").format(
+                    error=failure[0])) from failure[0]
 
         thread = threading.Thread(target=run, name="demo-daemon", daemon=True)
         thread.start()
         try:
-            say(f"emulated modem{'s' if modems > 1 else ''} on {emu.port}; daemon started")
+            say(ngettext("emulated modem on {port}; daemon started",
+                         "emulated modems on {port}; daemon started", modems).format(
+                             port=emu.port))
             for i, (sender, text) in enumerate(REPORTS):
                 emu.inject_text(sender, text, modem=i)
-            say(f"{len(REPORTS)} SMS sent to the complaint line by citizens' phones"
-                + (f", spread over {modems} modems" if modems > 1 else ""))
+            if modems > 1:
+                say(_("{count} SMS sent to the complaint line by citizens' phones, spread "
+                      "over {modems} modems").format(count=len(REPORTS), modems=modems))
+            else:
+                say(_("{count} SMS sent to the complaint line by citizens' phones").format(
+                    count=len(REPORTS)))
             # Five reports make four cases (one is a follow-up), one notice makes none:
             # four acknowledgements go out.
-            wait(lambda e: len(_replies(e)) >= 4, "answer the reports")
+            wait(lambda e: len(_replies(e)) >= 4,
+                 _("the daemon did not answer the reports within {seconds} s"))
             ack = next(text for number, text in _replies(emu) if number == "+6281234567001")
             ticket = next(word.rstrip(".") for word in ack.split() if "-" in word
                           and word[:1].isalpha() and word.rstrip(".")[-1:].isdigit())
             emu.inject_text("081234567001", f"CEK {ticket}")
-            say(f"a citizen asks about their report: CEK {ticket}")
-            wait(lambda e: len(_replies(e)) >= 5, "answer the CEK query")
+            say(_("a citizen asks about their report: {sms}").format(sms=f"CEK {ticket}"))
+            wait(lambda e: len(_replies(e)) >= 5,
+                 _("the daemon did not answer the CEK query within {seconds} s"))
             code = _dispatch(cfg, ticket)
-            say(f"the desk sends {ticket} to officer {OFFICER[0]}: "
-                f"smsbridge cases dispatch {ticket} --to {OFFICER[0]}")
-            wait(lambda e: any(n == OFFICER[1] for n, _ in _replies(e)),
-                 "send the case to the officer")
+            say(_("the desk sends {ticket} to officer {officer}: {command}").format(
+                ticket=ticket, officer=OFFICER[0],
+                command=f"smsbridge cases dispatch {ticket} --to {OFFICER[0]}"))
+            wait(lambda e: any(n == OFFICER[1] for n, _text in _replies(e)),
+                 _("the daemon did not send the case to the officer within {seconds} s"))
             answer = OFFICER_ANSWER.format(word=OFFICER[2], ticket=ticket, code=code)
             emu.inject_text(OFFICER[1], answer)
-            say(f"the officer checks on the spot and answers: {answer}")
-            wait(lambda e: len(_replies(e)) >= 8, "confirm the answer and tell the reporter")
+            say(_("the officer checks on the spot and answers: {sms}").format(sms=answer))
+            wait(lambda e: len(_replies(e)) >= 8,
+                 _("the daemon did not confirm the answer and tell the reporter within "
+                   "{seconds} s"))
         finally:
             daemon.stop()
             thread.join(timeout=30)

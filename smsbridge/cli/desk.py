@@ -13,9 +13,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
+from smsbridge import i18n
 from smsbridge.cli.output import _rows, category_shown, desk_time, fit, shown_number
+from smsbridge.i18n import N_, _, ngettext, pgettext
 from smsbridge.models import Case, TrackRecord, to_local
 from smsbridge.privacy import neutralise
+from smsbridge.tickets import status_name
 from smsbridge.triage.urgent import Deadlines, span_text, status_since
 
 if TYPE_CHECKING:
@@ -49,26 +52,32 @@ def table(cases: Sequence[Case], *, reveal: bool, width: int = 80,
         if related and related.get(case.id):
             marks = f"≈{related[case.id]} " + marks
         if late and case.id in late:
-            marks = f"late {span_text(late[case.id])} " + marks
+            marks = _("late {span}").format(span=span_text(late[case.id])) + " " + marks
         if case.urgent:
             marks = "!! " + marks
         place = case.place or ""
         record = earlier.get(case.id) if earlier is not None else None
-        rows.append((case.ticket, case.status, f"{moment:%H:%M}" if today else
+        rows.append((case.ticket, status_name(case.status), f"{moment:%H:%M}" if today else
                      desk_time(case.received_at, zone=zone, year=not this_year),
                      category_shown(case.category),
                      earlier_mark(record) if earlier is not None else "",
                      *((shown_number(case.reporter, reveal),) if number else ())))
         texts.append((marks, place, case.text))
-    ticket = max([len("TICKET"), *(len(c.ticket) for c in cases)])
-    category = max([len("CATEGORY"), *(len(r[3]) for r in rows)])
-    heads: tuple[str, ...] = ("TICKET", "STATUS", "TODAY" if size == 5 else "RECEIVED",
-                              "CATEGORY", "EARLIER")
-    sizes: tuple[int, ...] = (ticket, 9, size, category, 8)
+    heads: tuple[str, ...] = (
+        pgettext("column", "TICKET"), pgettext("column", "STATUS"),
+        pgettext("column", "TODAY") if size == 5 else pgettext("column", "RECEIVED"),
+        pgettext("column", "CATEGORY"), pgettext("column", "EARLIER"))
+    ticket = max([len(heads[0]), *(len(c.ticket) for c in cases)])
+    category = max([len(heads[3]), *(len(r[3]) for r in rows)])
+    # A head in the desk's language may be longer than the column it names.
+    status = max([9, *(len(r[1]) for r in rows)])  # "terkonfirmasi" is never cut
+    sizes: tuple[int, ...] = tuple(max(s, len(h)) for s, h in zip(
+        (ticket, status, size, category, 8), heads, strict=True))
     if earlier is None:
         heads, sizes, rows = heads[:4], sizes[:4], [(*r[:4], *r[5:]) for r in rows]
     if number:
-        heads, sizes = (*heads, "REPORTER"), (*sizes, 14)
+        head = pgettext("column", "REPORTER")
+        heads, sizes = (*heads, head), (*sizes, max(14, len(head)))
     # A long place must leave the report's own words some room.
     room = max(int((max(width, 60) - sum(sizes) - len(sizes)) * 0.45), 12)
     joined = [m + (fit(neutralise(p), room).rstrip() + " | " if p else "") + t
@@ -89,12 +98,15 @@ def list_text(page: Page, *, as_json: bool, reveal: bool, late: Mapping[int, tim
                          for c in cases])], ""
     if not cases:
         return [], (shown_count(0, total, offset) if not total else
-                    f"(none past --offset {offset}: {total:,} match)")
-    order = "oldest first" if page.query.sort == "oldest" else "newest first"
+                    ngettext("(none past --offset {offset}: {total} match)",
+                             "(none past --offset {offset}: {total} match)", total).format(
+                                 offset=offset, total=thousands(total)))
+    order = _("oldest first") if page.query.sort == "oldest" else _("newest first")
     return (list(table(cases, reveal=reveal, width=width, zone=zone, earlier=page.earlier,
                        related=page.related, late=late)),
-            f"{shown_count(len(cases), total, offset, order)}; times in {zone_name(zone)}"
-            f"\n{LEGEND}")
+            _("{count}; times in {zone}").format(
+                count=shown_count(len(cases), total, offset, order), zone=zone_name(zone))
+            + "\n" + _(LEGEND))
 
 
 def lateness(cases: Iterable[Case], deadlines: Deadlines, now: datetime
@@ -122,20 +134,32 @@ def earlier_mark(record: TrackRecord | None) -> str:
     return " ".join(parts)
 
 
-LEGEND = ("EARLIER: the number's reports before this one, ✓ confirmed, ✗ fake\n"
-          "!! urgent; late 2h: two hours past its status's deadline ([desk] deadlines)")
+LEGEND = N_("EARLIER: the number's reports before this one, ✓ confirmed, ✗ fake\n"
+            "!! urgent; late 2h: two hours past its status's deadline ([desk] deadlines)")
 
 
-def shown_count(shown: int, total: int, offset: int, order: str = "newest first") -> str:
+def thousands(n: int) -> str:
+    """A count as the desk writes it: "1,284" in English, "1.284" in Indonesian."""
+    text = f"{n:,}"
+    return text.replace(",", ".") if i18n.language() == "id" else text
+
+
+def shown_count(shown: int, total: int, offset: int, order: str | None = None) -> str:
     """"50 of 1,284 shown", and how to see the next ones."""
     if total == 0:
-        return "(no cases match)"
+        return _("(no cases match)")
     if shown == total:
-        return f"{total:,} case{'s' if total != 1 else ''}"
+        return ngettext("{count} case", "{count} cases", total).format(count=thousands(total))
+    order = order or _("newest first")
     first, last = offset + 1, offset + shown
-    where = f"{first:,}-{last:,}" if offset else f"{shown:,}"
-    more = f"; more with --offset {last}" if last < total else ""
-    return f"{where} of {total:,} shown, {order}{more}"
+    where = f"{thousands(first)}-{thousands(last)}" if offset else thousands(shown)
+    if last < total:
+        return ngettext("{shown} of {total} shown, {order}; more with --offset {next}",
+                        "{shown} of {total} shown, {order}; more with --offset {next}",
+                        total).format(shown=where, total=thousands(total), order=order,
+                                      next=last)
+    return ngettext("{shown} of {total} shown, {order}", "{shown} of {total} shown, {order}",
+                    total).format(shown=where, total=thousands(total), order=order)
 
 
 _TICKETISH = re.compile(r"[A-Za-z]*-?\d+")

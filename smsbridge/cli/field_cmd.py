@@ -115,4 +115,4 @@ def cases_answers(app: AppContext, refused: bool, limit: int, as_json: bool) -> 
     for line in field_output.answers_text(answers, zone=app.zone,
                                           width=shutil.get_terminal_size((80, 24)).columns):
         click.echo(line)
-    click.echo(output.times_in(app.zone) if answers else "(no answers yet)", err=True)
+    click.echo(output.times_in(app.zone) if answers else _("(no answers yet)"), err=True)

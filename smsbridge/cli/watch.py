@@ -17,9 +17,12 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
+from smsbridge.cli.desk import thousands
 from smsbridge.cli.output import category_shown, clock_time, fit, to_json
+from smsbridge.i18n import NP_, _, ngettext, pgettext
 from smsbridge.models import Case, CaseQuery, Change, to_iso
 from smsbridge.privacy import mask_number, neutralise
+from smsbridge.tickets import status_name
 from smsbridge.triage.urgent import Deadlines, span_text, status_since
 
 if TYPE_CHECKING:
@@ -33,9 +36,24 @@ BATCH = 200
 # written when a case becomes overdue: time alone does it).
 LATE_EVERY = timedelta(seconds=30)
 
-LABELS = {"created": "NEW", "followup": "MORE", "status": "STATUS", "duplicate": "DUPLICATE",
-          "note": "NOTE", "assign": "ASSIGN", "reply": "REPLY", "category": "CATEGORY",
-          "place": "PLACE", "flag": "FLAG", "urgent": "URGENT", "alert": "ALERT"}
+# Each line's label, in the desk's language when shown (--json keeps the actions).
+LABELS = {"created": NP_("watch", "NEW"), "followup": NP_("watch", "MORE"),
+          "status": NP_("watch", "STATUS"), "duplicate": NP_("watch", "DUPLICATE"),
+          "note": NP_("watch", "NOTE"), "assign": NP_("watch", "ASSIGN"),
+          "reply": NP_("watch", "REPLY"), "category": NP_("watch", "CATEGORY"),
+          "place": NP_("watch", "PLACE"), "flag": NP_("watch", "FLAG"),
+          "urgent": NP_("watch", "URGENT"), "alert": NP_("watch", "ALERT"),
+          "dispatch": NP_("watch", "DISPATCH"), "notice": NP_("watch", "NOTICE"),
+          "reply_sent": NP_("watch", "REPLY_SENT"), "reply_failed": NP_("watch", "REPLY_FAILED"),
+          "reveal": NP_("watch", "REVEAL")}
+
+
+# Lines that are not a change of a case: an officer's answer, one refused, a case late.
+_OTHER_LABELS = (NP_("watch", "ANSWER"), NP_("watch", "REFUSED"), NP_("watch", "LATE"))
+
+
+def _label(english: str) -> str:
+    return pgettext("watch", english)
 
 
 def rings(change: Change) -> bool:
@@ -48,9 +66,9 @@ def rings(change: Change) -> bool:
 def change_line(change: Change, *, zone: tzinfo | None, width: int = 80) -> str:
     """One change in one line of ``width`` cells."""
     event, case = change.event, change.case
-    label = LABELS.get(event.action, event.action.upper())
+    label = _label(LABELS[event.action]) if event.action in LABELS else event.action.upper()
     if event.action == "created" and case.urgent:
-        label = "NEW !!"
+        label = _label("NEW") + " !!"
     when = clock_time(event.at, zone=zone)
     if event.action == "created":
         place = f"{case.place} | " if case.place else ""
@@ -60,7 +78,8 @@ def change_line(change: Change, *, zone: tzinfo | None, width: int = 80) -> str:
     elif event.action == "followup":
         what = event.note or ""
     elif event.action == "status":
-        what = f"{event.old_status} -> {event.new_status}" + (
+        what = (f"{status_name(event.old_status or '-')} -> "
+                f"{status_name(event.new_status or '-')}") + (
             f": {event.note}" if event.note else "") + f" ({event.operator})"
     else:
         what = f"{event.note or ''} ({event.operator})"
@@ -71,14 +90,15 @@ def answer_line(answer: AnswerRecord, *, zone: tzinfo | None, width: int = 80) -
     """An officer's SMS answer: what it said and what it changed, or why it changed
     nothing (REFUSED: a wrong word, another number, a case not theirs)."""
     said = {"confirmed": "BENAR", "fake": "PALSU", "resolved": "SELESAI"}.get(
-        answer.finding or "", "note")
+        answer.finding or "") or pgettext("answer", "note")
     who = answer.officer or mask_number(answer.sender) or "?"
     ticket = answer.case_ticket or answer.ticket or "-"
     if answer.accepted:
-        label = "ANSWER"
-        what = f"{who}: {said}" + (f" -> {answer.new_status}" if answer.new_status else "")
+        label = _label("ANSWER")
+        what = f"{who}: {said}" + (f" -> {status_name(answer.new_status)}"
+                                   if answer.new_status else "")
     else:
-        label = "REFUSED"
+        label = _label("REFUSED")
         what = f"{who}: {answer.reason} ({said})"
     note = f' "{answer.note}"' if answer.note else ""
     line = f"{clock_time(answer.at, zone=zone)} {label:<9} {ticket} {what}{note}"
@@ -96,8 +116,9 @@ def late_line(case: Case, late: timedelta, *, now: datetime, zone: tzinfo | None
               width: int = 80) -> str:
     """A case that has just run past its status's deadline."""
     when = clock_time(to_iso(now), zone=zone)
-    what = f"{case.status} {span_text(late)} past its deadline  {case.text}"
-    return fit(neutralise(f"{when} {'LATE':<9} {case.ticket} {what}"), width).rstrip()
+    what = _("{status} {span} past its deadline").format(
+        status=status_name(case.status), span=span_text(late)) + f"  {case.text}"
+    return fit(neutralise(f"{when} {_label('LATE'):<9} {case.ticket} {what}"), width).rstrip()
 
 
 def late_dict(case: Case, late: timedelta, *, now: datetime) -> dict[str, Any]:
@@ -146,8 +167,9 @@ def watch(store: Store, query: CaseQuery, *, show: Callable[[str], None], bell: 
     if cutoffs and not as_json:
         count = desk.count(dataclasses.replace(query, overdue=cutoffs, limit=None))
         if count:
-            show(f"{count:,} case{'s' if count != 1 else ''} overdue now: "
-                 "smsbridge cases list --overdue")
+            show(ngettext("{count} case overdue now: {command}",
+                          "{count} cases overdue now: {command}", count).format(
+                              count=thousands(count), command="smsbridge cases list --overdue"))
     wait = MIN_WAIT
     while not stop():
         sleep(wait)

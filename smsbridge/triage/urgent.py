@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from smsbridge import tickets
 from smsbridge.errors import InvalidInput
+from smsbridge.i18n import _, pgettext
 from smsbridge.triage.places import words
 from smsbridge.triage.rules import Rules
 
@@ -62,9 +63,10 @@ class Deadlines:
             parts = entry.strip().lower().split(None, 1)
             span = _SPAN.fullmatch(parts[1].strip()) if len(parts) == 2 else None
             if span is None or parts[0] not in tickets.OPEN_STATUSES:
-                raise InvalidInput(
-                    f"deadline {entry!r} is not STATUS SPAN: an open status "
-                    f"({', '.join(tickets.OPEN_STATUSES)}) and 30m, 24h or 3d")
+                raise InvalidInput(_(
+                    "deadline {entry!r} is not STATUS SPAN: an open status ({statuses}) "
+                    "and 30m, 24h or 3d").format(
+                        entry=entry, statuses=", ".join(tickets.OPEN_STATUSES)))
             out[parts[0]] = int(span.group(1)) * _UNITS[span.group(2)]
         return cls(out)
 
@@ -90,10 +92,10 @@ def status_since(status: str, received_at: str, updated_at: str) -> str:
 
 
 def span_text(delta: timedelta) -> str:
-    """A short span for a table cell: "45m", "3h", "2d"."""
+    """A short span for a table cell: "45m", "3h", "2d" (in the desk's language)."""
     minutes = int(delta.total_seconds() // 60)
     if minutes < 60:
-        return f"{max(minutes, 1)}m"
+        return pgettext("span", "{count}m").format(count=max(minutes, 1))
     if minutes < 48 * 60:
-        return f"{minutes // 60}h"
-    return f"{minutes // 1440}d"
+        return pgettext("span", "{count}h").format(count=minutes // 60)
+    return pgettext("span", "{count}d").format(count=minutes // 1440)
