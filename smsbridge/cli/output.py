@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import IO, Any
 
 from smsbridge.errors import InvalidInput
-from smsbridge.i18n import NP_, N_, _, ngettext, pgettext
+from smsbridge.i18n import N_, NP_, _, ngettext, pgettext
 from smsbridge.models import (
     AuditEntry,
     Case,
