@@ -37,6 +37,7 @@ from typing import Any
 
 from smsbridge.clock import Clock, SystemClock
 from smsbridge.errors import DatabaseError
+from smsbridge.i18n import _
 from smsbridge.models import to_iso
 from smsbridge.retry import RetryPolicy
 from smsbridge.store.schema import SCHEMA_VERSION, migrations
@@ -58,21 +59,28 @@ def explain(path: str, exc: sqlite3.Error, busy_timeout: float) -> DatabaseError
     """The DatabaseError for an sqlite3 error: one line saying what to do about it."""
     text = str(exc)
     low = text.lower()
+    # The CLI says these in the operator's language; the daemon (which installs none)
+    # logs them in English.
     if "locked" in low or "busy" in low:
-        msg = (f"{path}: the database stayed locked by another process for more than "
-               f"{busy_timeout:g} s ([database] busy_timeout); nothing was changed, try again")
+        msg = _("{path}: the database stayed locked by another process for more than "
+                "{seconds:g} s ([database] busy_timeout); nothing was changed, try again"
+                ).format(path=path, seconds=busy_timeout)
     elif "readonly" in low or "read-only" in low:
-        msg = (f"{path}: the database is read-only for this user; run as the smsbridge "
-               "service user, or give the group write access to the file and its directory")
+        msg = _("{path}: the database is read-only for this user; run as the smsbridge "
+                "service user, or give the group write access to the file and its "
+                "directory").format(path=path)
     elif "full" in low or "disk i/o" in low:
-        msg = (f"{path}: cannot write ({text}): the disk is full or failing; free space "
-               "on the disk that holds the database. Nothing was changed")
+        msg = _("{path}: cannot write ({error}): the disk is full or failing; free space "
+                "on the disk that holds the database. Nothing was changed").format(
+                    path=path, error=text)
     elif "not a database" in low or "malformed" in low or "corrupt" in low:
-        msg = f"{path}: not an SQLite database or corrupt ({text}); restore it from a backup"
+        msg = _("{path}: not an SQLite database or corrupt ({error}); restore it from a "
+                "backup").format(path=path, error=text)
     elif "unable to open" in low:
-        msg = f"{path}: cannot open the database ({text}); check the path and its permissions"
+        msg = _("{path}: cannot open the database ({error}); check the path and its "
+                "permissions").format(path=path, error=text)
     else:
-        msg = f"{path}: database error: {text}"
+        msg = _("{path}: database error: {error}").format(path=path, error=text)
     err = DatabaseError(msg)
     err.__cause__ = exc
     return err
@@ -125,17 +133,19 @@ class Database:
         if where != ":memory:":
             file = Path(where)
             if not file.parent.is_dir():
-                raise DatabaseError(f"{where}: directory {file.parent} does not exist; "
-                                    "check [database] path in the config")
+                raise DatabaseError(_("{path}: directory {directory} does not exist; check "
+                                      "[database] path in the config").format(
+                                          path=where, directory=file.parent))
             if not file.exists():
                 if not create:
-                    raise DatabaseError(
-                        f"{where}: no database yet; the daemon creates it when it starts, "
+                    raise DatabaseError(_(
+                        "{path}: no database yet; the daemon creates it when it starts, "
                         "or `smsbridge cases add` does (check [database] path in the config)"
-                    )
+                    ).format(path=where))
                 _create_private_file(file)
             elif file.is_dir():
-                raise DatabaseError(f"{where}: is a directory, not a database file")
+                raise DatabaseError(_("{path}: is a directory, not a database file").format(
+                    path=where))
             else:
                 _narrow_modes(file)
             # mode=rw: SQLite itself never creates the file (with the umask's mode, or
@@ -163,18 +173,18 @@ class Database:
         self.execute("PRAGMA foreign_keys = ON")
         self.execute("PRAGMA synchronous = FULL")
         if version > SCHEMA_VERSION:
-            raise DatabaseError(
-                f"{self.path}: schema version {version} is newer than this smsbridge "
-                f"understands ({SCHEMA_VERSION}); upgrade smsbridge"
-            )
+            raise DatabaseError(_(
+                "{path}: schema version {version} is newer than this smsbridge "
+                "understands ({known}); upgrade smsbridge"
+            ).format(path=self.path, version=version, known=SCHEMA_VERSION))
         if not migrate:
             if version < SCHEMA_VERSION:
-                raise DatabaseError(
-                    f"{self.path}: the database has schema version {version} and this "
-                    f"smsbridge needs {SCHEMA_VERSION}; start (or restart) the daemon, or "
+                raise DatabaseError(_(
+                    "{path}: the database has schema version {version} and this "
+                    "smsbridge needs {needed}; start (or restart) the daemon, or "
                     "run a command that writes such as `smsbridge cases update`, to upgrade "
                     "it (commands that only read never change the database)"
-                )
+                ).format(path=self.path, version=version, needed=SCHEMA_VERSION))
             return
         # Setting WAL writes the file's header: only openers that may write do it.
         if self.scalar("PRAGMA journal_mode") != "wal":
@@ -185,8 +195,10 @@ class Database:
     def _identify(self, *, empty_ok: bool) -> int:
         """The schema version of a smsbridge database (0: empty, when ``empty_ok``);
         anything else is refused before a byte of it is written."""
-        refusal = (f"{self.path}: not a smsbridge database ({{}}); check [database] path "
-                   "in the config")
+        def refusal(why: str) -> str:
+            return _("{path}: not a smsbridge database ({why}); check [database] path in "
+                     "the config").format(path=self.path, why=why)
+
         try:
             version = int(self.conn.execute("PRAGMA user_version").fetchone()[0])
             tables = {row[0] for row in self.conn.execute(
@@ -194,16 +206,16 @@ class Database:
         except sqlite3.DatabaseError as exc:
             if "not a database" not in str(exc).lower():
                 raise explain(self.path, exc, self.busy_timeout) from exc
-            raise DatabaseError(refusal.format(
-                f"not an SQLite database or corrupt: {exc}")
-                + ", or restore the file from a backup") from exc
+            raise DatabaseError(_("{refusal}, or restore the file from a backup").format(
+                refusal=refusal(_("not an SQLite database or corrupt: {error}").format(
+                    error=exc)))) from exc
         if version == 0 and not tables:
             if empty_ok:
                 return 0
-            raise DatabaseError(refusal.format("the file is empty")
-                                + ", or start the daemon to set it up")
+            raise DatabaseError(_("{refusal}, or start the daemon to set it up").format(
+                refusal=refusal(_("the file is empty"))))
         if version == 0 or not _OUR_TABLES.issubset(tables):
-            raise DatabaseError(refusal.format("it holds another program's tables"))
+            raise DatabaseError(refusal(_("it holds another program's tables")))
         return version
 
     def schema_version(self) -> int:
@@ -353,7 +365,8 @@ def _create_private_file(file: Path) -> None:
     except FileExistsError:
         return  # another process won the race; it set the mode
     except OSError as exc:
-        raise DatabaseError(f"{file}: cannot create the database: {exc.strerror}") from None
+        raise DatabaseError(_("{path}: cannot create the database: {error}").format(
+            path=file, error=exc.strerror)) from None
     try:
         os.fchmod(fd, FILE_MODE)
     finally:
