@@ -386,6 +386,7 @@ def earlier_text(earlier: TrackRecord) -> str:
 
 def _detail_lines(detail: CaseDetail, *, reveal: bool, zone: tzinfo | None,
                   late: timedelta | None = None) -> Iterator[str]:
+    from smsbridge.cli.history import note_shown
     from smsbridge.tickets import status_name
 
     def at(iso: str | None) -> str:
@@ -452,7 +453,7 @@ def _detail_lines(detail: CaseDetail, *, reveal: bool, zone: tzinfo | None,
     for e in detail.events:
         change = (f" {status_name(e.old_status) if e.old_status else ''} -> "
                   f"{status_name(e.new_status)}" if e.new_status else "")
-        note = f": {neutralise(e.note)}" if e.note else ""
+        note = f": {neutralise(note_shown(e.action, e.note))}" if e.note else ""
         who = neutralise(e.operator if e.login in (None, e.operator)
                          else _("{operator} (login {login})").format(operator=e.operator,
                                                                      login=e.login))
