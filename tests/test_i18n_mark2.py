@@ -73,13 +73,19 @@ def test_tables_and_notes_under_them_are_indonesian(desk):
     assert "cari nomor" in audit.stdout and "waktu dalam WIB" in audit.stderr
     nothing = run(desk, "id", "outbox", "list", "--status", "failed")
     assert "(tidak ada SMS yang cocok)" in nothing.stderr
+    # The desk's words are typed in either language, and mean the same codes.
+    for language in ("id", "en"):
+        assert run(desk, language, "outbox", "list", "--status", "antre", "--json").stdout == \
+            run(desk, "en", "outbox", "list", "--status", "queued", "--json").stdout
 
 
 def test_errors_are_indonesian_and_exit_the_same(desk, tmp_path: Path):
     for args, words in [
         (("audit", "--since", "besok"), "bukan tanggal"),
         (("outbox", "cancel", "99"), "tidak ada SMS #99 di kotak keluar"),
-        (("outbox", "list", "--status", "lost"), "status SMS 'lost' tidak dikenal"),
+        (("outbox", "list", "--status", "lost"),
+         "status SMS 'lost' tidak dikenal; status yang ada: antre, terkirim, sampai, gagal, "
+         "menyerah, dibatalkan"),
     ]:
         english, indonesian = run(desk, "en", *args), run(desk, "id", *args)
         assert english.returncode == indonesian.returncode == 1, indonesian.stderr

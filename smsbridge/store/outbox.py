@@ -261,11 +261,20 @@ class Outbox:
                                      operator=operator)
 
 
+# The outbox's states as an Indonesian desk types them, whatever the language shown.
+STATE_WORDS = {"antre": "queued", "antri": "queued", "terkirim": "sent", "sampai": "delivered",
+               "gagal": "failed", "menyerah": "gave_up", "dibatalkan": "cancelled",
+               "batal": "cancelled"}
+
+
 def check_state(name: str) -> str:
-    """An outbox state as typed (``gave-up`` or ``gave_up``, any case) -> as stored."""
+    """An outbox state as typed (``gave-up`` or ``gave_up``, any case, or the desk's
+    word: ``gagal``) -> as stored; the error lists them in the operator's language."""
     state = name.strip().lower().replace("-", "_")
+    state = STATE_WORDS.get(state, state)
     if state not in OUTBOX_STATES:
-        shown = ", ".join(s.replace("_", "-") for s in OUTBOX_STATES)
+        shown = ", ".join(word if (word := _shown_state(s)) != s else s.replace("_", "-")
+                          for s in OUTBOX_STATES)
         raise InvalidInput(_("unknown outbox state {typed!r}; states are: {states}").format(
             typed=name, states=shown))
     return state
