@@ -110,3 +110,26 @@ def test_months_and_units_follow_the_language():
         i18n.install("en")
     assert desk_time("2026-05-01T03:00:00+00:00", year=False).split()[1] == "May"
     assert duration(3 * 86400) == "3.0 days"
+
+
+def test_what_smsbridge_wrote_in_a_history_is_said_in_the_desks_language():
+    from smsbridge.cli.history import note_shown, reason_shown
+
+    notes = [("notice", "no notice of confirmed: reply limit of 5 an hour reached"),
+             ("dispatch", "sent to budi, sari (team buser-1): pelaku 10 orang"),
+             ("assign", "assigned to budi"), ("reply", "Petugas menuju lokasi.")]
+    english = [note_shown(action, note) for action, note in notes]
+    assert english == [note for _, note in notes]
+    assert reason_shown("wrong verification word") == "wrong verification word"
+    try:
+        i18n.install("id")
+        assert [note_shown(action, note) for action, note in notes] == [
+            "tidak ada pemberitahuan terkonfirmasi: batas 5 balasan per jam sudah tercapai",
+            "dikirim ke budi, sari (tim buser-1): pelaku 10 orang",
+            "ditugaskan ke budi",
+            "Petugas menuju lokasi."]  # an operator's words stay theirs
+        assert reason_shown("wrong verification word") == "sandi salah"
+        assert reason_shown("LP-000002 was not dispatched to budi") == \
+            "LP-000002 tidak pernah dikirim ke budi"
+    finally:
+        i18n.install("en")

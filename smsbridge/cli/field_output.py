@@ -61,6 +61,7 @@ def _entries(detail: CaseDetail, dispatches: Sequence[DispatchRecord],
              status: Callable[[str], str], sms: Callable[[str], str]) -> list[Entry]:
     """The loop's entries, unsorted, their words through ``t`` (a gettext or nothing),
     statuses through ``status`` and SMS states through ``sms``."""
+    from smsbridge.cli.history import reason_shown
     from smsbridge.cli.output import channel_name
 
     case = detail.case
@@ -116,15 +117,16 @@ def _entries(detail: CaseDetail, dispatches: Sequence[DispatchRecord],
                 what = t(N_("answer from {officer}: {said}{words}, status unchanged")).format(
                     officer=a.officer, said=said, words=words)
         else:
+            reason = a.reason if t is _same else reason_shown(a.reason)
             # Refused: whoever sent it is not known to be the officer.
             if a.officer:
                 what = t(N_("REFUSED answer from {officer}'s number: {said}{words} "
                             "({reason})")).format(officer=a.officer, said=said, words=words,
-                                                  reason=a.reason)
+                                                  reason=reason)
             else:
                 what = t(N_("REFUSED answer from {sender}: {said}{words} ({reason})")).format(
                     sender=shown_number(a.sender, reveal) or "?", said=said, words=words,
-                    reason=a.reason)
+                    reason=reason)
         reply = replies.get(a.reply_id) if a.reply_id is not None else None
         if reply is not None:
             state, state_at = state_of(reply.state, reply.sent_at, reply.delivered_at)
@@ -186,6 +188,7 @@ def answers_text(answers: Iterable[AnswerRecord], *, zone: tzinfo | None = None,
                  width: int = 80) -> Iterator[str]:
     """``cases answers``: one line per officer's SMS, newest first, in ``width`` cells
     (the outcome and the note get what the rest leaves)."""
+    from smsbridge.cli.history import reason_shown
     from smsbridge.tickets import status_name
 
     tried = {"guess": " [" + _("guessing a word") + "]",
@@ -199,7 +202,7 @@ def answers_text(answers: Iterable[AnswerRecord], *, zone: tzinfo | None = None,
             outcome = (_("accepted -> {status}").format(status=status_name(a.new_status))
                        if a.new_status else _("accepted"))
         else:
-            outcome = _("REFUSED: {reason}").format(reason=a.reason) + tried.get(
+            outcome = _("REFUSED: {reason}").format(reason=reason_shown(a.reason)) + tried.get(
                 a.attempt or "", "")
         note = f'  "{a.note}"' if a.note else ""
         ticket = a.case_ticket or a.ticket or "-"

@@ -1,9 +1,10 @@
-"""The notes smsbridge writes into a case's history, as the desk reads them.
+"""The notes smsbridge writes into a case's history, and why it refused an officer's
+answer, as the desk reads them.
 
 The database keeps them in English (for administrators, for searching, for --json);
-``cases show`` says the ones the program wrote in the operator's language. A note an
-operator or an officer typed is theirs and is shown as it is; so is any note of the
-program's that matches none of these forms (an older wording, say).
+``cases show`` and ``cases answers`` say the ones the program wrote in the operator's
+language. A note an operator or an officer typed is theirs and is shown as it is; so is
+any text of the program's that matches none of these forms (an older wording, say).
 """
 
 from __future__ import annotations
@@ -109,3 +110,55 @@ def note_shown(action: str, note: str) -> str:
             if found:
                 return say(found)
     return note
+
+
+# Why an officer's answer changed nothing (fieldwork/answers.py's judge), whole reason.
+_REFUSALS: list[tuple[str, Callable[[re.Match[str]], str]]] = [
+    (r"the verification word of (?P<owners>.+) from a number that is not registered for them",
+     lambda m: _("the verification word of {owners} from a number that is not registered "
+                 "for them").format(owners=m["owners"])),
+    (r"no verification word", lambda m: _("no verification word")),
+    (r"(?P<word>'.*') from the reply line instead of the verification word",
+     lambda m: _("{word} from the reply line instead of the verification word").format(
+         word=m["word"])),
+    (r"wrong verification word", lambda m: _("wrong verification word")),
+    (r"the verification word of (?P<name>.+) is locked after guessing: the administrator "
+     r"must change it",
+     lambda m: _("the verification word of {name} is locked after guessing: the "
+                 "administrator must change it").format(name=m["name"])),
+    (r"not understood: no ticket after the word",
+     lambda m: _("not understood: no ticket after the word")),
+    (r"(?P<ticket>'.*') is not a ticket of this line",
+     lambda m: _("{ticket} is not a ticket of this line").format(ticket=m["ticket"])),
+    (r"unknown ticket (?P<ticket>\S+)",
+     lambda m: _("unknown ticket {ticket}").format(ticket=m["ticket"])),
+    (r"(?P<ticket>\S+) was not dispatched to (?P<name>.+)",
+     lambda m: _("{ticket} was not dispatched to {name}").format(ticket=m["ticket"],
+                                                                 name=m["name"])),
+    (r"(?P<ticket>\S+) has since been dispatched to (?P<names>[^:]+): (?P<name>.+) is no "
+     r"longer on it",
+     lambda m: _("{ticket} has since been dispatched to {names}: {name} is no longer on "
+                 "it").format(ticket=m["ticket"], names=m["names"], name=m["name"])),
+    (r"no dispatch code after the ticket", lambda m: _("no dispatch code after the ticket")),
+    (r"the code of an earlier dispatch", lambda m: _("the code of an earlier dispatch")),
+    (r"wrong dispatch code", lambda m: _("wrong dispatch code")),
+    (r"nothing to record: no finding and no text",
+     lambda m: _("nothing to record: no finding and no text")),
+    (r"replayed: this note was already recorded with this dispatch's code",
+     lambda m: _("replayed: this note was already recorded with this dispatch's code")),
+    (r"replayed: (?P<finding>\w+) was already recorded with this dispatch's code",
+     lambda m: _("replayed: {finding} was already recorded with this dispatch's code").format(
+         finding=status_name(m["finding"]) if m["finding"] in STATUSES else m["finding"])),
+]
+
+
+def reason_shown(reason: str | None) -> str:
+    """Why an officer's answer was refused, in the operator's language where smsbridge
+    said it."""
+    if not reason:
+        return reason or ""
+    for pattern, say in _REFUSALS:
+        found = re.fullmatch(pattern, reason, re.S)
+        if found:
+            return say(found)
+    return reason
