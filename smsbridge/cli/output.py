@@ -387,6 +387,7 @@ def earlier_text(earlier: TrackRecord) -> str:
 def _detail_lines(detail: CaseDetail, *, reveal: bool, zone: tzinfo | None,
                   late: timedelta | None = None) -> Iterator[str]:
     from smsbridge.cli.history import note_shown
+    from smsbridge.cli.words import flag_name
     from smsbridge.tickets import status_name
 
     def at(iso: str | None) -> str:
@@ -421,7 +422,8 @@ def _detail_lines(detail: CaseDetail, *, reveal: bool, zone: tzinfo | None,
     yield row("category", category_shown(case.category))
     yield row("place", neutralise(case.place or "-"))
     if case.flags or case.incomplete:
-        flags = list(case.flags) + ([_("incomplete: parts missing")] if case.incomplete else [])
+        flags = [flag_name(f) for f in case.flags] + (
+            [_("incomplete: parts missing")] if case.incomplete else [])
         yield row("flags", neutralise(", ".join(flags)))
     yield ""
     yield from _indented(case.text)

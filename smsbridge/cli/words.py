@@ -116,3 +116,11 @@ def sms_kind(kind: str) -> str:
 
 def channel_name(channel: str) -> str:
     return pgettext("channel", _CHANNELS[channel]) if channel in _CHANNELS else channel
+
+
+# What a case's flags say.
+_FLAGS = {"loop": NP_("flag", "loop"), "undecodable": NP_("flag", "undecodable")}
+
+
+def flag_name(flag: str) -> str:
+    return pgettext("flag", _FLAGS[flag]) if flag in _FLAGS else flag
