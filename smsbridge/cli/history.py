@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from smsbridge import i18n
 from smsbridge.i18n import _, ngettext
 from smsbridge.tickets import STATUSES, status_name
 
@@ -57,6 +58,19 @@ def _sent_to(m: re.Match[str]) -> str:
     return text + (f": {m['note']}" if m["note"] is not None else "")
 
 
+def _requeued(m: re.Match[str]) -> str:
+    from smsbridge.cli.words import sms_state
+
+    count, state = int(m["n"]), sms_state(m["state"])
+    if m["error"] is None:
+        return ngettext("SMS #{id} queued again (was {state} after {count} attempt)",
+                        "SMS #{id} queued again (was {state} after {count} attempts)",
+                        count).format(id=m["id"], state=state, count=count)
+    return ngettext("SMS #{id} queued again (was {state} after {count} attempt: {error})",
+                    "SMS #{id} queued again (was {state} after {count} attempts: {error})",
+                    count).format(id=m["id"], state=state, count=count, error=m["error"])
+
+
 def _failed(m: re.Match[str]) -> str:
     count = int(m["n"])
     return ngettext("SMS not sent after {count} attempt: {error}",
@@ -96,6 +110,8 @@ _NOTES: list[tuple[str, str, Callable[[re.Match[str]], str]]] = [
     ("reply_failed", r"SMS not sent after (?P<n>\d+) attempts: (?P<error>.*)", _failed),
     ("reply_cancelled", r"SMS #(?P<id>\d+) \((?P<kind>\w+)\) cancelled before it was sent",
      lambda m: _("SMS #{id} cancelled before it was sent").format(id=m["id"])),
+    ("reply_requeued", r"SMS #(?P<id>\d+) \((?P<kind>\w+)\) queued again \(was (?P<state>\w+) "
+                       r"after (?P<n>\d+) attempt\(s\)(?:: (?P<error>.*))?\)", _requeued),
     ("reply_sent", r"SMS #(?P<id>\d+) was already being sent when it was cancelled: it was sent",
      lambda m: _("SMS #{id} was already being sent when it was cancelled: it was "
                  "sent").format(id=m["id"])),
@@ -103,7 +119,10 @@ _NOTES: list[tuple[str, str, Callable[[re.Match[str]], str]]] = [
 
 
 def note_shown(action: str, note: str) -> str:
-    """A history note in the operator's language when smsbridge wrote it, else as it is."""
+    """A history note in the operator's language when smsbridge wrote it, else as it is
+    (in English, always as it is: the words the database keeps)."""
+    if i18n.language() == "en":
+        return note
     for wanted, pattern, say in _NOTES:
         if wanted == action:
             found = re.fullmatch(pattern, note, re.S)
@@ -155,7 +174,7 @@ _REFUSALS: list[tuple[str, Callable[[re.Match[str]], str]]] = [
 def reason_shown(reason: str | None) -> str:
     """Why an officer's answer was refused, in the operator's language where smsbridge
     said it."""
-    if not reason:
+    if not reason or i18n.language() == "en":
         return reason or ""
     for pattern, say in _REFUSALS:
         found = re.fullmatch(pattern, reason, re.S)
