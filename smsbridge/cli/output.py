@@ -512,6 +512,7 @@ def duration(seconds: float | None) -> str:
         return _("{seconds:.0f} s").format(seconds=seconds)
     if seconds < 7200:
         return _("{minutes:.0f} min").format(minutes=seconds / 60)
+    point = pgettext("decimal separator", ".")  # Indonesian writes 1,5 jam
     if seconds < 172800:
-        return _("{hours:.1f} h").format(hours=seconds / 3600)
-    return _("{days:.1f} days").format(days=seconds / 86400)
+        return _("{hours} h").format(hours=f"{seconds / 3600:.1f}".replace(".", point))
+    return _("{days} days").format(days=f"{seconds / 86400:.1f}".replace(".", point))
