@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from smsbridge import tickets
 from smsbridge.config.sections import Config, ReplyConfig
 from smsbridge.errors import InvalidInput
+from smsbridge.i18n import _
 from smsbridge.numbers import normalize, reply_problem
 from smsbridge.sms import pdu
 
@@ -176,10 +177,10 @@ def operator_reply_text(text: str) -> str:
     """An operator's reply as it will be sent, or InvalidInput saying what is wrong."""
     body = text.strip()
     if not body:
-        raise InvalidInput("the reply is empty")
+        raise InvalidInput(_("the reply is empty"))
     if len(body) > MAX_REPLY_CHARS:
-        raise InvalidInput(f"the reply has {len(body)} characters; at most "
-                           f"{MAX_REPLY_CHARS} fit a few SMS")
+        raise InvalidInput(_("the reply has {count} characters; at most {most} fit a few "
+                             "SMS").format(count=len(body), most=MAX_REPLY_CHARS))
     return body
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from smsbridge.cli import AppContext, handle_errors, main, pass_app
+from smsbridge.i18n import _
 
 
 @main.command("audit")
@@ -42,4 +43,4 @@ def audit_command(app: AppContext, since: str | None, until: str | None, limit: 
     width = shutil.get_terminal_size((80, 24)).columns
     for line in output.audit_text(entries, zone=app.zone, width=width):
         click.echo(line)
-    click.echo(output.times_in(app.zone) if entries else "(no entries)", err=True)
+    click.echo(output.times_in(app.zone) if entries else _("(no entries)"), err=True)

@@ -34,7 +34,8 @@ def messages_command(app: AppContext, show_all: bool, kind: str | None, sender: 
     """
     import shutil
 
-    from smsbridge.cli.output import desk_time, fit, times_in
+    from smsbridge.cli.output import desk_time, fit, message_kind, times_in
+    from smsbridge.i18n import _
     from smsbridge.numbers import normalize
     from smsbridge.privacy import mask_number, neutralise
     from smsbridge.store import Store
@@ -49,12 +50,13 @@ def messages_command(app: AppContext, show_all: bool, kind: str | None, sender: 
     finally:
         store.close()
     if not messages:
-        click.echo("no messages")
+        click.echo(_("no messages"))
         return
     width = max(shutil.get_terminal_size((80, 24)).columns, 40)
     for m in messages:
-        what = m.kind if m.error is None else f"{m.kind}: {m.error}"
-        case = f" case {m.case_id}" if m.case_id else ""
+        kind = message_kind(m.kind)
+        what = kind if m.error is None else f"{kind}: {m.error}"
+        case = " " + _("case {number}").format(number=m.case_id) if m.case_id else ""
         # A sender's name is chosen by the sender: neutralised like any text of theirs.
         sender_shown = neutralise(mask_number(m.sender)) or "-"
         click.echo(fit(f"{desk_time(m.received_at, zone=app.zone)}  {sender_shown:<16} "

@@ -7,6 +7,7 @@ import click
 
 from smsbridge.cli import AppContext, handle_errors, main, operator_name, pass_app
 from smsbridge.cli.case_options import as_option, open_store, reveal_option
+from smsbridge.i18n import _
 
 
 @main.group("outbox")
@@ -57,7 +58,7 @@ def outbox_list(app: AppContext, states: tuple[str, ...], limit: int, as_json: b
     width = shutil.get_terminal_size((80, 24)).columns
     for line in output.outbox_table(items, reveal=reveal, width=width, zone=app.zone):
         click.echo(line)
-    click.echo(output.times_in(app.zone) if items else "(no SMS match)", err=True)
+    click.echo(output.times_in(app.zone) if items else _("(no SMS match)"), err=True)
 
 
 @outbox_group.command("cancel")
@@ -78,7 +79,8 @@ def outbox_cancel(app: AppContext, sms_id: int, as_name: str | None) -> None:
     who = operator_name(as_name)
     with open_store(app, migrate=True) as store:
         item = store.outbox.cancel(sms_id, operator=who)
-    click.echo(f"SMS #{item.id}{_of(item.ticket)} cancelled: it will not be sent")
+    click.echo(_("SMS #{id}{of_case} cancelled: it will not be sent").format(
+        id=item.id, of_case=_of(item.ticket)))
 
 
 @outbox_group.command("retry")
@@ -101,7 +103,8 @@ def outbox_retry(app: AppContext, sms_id: int, as_name: str | None) -> None:
     with open_store(app, migrate=True) as store:
         item = store.outbox.requeue(
             sms_id, operator=who, short_code_max_digits=app.config.abuse.short_code_max_digits)
-    click.echo(f"SMS #{item.id}{_of(item.ticket)} queued again; the daemon will send it")
+    click.echo(_("SMS #{id}{of_case} queued again; the daemon will send it").format(
+        id=item.id, of_case=_of(item.ticket)))
 
 
 def _of(ticket: str | None) -> str:

@@ -14,6 +14,8 @@ from typing import TextIO
 
 import click
 
+from smsbridge.i18n import _
+
 # Owner read/write, group read: operators share exports, nobody else reads them.
 EXPORT_MODE = 0o640
 
@@ -66,21 +68,23 @@ def _check_target(path: str, name: str) -> None:
     except OSError as exc:
         raise _cannot_write(name, exc, os.path.dirname(path) or ".") from None
     if stat.S_ISLNK(mode):
-        raise click.ClickException(f"{name} is a symbolic link; not writing through it "
-                                   "(remove it or choose another file name)")
+        raise click.ClickException(_("{file} is a symbolic link; not writing through it "
+                                     "(remove it or choose another file name)").format(file=name))
     if stat.S_ISDIR(mode):
-        raise click.ClickException(f"{name} is a directory; give a file name")
+        raise click.ClickException(_("{file} is a directory; give a file name").format(file=name))
     if not stat.S_ISREG(mode):
-        raise click.ClickException(f"{name} is not a regular file; give a file name")
+        raise click.ClickException(_("{file} is not a regular file; give a file name").format(
+            file=name))
 
 
 def _cannot_write(name: str, exc: OSError, directory: str) -> click.ClickException:
     if isinstance(exc, FileNotFoundError):
-        why = f"directory {shown(directory)} does not exist"
+        why = _("directory {directory} does not exist").format(directory=shown(directory))
     elif isinstance(exc, NotADirectoryError):
-        why = f"{shown(directory)} is not a directory"
+        why = _("{directory} is not a directory").format(directory=shown(directory))
     elif isinstance(exc, IsADirectoryError):
-        why = "it is a directory"
+        why = _("it is a directory")
     else:
         why = exc.strerror or str(exc)
-    return click.ClickException(f"cannot write {name}: {why}; nothing was written")
+    return click.ClickException(_("cannot write {file}: {why}; nothing was written").format(
+        file=name, why=why))

@@ -14,7 +14,41 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import IO, Any
 
+from smsbridge.cli.words import (
+    MONTHS as MONTHS,
+)
+from smsbridge.cli.words import (
+    action_name as action_name,
+)
+from smsbridge.cli.words import (
+    channel_name as channel_name,
+)
+from smsbridge.cli.words import (
+    clock_time as clock_time,
+)
+from smsbridge.cli.words import (
+    desk_time as desk_time,
+)
+from smsbridge.cli.words import (
+    local_time as local_time,
+)
+from smsbridge.cli.words import (
+    message_kind as message_kind,
+)
+from smsbridge.cli.words import (
+    sms_kind as sms_kind,
+)
+from smsbridge.cli.words import (
+    sms_state as sms_state,
+)
+from smsbridge.cli.words import (
+    times_in as times_in,
+)
+from smsbridge.cli.words import (
+    zone_name as zone_name,
+)
 from smsbridge.errors import InvalidInput
+from smsbridge.i18n import N_, NP_, _, ngettext, pgettext
 from smsbridge.models import (
     AuditEntry,
     Case,
@@ -23,7 +57,6 @@ from smsbridge.models import (
     Stats,
     TrackRecord,
     to_iso,
-    to_local,
 )
 from smsbridge.privacy import csv_safe, mask_number, neutralise
 
@@ -68,8 +101,9 @@ def parse_when(text: str, *, option: str, end_of_day: bool = False,
         return to_iso(moment)
     except (ValueError, OverflowError):  # OverflowError: a day at the calendar's edge
         raise InvalidInput(
-            f"{option} {text!r} is not a date; use YYYY-MM-DD, an ISO 8601 time such as "
-            "2024-05-01T14:30+07:00, today, yesterday (hari-ini, kemarin) or 7d, 24h"
+            _("{option} {typed!r} is not a date; use YYYY-MM-DD, an ISO 8601 time such as "
+              "2024-05-01T14:30+07:00, today, yesterday (hari-ini, kemarin) or 7d, 24h"
+              ).format(option=option, typed=text)
         ) from None
 
 
@@ -80,61 +114,14 @@ def window(since: str | None, until: str | None, *, zone: tzinfo | None = None,
     start = parse_when(since, option="--since", zone=zone) if since else default_since
     end = parse_when(until, option="--until", end_of_day=True, zone=zone) if until else None
     if start is not None and end is not None and end <= start:
-        raise InvalidInput(f"--since {since or start} is not before --until {until}: the "
-                           "window is empty; swap them")
+        raise InvalidInput(_("--since {since} is not before --until {until}: the window is "
+                             "empty; swap them").format(since=since or start, until=until))
     return start, end
 
 
 def days_ago(days: int, zone: tzinfo | None = None) -> str:
     today = datetime.now(zone).date()
     return to_iso(datetime.combine(today - timedelta(days=days), time(), tzinfo=zone))
-
-
-def local_time(iso: str | None, *, seconds: bool = False, zone: tzinfo | None = None,
-               year: bool = True) -> str:
-    moment = to_local(iso, zone)
-    if moment is None:
-        return "-"
-    day = "%Y-%m-%d" if year else "%m-%d"
-    return moment.strftime(f"{day} %H:%M:%S" if seconds else f"{day} %H:%M")
-
-
-# An Indonesian desk reads 12-06 as 12 June; a month's name cannot be misread.
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
-
-
-def desk_time(iso: str | None, *, zone: tzinfo | None = None, seconds: bool = False,
-              year: bool | None = None) -> str:
-    """A stored time as the desk reads it, in ``zone``: "07 Des 11:50" ("07 Des 2025
-    11:50" for another year; ``year`` forces it either way); "-" for none."""
-    moment = to_local(iso, zone)
-    if moment is None:
-        return "-"
-    if year is None:
-        year = moment.year != datetime.now(zone).year
-    day = f"{moment.day:02d} {MONTHS[moment.month - 1]}" + (f" {moment.year}" if year else "")
-    return f"{day} {moment:%H:%M:%S}" if seconds else f"{day} {moment:%H:%M}"
-
-
-def clock_time(iso: str | None, *, zone: tzinfo | None = None) -> str:
-    """The time of day alone ("11:50:03"), for lines of a day (``cases watch``)."""
-    moment = to_local(iso, zone)
-    return "--:--:--" if moment is None else f"{moment:%H:%M:%S}"
-
-
-def times_in(zone: tzinfo | None) -> str:
-    """The line under a table that names its times' zone."""
-    return f"times in {zone_name(zone)}"
-
-
-def zone_name(zone: tzinfo | None) -> str:
-    """What the zone is called where operators work: "WIB" (Asia/Jakarta)."""
-    now = datetime.now(zone) if zone is not None else datetime.now().astimezone()
-    short = now.tzname() or ""
-    key = getattr(zone, "key", None)
-    if key and short and not short.startswith(("+", "-")) and short != key:
-        return f"{short} ({key})"
-    return key or short or "local time"
 
 
 def shown_number(number: str | None, reveal: bool) -> str:
@@ -180,7 +167,8 @@ def _rows(heads: tuple[str, ...], sizes: tuple[int, ...], rows: Sequence[tuple[s
     widest = max([sizes[-1], *(sum(map(_cell_width, n)) for n in numbers)])
     sizes = (*sizes[:-1], widest)
     text_width = max(width - sum(sizes) - len(sizes), 12)
-    yield " ".join(fit(h, s) for h, s in zip(heads, sizes, strict=True)) + " TEXT"
+    yield (" ".join(fit(h, s) for h, s in zip(heads, sizes, strict=True)) + " "
+           + pgettext("column", "TEXT"))
     for cells, text in zip(rows, texts, strict=True):
         row = " ".join(fit(neutralise(c), s) for c, s in zip(cells, sizes, strict=True))
         yield (row + " " + fit(neutralise(text), text_width)).rstrip()
@@ -191,13 +179,18 @@ def outbox_table(items: Iterable[OutboxItem], *, reveal: bool, width: int = 80,
     """One line per SMS of the outbox: why it failed, then its text."""
     rows, texts = [], []
     for item in items:
-        rows.append((f"#{item.id}", item.state, desk_time(item.created_at, zone=zone),
+        rows.append((f"#{item.id}", sms_state(item.state), desk_time(item.created_at, zone=zone),
                      item.ticket or "-", str(item.attempts), shown_number(item.number, reveal)))
         error = f"[{item.last_error}] " if item.last_error and item.state != "sent" else ""
         texts.append(error + item.text)
+    heads = tuple(pgettext("column", h) for h in OUTBOX_HEADS)
+    state = max([9, *(len(r[1]) for r in rows)])
     created = max([12, *(len(r[2]) for r in rows)])
-    yield from _rows(("ID", "STATE", "CREATED", "TICKET", "TRIES", "NUMBER"),
-                     (7, 9, created, 9, 5, 14), rows, texts, max(width, 60))
+    yield from _rows(heads, (7, state, created, 9, 5, 14), rows, texts, max(width, 60))
+
+
+OUTBOX_HEADS = (NP_("column", "ID"), NP_("column", "STATE"), NP_("column", "CREATED"),
+                NP_("column", "TICKET"), NP_("column", "TRIES"), NP_("column", "NUMBER"))
 
 
 def outbox_dict(item: OutboxItem, *, reveal: bool) -> dict[str, Any]:
@@ -222,8 +215,10 @@ def audit_text(entries: Iterable[AuditEntry], *, zone: tzinfo | None = None,
     the time, the login and the action leave; the name given is shown only when it
     is not the login."""
     for e in entries:
-        who = e.login if e.operator == e.login else f"{e.login} (as {e.operator})"
-        yield fit(neutralise(f"{desk_time(e.at, zone=zone)}  {who}  {e.action}  {e.detail}"),
+        who = e.login if e.operator == e.login else _("{login} (as {operator})").format(
+            login=e.login, operator=e.operator)
+        action = action_name(e.action)
+        yield fit(neutralise(f"{desk_time(e.at, zone=zone)}  {who}  {action}  {e.detail}"),
                   max(width, 40)).rstrip()
 
 
@@ -372,69 +367,111 @@ def _wrap(line: str, width: int | None) -> Iterator[str]:
                              break_on_hyphens=False, drop_whitespace=True) or [""]
 
 
+# The labels of ``cases show``, their values aligned one column after the longest.
+_LABELS = {"ticket": N_("Ticket:"), "status": N_("Status:"), "urgent": N_("Urgent:"),
+           "overdue": N_("Overdue:"), "reporter": N_("Reporter:"), "earlier": N_("Earlier:"),
+           "received": N_("Received:"), "updated": N_("Updated:"), "assigned": N_("Assigned:"),
+           "category": N_("Category:"), "place": N_("Place:"), "flags": N_("Flags:")}
+
+
+def earlier_text(earlier: TrackRecord) -> str:
+    """A reporter's earlier reports, in a few words."""
+    if not earlier.earlier:
+        return _("no earlier reports")
+    return ngettext("{count} earlier: {confirmed} confirmed, {fake} fake",
+                    "{count} earlier: {confirmed} confirmed, {fake} fake",
+                    earlier.earlier).format(count=earlier.earlier,
+                                            confirmed=earlier.confirmed, fake=earlier.fake)
+
+
 def _detail_lines(detail: CaseDetail, *, reveal: bool, zone: tzinfo | None,
                   late: timedelta | None = None) -> Iterator[str]:
+    from smsbridge.cli.history import note_shown
+    from smsbridge.cli.words import flag_name
+    from smsbridge.tickets import status_name
+
     def at(iso: str | None) -> str:
         return desk_time(iso, seconds=True, zone=zone)
 
+    labels = {key: _(text) for key, text in _LABELS.items()}
+    pad = max(len(text) for text in labels.values()) + 2
+
+    def row(key: str, value: str) -> str:
+        return f"{labels[key]:<{pad}}{value}"
+
     case = detail.case
-    yield f"Ticket:    {case.ticket}"
-    status = case.status + (f" (of {case.duplicate_of})" if case.duplicate_of else "")
-    yield f"Status:    {status}"
+    yield row("ticket", case.ticket)
+    status = status_name(case.status)
+    if case.duplicate_of:
+        status = _("{status} (of {ticket})").format(status=status, ticket=case.duplicate_of)
+    yield row("status", status)
     if case.urgent:
-        yield "Urgent:    yes: a weapon, an explosive or a person in danger"
+        yield row("urgent", _("yes: a weapon, an explosive or a person in danger"))
     if late is not None:
         from smsbridge.triage.urgent import span_text
 
-        yield f"Overdue:   {span_text(late)} past the deadline of {case.status}"
-    yield f"Reporter:  {shown_number(case.reporter, reveal)}  (via {case.channel})"
+        yield row("overdue", _("{span} past the deadline of {status}").format(
+            span=span_text(late), status=status_name(case.status)))
+    yield row("reporter", _("{number}  (via {channel})").format(
+        number=shown_number(case.reporter, reveal), channel=channel_name(case.channel)))
     if detail.earlier is not None:
-        yield f"Earlier:   {detail.earlier}"
-    yield f"Received:  {at(case.received_at)} {zone_name(zone)}"
-    yield f"Updated:   {at(case.updated_at)}"
-    yield f"Assigned:  {neutralise(case.assigned_to or '-')}"
-    yield f"Category:  {category_shown(case.category)}"
-    yield f"Place:     {neutralise(case.place or '-')}"
+        yield row("earlier", earlier_text(detail.earlier))
+    yield row("received", f"{at(case.received_at)} {zone_name(zone)}")
+    yield row("updated", at(case.updated_at))
+    yield row("assigned", neutralise(case.assigned_to or "-"))
+    yield row("category", category_shown(case.category))
+    yield row("place", neutralise(case.place or "-"))
     if case.flags or case.incomplete:
-        flags = list(case.flags) + (["incomplete: parts missing"] if case.incomplete else [])
-        yield f"Flags:     {neutralise(', '.join(flags))}"
+        flags = [flag_name(f) for f in case.flags] + (
+            [_("incomplete: parts missing")] if case.incomplete else [])
+        yield row("flags", neutralise(", ".join(flags)))
     yield ""
     yield from _indented(case.text)
     if detail.related:
         yield ""
-        yield f"Possibly the same incident ({len(detail.related)}):"
+        yield _("Possibly the same incident ({count}):").format(count=len(detail.related))
         for other in detail.related:
             place = f"{neutralise(other.place)} | " if other.place else ""
-            dup = f" of {other.duplicate_of}" if other.duplicate_of else ""
-            yield (f"  {other.ticket}  {other.status}{dup}  {at(other.received_at)}  "
+            shown = status_name(other.status)
+            if other.duplicate_of:
+                shown = _("{status} of {ticket}").format(status=shown, ticket=other.duplicate_of)
+            yield (f"  {other.ticket}  {shown}  {at(other.received_at)}  "
                    f"{place}{neutralise(other.text)}")
     yield ""
-    yield f"Messages ({len(detail.messages)}):"
+    yield _("Messages ({count}):").format(count=len(detail.messages))
     for m in detail.messages:
-        part = f" part {m.concat_seq}/{m.concat_total}" if m.concat_total else ""
-        yield (f"  {at(m.received_at)}  {m.kind}{part}  from "
-               f"{shown_number(m.sender, reveal) or '?'}")
+        kind = message_kind(m.kind)
+        if m.concat_total:
+            kind = _("{kind} part {part}/{parts}").format(kind=kind, part=m.concat_seq,
+                                                         parts=m.concat_total)
+        yield "  " + _("{time}  {kind}  from {sender}").format(
+            time=at(m.received_at), kind=kind, sender=shown_number(m.sender, reveal) or "?")
         if m.error:
-            yield f"    error: {neutralise(m.error)}"
+            yield "    " + _("error: {error}").format(error=neutralise(m.error))
         if m.text:
             yield from _indented(m.text, "    ")
     yield ""
-    yield f"History ({len(detail.events)}):"
+    yield _("History ({count}):").format(count=len(detail.events))
     for e in detail.events:
-        change = f" {e.old_status or ''} -> {e.new_status}" if e.new_status else ""
-        note = f": {neutralise(e.note)}" if e.note else ""
+        change = (f" {status_name(e.old_status) if e.old_status else ''} -> "
+                  f"{status_name(e.new_status)}" if e.new_status else "")
+        note = f": {neutralise(note_shown(e.action, e.note))}" if e.note else ""
         who = neutralise(e.operator if e.login in (None, e.operator)
-                         else f"{e.operator} (login {e.login})")
-        yield f"  {at(e.at)}  {who}  {e.action}{change}{note}"
+                         else _("{operator} (login {login})").format(operator=e.operator,
+                                                                     login=e.login))
+        yield f"  {at(e.at)}  {who}  {action_name(e.action)}{change}{note}"
     yield ""
-    yield f"Replies and SMS sent ({len(detail.outbox)}):"
+    yield _("Replies and SMS sent ({count}):").format(count=len(detail.outbox))
     for o in detail.outbox:
         when = {"delivered": o.delivered_at, "sent": o.sent_at}.get(o.state)
-        state = o.state + (f" {desk_time(when, zone=zone)}" if when else "")
+        state = sms_state(o.state) + (f" {desk_time(when, zone=zone)}" if when else "")
         if o.last_error and o.state in ("queued", "failed", "gave_up", "cancelled"):
-            state += f" ({neutralise(o.last_error)}, {o.attempts} attempts)"
-        yield (f"  {at(o.created_at)}  {o.kind} by "
-               f"{neutralise(o.created_by)} to {shown_number(o.number, reveal)}: {state}")
+            state += " " + ngettext("({error}, {count} attempt)", "({error}, {count} attempts)",
+                                    o.attempts).format(error=neutralise(o.last_error),
+                                                       count=o.attempts)
+        yield "  " + _("{time}  {kind} by {operator} to {number}: {state}").format(
+            time=at(o.created_at), kind=sms_kind(o.kind), operator=neutralise(o.created_by),
+            number=shown_number(o.number, reveal), state=state)
         yield from _indented(o.text, "    ")
 
 
@@ -472,9 +509,10 @@ def duration(seconds: float | None) -> str:
     if seconds is None:
         return "-"
     if seconds < 120:
-        return f"{seconds:.0f} s"
+        return _("{seconds:.0f} s").format(seconds=seconds)
     if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
+        return _("{minutes:.0f} min").format(minutes=seconds / 60)
+    point = pgettext("decimal separator", ".")  # Indonesian writes 1,5 jam
     if seconds < 172800:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} days"
+        return _("{hours} h").format(hours=f"{seconds / 3600:.1f}".replace(".", point))
+    return _("{days} days").format(days=f"{seconds / 86400:.1f}".replace(".", point))

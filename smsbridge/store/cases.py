@@ -13,6 +13,7 @@ from typing import Any
 
 from smsbridge import tickets
 from smsbridge.errors import DatabaseError, InvalidInput, UnknownTicket
+from smsbridge.i18n import _
 from smsbridge.models import Case, CaseDetail, CaseQuery, NewCase, Stats
 from smsbridge.privacy import mask_number
 from smsbridge.store import rows
@@ -59,7 +60,8 @@ class Cases:
         """A new case with the next ticket, and its "created" event."""
         _check_new_case(new)
         if new.status != "new":
-            raise InvalidInput(f"a new case starts as new, not {new.status!r}")
+            raise InvalidInput(_("a new case starts as new, not {status!r}").format(
+                status=new.status))
         with self._db.transaction():
             number = self._allocate()
             self._insert(number, [new], operator, note)
@@ -213,7 +215,8 @@ class Cases:
         except DatabaseError as exc:
             cause = exc.__cause__
             if cause is not None and "fts5" in str(cause).lower():
-                raise InvalidInput(f"cannot search for {query.search!r}: {cause}") from None
+                raise InvalidInput(_("cannot search for {words!r}: {error}").format(
+                    words=query.search, error=cause)) from None
             raise
 
     def _urgent_first(self, query: CaseQuery) -> list[Case]:
@@ -441,8 +444,8 @@ class Cases:
 
 def _check_new_case(new: NewCase) -> None:
     if new.channel not in CHANNELS:
-        raise InvalidInput(f"unknown channel {new.channel!r}; expected one of "
-                           f"{', '.join(CHANNELS)}")
+        raise InvalidInput(_("unknown channel {channel!r}; expected one of {channels}").format(
+            channel=new.channel, channels=", ".join(CHANNELS)))
     if not new.reporter.strip():
-        raise InvalidInput("the reporter's number is empty")
+        raise InvalidInput(_("the reporter's number is empty"))
     tickets.check_status(new.status)

@@ -38,6 +38,7 @@ from typing import Any
 
 from smsbridge.clock import Clock, SystemClock
 from smsbridge.errors import DatabaseError
+from smsbridge.i18n import _
 from smsbridge.models import to_iso
 from smsbridge.retry import RetryPolicy
 from smsbridge.store.schema import SCHEMA_VERSION, migrations
@@ -59,21 +60,28 @@ def explain(path: str, exc: sqlite3.Error, busy_timeout: float) -> DatabaseError
     """The DatabaseError for an sqlite3 error: one line saying what to do about it."""
     text = str(exc)
     low = text.lower()
+    # The CLI says these in the operator's language; the daemon (which installs none)
+    # logs them in English.
     if "locked" in low or "busy" in low:
-        msg = (f"{path}: the database stayed locked by another process for more than "
-               f"{busy_timeout:g} s ([database] busy_timeout); nothing was changed, try again")
+        msg = _("{path}: the database stayed locked by another process for more than "
+                "{seconds:g} s ([database] busy_timeout); nothing was changed, try again"
+                ).format(path=path, seconds=busy_timeout)
     elif "readonly" in low or "read-only" in low:
-        msg = (f"{path}: the database is read-only for this user; run as the smsbridge "
-               "service user, or give the group write access to the file and its directory")
+        msg = _("{path}: the database is read-only for this user; run as the smsbridge "
+                "service user, or give the group write access to the file and its "
+                "directory").format(path=path)
     elif "full" in low or "disk i/o" in low:
-        msg = (f"{path}: cannot write ({text}): the disk is full or failing; free space "
-               "on the disk that holds the database. Nothing was changed")
+        msg = _("{path}: cannot write ({error}): the disk is full or failing; free space "
+                "on the disk that holds the database. Nothing was changed").format(
+                    path=path, error=text)
     elif "not a database" in low or "malformed" in low or "corrupt" in low:
-        msg = f"{path}: not an SQLite database or corrupt ({text}); restore it from a backup"
+        msg = _("{path}: not an SQLite database or corrupt ({error}); restore it from a "
+                "backup").format(path=path, error=text)
     elif "unable to open" in low:
-        msg = f"{path}: cannot open the database ({text}); check the path and its permissions"
+        msg = _("{path}: cannot open the database ({error}); check the path and its "
+                "permissions").format(path=path, error=text)
     else:
-        msg = f"{path}: database error: {text}"
+        msg = _("{path}: database error: {error}").format(path=path, error=text)
     err = DatabaseError(msg)
     err.__cause__ = exc
     return err
@@ -127,14 +135,15 @@ class Database:
         if where != ":memory:":
             file = Path(where)
             if not file.parent.is_dir():
-                raise DatabaseError(f"{where}: directory {file.parent} does not exist; "
-                                    "check [database] path in the config")
+                raise DatabaseError(_("{path}: directory {directory} does not exist; check "
+                                      "[database] path in the config").format(
+                                          path=where, directory=file.parent))
             if _lstat(file) is None:
                 if not create:
-                    raise DatabaseError(
-                        f"{where}: no database yet; the daemon creates it when it starts, "
+                    raise DatabaseError(_(
+                        "{path}: no database yet; the daemon creates it when it starts, "
                         "or `smsbridge cases add` does (check [database] path in the config)"
-                    )
+                    ).format(path=where))
                 _create_private_file(file)
             _check_files(file)
             # mode=rw: SQLite itself never creates the file (with the umask's mode, or
@@ -168,18 +177,18 @@ class Database:
         self.execute("PRAGMA foreign_keys = ON")
         self.execute("PRAGMA synchronous = FULL")
         if version > SCHEMA_VERSION:
-            raise DatabaseError(
-                f"{self.path}: schema version {version} is newer than this smsbridge "
-                f"understands ({SCHEMA_VERSION}); upgrade smsbridge"
-            )
+            raise DatabaseError(_(
+                "{path}: schema version {version} is newer than this smsbridge "
+                "understands ({known}); upgrade smsbridge"
+            ).format(path=self.path, version=version, known=SCHEMA_VERSION))
         if not migrate:
             if version < SCHEMA_VERSION:
-                raise DatabaseError(
-                    f"{self.path}: the database has schema version {version} and this "
-                    f"smsbridge needs {SCHEMA_VERSION}; start (or restart) the daemon, or "
+                raise DatabaseError(_(
+                    "{path}: the database has schema version {version} and this "
+                    "smsbridge needs {needed}; start (or restart) the daemon, or "
                     "run a command that writes such as `smsbridge cases update`, to upgrade "
                     "it (commands that only read never change the database)"
-                )
+                ).format(path=self.path, version=version, needed=SCHEMA_VERSION))
             return
         # Setting WAL writes the file's header: only openers that may write do it.
         if self.scalar("PRAGMA journal_mode") != "wal":
@@ -190,8 +199,10 @@ class Database:
     def _identify(self, *, empty_ok: bool) -> int:
         """The schema version of a smsbridge database (0: empty, when ``empty_ok``);
         anything else is refused before a byte of it is written."""
-        refusal = (f"{self.path}: not a smsbridge database ({{}}); check [database] path "
-                   "in the config")
+        def refusal(why: str) -> str:
+            return _("{path}: not a smsbridge database ({why}); check [database] path in "
+                     "the config").format(path=self.path, why=why)
+
         try:
             version = int(self.conn.execute("PRAGMA user_version").fetchone()[0])
             tables = {row[0] for row in self.conn.execute(
@@ -199,16 +210,16 @@ class Database:
         except sqlite3.DatabaseError as exc:
             if "not a database" not in str(exc).lower():
                 raise explain(self.path, exc, self.busy_timeout) from exc
-            raise DatabaseError(refusal.format(
-                f"not an SQLite database or corrupt: {exc}")
-                + ", or restore the file from a backup") from exc
+            raise DatabaseError(_("{refusal}, or restore the file from a backup").format(
+                refusal=refusal(_("not an SQLite database or corrupt: {error}").format(
+                    error=exc)))) from exc
         if version == 0 and not tables:
             if empty_ok:
                 return 0
-            raise DatabaseError(refusal.format("the file is empty")
-                                + ", or start the daemon to set it up")
+            raise DatabaseError(_("{refusal}, or start the daemon to set it up").format(
+                refusal=refusal(_("the file is empty"))))
         if version == 0 or not _OUR_TABLES.issubset(tables):
-            raise DatabaseError(refusal.format("it holds another program's tables"))
+            raise DatabaseError(refusal(_("it holds another program's tables")))
         return version
 
     def schema_version(self) -> int:
@@ -358,7 +369,8 @@ def _create_private_file(file: Path) -> None:
     except FileExistsError:
         return  # another process won the race; it set the mode
     except OSError as exc:
-        raise DatabaseError(f"{file}: cannot create the database: {exc.strerror}") from None
+        raise DatabaseError(_("{path}: cannot create the database: {error}").format(
+            path=file, error=exc.strerror)) from None
     try:
         os.fchmod(fd, FILE_MODE)
     finally:
@@ -371,7 +383,8 @@ def _lstat(path: Path) -> os.stat_result | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise DatabaseError(f"{path}: cannot examine it: {exc.strerror}") from None
+        raise DatabaseError(_("{path}: cannot examine it: {reason}").format(
+            path=path, reason=exc.strerror)) from None
 
 
 def _refuse_unless_regular(path: Path, info: os.stat_result) -> None:
@@ -382,16 +395,18 @@ def _refuse_unless_regular(path: Path, info: os.stat_result) -> None:
     rights under sudo), and a device (``/dev/null`` as the path) is not ours to change.
     """
     if stat.S_ISLNK(info.st_mode):
-        raise DatabaseError(f"{path}: is a symbolic link; refused, nothing was changed. "
-                            "The database's files must be the files themselves: remove "
-                            "the link, or set [database] path to the real file")
+        raise DatabaseError(_("{path}: is a symbolic link; refused, nothing was changed. "
+                              "The database's files must be the files themselves: remove "
+                              "the link, or set [database] path to the real file").format(
+                                  path=path))
     if stat.S_ISDIR(info.st_mode):
-        raise DatabaseError(f"{path}: is a directory, not a database file")
+        raise DatabaseError(_("{path}: is a directory, not a database file").format(path=path))
     if not stat.S_ISREG(info.st_mode):
-        kind = ("a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)
-                else "not a regular file")
-        raise DatabaseError(f"{path}: is {kind}; refused, nothing was changed. Check "
-                            "[database] path in the config")
+        if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode):
+            raise DatabaseError(_("{path}: is a device; refused, nothing was changed. Check "
+                                  "[database] path in the config").format(path=path))
+        raise DatabaseError(_("{path}: is not a regular file; refused, nothing was changed. "
+                              "Check [database] path in the config").format(path=path))
 
 
 def _check_files(file: Path) -> None:
@@ -435,10 +450,11 @@ def _foreign_sidecar(file: Path) -> str | None:
         info = _lstat(path)
         if info is None or os.access(path, os.R_OK | os.W_OK):
             continue
-        return (f"{path}: belongs to uid {info.st_uid} gid {info.st_gid} and this user "
-                f"cannot write it: a command run by another user holds the database open. "
-                f"Make the directory keep its group (chmod 2770 {file.parent}; the unit's "
-                f"StateDirectoryMode=2770); the file goes when that command ends")
+        return _("{path}: belongs to uid {uid} gid {gid} and this user cannot write it: a "
+                 "command run by another user holds the database open. Make the directory "
+                 "keep its group (chmod 2770 {directory}; the unit's StateDirectoryMode=2770); "
+                 "the file goes when that command ends").format(
+                     path=path, uid=info.st_uid, gid=info.st_gid, directory=file.parent)
     return None
 
 

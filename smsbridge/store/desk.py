@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from smsbridge import tickets
 from smsbridge.errors import DatabaseError, InvalidInput, StoreError
+from smsbridge.i18n import _
 from smsbridge.models import Case, CaseDetail, CaseEvent, CaseQuery, Change, TrackRecord
 from smsbridge.replies import Notices
 from smsbridge.store import rows
@@ -178,9 +179,9 @@ class Desk:
                 tickets_ = [c.ticket for c in self.related(target)
                             if c.status in tickets.OPEN_STATUSES]
             if not tickets_:
-                raise InvalidInput(f"{target.ticket} has no open related reports to mark; "
-                                   "name them: cases merge "
-                                   f"{target.ticket} TICKET…")
+                raise InvalidInput(_("{ticket} has no open related reports to mark; name "
+                                     "them: cases merge {ticket} TICKET…").format(
+                                         ticket=target.ticket))
             return self._changes.merge(target.ticket, tickets_, operator=operator,
                                        notices=notices, note=note)
 
@@ -198,7 +199,8 @@ class Desk:
         others and is raised naming its ticket, so an operator fixes the list and runs
         it again. Each change records its own history, as one at a time would."""
         if not tickets_:
-            raise InvalidInput("no tickets given (name them, or - to read them from stdin)")
+            raise InvalidInput(_("no tickets given (name them, or - to read them from "
+                                 "stdin)"))
         done: list[T] = []
         with self._db.transaction():
             for ticket in tickets_:
@@ -209,8 +211,10 @@ class Desk:
                 except StoreError as exc:
                     if len(tickets_) == 1:
                         raise
-                    raise InvalidInput(f"{ticket}: {exc}; none of the {len(tickets_)} "
-                                       "cases was changed") from exc
+                    # Two or more tickets here: one was raised as it is, above.
+                    raise InvalidInput(_("{ticket}: {error}; none of the {count} cases was "
+                                         "changed").format(ticket=ticket, error=exc,
+                                                           count=len(tickets_))) from exc
         return done
 
     # what happens as it happens (cases watch) --------------------------------------------

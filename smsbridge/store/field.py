@@ -27,6 +27,7 @@ from smsbridge.fieldwork.answers import (
     Officer,
     new_code,
 )
+from smsbridge.i18n import _
 from smsbridge.models import Case, CaseQuery
 from smsbridge.replies import Notices
 from smsbridge.store.cases import Cases
@@ -55,12 +56,14 @@ class FieldLog:
         answers no longer count); the case assigned (to the team when sent to one) and,
         when new, moved to checking."""
         if not officers:
-            raise InvalidInput("nobody to send the case to")
+            raise InvalidInput(_("nobody to send the case to"))
         with self._db.transaction():
             case = self._cases.get(ticket)
             if case.status in tickets.CLOSED_STATUSES:
-                raise InvalidInput(f"{case.ticket} is {case.status}; reopen it first (cases "
-                                   "update --status checking --note WHY) to send it out again")
+                raise InvalidInput(_("{ticket} is {status}; reopen it first (cases update "
+                                     "--status checking --note WHY) to send it out again"
+                                     ).format(ticket=case.ticket,
+                                              status=tickets.status_name(case.status)))
             now = self._db.now()
             self._db.execute("UPDATE dispatches SET superseded_at = ? WHERE case_id = ?"
                              " AND superseded_at IS NULL", (now, case.id))

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from smsbridge.errors import InvalidInput
+from smsbridge.i18n import _
 from smsbridge.models import InboundRecord
 from smsbridge.privacy import mask_number
 from smsbridge.store import rows
@@ -114,8 +115,8 @@ class Inbox:
             where.append("case_id IS NULL")
         if kind is not None:
             if kind not in MESSAGE_KINDS:
-                raise InvalidInput(f"unknown message kind {kind!r}; expected one of "
-                                   f"{', '.join(MESSAGE_KINDS)}")
+                raise InvalidInput(_("unknown message kind {kind!r}; expected one of "
+                                     "{kinds}").format(kind=kind, kinds=", ".join(MESSAGE_KINDS)))
             where.append("kind = ?")
             params.append(kind)
         if sender is not None:

@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable
 
 from smsbridge.errors import InvalidInput
+from smsbridge.i18n import NP_, _, pgettext
 from smsbridge.models import OutboxItem
 from smsbridge.numbers import reply_problem
 from smsbridge.privacy import mask_number, mask_numbers_in
@@ -42,7 +43,8 @@ class Outbox:
         """Put one SMS in the outbox (state queued, due ``at``, default now);
         ``prefer_modem``: the pool's modem the citizen texted, to answer from it."""
         if kind not in OUTBOX_KINDS:
-            raise InvalidInput(f"outbox kind {kind!r}; expected one of {', '.join(OUTBOX_KINDS)}")
+            raise InvalidInput(_("outbox kind {kind!r}; expected one of {kinds}").format(
+                kind=kind, kinds=", ".join(OUTBOX_KINDS)))
         now = at or self._db.now()
         return rows.outbox(self.queue.add({
             "case_id": case_id, "number": number, "text": text, "kind": kind,
@@ -62,8 +64,9 @@ class Outbox:
             case = self._cases.get(ticket)
             problem = reply_problem(case.reporter, short_code_max_digits=short_code_max_digits)
             if problem:
-                raise InvalidInput(f"{case.ticket} cannot be answered: its reporter's "
-                                   f"number cannot receive SMS ({problem})")
+                raise InvalidInput(_("{ticket} cannot be answered: its reporter's number "
+                                     "cannot receive SMS ({problem})").format(
+                                         ticket=case.ticket, problem=problem))
             item = self.add(case.reporter, body, kind="operator", case_id=case.id,
                             created_by=operator)
             self._cases.event(case.id, operator, "reply", note=body)
@@ -196,8 +199,9 @@ class Outbox:
         with self._db.transaction():
             item = self._get(outbox_id)
             if item.state != "queued":
-                raise InvalidInput(f"SMS #{outbox_id} is {item.state}; only a queued SMS can "
-                                   "be cancelled")
+                raise InvalidInput(_("SMS #{id} is {state}; only a queued SMS can be "
+                                     "cancelled").format(id=outbox_id,
+                                                         state=_shown_state(item.state)))
             self._db.execute("UPDATE outbox SET state = 'cancelled', next_attempt_at = NULL"
                              " WHERE id = ?", (outbox_id,))
             self._record(item, operator, "reply_cancelled",
@@ -216,14 +220,17 @@ class Outbox:
         with self._db.transaction():
             item = self._get(outbox_id)
             if item.state not in ("failed", "gave_up", "cancelled"):
-                hint = ("it is already waiting to be sent" if item.state == "queued" else
-                        "to say it again, write a new reply with `smsbridge cases reply`")
-                raise InvalidInput(f"SMS #{outbox_id} is {item.state}; only a failed, given-up "
-                                   f"or cancelled SMS can be queued again ({hint})")
+                hint = (_("it is already waiting to be sent") if item.state == "queued" else
+                        _("to say it again, write a new reply with `smsbridge cases reply`"))
+                raise InvalidInput(_("SMS #{id} is {state}; only a failed, given-up or "
+                                     "cancelled SMS can be queued again ({hint})").format(
+                                         id=outbox_id, state=_shown_state(item.state),
+                                         hint=hint))
             problem = reply_problem(item.number, short_code_max_digits=short_code_max_digits)
             if problem:
-                raise InvalidInput(f"SMS #{outbox_id} cannot be sent again: the number cannot "
-                                   f"receive SMS ({problem})")
+                raise InvalidInput(_("SMS #{id} cannot be sent again: the number cannot "
+                                     "receive SMS ({problem})").format(id=outbox_id,
+                                                                      problem=problem))
             now = self._db.now()
             self._db.execute(
                 "UPDATE outbox SET state = 'queued', attempts = 0, next_attempt_at = ?,"
@@ -240,8 +247,8 @@ class Outbox:
         row = self._db.one("SELECT o.*, c.ticket AS ticket FROM outbox o LEFT JOIN cases c"
                            " ON c.id = o.case_id WHERE o.id = ?", (outbox_id,))
         if row is None:
-            raise InvalidInput(f"no SMS #{outbox_id} in the outbox; `smsbridge outbox list` "
-                               "shows their numbers")
+            raise InvalidInput(_("no SMS #{id} in the outbox; `smsbridge outbox list` shows "
+                                 "their numbers").format(id=outbox_id))
         return rows.outbox(row)
 
     def _record(self, item: OutboxItem, operator: str, action: str, note: str) -> None:
@@ -254,10 +261,32 @@ class Outbox:
                                      operator=operator)
 
 
+# The outbox's states as an Indonesian desk types them, whatever the language shown.
+STATE_WORDS = {"antre": "queued", "antri": "queued", "terkirim": "sent", "sampai": "delivered",
+               "gagal": "failed", "menyerah": "gave_up", "dibatalkan": "cancelled",
+               "batal": "cancelled"}
+
+
 def check_state(name: str) -> str:
-    """An outbox state as typed (``gave-up`` or ``gave_up``, any case) -> as stored."""
+    """An outbox state as typed (``gave-up`` or ``gave_up``, any case, or the desk's
+    word: ``gagal``) -> as stored; the error lists them in the operator's language."""
     state = name.strip().lower().replace("-", "_")
+    state = STATE_WORDS.get(state, state)
     if state not in OUTBOX_STATES:
-        shown = ", ".join(s.replace("_", "-") for s in OUTBOX_STATES)
-        raise InvalidInput(f"unknown outbox state {name!r}; states are: {shown}")
+        shown = ", ".join(word if (word := _shown_state(s)) != s else s.replace("_", "-")
+                          for s in OUTBOX_STATES)
+        raise InvalidInput(_("unknown outbox state {typed!r}; states are: {states}").format(
+            typed=name, states=shown))
     return state
+
+
+# An outbox state as the operator reads it in a sentence (the CLI's tables say the
+# same, cli/output.py); the codes stay what --status takes.
+_STATES_SHOWN = {"queued": NP_("sms state", "queued"), "sent": NP_("sms state", "sent"),
+                 "delivered": NP_("sms state", "delivered"),
+                 "failed": NP_("sms state", "failed"), "gave_up": NP_("sms state", "gave_up"),
+                 "cancelled": NP_("sms state", "cancelled")}
+
+
+def _shown_state(state: str) -> str:
+    return pgettext("sms state", _STATES_SHOWN[state]) if state in _STATES_SHOWN else state

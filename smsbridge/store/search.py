@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Callable
 
 from smsbridge.errors import InvalidInput
+from smsbridge.i18n import _
 
 # What the index's tokenizer (unicode61) keeps as a token: runs of letters and digits.
 # Everything else separates tokens, so "RT-03" is indexed as "rt" and "03".
@@ -33,7 +34,8 @@ def _search_words(text: str) -> list[tuple[list[str], bool]]:
         if tokens:
             words.append((tokens, word.endswith("*")))
     if not words:
-        raise InvalidInput(f"nothing to search for in {text!r}; give one or more words")
+        raise InvalidInput(_("nothing to search for in {typed!r}; give one or more words"
+                             ).format(typed=text))
     return words
 
 
