@@ -37,8 +37,8 @@ def integrity(db: Path) -> str:
 
 
 def restore(backup: Path, db: Path) -> None:
-    """docs/operators.md, "Backups": with the daemon stopped, the live files set aside
-    and the backup put in their place, 0660."""
+    """docs/operators.en.md, "Backups" (docs/operators.md, "Cadangan (backup)"): with
+    the daemon stopped, the live files set aside and the backup put in their place, 0660."""
     for suffix in ("", "-wal", "-shm"):
         live = db.with_name(db.name + suffix)
         if live.exists():
