@@ -23,6 +23,17 @@ from smsbridge.modem.fake import FakeModem
 from smsbridge.store import Store
 
 
+def run_smsbridge(*args: str, **options) -> subprocess.CompletedProcess:
+    """``python -m smsbridge ARGS`` as a separate process, its output captured as text.
+
+    ``options`` go to subprocess.run (env, timeout, input, check, umask, cwd); the
+    timeout is 60 s unless given, so a hung command fails its test instead of the run.
+    """
+    options.setdefault("timeout", 60)
+    return subprocess.run([sys.executable, "-m", "smsbridge", *args], capture_output=True,
+                          text=True, **options)
+
+
 def number(i: int) -> str:
     return f"+62812{i:08d}"
 

@@ -7,9 +7,9 @@ import json
 import os
 import pwd
 import subprocess
-import sys
 
 import pytest
+from rigs import run_smsbridge
 
 from smsbridge.store import Database, Store
 
@@ -23,8 +23,7 @@ def audit(cli) -> list[dict]:
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "smsbridge", *args], env=env,
-                          capture_output=True, text=True, timeout=60)
+    return run_smsbridge(*args, env=env, timeout=60)
 
 
 def test_looking_up_a_number_is_recorded_masked_even_when_nothing_matched(cli):

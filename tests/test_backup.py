@@ -7,12 +7,10 @@ import os
 import shutil
 import sqlite3
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from rigs import DaemonProcess, number, query, wait_until
+from rigs import DaemonProcess, number, query, run_smsbridge, wait_until
 
 from smsbridge.models import NewCase
 from smsbridge.store import Store
@@ -135,9 +133,7 @@ def test_a_backup_made_during_a_burst_restores_every_case_committed_before_it(
         wait_until(lambda: query(d.db, "SELECT count(*) FROM cases") >= [(20,)], 60,
                    "the first cases")
         [(before,)] = query(d.db, "SELECT count(*) FROM cases")
-        result = subprocess.run([sys.executable, "-m", "smsbridge", "--config", str(d.config),
-                                 "backup", str(dest)], capture_output=True, text=True,
-                                timeout=120)
+        result = run_smsbridge("--config", str(d.config), "backup", str(dest), timeout=120)
         assert result.returncode == 0, result.stderr
         [(after,)] = query(d.db, "SELECT count(*) FROM cases")
         wait_until(lambda: query(d.db, "SELECT count(*) FROM cases") == [(burst,)], 240,
@@ -152,8 +148,7 @@ def test_a_backup_made_during_a_burst_restores_every_case_committed_before_it(
     live = query(d.db, "SELECT id, ticket, reporter, text FROM cases ORDER BY id")
     assert backed == live[:len(backed)]
     restore(dest, d.db)
-    listed = subprocess.run([sys.executable, "-m", "smsbridge", "--config", str(d.config),
-                             "stats", "--all"], capture_output=True, text=True, timeout=60)
+    listed = run_smsbridge("--config", str(d.config), "stats", "--all", timeout=60)
     assert listed.returncode == 0, listed.stderr
     assert integrity(d.db) == "ok"
     assert query(d.db, "SELECT count(*) FROM cases") == [(len(backed),)]

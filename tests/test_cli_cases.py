@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
+from rigs import run_smsbridge
 
 from smsbridge.cli import COMMAND_MODULES, main, register_all
 from smsbridge.models import CaseQuery
@@ -229,8 +230,7 @@ def test_corrupt_database_is_one_clear_line(cli, db_path: Path):
 
 
 def run(cli_env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "smsbridge", *args], env=cli_env,
-                          capture_output=True, text=True, timeout=60)
+    return run_smsbridge(*args, env=cli_env, timeout=60)
 
 
 def test_commands_work_as_processes(cli_env: dict[str, str]):

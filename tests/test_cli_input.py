@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from rigs import run_smsbridge
 
 from smsbridge.models import NewCase
 from smsbridge.store import Store
@@ -88,8 +89,7 @@ def test_a_path_that_cannot_be_used_is_one_line(cli_env, tmp_path: Path, args):
     blocker = tmp_path / "plain-file"
     blocker.write_text("x")
     argv = [a.format(file=blocker, tmp=tmp_path) for a in args]
-    result = subprocess.run([sys.executable, "-m", "smsbridge", *argv], env=cli_env,
-                            capture_output=True, text=True, timeout=60)
+    result = run_smsbridge(*argv, env=cli_env, timeout=60)
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     lines = (result.stderr + result.stdout).strip().splitlines()

@@ -7,12 +7,11 @@ import io
 import json
 import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from rigs import run_smsbridge
 
 from smsbridge.cli import main
 from smsbridge.models import NewCase
@@ -84,7 +83,6 @@ def test_bad_date_is_one_line(seeded, config_file):
 
 def test_stats_and_export_as_processes(seeded, cli_env):
     for args in (["stats", "--json"], ["export", "--format", "json"]):
-        result = subprocess.run([sys.executable, "-m", "smsbridge", *args], env=cli_env,
-                                capture_output=True, text=True, timeout=60)
+        result = run_smsbridge(*args, env=cli_env, timeout=60)
         assert result.returncode == 0, result.stderr
         json.loads(result.stdout)

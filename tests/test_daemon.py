@@ -12,12 +12,10 @@ import json
 import random
 import signal
 import socket
-import subprocess
-import sys
 import time
 
 import pytest
-from rigs import BACKENDS, DaemonProcess, number, query, wait_until
+from rigs import BACKENDS, DaemonProcess, number, query, run_smsbridge, wait_until
 
 from smsbridge.emulator import Emulator, EmulatorSettings
 from smsbridge.sms import pdu
@@ -304,13 +302,11 @@ def test_status_command_reports_the_running_daemon(daemon, emulator):
     wait_until(lambda: query(daemon.db, "SELECT value FROM daemon_state"
                                         " WHERE key = 'modem.modem.modem'"),
                10, "the modem's state")
-    out = subprocess.run([sys.executable, "-m", "smsbridge", "--config", str(daemon.config),
-                          "status"], capture_output=True, text=True, timeout=30)
+    out = run_smsbridge("--config", str(daemon.config), "status", timeout=30)
     assert out.returncode == 0, out.stderr
     assert "running" in out.stdout and "huawei" in out.stdout.lower()
     daemon.terminate()
-    out = subprocess.run([sys.executable, "-m", "smsbridge", "--config", str(daemon.config),
-                          "status"], capture_output=True, text=True, timeout=30)
+    out = run_smsbridge("--config", str(daemon.config), "status", timeout=30)
     assert out.returncode == 1 and "NOT running" in out.stdout
 
 

@@ -13,7 +13,7 @@ import time
 from collections import Counter
 
 import pytest
-from rigs import DaemonProcess, number, query, wait_until
+from rigs import DaemonProcess, number, query, run_smsbridge, wait_until
 
 from smsbridge.emulator import Emulator, EmulatorSettings
 
@@ -124,12 +124,8 @@ def test_kill_9_at_random_moments_with_three_modems_loses_and_doubles_nothing(tm
 
 
 def test_demo_spreads_reports_over_a_pool_and_replies_from_several_modems(tmp_path):
-    import subprocess
-    import sys
 
-    result = subprocess.run([sys.executable, "-m", "smsbridge", "demo", "--modems", "3",
-                             "--dir", str(tmp_path / "demo")], capture_output=True,
-                            text=True, timeout=120)
+    result = run_smsbridge("demo", "--modems", "3", "--dir", str(tmp_path / "demo"), timeout=120)
     assert result.returncode == 0, result.stderr
     assert "spread over 3 modems" in result.stdout
     senders = {line.split(":")[0].strip() for line in result.stdout.splitlines()

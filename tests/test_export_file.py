@@ -7,10 +7,10 @@ import json
 import os
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from rigs import run_smsbridge
 
 from smsbridge.models import NewCase
 from smsbridge.store import Store
@@ -28,8 +28,7 @@ def seeded(db_path: Path) -> Path:
 
 def export(env: dict[str, str], *args: str | bytes, umask: int = 0o022
            ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "smsbridge", "export", *args], env=env,
-                          capture_output=True, text=True, timeout=120, umask=umask)
+    return run_smsbridge("export", *args, env=env, timeout=120, umask=umask)
 
 
 def one_clear_line(result: subprocess.CompletedProcess[str]) -> str:

@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from rigs import run_smsbridge
 from sqlite_utils import Database as SqliteUtilsDatabase
 
 from smsbridge.errors import DatabaseError
@@ -33,8 +34,7 @@ READ_COMMANDS = [
 
 
 def smsbridge(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "smsbridge", *args], env=env,
-                          capture_output=True, text=True, timeout=60)
+    return run_smsbridge(*args, env=env, timeout=60)
 
 
 def fingerprint(path: Path) -> tuple[str, int, int]:

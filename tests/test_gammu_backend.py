@@ -13,6 +13,7 @@ from datetime import datetime
 import gammu
 import pytest
 from gammu_dummy import DummyPhone
+from rigs import run_smsbridge
 
 from smsbridge.bridge import Bridge
 from smsbridge.config.sections import Config, ModemConfig
@@ -320,9 +321,7 @@ def test_bridge_turns_a_multipart_report_into_one_case_and_replies(phone, modem,
 def test_modem_probe_on_the_gammu_backend(phone, tmp_path, db_path):
     config = tmp_path / "config.toml"
     config.write_text(f'[database]\npath = "{db_path}"\n{phone.toml()}', encoding="utf-8")
-    run = subprocess.run([sys.executable, "-m", "smsbridge", "--config", str(config),
-                          "modem", "probe", "--json"], capture_output=True, text=True,
-                         timeout=60)
+    run = run_smsbridge("--config", str(config), "modem", "probe", "--json", timeout=60)
     assert run.returncode == 0, run.stderr
     report = json.loads(run.stdout)
     assert report["ready"] is True
@@ -428,9 +427,7 @@ def test_modem_probe_on_the_gammu_backend_over_the_emulators_pty(tmp_path, db_pa
     with Emulator(EmulatorSettings()) as emu:
         config.write_text(f'[database]\npath = "{db_path}"\n[modem]\nbackend = "gammu"\n'
                           f'port = "{emu.port}"\ngammu_connection = "at"\n', encoding="utf-8")
-        run = subprocess.run([sys.executable, "-m", "smsbridge", "--config", str(config),
-                              "modem", "probe", "--json"], capture_output=True, text=True,
-                             timeout=60)
+        run = run_smsbridge("--config", str(config), "modem", "probe", "--json", timeout=60)
     assert run.returncode == 0, run.stderr
     report = json.loads(run.stdout)
     assert report["ready"] is True

@@ -4,19 +4,18 @@ codes the same in both languages."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from rigs import run_smsbridge
 
 from smsbridge import i18n
 
 
 def run(env: dict[str, str], language: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "smsbridge", *args],
-                          env={**env, "SMSBRIDGE_LANG": language, "COLUMNS": "100"},
-                          capture_output=True, text=True, timeout=120)
+    return run_smsbridge(*args, env={**env, "SMSBRIDGE_LANG": language, "COLUMNS": "100"},
+                         timeout=120)
 
 
 @pytest.fixture

@@ -4,12 +4,12 @@ Indonesian; what scripts read (--json, exit codes) is the same byte for byte."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from conftest import write_config
+from rigs import run_smsbridge
 
 from smsbridge import i18n
 from smsbridge.models import NewCase
@@ -20,9 +20,8 @@ YEAR = datetime.now(UTC).year  # a time of this year is shown without its year
 
 
 def run(env: dict[str, str], language: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "smsbridge", *args], capture_output=True,
-                          text=True, env={**env, "SMSBRIDGE_LANG": language, "COLUMNS": "100"},
-                          timeout=60)
+    return run_smsbridge(*args, env={**env, "SMSBRIDGE_LANG": language, "COLUMNS": "100"},
+                         timeout=60)
 
 
 @pytest.fixture

@@ -6,12 +6,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
-import sys
 
 import pytest
 from conftest import write_config
-from rigs import DaemonProcess, wait_until
+from rigs import DaemonProcess, run_smsbridge, wait_until
 
 from smsbridge import privacy
 
@@ -90,7 +88,5 @@ def test_the_daemon_masks_the_same_way_in_the_journal_and_the_hook(tmp_path, emu
     assert f"new case LP-000001 from {shown}" in journal
     # Nothing of the number but its last digit: not its network either ([privacy]).
     assert not any(form in journal for form in ("12345611", "62857", "62 857", "0857"))
-    listed = subprocess.run([sys.executable, "-m", "smsbridge", "--config", str(d.config),
-                             "cases", "list", "--json"], capture_output=True, text=True,
-                            timeout=60)
+    listed = run_smsbridge("--config", str(d.config), "cases", "list", "--json", timeout=60)
     assert json.loads(listed.stdout)[0]["reporter"] == shown

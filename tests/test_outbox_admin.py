@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from rigs import run_smsbridge
 
 from smsbridge.bridge import Bridge
 from smsbridge.clock import ManualClock
@@ -174,8 +174,7 @@ def test_cancelling_an_sms_of_no_case_is_kept_in_the_audit_log(cli, db_path):
 
 def test_outbox_commands_work_as_processes(cli_env, case_with_reply):
     def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "smsbridge", *args], env=cli_env,
-                              capture_output=True, text=True, timeout=60)
+        return run_smsbridge(*args, env=cli_env, timeout=60)
 
     assert run("outbox", "cancel", "1").returncode == 0
     assert run("outbox", "retry", "1").returncode == 0

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
-import subprocess
-import sys
 import threading
 
 import pytest
-from rigs import DaemonProcess, number, query, wait_until
+from rigs import DaemonProcess, number, query, run_smsbridge, wait_until
 
 from smsbridge.config import load as config_mod
 from smsbridge.daemon import Daemon
@@ -83,10 +81,8 @@ def test_part_from_an_alphanumeric_sender_stays_a_service_message_after_the_time
 def test_operator_cannot_enter_an_impossible_number_and_a_queued_one_is_set_aside(
         daemon, emulator):
     env = {**daemon.env, "SMSBRIDGE_OPERATOR": "sari"}
-    refused = subprocess.run(
-        [sys.executable, "-m", "smsbridge", "--config", str(daemon.config), "cases", "add",
-         "--reporter", "081234567890123456789", "laporan via telepon"],
-        capture_output=True, text=True, timeout=30, env=env)
+    refused = run_smsbridge("--config", str(daemon.config), "cases", "add", "--reporter",
+                            "081234567890123456789", "laporan via telepon", timeout=30, env=env)
     assert refused.returncode == 1
     assert refused.stderr.count("\n") == 1 and "not a phone number" in refused.stderr
     assert "Traceback" not in refused.stderr
@@ -106,8 +102,7 @@ def test_operator_cannot_enter_an_impossible_number_and_a_queued_one_is_set_asid
     notes = [r[0] for r in query(daemon.db, "SELECT note FROM case_events WHERE case_id = 1"
                                  " AND action = 'reply_failed'")]
     assert notes and "cannot receive SMS" in notes[0]
-    out = subprocess.run([sys.executable, "-m", "smsbridge", "--config", str(daemon.config),
-                          "status"], capture_output=True, text=True, timeout=30)
+    out = run_smsbridge("--config", str(daemon.config), "status", timeout=30)
     assert "set aside: 1 item(s)" in out.stdout
     assert daemon.terminate() == 0
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
+
+from rigs import run_smsbridge
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,9 +36,7 @@ def test_quick_start_installs_into_a_virtual_environment():
 
 
 def test_demo_runs_the_daemon_and_shows_cases_and_replies(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "smsbridge", "demo", "--dir",
-                             str(tmp_path / "demo")], capture_output=True, text=True,
-                            timeout=120)
+    result = run_smsbridge("demo", "--dir", str(tmp_path / "demo"), timeout=120)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "LP-000001" in out and "Laporan Anda diterima" in out
@@ -47,7 +45,6 @@ def test_demo_runs_the_daemon_and_shows_cases_and_replies(tmp_path):
     assert "TUGAS LP-000001" in out and "OK LP-000001: dicatat, status terkonfirmasi." in out
     assert "Laporan LP-000001 sudah dicek petugas dan benar" in out
     assert "+62 812 ••••• 01" in out and "+6281234567001" not in out
-    listed = subprocess.run([sys.executable, "-m", "smsbridge", "--config",
-                             str(tmp_path / "demo" / "config.toml"), "cases", "list"],
-                            capture_output=True, text=True, timeout=60)
+    listed = run_smsbridge("--config", str(tmp_path / "demo" / "config.toml"), "cases", "list",
+                           timeout=60)
     assert listed.returncode == 0 and "LP-000004" in listed.stdout

@@ -7,14 +7,12 @@ import json
 import os
 import sqlite3
 import stat
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from conftest import write_config
-from rigs import START, BridgeRig, DaemonProcess, query, wait_until
+from rigs import START, BridgeRig, DaemonProcess, query, run_smsbridge, wait_until
 
 from smsbridge.clock import ManualClock
 from smsbridge.config.sections import Config
@@ -182,8 +180,7 @@ def test_the_daemon_forgets_at_its_first_daily_run(tmp_path: Path, emulator):
         d.start()
         wait_until(lambda: query(db, "SELECT value FROM daemon_state WHERE key ="
                                      " 'retention_last_run'"), 30, "the daily run")
-        status = subprocess.run([sys.executable, "-m", "smsbridge", "--config", str(d.config),
-                                 "status"], capture_output=True, text=True, timeout=60)
+        status = run_smsbridge("--config", str(d.config), "status", timeout=60)
         assert d.terminate() == 0
     finally:
         d.stop()

@@ -4,12 +4,10 @@ until the configured PIN changes (a third wrong PIN locks the SIM until its PUK)
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
-from rigs import BACKENDS, DaemonProcess, number, query, wait_until
+from rigs import BACKENDS, DaemonProcess, number, query, run_smsbridge, wait_until
 
 from smsbridge.emulator import Emulator, EmulatorSettings
 
@@ -31,9 +29,7 @@ def test_a_refused_pin_is_not_tried_again_until_it_changes(tmp_path, backend):
             wait_until(lambda: d.log_text().count("modem:") >= 1, 30, "the error logged")
             time.sleep(6)
             assert emu.wrong_pin_tries == 1
-            status = subprocess.run(
-                [sys.executable, "-m", "smsbridge", "--config", str(d.config), "status"],
-                capture_output=True, text=True, timeout=30)
+            status = run_smsbridge("--config", str(d.config), "status", timeout=30)
             assert "refused the configured PIN" in status.stdout
             assert "systemctl reload smsbridge" in status.stdout
             assert "9999" not in status.stdout + d.log_text()
