@@ -137,3 +137,26 @@ def test_demo_spreads_reports_over_a_pool_and_replies_from_several_modems(tmp_pa
     assert len(senders) >= 2
     # Three modems drain at once: which report got LP-000001 is no longer fixed.
     assert re.search(r"Laporan LP-\d{6} sudah dicek petugas dan benar", result.stdout)
+
+
+def test_with_300_acks_queued_a_dispatch_is_the_next_sms_the_daemon_sends(tmp_path):
+    from smsbridge.store import Store
+
+    officer = "+6281399990001"
+    with Store.open(tmp_path / "cases.db") as store:
+        for i in range(300):
+            store.outbox.add(number(i), f"Laporan diterima. No tiket: LP-{i:06d}", kind="ack",
+                             created_by="smsbridge")
+        store.outbox.add(officer, "TUGAS LP-000007: ada judi di pasar", kind="dispatch",
+                         created_by="sari")
+    with Emulator(EmulatorSettings(send_delay=0.05), link=str(tmp_path / "a")) as a:
+        d = DaemonProcess(tmp_path, a.port, pool_config({"a": a.port}))
+        try:
+            d.start()
+            wait_until(lambda: len(a.sent) >= 3, 60, "the first sends")
+            assert d.terminate() == 0
+        finally:
+            d.stop()
+        assert a.sent[0].recipient == officer
+        # The acknowledgements follow in the order they were queued.
+        assert [s.recipient for s in a.sent[1:3]] == [number(0), number(1)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from smsbridge.models import AUTO_LANE, FIRST_LANE
 from smsbridge.pool.routing import (
     Pace,
     Reply,
@@ -95,3 +96,11 @@ def test_a_day_starts_at_local_midnight():
     start = local_midnight(NOW)
     assert start <= NOW and (start.hour, start.minute) == (0, 0)
     assert NOW - start < timedelta(days=1)
+
+
+def test_the_first_lane_goes_before_older_acknowledgements_which_keep_their_order():
+    senders = [Sender("tsel", TSEL)]
+    acks = [Reply(i, "+6281200000001", NOW - timedelta(seconds=300 - i)) for i in range(1, 4)]
+    dispatch = Reply(9, "+6281200000009", NOW, lane=FIRST_LANE)
+    assert choose("tsel", [*acks, dispatch], senders, Routing(), NOW) == [9, 1, 2, 3]
+    assert all(a.lane == AUTO_LANE for a in acks)

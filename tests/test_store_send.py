@@ -77,7 +77,7 @@ def test_a_modem_whose_cmss_leaves_the_slot_unsent_falls_back_to_cmgs(start, db_
         for i in range(3):
             store.outbox.add(f"+628123456700{i}", "balasan", kind="ack", created_by="x")
         sending = Sending(modem, store, Config(), name="modem")
-        while sending.send_one():
+        while sending.send_one().tried:
             pass
         assert store.db.scalar("SELECT count(*) FROM outbox WHERE state = 'sent'") == 3
     assert len(emu.sent) == 3  # each once: the first through storage, the rest by CMGS

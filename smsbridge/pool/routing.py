@@ -12,6 +12,10 @@ A rule names only *live* senders: up, under their daily cap, and not stale. A se
 stale when the oldest reply reserved for it has waited longer than ``failover``: its
 replies then go out from the others. A reply nobody live may take is anyone's, so no
 modem idles while a reply waits that it may send.
+
+Within what a sender may claim, the first lane goes first (``models.FIRST_LANE``: field
+SMS, operators' replies, citizens' notices), then the automatic answers, each lane
+oldest due first.
 """
 
 from __future__ import annotations
@@ -20,17 +24,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from smsbridge.models import WaitingReply
+
 RECEIVED, ON_NET, LEAST_BUSY = "received", "on-net", "least-busy"
 
 
-@dataclass(frozen=True)
-class Reply:
-    """A waiting reply: its id, number, when it became due, and the modem it prefers."""
-
-    id: int
-    number: str
-    due_at: datetime
-    prefer: str | None = None
+Reply = WaitingReply
 
 
 @dataclass(frozen=True)
@@ -86,14 +85,11 @@ def reservations(replies: Sequence[Reply], senders: Sequence[Sender], routing: R
 
 def choose(me: str, replies: Sequence[Reply], senders: Sequence[Sender], routing: Routing,
            now: datetime) -> list[int]:
-    """The replies ``me`` may claim, in the order to try them (oldest due first)."""
+    """The replies ``me`` may claim, in the order to try them: the first lane first,
+    then oldest due first."""
     allowed = reservations(replies, senders, routing, now)
-    mine = []
-    for reply in replies:
-        names = allowed[reply.id]
-        if names is None or me in names:
-            mine.append(reply.id)
-    return mine
+    mine = [r for r in replies if allowed[r.id] is None or me in (allowed[r.id] or ())]
+    return [r.id for r in sorted(mine, key=lambda r: (r.lane, r.due_at, r.id))]
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from smsbridge.bridge import Bridge
 from smsbridge.clock import Clock
@@ -31,10 +31,10 @@ from smsbridge.errors import DatabaseError, ModemError, SmsBridgeError
 from smsbridge.models import to_iso
 from smsbridge.modem.base import Modem, ModemStatus, NewMessage, NewStatusReport, OtherEvent
 from smsbridge.pool import routing as pool
+from smsbridge.pool.sending import Outcome
 from smsbridge.privacy import mask_numbers_in
 from smsbridge.retry import RetryPolicy
 from smsbridge.store import Store
-from smsbridge.store.dispatch import Waiting
 
 log = logging.getLogger(__name__)
 
@@ -323,21 +323,25 @@ class Worker:
             self._state(capped=capped or None)
             self._publish(up=True)
 
-    def _choose(self, waiting: Sequence[Waiting]) -> list[int]:
-        replies = [pool.Reply(w.id, w.number, datetime.fromisoformat(w.due_at), w.prefer)
-                   for w in waiting]
+    def _send(self, bridge: Bridge) -> bool:
+        """Ask routing (pure) which replies this modem may claim, hand the order to
+        sending, and act on what it says happened."""
+        assert self.store is not None
+        now = self.clock.now()
+        waiting = self.store.dispatch.waiting(now=to_iso(now))
+        if not waiting:
+            return False
         routing = pool.Routing(tuple(self.config.pool.route),
                                timedelta(seconds=self.config.pool.failover_seconds))
         me = pool.Sender(self.name, self._prefixes, up=True, capped=self._capped)
         senders = [s for s in self.board.senders() if s.name != self.name] + [me]
-        return pool.choose(self.name, replies, senders, routing, self.clock.now())
-
-    def _send(self, bridge: Bridge) -> bool:
-        item = bridge.sending.send_one(self._choose)
-        if item is None:
+        order = pool.choose(self.name, waiting, senders, routing, now)
+        result = bridge.sending.send_next(order)
+        if not result.tried:
             return False
-        parts = max(1, bridge.sending.last_parts)
-        self._next_send = time.monotonic() + self._pace.gap_after(parts)
+        if result.outcome is Outcome.SET_ASIDE and result.reason:
+            self._record_set_aside([result.reason])
+        self._next_send = time.monotonic() + self._pace.gap_after(max(1, result.parts))
         if self._pace.daily_cap:
             self._next_cap_check = 0.0  # count again before the next one
         return True
@@ -382,7 +386,8 @@ class Worker:
                 due_in = bridge.next_send_due_in() if self.sends else None
                 if due_in == 0 and self._may_send_now():
                     sent = self._send(bridge)
-                self._record_set_aside(bridge)
+                self._record_set_aside(bridge.take_set_aside())
+                self._note_budget(bridge)
                 db_failures = 0
             except DatabaseError as exc:
                 # Disk full, database locked for too long, read-only file: nothing was
@@ -430,11 +435,10 @@ class Worker:
                 self._state(heartbeat=to_iso(self.clock.now()))
                 next_beat = now + HEARTBEAT_SECONDS
 
-    def _record_set_aside(self, bridge: Bridge) -> None:
-        """Tell ``status`` about items the bridge set aside (the line went on), counted
-        over the whole pool, and whether the line's reply budget is spent."""
+    def _record_set_aside(self, reasons: list[str]) -> None:
+        """Tell ``status`` about items set aside (the line went on), counted over the
+        whole pool."""
         assert self.store is not None
-        reasons = bridge.take_set_aside()
         if reasons:
             with self.store.transaction():
                 count = int(self.store.state.read().get("set_aside_count") or 0)
@@ -442,6 +446,10 @@ class Worker:
                     "set_aside_count": str(count + len(reasons)),
                     "last_set_aside": reasons[-1],
                     "last_set_aside_at": to_iso(self.clock.now())})
+
+    def _note_budget(self, bridge: Bridge) -> None:
+        """Tell ``status`` whether the line's reply budget is spent."""
+        assert self.store is not None
         if bridge.over_budget != self._over_budget:
             self._over_budget = bridge.over_budget
             self.store.state.update({"reply_budget_spent": self._over_budget})
