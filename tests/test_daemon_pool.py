@@ -160,3 +160,43 @@ def test_with_300_acks_queued_a_dispatch_is_the_next_sms_the_daemon_sends(tmp_pa
         assert a.sent[0].recipient == officer
         # The acknowledgements follow in the order they were queued.
         assert [s.recipient for s in a.sent[1:3]] == [number(0), number(1)]
+
+
+def test_a_stick_refusing_every_send_loses_its_replies_to_the_other_two(tmp_path):
+    """+CMS ERROR: 38 (network out of order: what a barred or empty SIM answers) to every
+    send on c: after 3 failures in a row c claims nothing, and every reply, those of the
+    reports c received included, goes out from a or b at once."""
+    import subprocess
+    import sys
+
+    settings = EmulatorSettings(storage_size=30, send_delay=0.05)
+    with Emulator(settings, link=str(tmp_path / "a")) as a, \
+            Emulator(settings, link=str(tmp_path / "b")) as b, \
+            Emulator(settings, link=str(tmp_path / "c")) as c:
+        emus = {"a": a, "b": b, "c": c}
+        c.fail_sends(10**6, code=38)
+        d = DaemonProcess(tmp_path, a.port, pool_config({n: e.port for n, e in emus.items()}))
+        try:
+            d.start()
+            reports = 30
+            start = time.monotonic()
+            for i in range(reports):
+                emus["abc"[i % 3]].inject_text(number(i), f"laporan {i}: ada balap liar")
+            wait_until(lambda: len({s.recipient for e in emus.values() for s in e.sent})
+                       >= reports, 60, "every reporter answered")
+            stranded = time.monotonic() - start
+            status = subprocess.run(
+                [sys.executable, "-m", "smsbridge", "--config", str(d.config), "status"],
+                capture_output=True, text=True, timeout=60)
+            assert d.terminate() == 0
+        finally:
+            d.stop()
+        print(f"every reply out {stranded:.1f} s after the reports reached the network")
+        assert c.sent == []
+        per = Counter((s.recipient, s.text) for s in a.sent + b.sent)
+        assert len(per) == reports and max(per.values()) == 1
+        # No reply spent its attempts on c: each failed once at most, and none gave up.
+        assert query(d.db, "SELECT count(*) FROM outbox WHERE state = 'gave_up'") == [(0,)]
+        assert "modem c (both)" in status.stdout
+        assert "cannot send: 3 sends failed in a row" in status.stdout, status.stdout
+        assert "+CMS ERROR 38" in status.stdout

@@ -87,6 +87,8 @@ def modem_report(state: dict, name: str, *, sent_today: int, queue: int) -> dict
         "last_poll": get("last_poll"), "last_error": get("last_error"),
         "last_error_at": get("last_error_at"),
         "sim_pin_refused_at": get("sim_pin_refused_at") if get("sim_pin_refused") else None,
+        # Set while the stick claims no replies: its sends keep failing, or no credit.
+        "cannot_send": get("cannot_send"), "cannot_send_at": get("cannot_send_at"),
     }
 
 
@@ -207,5 +209,8 @@ def _print_modem(m: dict) -> None:
     click.echo(f"modem {m['name']} ({m['role'] or '?'}): {m['state'] or 'not started'}, "
                f"{m['modem'] or '-'}, operator {m['operator'] or '-'}, {signal}, {storage}, "
                f"sent today {m['sent_today']}{cap}{capped}, queue {m['queue']}")
+    if m["cannot_send"]:
+        click.echo(f"    cannot send: {m['cannot_send']} (since {m['cannot_send_at']}); "
+                   "the other modems send its replies")
     if m["last_error"]:
         click.echo(f"    last error: {m['last_error']} ({m['last_error_at']})")

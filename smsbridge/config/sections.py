@@ -44,6 +44,11 @@ class ModemConfig:
     # (0: no cap), as its SMS package allows. A long reply counts each of its parts.
     send_per_minute: float = _opt(0.0, lo=0, hi=600)
     daily_cap: int = _opt(0, lo=0, hi=1_000_000)
+    # Sends failed in a row after which this stick stops claiming replies (the others
+    # take them at once); it tries one again after send_retry_seconds, doubling up to
+    # an hour, and sends again from the first success.
+    send_failures: int = _opt(3, lo=1, hi=1000)
+    send_retry_seconds: float = _opt(60.0, lo=0.1, hi=86400)
     backend: str = _opt("at", choices=("at", "gammu"))
     port: str = _opt("/dev/gsm-modem")
     baudrate: int = _opt(115200, lo=300, hi=4_000_000)

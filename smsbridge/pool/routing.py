@@ -8,7 +8,8 @@ modems the first applicable rule of ``[pool] route`` names:
 - ``on-net``: the modems whose prefixes match the number (cheaper, quicker);
 - ``least-busy``: nobody in particular: whichever modem is free first takes it.
 
-A rule names only *live* senders: up, under their daily cap, and not stale. A sender is
+A rule names only *live* senders: up, under their daily cap, able to send (see
+:class:`SendHealth`) and not stale. A sender is
 stale when the oldest reply reserved for it has waited longer than ``failover``: its
 replies then go out from the others. A reply nobody live may take is anyone's, so no
 modem idles while a reply waits that it may send.
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from smsbridge.models import WaitingReply
+from smsbridge.retry import RetryPolicy
 
 RECEIVED, ON_NET, LEAST_BUSY = "received", "on-net", "least-busy"
 
@@ -40,6 +42,7 @@ class Sender:
     prefixes: tuple[str, ...] = ()  # international form: "+62811"
     up: bool = True  # connected and initialised
     capped: bool = False  # its daily cap is reached
+    can_send: bool = True  # False: its sends keep failing, or its SIM has no credit
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,7 @@ def _reserved(reply: Reply, live: Sequence[Sender], order: Sequence[str]) -> fro
 def reservations(replies: Sequence[Reply], senders: Sequence[Sender], routing: Routing,
                  now: datetime) -> dict[int, frozenset[str] | None]:
     """reply id -> the modems that may send it (None: any sender)."""
-    live = [s for s in senders if s.up and not s.capped]
+    live = [s for s in senders if s.up and not s.capped and s.can_send]
     first = {r.id: _reserved(r, live, routing.order) for r in replies}
     oldest: dict[str, datetime] = {}
     for reply in replies:
@@ -111,3 +114,47 @@ def local_midnight(now: datetime) -> datetime:
     """Where "today" starts for a daily cap: SIM packages reset at local midnight."""
     local = now.astimezone()
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+@dataclass(frozen=True)
+class SendHealth:
+    """Whether a stick can send, judged by what its own sends did, not by the schedule.
+
+    A stick whose sends fail ``limit`` times in a row, or whose SIM says it has no
+    credit, *cannot send*: it claims nothing, the others take its replies at once, and
+    it tries one reply again after a backoff (``retry_at``); the first success brings
+    it back. A failed try costs the reply nothing (the stick, not the reply, is in
+    question).
+    """
+
+    failures: int = 0  # sends failed in a row
+    reason: str | None = None  # set: it cannot send, and why
+    retry_at: datetime | None = None  # when it may try one reply again
+    tries: int = 0  # tries since it stopped sending (the backoff counts them)
+
+    @property
+    def can_send(self) -> bool:
+        return self.reason is None
+
+    def may_try(self, now: datetime) -> bool:
+        return self.reason is None or (self.retry_at is not None and now >= self.retry_at)
+
+    def succeeded(self) -> SendHealth:
+        return SendHealth()
+
+    def failed(self, error: str, now: datetime, *, limit: int,
+               backoff: RetryPolicy) -> SendHealth:
+        failures = self.failures + 1
+        if self.reason is None and failures < limit:
+            return SendHealth(failures)
+        reason = self.reason or f"{failures} sends failed in a row, the last: {error}"
+        return self._stopped(reason, now, backoff, failures)
+
+    def no_credit(self, why: str, now: datetime, *, backoff: RetryPolicy) -> SendHealth:
+        return self._stopped(why, now, backoff, self.failures)
+
+    def _stopped(self, reason: str, now: datetime, backoff: RetryPolicy,
+                 failures: int) -> SendHealth:
+        tries = self.tries + 1
+        return SendHealth(failures, reason, now + timedelta(seconds=backoff.delay(tries)),
+                          tries)

@@ -31,7 +31,7 @@ from smsbridge.errors import DatabaseError, ModemError, SmsBridgeError
 from smsbridge.models import to_iso
 from smsbridge.modem.base import Modem, ModemStatus, NewMessage, NewStatusReport, OtherEvent
 from smsbridge.pool import routing as pool
-from smsbridge.pool.sending import Outcome
+from smsbridge.pool.sending import Outcome, SendResult
 from smsbridge.privacy import mask_numbers_in
 from smsbridge.retry import RetryPolicy
 from smsbridge.store import Store
@@ -119,6 +119,8 @@ class Worker:
         self._next_send = 0.0  # monotonic: the send rate allows the next send from then
         self._capped = False
         self._next_cap_check = 0.0
+        self._health = pool.SendHealth()
+        self._streak: list[int] = []  # the replies of the current run of failed sends
         self._prefixes = tuple(p for p in (normalize_prefix(x, config.daemon.country_code)
                                            for x in modem_config.prefixes) if p)
         self.store: Store | None = None
@@ -170,7 +172,8 @@ class Worker:
         try:
             self._refused_pin = self.store.state.read().get(self._key("sim_pin_refused"))
             self._state(role=self.modem_config.role, port=self.modem_config.port,
-                        state="connecting", daily_cap=self.modem_config.daily_cap or None)
+                        state="connecting", daily_cap=self.modem_config.daily_cap or None,
+                        cannot_send=None, cannot_send_at=None)
             self._connect_loop()
         finally:
             self.health.state = "stopped"
@@ -234,7 +237,8 @@ class Worker:
     def _publish(self, *, up: bool) -> None:
         if self.sends:
             self.board.publish(pool.Sender(self.name, self._prefixes, up=up,
-                                           capped=self._capped))
+                                           capped=self._capped,
+                                           can_send=self._health.can_send))
 
     def _key(self, key: str) -> str:
         return f"modem.{self.name}.{key}"
@@ -305,7 +309,8 @@ class Worker:
         if now >= self._next_cap_check:
             self._check_cap()
             self._next_cap_check = now + CAP_CHECK_SECONDS
-        return not self._capped and now >= self._next_send
+        return (not self._capped and now >= self._next_send
+                and self._health.may_try(self.clock.now()))
 
     def _check_cap(self) -> None:
         assert self.store is not None
@@ -333,18 +338,55 @@ class Worker:
             return False
         routing = pool.Routing(tuple(self.config.pool.route),
                                timedelta(seconds=self.config.pool.failover_seconds))
-        me = pool.Sender(self.name, self._prefixes, up=True, capped=self._capped)
+        me = pool.Sender(self.name, self._prefixes, up=True, capped=self._capped,
+                         can_send=self._health.can_send)
         senders = [s for s in self.board.senders() if s.name != self.name] + [me]
         order = pool.choose(self.name, waiting, senders, routing, now)
-        result = bridge.sending.send_next(order)
+        result = bridge.sending.send_next(order, trial=not self._health.can_send)
         if not result.tried:
             return False
         if result.outcome is Outcome.SET_ASIDE and result.reason:
             self._record_set_aside([result.reason])
+        self._judge(result)
         self._next_send = time.monotonic() + self._pace.gap_after(max(1, result.parts))
         if self._pace.daily_cap:
             self._next_cap_check = 0.0  # count again before the next one
         return True
+
+    def _judge(self, result: SendResult) -> None:
+        """What a send says about the stick (routing.SendHealth): a run of failures
+        stops it claiming, and the first success brings it back."""
+        assert self.store is not None
+        before = self._health
+        if result.outcome is Outcome.SENT:
+            self._streak.clear()
+            if not before.can_send:
+                log.warning("%s sends again (%s is over)", self.name, before.reason)
+                self._health = before.succeeded()
+                self._state(cannot_send=None, cannot_send_at=None)
+                self._publish(up=True)
+            else:
+                self._health = before.succeeded()
+            return
+        if result.outcome is not Outcome.FAILED:
+            return
+        if result.reply_id is not None:
+            self._streak.append(result.reply_id)
+        cfg = self.modem_config
+        now = self.clock.now()
+        self._health = before.failed(result.reason or "?", now, limit=cfg.send_failures,
+                                     backoff=RetryPolicy(cfg.send_retry_seconds, 3600.0))
+        if self._health.can_send:
+            return
+        if before.can_send:
+            log.error("%s cannot send: %s; the other modems take its replies, and it "
+                      "tries again at %s", self.name, self._health.reason,
+                      to_iso(self._health.retry_at or now))
+            self._state(cannot_send=self._health.reason, cannot_send_at=to_iso(now))
+            self._publish(up=True)
+        # The replies it failed on wait for no retry delay: the others send them now.
+        self.store.dispatch.due_now(self._streak, at=to_iso(now))
+        self._streak.clear()
 
     # -- the loop of one connection -------------------------------------------------------
 
@@ -416,7 +458,7 @@ class Worker:
             wait = min(MAX_WAIT, max(0.0, next_poll - mono()))
             if sent:
                 wait = 0.0
-            elif due_in is not None and not self._capped:
+            elif due_in is not None and not self._capped and self._health.can_send:
                 # Due later: wake then; due now but not claimed: reserved for another
                 # modem (look again after MAX_WAIT) or this SIM's send rate holds it.
                 if due_in > 0:

@@ -88,6 +88,16 @@ class Dispatch:
             self._db.execute("UPDATE outbox SET lease_owner = NULL, lease_until = NULL,"
                              " slots = NULL WHERE id = ?", (item_id,))
 
+    def due_now(self, item_ids: list[int], *, at: str) -> None:
+        """These queued replies are due at once (the modem that failed them cannot
+        send: the others need not wait out their retry delay)."""
+        if not item_ids:
+            return
+        with self._db.transaction():
+            self._db.executemany(
+                "UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND state = 'queued'"
+                " AND next_attempt_at > ?", [(at, i, at) for i in item_ids])
+
     def next_claimable_at(self) -> str | None:
         """When the next queued reply becomes claimable (due and its lease run out)."""
         due: str | None = self._db.scalar(
