@@ -107,10 +107,10 @@ def test_killed_right_after_cmgw_the_slot_is_found_by_recipient_and_text(store, 
     item_id = queue(store)
     long_text = "Petugas sedang menuju lokasi laporan Anda. " * 6  # two parts
     other_id = queue(store, long_text, number="+6281234567002")
-    store.dispatch.record_slots = lambda *a, **k: (_ for _ in ()).throw(Killed())
+    store.leases.record_slots = lambda *a, **k: (_ for _ in ()).throw(Killed())
     with pytest.raises(Killed):
         a.send_one()
-    del store.dispatch.record_slots
+    del store.leases.record_slots
     # A second reply written but not recorded either, and a leftover of a sent one.
     a2 = restart(store, clock, fake)
     item = a2.claim()
@@ -175,7 +175,7 @@ def test_a_status_report_marks_the_sms_of_the_modem_it_came_back_to(store, clock
     first, second = queue(store), queue(store, "Petugas menuju lokasi")
     for item_id, modem in ((first, "a"), (second, "b")):
         store.outbox.sent(item_id, [7], at="2026-12-01T20:00:00+00:00")
-        store.dispatch.mark_sent_by(item_id, modem)
+        store.leases.mark_sent_by(item_id, modem)
     assert store.outbox.record_delivery(CITIZEN, 7, delivered=True, status=0, at="x",
                                         modem="a")
     assert (row(store, first)["state"], row(store, second)["state"]) == ("delivered", "sent")
@@ -213,7 +213,7 @@ def test_an_operators_reply_prefers_the_modem_its_case_last_came_in_on(store, cl
                                   received_at="2026-12-01T19:00:00+00:00", modem=modem)
         store.inbox.attach([message], case.id)
     store.outbox.add_reply(case.ticket, "Petugas menuju lokasi", operator="budi")
-    [waiting] = store.dispatch.waiting(now="2026-12-01T21:00:00+00:00")
+    [waiting] = store.leases.waiting(now="2026-12-01T21:00:00+00:00")
     assert waiting.prefer == "b"
 
 

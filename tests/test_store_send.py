@@ -97,7 +97,7 @@ def test_after_a_restart_the_slots_in_me_tell_what_was_sent(start, db_path):
         for item in (sending.claim(), sending.claim()):
             slots = modem.write(item.number, item.text, reference=item.id & 0xFF)
             if item.id == sent_before.id:
-                store.dispatch.record_slots(item.id, owner="modem", slots=slots)
+                store.leases.record_slots(item.id, owner="modem", slots=slots)
                 modem.send_stored(slots[0])
         leftover = modem.write("+6281234567003", "sisa", reference=7)
         assert len(emu.sent) == 1

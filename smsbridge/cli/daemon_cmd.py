@@ -156,9 +156,9 @@ def status_command(app: AppContext, as_json: bool) -> None:
         names = [n for n in (state.get("modems") or "").split(",") if n] or [
             m.name for m in cfg.pool_modems]
         today = to_iso(local_midnight(app.clock.now()))
-        queued = store.dispatch.queued_by_modem()
+        queued = store.leases.queued_by_modem()
         modems = [modem_report(state, name, queue=queued.get(name, 0),
-                               sent_today=store.dispatch.parts_sent(name, since=today))
+                               sent_today=store.leases.parts_sent(name, since=today))
                   for name in names]
         report = daemon_report(state, store.outbox.backlog(), now=app.clock.now(),
                                modems=modems)

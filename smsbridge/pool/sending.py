@@ -78,7 +78,7 @@ class Sending:
         self.store = store
         self.config = config
         self.name = name
-        self.clock = as_clock(clock).now
+        self.clock: Clock = as_clock(clock)
         # Asked of the modem once per connection (a Sending lives as long as one); None
         # also once it proved unable to mark what AT+CMSS sent: AT+CMGS from then on.
         self._stored: StoreAndSend | None = None
@@ -91,13 +91,13 @@ class Sending:
     def claim(self, order: Sequence[int] | None = None) -> OutboxItem | None:
         """Claim the first reply of ``order`` (ids, as routing chose them) still free;
         without one, in the queue's order (the first lane, then oldest due)."""
-        now = self.clock()
+        now = self.clock.now()
         at = to_iso(now)
         if order is None:
-            order = [w.id for w in self.store.dispatch.waiting(now=at)]
+            order = [w.id for w in self.store.leases.waiting(now=at)]
         until = to_iso(now + timedelta(seconds=self.config.pool.lease_seconds))
         for item_id in order[:CLAIM_TRIES]:
-            item = self.store.dispatch.claim(item_id, owner=self.name, until=until, now=at)
+            item = self.store.leases.claim(item_id, owner=self.name, until=until, now=at)
             if item is not None:
                 return item
         return None
@@ -116,10 +116,10 @@ class Sending:
 
     def next_due_in(self) -> float | None:
         """Seconds until a reply may be claimed (0: now), or None when none waits."""
-        due = self.store.dispatch.next_claimable_at()
+        due = self.store.leases.next_claimable_at()
         if due is None:
             return None
-        return max(0.0, (datetime.fromisoformat(due) - self.clock()).total_seconds())
+        return max(0.0, (datetime.fromisoformat(due) - self.clock.now()).total_seconds())
 
     # -- sending -----------------------------------------------------------------------
 
@@ -135,7 +135,7 @@ class Sending:
     def send(self, item: OutboxItem, *, trial: bool = False) -> SendResult:
         """Send a claimed reply and record what happened; ModemError is re-raised after
         the attempt is recorded (the worker reconnects)."""
-        now = self.clock()
+        now = self.clock.now()
         problem = reply_problem(item.number)
         if problem is not None:
             return self._refused(item, f"the number cannot receive SMS: {problem}")
@@ -184,7 +184,7 @@ class Sending:
                              reference=item.id & 0xFF)
         # The slots are in the database before any is sent: that is what makes a
         # crash during AT+CMSS answerable after the restart.
-        if not self.store.dispatch.record_slots(item.id, owner=self.name, slots=slots):
+        if not self.store.leases.record_slots(item.id, owner=self.name, slots=slots):
             self._drop_slots(stored, slots)
             raise _LeaseLost()
         self._recorded = True
@@ -194,8 +194,8 @@ class Sending:
                 if refs:
                     # Each part may take the whole send timeout: the lease must outlast
                     # a long reply, or another modem would claim it midway.
-                    self.store.dispatch.renew(item.id, owner=self.name, until=to_iso(
-                        self.clock() + timedelta(seconds=self.config.pool.lease_seconds)))
+                    self.store.leases.renew(item.id, owner=self.name, until=to_iso(
+                        self.clock.now() + timedelta(seconds=self.config.pool.lease_seconds)))
                 refs.append(stored.send_stored(slot))
         except CommandError:
             # Refused (network trouble): the next attempt writes afresh, maybe elsewhere.
@@ -218,8 +218,8 @@ class Sending:
 
     def _done(self, item: OutboxItem, refs: list[int]) -> SendResult:
         with self.store.transaction():
-            self.store.outbox.sent(item.id, refs, at=to_iso(self.clock()))
-            self.store.dispatch.mark_sent_by(item.id, self.name)
+            self.store.outbox.sent(item.id, refs, at=to_iso(self.clock.now()))
+            self.store.leases.mark_sent_by(item.id, self.name)
         log.info("sent %s reply %d to %s (%d part(s))", item.kind, item.id,
                  mask_number(item.number), len(refs))
         return SendResult(Outcome.SENT, item.id, parts=len(refs))
@@ -236,7 +236,7 @@ class Sending:
         """Give up at once, with the reason on the case: nothing about a retry differs."""
         with self.store.transaction():
             self.store.outbox.gave_up(item.id, error, attempts=item.attempts + 1)
-            self.store.dispatch.release(item.id)
+            self.store.leases.release(item.id)
         log.error("reply %d to %s set aside: %s", item.id, mask_number(item.number), error)
         return SendResult(Outcome.SET_ASIDE, item.id, reason=f"reply {item.id}: {error}")
 
@@ -246,14 +246,14 @@ class Sending:
         if trial:
             # The modem, not the reply, is in question: the reply keeps its attempts
             # and is due again at once, for whichever modem can send.
-            self.store.dispatch.release(item.id)
+            self.store.leases.release(item.id)
             log.info("reply %d: %s still cannot send (%s); it goes to the others",
                      item.id, self.name, error)
             return failed
         attempts = item.attempts + 1
         cfg = self.config.outbox
         with self.store.transaction():
-            self.store.dispatch.release(item.id)
+            self.store.leases.release(item.id)
             if attempts >= cfg.max_attempts:
                 self.store.outbox.gave_up(item.id, error, attempts=attempts)
                 log.error("gave up reply %d to %s after %d attempts: %s", item.id,
@@ -271,20 +271,20 @@ class Sending:
     def recover(self) -> None:
         """What this modem held when the process (or its connection) died: replies still
         leased to it, and what its storage holds of them."""
-        held = self.store.dispatch.held_by(self.name)
+        held = self.store.leases.held_by(self.name)
         stored = self._store_path()
         if stored is None:
             for item in held:
                 # Direct sending leaves no trace on the modem: whether the last AT+CMGS
                 # went out is unknown, so it goes out (again) from the queue.
-                self.store.dispatch.release(item.id)
+                self.store.leases.release(item.id)
             return
         outgoing = {m.index: m for m in stored.outgoing()}
         used: set[int] = set()
         for item in held:
             slots = json.loads(item.slots) if item.slots else self._match(item, outgoing, used)
             if not slots or any(slot not in outgoing for slot in slots):
-                self.store.dispatch.release(item.id)
+                self.store.leases.release(item.id)
                 continue
             used.update(slots)
             self._finish_recovered(stored, item, slots, outgoing)
@@ -324,7 +324,7 @@ class Sending:
                     refs.append(stored.send_stored(slot))
         except CommandError as exc:
             self._drop_slots(stored, slots)
-            self._failed(item, str(exc), self.clock())
+            self._failed(item, str(exc), self.clock.now())
             return
         log.info("reply %d recovered after a restart: %d part(s) had gone out, %d sent now",
                  item.id, len(already), len(refs))

@@ -317,7 +317,7 @@ class Worker:
         if not self._pace.daily_cap:
             return
         since = to_iso(pool.local_midnight(self.clock.now()))
-        capped = self._pace.capped(self.store.dispatch.parts_sent(self.name, since=since))
+        capped = self._pace.capped(self.store.leases.parts_sent(self.name, since=since))
         if capped != self._capped:
             self._capped = capped
             if capped:
@@ -333,7 +333,7 @@ class Worker:
         sending, and act on what it says happened."""
         assert self.store is not None
         now = self.clock.now()
-        waiting = self.store.dispatch.waiting(now=to_iso(now))
+        waiting = self.store.leases.waiting(now=to_iso(now))
         if not waiting:
             return False
         routing = pool.Routing(tuple(self.config.pool.route),
@@ -385,7 +385,7 @@ class Worker:
             self._state(cannot_send=self._health.reason, cannot_send_at=to_iso(now))
             self._publish(up=True)
         # The replies it failed on wait for no retry delay: the others send them now.
-        self.store.dispatch.due_now(self._streak, at=to_iso(now))
+        self.store.leases.due_now(self._streak, at=to_iso(now))
         self._streak.clear()
 
     # -- the loop of one connection -------------------------------------------------------

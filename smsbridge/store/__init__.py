@@ -12,7 +12,8 @@ per table family, so one ``transaction()`` covers whatever they do together::
             store.outbox.add(case.reporter, text, kind="ack", created_by="smsbridge")
 
 ``cases`` (tickets, history, lists, figures), ``inbox`` (raw inbound messages),
-``outbox`` and ``hooks`` (two retry queues), ``state`` (what the daemon says),
+``outbox`` and ``hooks`` (two retry queues), ``leases`` (the pool's claims on the
+outbox), ``state`` (what the daemon says),
 ``field`` (cases sent to officers, their answers, the reporters' notices),
 ``audit`` (who looked up or revealed reporters' numbers), ``desk`` (what the operators'
 desk reads beside a page of cases).
@@ -33,10 +34,10 @@ from smsbridge.store.audit import AuditLog
 from smsbridge.store.cases import Cases, fts_query
 from smsbridge.store.db import FILE_MODE, Database
 from smsbridge.store.desk import Desk
-from smsbridge.store.dispatch import Dispatch
 from smsbridge.store.field import FieldLog
 from smsbridge.store.hooks import HookQueue
 from smsbridge.store.inbox import Inbox
+from smsbridge.store.leases import Leases
 from smsbridge.store.outbox import Outbox
 from smsbridge.store.schema import MIGRATION_NAMES, SCHEMA_VERSION, migrations
 from smsbridge.store.state import DaemonState
@@ -64,7 +65,7 @@ class Store:
         self.hooks = HookQueue(db, self.cases)
         self.field = FieldLog(db, self.cases, self.outbox)
         self.state = DaemonState(db)
-        self.dispatch = Dispatch(db)
+        self.leases = Leases(db)
         self.desk = Desk(db, self.cases)
 
     @classmethod

@@ -27,7 +27,7 @@ _LANE = (f"CASE WHEN o.kind IN ('dispatch', 'operator', 'notice')"
          f" ELSE {AUTO_LANE} END")
 
 
-class Dispatch:
+class Leases:
     def __init__(self, db: Database):
         self._db = db
 
