@@ -200,3 +200,21 @@ def test_a_stick_refusing_every_send_loses_its_replies_to_the_other_two(tmp_path
         assert "modem c (both)" in status.stdout
         assert "cannot send: 3 sends failed in a row" in status.stdout, status.stdout
         assert "+CMS ERROR 38" in status.stdout
+
+
+def test_last_poll_moves_on_while_the_daemon_works(tmp_path):
+    def last_poll():
+        rows = query(d.db, "SELECT value FROM daemon_state WHERE key = 'modem.a.last_poll'")
+        return rows[0][0] if rows else None
+
+    with Emulator(EmulatorSettings(), link=str(tmp_path / "a")) as a:
+        d = DaemonProcess(tmp_path, a.port, pool_config({"a": a.port}))
+        try:
+            d.start()
+            wait_until(lambda: last_poll() is not None, 30, "a first poll noted")
+            first = last_poll()
+            # Polls every second ([daemon] poll_seconds = 1): noted at most every 3 s.
+            wait_until(lambda: last_poll() != first, 15, "a later poll noted")
+            assert d.terminate() == 0
+        finally:
+            d.stop()

@@ -9,6 +9,7 @@ from datetime import datetime
 import click
 
 from smsbridge.cli import AppContext, handle_errors, main, pass_app
+from smsbridge.privacy import neutralise
 
 # A heartbeat older than this means the daemon is gone or hung (it beats every 5 s).
 STALE_AFTER_SECONDS = 30
@@ -90,6 +91,29 @@ def modem_report(state: dict, name: str, *, sent_today: int, queue: int) -> dict
         # Set while the stick claims no replies: its sends keep failing, or no credit.
         "cannot_send": get("cannot_send"), "cannot_send_at": get("cannot_send_at"),
     }
+
+
+def abilities(m: dict) -> tuple[list[str], str | None]:
+    """What a stick of ``status`` can do now (receive, send) and, if not all its role
+    asks, why (pure: from ``modem_report``'s keys)."""
+    role = m.get("role") or "both"
+    if m.get("state") != "ready":
+        down = m.get("state") or "not started"
+        if m.get("last_error"):
+            down += f": {m['last_error']}"
+        return [], down
+    can = []
+    why: str | None = None
+    if role in ("receive", "both"):
+        can.append("receive")
+    if role in ("send", "both"):
+        if m.get("cannot_send"):
+            why = f"cannot send: {m['cannot_send']}"
+        elif m.get("capped"):
+            why = "cannot send: its daily cap is reached"
+        else:
+            can.append("send")
+    return can, why
 
 
 def daemon_report(state: dict, backlog: int, *, now: datetime,
@@ -187,7 +211,7 @@ def _print_status(r: dict) -> None:
         _print_modem(m)
     click.echo(f"outbox:   {r['outbox_backlog']} SMS waiting to be sent")
     if r["last_error"]:
-        click.echo(f"last error: {r['last_error']} ({r['last_error_at']})")
+        click.echo(f"last error: {neutralise(r['last_error'])} ({r['last_error_at']})")
     if r["sim_pin_refused_at"] and "PIN" in (r["last_error"] or ""):
         click.echo(f"SIM:      refused the configured PIN ({r['sim_pin_refused_at']}); it is "
                    "not tried again: put the right PIN in [modem] pin, then "
@@ -197,7 +221,7 @@ def _print_status(r: dict) -> None:
                    "[abuse] line_replies_per_hour/_per_day if the SIM's plan allows")
     if r["last_set_aside"]:
         click.echo(f"set aside: {r['set_aside']} item(s) since the start, the last "
-                   f"({r['last_set_aside_at']}): {r['last_set_aside']}")
+                   f"({r['last_set_aside_at']}): {neutralise(r['last_set_aside'])}")
 
 
 def _print_modem(m: dict) -> None:
@@ -207,10 +231,14 @@ def _print_modem(m: dict) -> None:
     cap = f"/{m['daily_cap']}" if m["daily_cap"] else ""
     capped = " (cap reached)" if m["capped"] else ""
     click.echo(f"modem {m['name']} ({m['role'] or '?'}): {m['state'] or 'not started'}, "
-               f"{m['modem'] or '-'}, operator {m['operator'] or '-'}, {signal}, {storage}, "
+               f"{neutralise(m['modem'] or '-')}, operator {neutralise(m['operator'] or '-')},"
+               f" {signal}, {storage}, "
                f"sent today {m['sent_today']}{cap}{capped}, queue {m['queue']}")
+    can, why = abilities(m)
+    now = " and ".join(can) if can else "neither receive nor send"
+    click.echo(f"    can now: {now}" + (f" ({neutralise(why)})" if why else ""))
     if m["cannot_send"]:
-        click.echo(f"    cannot send: {m['cannot_send']} (since {m['cannot_send_at']}); "
-                   "the other modems send its replies")
+        click.echo(f"    cannot send: {neutralise(m['cannot_send'])} (since "
+                   f"{m['cannot_send_at']}); the other modems send its replies")
     if m["last_error"]:
-        click.echo(f"    last error: {m['last_error']} ({m['last_error_at']})")
+        click.echo(f"    last error: {neutralise(m['last_error'])} ({m['last_error_at']})")

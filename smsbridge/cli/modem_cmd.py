@@ -9,6 +9,7 @@ import click
 
 from smsbridge.cli import AppContext, handle_errors, main, pass_app
 from smsbridge.modem.probe import ProbeReport, bars
+from smsbridge.privacy import neutralise
 
 
 @main.group("modem")
@@ -34,8 +35,9 @@ def probe_command(app: AppContext, port: str | None, every: bool, as_json: bool)
     """Report maker, model, IMEI, SIM, network, signal, SMSC and storage, and say what to fix.
 
     Uses the configured [modem] backend (AT or gammu); the daemon must not be running
-    (one program at a time owns the port). Exits 0 only when the modem is ready to
-    receive SMS; with --all, only when every modem of the pool is.
+    (one program at a time owns the port). Exits 0 only when the modem is ready for
+    its role (to receive, to send, or both); with a pool ([[modems]]) every modem is
+    probed, as with --all, and it exits 0 only when every one is ready.
 
     \b
     Example:
@@ -48,6 +50,8 @@ def probe_command(app: AppContext, port: str | None, every: bool, as_json: bool)
 
     if every and port:
         raise click.UsageError("--all probes the configured ports; give --port without it")
+    # A pool's [modem] table holds what its sticks share, not a stick: probe them all.
+    every = every or (bool(app.config.modems) and port is None)
     modems = app.config.pool_modems if every else (app.config.modem,)
     reports = []
     for modem_config in modems:
@@ -61,7 +65,7 @@ def probe_command(app: AppContext, port: str | None, every: bool, as_json: bool)
         for i, (cfg, report) in enumerate(reports):
             if every:
                 click.echo(f"{'' if i == 0 else chr(10)}== {cfg.name} ({cfg.role})")
-            click.echo(format_report(report))
+            click.echo(format_report(report, role=cfg.role))
     if not all(report.ready for _, report in reports):
         raise click.exceptions.Exit(1)
 
@@ -84,10 +88,17 @@ def registration_words(stat: int | None) -> str:
 
 
 def _or(value: object, missing: str = "unknown") -> str:
-    return missing if value is None else str(value)
+    # What the device and the network say is shown like SMS text: no control characters
+    # reach the terminal.
+    return missing if value is None else neutralise(str(value))
 
 
-def format_report(report: ProbeReport) -> str:
+# What a ready stick is ready for, by its role.
+READY_FOR = {"receive": "READY to receive SMS", "send": "READY to send SMS",
+             "both": "READY to receive and send SMS"}
+
+
+def format_report(report: ProbeReport, *, role: str = "both") -> str:
     """The report as an administrator reads it on a terminal."""
     lines = [f"port:          {report.port}"]
     s = report.status
@@ -110,7 +121,7 @@ def format_report(report: ProbeReport) -> str:
         ]
     lines.append("")
     if report.ready:
-        lines.append("verdict: READY to receive SMS")
+        lines.append(f"verdict: {READY_FOR.get(role, READY_FOR['both'])}")
     else:
         lines.append("verdict: NOT READY; fix:")
         lines += [f"  - {p}" for p in report.problems]

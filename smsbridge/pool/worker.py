@@ -32,7 +32,7 @@ from smsbridge.models import to_iso
 from smsbridge.modem.base import Modem, ModemStatus, NewMessage, NewStatusReport, OtherEvent
 from smsbridge.pool import routing as pool
 from smsbridge.pool.sending import Outcome, SendResult
-from smsbridge.privacy import mask_numbers_in
+from smsbridge.privacy import mask_numbers_in, neutralise
 from smsbridge.retry import RetryPolicy
 from smsbridge.store import Store
 
@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 HOUSEKEEPING_SECONDS = 60.0
 MODEM_STATUS_SECONDS = 60.0
 HEARTBEAT_SECONDS = 5.0
+# "last poll" is written at most this often: every poll would be a write a second.
+POLL_NOTE_SECONDS = 3.0
 # Longest single wait for the modem, so that a stop, a reload and replies queued by
 # another worker (the receive modem's acknowledgements) are noticed within a second.
 MAX_WAIT = 1.0
@@ -293,10 +295,13 @@ class Worker:
         status = modem.status()
         self.health.signal_dbm = status.signal_dbm
         self.health.storage = f"{status.storage_used}/{status.storage_total}"
+        # What the device and the network say is kept like SMS text: neutralised.
+        model = " ".join(filter(None, [status.manufacturer, status.model]))
         self._state(
-            modem=" ".join(filter(None, [status.manufacturer, status.model])) or None,
+            modem=neutralise(model) if model else None,
             signal_dbm=status.signal_dbm, registration=status.registration,
-            operator=status.operator, storage_used=status.storage_used,
+            operator=neutralise(status.operator) if status.operator else None,
+            storage_used=status.storage_used,
             storage_total=status.storage_total, modem_checked_at=to_iso(self.clock.now()))
         return status
 
@@ -395,7 +400,7 @@ class Worker:
         bridge, modem = session.bridge, session.modem
         mono = time.monotonic
         need_drain = True  # whatever arrived while we were away
-        next_poll = next_housekeeping = next_status = next_beat = 0.0
+        next_poll = next_housekeeping = next_status = next_beat = next_poll_note = 0.0
         db_failures = 0
         while not self._stop.is_set():
             self._take_config(session)
@@ -408,8 +413,9 @@ class Worker:
                     result = bridge.drain()
                     need_drain = False
                     next_poll = now + self.config.daemon.poll_seconds
-                    if now >= next_beat:
+                    if now >= next_poll_note:
                         self._state(last_poll=to_iso(self.clock.now()))
+                        next_poll_note = now + POLL_NOTE_SECONDS
                     if result.listed:
                         log.debug("%s: drained %d message(s), %d new case(s)", self.name,
                                   result.listed, len(result.new_cases))
