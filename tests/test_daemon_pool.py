@@ -218,3 +218,64 @@ def test_last_poll_moves_on_while_the_daemon_works(tmp_path):
             assert d.terminate() == 0
         finally:
             d.stop()
+
+
+def test_another_stick_behind_the_link_after_a_kill_takes_nothing_of_the_old_one(tmp_path):
+    """A pty reused by another device (or a stick swapped into a hub port): the worker
+    compares IMSI and IMEI, runs no slot recovery and releases no lease of the old
+    stick, says so in the journal and `status`, and joins once the config names it."""
+    import subprocess
+    import sys
+
+    from smsbridge.store import Store
+
+    link = str(tmp_path / "a")
+    state = "SELECT value FROM daemon_state WHERE key = ?"
+    old_imsi = EmulatorSettings().imsi
+    with Emulator(EmulatorSettings(), link=link) as old:
+        d = DaemonProcess(tmp_path, old.port, pool_config({"a": link}))
+        try:
+            d.start()
+            wait_until(lambda: query(d.db, state, ("modem.a.imsi",)) == [(old_imsi,)], 30,
+                       "the stick's identity recorded")
+            d.kill9()
+        finally:
+            d.stop()
+    # What the old stick held when the process died: a reply leased to "a", its part
+    # written to the old stick's slot 1.
+    with Store.open(d.db) as store:
+        held = store.outbox.add(number(1), "Laporan diterima. No tiket: LP-000001",
+                                kind="ack", created_by="smsbridge").id
+        store.db.execute("UPDATE outbox SET lease_owner = 'a', lease_until ="
+                         " '2099-01-01T00:00:00+00:00', slots = '[1]' WHERE id = ?", (held,))
+    other = EmulatorSettings(imsi="510019876543210", imei="869999999999999")
+    with Emulator(other, link=link) as new:
+        new.inject_text(number(2), "laporan lewat stick baru: ada tawuran")
+        try:
+            d.start()
+            wait_until(lambda: query(d.db, state, ("modem.a.unknown_stick",)) not in ([],
+                                                                                   [(None,)]),
+                       30, "the other stick noticed")
+            status = subprocess.run(
+                [sys.executable, "-m", "smsbridge", "--config", str(d.config), "status"],
+                capture_output=True, text=True, timeout=60)
+            assert d.terminate() == 0
+            assert new.sent == [] and new.storage_used == 1  # the report waits on it
+            assert query(d.db, "SELECT lease_owner, state FROM outbox WHERE id = ?",
+                         (held,)) == [("a", "queued")]
+            assert "another stick on its port: IMSI 510019876543210" in status.stdout
+            assert "another stick is on" in d.log_text()
+            # The administrator confirms it: it joins as a new stick.
+            d.write_config(link, pool_config({"a": link})
+                           + 'imsi = "510019876543210"\n')
+            d.start()
+            wait_until(lambda: any(s.recipient == number(2) for s in new.sent), 30,
+                       "the confirmed stick answering its report")
+            assert d.terminate() == 0
+        finally:
+            d.stop()
+    # The old stick's reply was never sent from the new one, nor released to it.
+    assert all(s.recipient != number(1) for s in new.sent)
+    [(owner, row_state)] = query(d.db, "SELECT lease_owner, state FROM outbox WHERE id = ?",
+                                 (held,))
+    assert row_state == "queued" and owner.startswith(f"a (IMSI {old_imsi}")

@@ -6,12 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 from smsbridge.models import AUTO_LANE, FIRST_LANE
 from smsbridge.pool.routing import (
+    Identity,
+    Known,
     Pace,
     Reply,
     Routing,
     Sender,
     SendHealth,
     choose,
+    judge_identity,
     local_midnight,
     reservations,
 )
@@ -132,3 +135,16 @@ def test_a_stick_that_cannot_send_loses_even_the_replies_of_its_own_reports():
     assert choose("isat", replies, [tsel, Sender("isat", ISAT)], Routing(), NOW) == [1]
     assert SendHealth().no_credit("pulsa Rp0", NOW, backoff=RetryPolicy(60, 60)).reason \
         == "pulsa Rp0"
+
+
+def test_a_stick_is_known_by_its_imsi_and_imei_not_its_port_name():
+    old, other = Identity("510101", "8612"), Identity("510011", "8699")
+    none = Identity()
+    assert judge_identity(old, none, none, join_new=False) is Known.FIRST
+    assert judge_identity(old, old, none, join_new=False) is Known.SAME
+    assert judge_identity(Identity(None, "8612"), old, none, join_new=False) is Known.SAME
+    assert judge_identity(other, old, none, join_new=False) is Known.REFUSED
+    assert judge_identity(other, old, none, join_new=True) is Known.NEW
+    # The administrator's word: the configured stick joins as new, any other is refused.
+    assert judge_identity(other, old, Identity("510011"), join_new=False) is Known.NEW
+    assert judge_identity(old, old, Identity("510011"), join_new=True) is Known.REFUSED

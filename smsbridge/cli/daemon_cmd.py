@@ -90,6 +90,9 @@ def modem_report(state: dict, name: str, *, sent_today: int, queue: int) -> dict
         "sim_pin_refused_at": get("sim_pin_refused_at") if get("sim_pin_refused") else None,
         # Set while the stick claims no replies: its sends keep failing, or no credit.
         "cannot_send": get("cannot_send"), "cannot_send_at": get("cannot_send_at"),
+        # The stick last accepted on this name, and another one found on its port.
+        "imsi": get("imsi"), "imei": get("imei"),
+        "unknown_stick": get("unknown_stick"), "unknown_stick_at": get("unknown_stick_at"),
     }
 
 
@@ -237,6 +240,10 @@ def _print_modem(m: dict) -> None:
     can, why = abilities(m)
     now = " and ".join(can) if can else "neither receive nor send"
     click.echo(f"    can now: {now}" + (f" ({neutralise(why)})" if why else ""))
+    if m["unknown_stick"]:
+        click.echo(f"    another stick on its port: {neutralise(m['unknown_stick'])} (since "
+                   f"{m['unknown_stick_at']}; expected IMSI {m['imsi'] or '?'}, IMEI "
+                   f"{m['imei'] or '?'}): not used until [[modems]] imsi/imei name it")
     if m["cannot_send"]:
         click.echo(f"    cannot send: {neutralise(m['cannot_send'])} (since "
                    f"{m['cannot_send_at']}); the other modems send its replies")

@@ -49,6 +49,12 @@ class ModemConfig:
     # an hour, and sends again from the first success.
     send_failures: int = _opt(3, lo=1, hi=1000)
     send_retry_seconds: float = _opt(60.0, lo=0.1, hi=86400)
+    # The stick expected on this port, by its SIM (IMSI) and device (IMEI); empty: the
+    # one last seen on it. Another stick behind the port name (a hub port, a udev name
+    # now pointing elsewhere) is not used until written here, unless new_stick = "join".
+    imsi: str = _opt("")
+    imei: str = _opt("")
+    new_stick: str = _opt("confirm", choices=("confirm", "join"))
     backend: str = _opt("at", choices=("at", "gammu"))
     port: str = _opt("/dev/gsm-modem")
     baudrate: int = _opt(115200, lo=300, hi=4_000_000)

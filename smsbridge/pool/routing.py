@@ -21,6 +21,7 @@ oldest due first.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -158,3 +159,50 @@ class SendHealth:
         tries = self.tries + 1
         return SendHealth(failures, reason, now + timedelta(seconds=backoff.delay(tries)),
                           tries)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What a stick is, whatever port name it has: its SIM (IMSI) and device (IMEI)."""
+
+    imsi: str | None = None
+    imei: str | None = None
+
+    @property
+    def known(self) -> bool:
+        return bool(self.imsi or self.imei)
+
+    def differs(self, other: Identity) -> bool:
+        """True when a field both know disagrees (a stick that did not answer one of them
+        is not called another for it)."""
+        return any(a and b and a != b for a, b in ((self.imsi, other.imsi),
+                                                    (self.imei, other.imei)))
+
+    def __str__(self) -> str:
+        return f"IMSI {self.imsi or '?'}, IMEI {self.imei or '?'}"
+
+
+class Known(enum.Enum):
+    SAME = "same"  # the stick seen on this name before: it takes back what it held
+    FIRST = "first"  # nothing seen on this name before
+    NEW = "new"  # another stick, accepted: it starts afresh, the old one's leases untouched
+    REFUSED = "refused"  # another stick, not confirmed: it is not used
+
+
+def judge_identity(seen: Identity, last: Identity, configured: Identity, *,
+                   join_new: bool) -> Known:
+    """Whether the stick now behind a port name may serve as that name's stick.
+
+    ``configured`` (``[[modems]] imsi``/``imei``) is the administrator's word and wins;
+    without it the stick last seen on the name is expected, and another one joins only
+    with ``join_new`` (``[[modems]] new_stick = "join"``)."""
+    if configured.known:
+        if seen.differs(configured):
+            return Known.REFUSED
+        return Known.NEW if last.known and seen.differs(last) else (
+            Known.SAME if last.known else Known.FIRST)
+    if not last.known:
+        return Known.FIRST
+    if not seen.differs(last):
+        return Known.SAME
+    return Known.NEW if join_new else Known.REFUSED

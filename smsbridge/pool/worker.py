@@ -218,17 +218,52 @@ class Worker:
             log.info("%s is back", self.name)
         self.health.last_error = None
         status = self._refresh_status(modem)
+        known = self._check_identity(status)
         log.info("%s ready: %s %s, signal %s dBm, storage %s/%s", self.name,
                  status.manufacturer or "?", status.model or "?",
                  status.signal_dbm if status.signal_dbm is not None else "?",
                  status.storage_used, status.storage_total)
-        if self.sends:
-            # What this modem held when the process or the connection died.
+        if self.sends and known is not pool.Known.NEW:
+            # What this modem held when the process or the connection died; a stick
+            # new on this name held nothing, and the slots are another stick's.
             bridge.sending.recover()
         self.health.state = "ready"
         self._state(state="ready", last_error=None)
         self._publish(up=True)
         return session
+
+    def _check_identity(self, status: ModemStatus) -> pool.Known:
+        """The stick behind the port is the one this name stands for, or an accepted
+        new one; else ModemError (it is not used: the worker tries again later, and a
+        reload with its IMSI/IMEI in the config lets it join)."""
+        assert self.store is not None
+        state = self.store.state.read()
+        seen = pool.Identity(status.imsi or None, status.imei or None)
+        last = pool.Identity(state.get(self._key("imsi")), state.get(self._key("imei")))
+        cfg = self.modem_config
+        known = pool.judge_identity(seen, last, pool.Identity(cfg.imsi or None,
+                                                             cfg.imei or None),
+                                    join_new=cfg.new_stick == "join")
+        if known is pool.Known.REFUSED:
+            expected = pool.Identity(cfg.imsi or None, cfg.imei or None)
+            if not expected.known:
+                expected = last
+            problem = (f"another stick is on {cfg.port} ({seen}; expected {expected}): not "
+                       f"used until [[modems]] imsi/imei name it (or new_stick = \"join\")")
+            self._state(unknown_stick=neutralise(str(seen)),
+                        unknown_stick_at=to_iso(self.clock.now()))
+            raise ModemError(problem)
+        if known is pool.Known.NEW:
+            log.warning("%s is another stick now (%s; before: %s): it starts afresh, and "
+                        "what the old one held goes back to the queue when its lease runs "
+                        "out", self.name, seen, last)
+            # Its leases are the old stick's: kept from this one's recovery, they return
+            # to the queue when they run out, as a dead stick's do.
+            self.store.leases.disown(self.name, to=f"{self.name} ({last})")
+        if known is not pool.Known.SAME:
+            self._state(imsi=seen.imsi, imei=seen.imei)
+        self._state(unknown_stick=None, unknown_stick_at=None)
+        return known
 
     def _down(self, message: str) -> None:
         self.health.state = "down"

@@ -88,6 +88,14 @@ class Leases:
             self._db.execute("UPDATE outbox SET lease_owner = NULL, lease_until = NULL,"
                              " slots = NULL WHERE id = ?", (item_id,))
 
+    def disown(self, owner: str, *, to: str) -> None:
+        """The queued replies leased to ``owner`` belong to another stick now gone from
+        its port: leased to ``to`` until their leases run out, so ``owner``'s new stick
+        never takes them back as its own (its storage holds none of their slots)."""
+        with self._db.transaction():
+            self._db.execute("UPDATE outbox SET lease_owner = ? WHERE lease_owner = ?"
+                             " AND state = 'queued'", (to, owner))
+
     def due_now(self, item_ids: list[int], *, at: str) -> None:
         """These queued replies are due at once (the modem that failed them cannot
         send: the others need not wait out their retry delay)."""
