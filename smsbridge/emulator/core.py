@@ -57,7 +57,7 @@ class ModemCore(GeneralCommands, SmsCommands):
             "+CSMS": self._csms, "^CURC": self._accept, "+CSCS": self._cscs,
             "+CMMS": self._cmms, "+CGREG": self._cgreg, "+CGATT": self._cgatt,
             # Call waiting and USSD: a Huawei stick takes Gammu's init switching them off.
-            "+CCWA": self._accept, "+CUSD": self._accept,
+            "+CCWA": self._accept, "+CUSD": self._cusd,
             # Huawei: which port gets URCs; Gammu sends it after ^CURC=0 to any "huawei".
             "^PORTSEL": self._accept,
         }
