@@ -279,3 +279,41 @@ def test_another_stick_behind_the_link_after_a_kill_takes_nothing_of_the_old_one
     [(owner, row_state)] = query(d.db, "SELECT lease_owner, state FROM outbox WHERE id = ?",
                                  (held,))
     assert row_state == "queued" and owner.startswith(f"a (IMSI {old_imsi}")
+
+
+def test_a_stick_out_of_credit_stops_sending_until_topped_up(tmp_path):
+    """The balance code answers Rp0 and no SMS package: a claims no reply (b sends them
+    all), status shows its credit and why it cannot send; topped up, it sends again at
+    the next check."""
+    import subprocess
+    import sys
+
+    settings = EmulatorSettings(storage_size=30, send_delay=0.05)
+    with Emulator(settings, link=str(tmp_path / "a")) as a, \
+            Emulator(settings, link=str(tmp_path / "b")) as b:
+        a.run_out_of_credit()
+        config = pool_config({"a": a.port, "b": b.port}).replace(
+            'name = "a"\n', 'name = "a"\nbalance_ussd = "*888#"\nbalance_check_seconds = 5\n')
+        d = DaemonProcess(tmp_path, a.port, config)
+        try:
+            d.start()
+            for i in range(10):
+                a.inject_text(number(i), f"laporan {i}: ada balap liar")
+            wait_until(lambda: len({s.recipient for s in b.sent}) >= 10, 60,
+                       "every reply from b")
+            status = subprocess.run(
+                [sys.executable, "-m", "smsbridge", "--config", str(d.config), "status"],
+                capture_output=True, text=True, timeout=60)
+            assert a.sent == []
+            a.top_up(credit=20_000, sms=100)
+            wait_until(lambda: "a sends again (topped up" in d.log_text(), 30,
+                       "the next balance check")
+            a.inject_text(number(50), "laporan setelah isi pulsa")
+            wait_until(lambda: a.sent, 30, "a sending again after the top-up")
+            assert d.terminate() == 0
+        finally:
+            d.stop()
+    assert "credit: Rp0, 0 SMS in the package, active until 2027-06-30" in status.stdout
+    assert "CREDIT WARNING: credit Rp0 is under Rp5.000" in status.stdout
+    assert "cannot send: no credit and no SMS package left" in status.stdout
+    assert "a credit: credit Rp0 is under Rp5.000" in d.log_text()

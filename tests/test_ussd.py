@@ -74,3 +74,28 @@ def test_the_emulator_answers_the_balance_code_like_an_operator_and_runs_out(tmp
             modem.close()
     assert (full.credit, full.sms_left, full.active_until) == (25_000, 500, date(2027, 6, 30))
     assert (empty.credit, empty.sms_left) == (0, 0)
+
+
+def test_modem_balance_asks_every_stick_and_says_which_cannot_send(tmp_path, cli):
+    config = tmp_path / "pool.toml"
+    config.write_text(
+        f'[database]\npath = "{tmp_path / "cases.db"}"\n'
+        '[modem]\ncommand_timeout = 2.0\nsim_busy_wait = 1.0\n'
+        f'[[modems]]\nname = "tsel"\nport = "{tmp_path / "a"}"\nbalance_ussd = "*888#"\n'
+        f'[[modems]]\nname = "xl"\nport = "{tmp_path / "b"}"\nbalance_ussd = "*123#"\n',
+        encoding="utf-8")
+    with Emulator(EmulatorSettings(credit=25_000), link=str(tmp_path / "a")), \
+            Emulator(EmulatorSettings(balance_code="*123#"), link=str(tmp_path / "b")) as xl:
+        fine = cli("modem", "balance", "--all", config=config)
+        xl.run_out_of_credit()
+        empty = cli("modem", "balance", "--all", "--json", config=config, ok=False)
+    assert "tsel (*888#): Rp25.000, 500 SMS in the package, active until 2027-06-30" \
+        in fine.output
+    assert "the operator said: Sisa pulsa Rp25.000" in fine.output
+    assert empty.exit_code == 1
+    tsel, xl_said = __import__("json").loads(empty.output)
+    assert tsel["cannot_send"] is None and tsel["warnings"] == []
+    assert xl_said["credit"] == 0 and xl_said["cannot_send"] == \
+        "no credit and no SMS package left"
+    assert xl_said["warnings"] == ["credit Rp0 is under Rp5.000",
+                                   "0 SMS left in the package, under 20"]

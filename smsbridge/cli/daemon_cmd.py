@@ -93,7 +93,28 @@ def modem_report(state: dict, name: str, *, sent_today: int, queue: int) -> dict
         # The stick last accepted on this name, and another one found on its port.
         "imsi": get("imsi"), "imei": get("imei"),
         "unknown_stick": get("unknown_stick"), "unknown_stick_at": get("unknown_stick_at"),
+        # The last answer to the balance code ([[modems]] balance_ussd), as parsed.
+        "balance": None if not get("balance_at") else {
+            "credit": _int(get("balance_credit")), "sms_left": _int(get("balance_sms")),
+            "active_until": get("balance_until"), "raw": get("balance_raw"),
+            "checked_at": get("balance_at"), "warning": get("credit_warning")},
+        "balance_error": get("balance_error"),
     }
+
+
+def credit_words(b: dict) -> str:
+    """A balance as ``status`` and ``modem balance`` show it."""
+    said = []
+    if b.get("credit") is not None:
+        said.append(f"Rp{b['credit']:,}".replace(",", "."))
+    if b.get("sms_left") is not None:
+        said.append(f"{b['sms_left']} SMS in the package")
+    if b.get("active_until"):
+        said.append(f"active until {b['active_until']}")
+    if not said:
+        said.append(f"not understood: {neutralise(b.get('raw') or '')!r}")
+    checked = f" (asked {b['checked_at']})" if b.get("checked_at") else ""
+    return ", ".join(said) + checked
 
 
 def abilities(m: dict) -> tuple[list[str], str | None]:
@@ -244,6 +265,12 @@ def _print_modem(m: dict) -> None:
         click.echo(f"    another stick on its port: {neutralise(m['unknown_stick'])} (since "
                    f"{m['unknown_stick_at']}; expected IMSI {m['imsi'] or '?'}, IMEI "
                    f"{m['imei'] or '?'}): not used until [[modems]] imsi/imei name it")
+    if m["balance"]:
+        click.echo(f"    credit: {credit_words(m['balance'])}")
+        if m["balance"]["warning"]:
+            click.echo(f"    CREDIT WARNING: {neutralise(m['balance']['warning'])}")
+    if m["balance_error"]:
+        click.echo(f"    balance code not answered: {neutralise(m['balance_error'])}")
     if m["cannot_send"]:
         click.echo(f"    cannot send: {neutralise(m['cannot_send'])} (since "
                    f"{m['cannot_send_at']}); the other modems send its replies")

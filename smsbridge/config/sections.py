@@ -55,6 +55,16 @@ class ModemConfig:
     imsi: str = _opt("")
     imei: str = _opt("")
     new_stick: str = _opt("confirm", choices=("confirm", "join"))
+    # The operator's balance code (Telkomsel "*888#", Indosat "*555#", XL "*123#"); empty:
+    # the credit is not watched. Asked at connect and every balance_check_seconds; the
+    # journal and `status` warn under min_credit (rupiah) or min_sms (SMS left in the
+    # package), and expiry_warn_days before the card's active period ends. A SIM with
+    # no credit and no package, or an expired card, stops claiming replies.
+    balance_ussd: str = _opt("")
+    balance_check_seconds: float = _opt(3600.0, lo=5, hi=7 * 86400)
+    min_credit: int = _opt(5000, lo=0, hi=100_000_000)
+    min_sms: int = _opt(20, lo=0, hi=1_000_000)
+    expiry_warn_days: int = _opt(7, lo=0, hi=365)
     backend: str = _opt("at", choices=("at", "gammu"))
     port: str = _opt("/dev/gsm-modem")
     baudrate: int = _opt(115200, lo=300, hi=4_000_000)

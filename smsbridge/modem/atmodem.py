@@ -40,14 +40,8 @@ from smsbridge.modem.at import (
     unquoted,
 )
 from smsbridge.modem.at_channel import BUSY_PAUSE, SIM_BUSY, AtChannel, Opener, error_key
-from smsbridge.modem.base import (
-    ModemEvent,
-    ModemStatus,
-    NewMessage,
-    OtherEvent,
-    StoredMessage,
-)
-from smsbridge.modem.ussd import MORE, NOT_SUPPORTED, parse_cusd
+from smsbridge.modem.at_ussd import ask_ussd
+from smsbridge.modem.base import ModemEvent, ModemStatus, NewMessage, StoredMessage
 from smsbridge.sms.pdu import encode_submit
 
 log = logging.getLogger(__name__)
@@ -283,36 +277,9 @@ class AtModem:
         )
 
     def ussd(self, code: str, *, timeout: float = 30.0) -> str:
-        """Ask the network ``code`` (AT+CUSD=1,"<code>",15) and wait for its +CUSD answer,
-        which most sticks send after the OK, some as the command's answer. Events that
-        arrive meanwhile stay queued for the daemon."""
+        """Ask the network ``code`` (27.007 §7.15 AT+CUSD); its answer as text."""
         self._ensure_ready()
-        if not code or '"' in code:
-            raise CommandError("AT+CUSD", None, None, f"not a USSD code: {code!r}")
-        command = f'AT+CUSD=1,"{code}",15'
-        answer = self._channel.command(command)
-        line = next((getattr(a, "line", "") for a in answer
-                     if getattr(a, "line", "").upper().startswith("+CUSD")), None)
-        deadline = time.monotonic() + timeout
-        while line is None:
-            found = next((e for e in self._channel.events if isinstance(e, OtherEvent)
-                          and e.line.upper().startswith("+CUSD")), None)
-            if found is not None:
-                self._channel.events.remove(found)
-                line = found.line
-                break
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise ModemTimeout(command, timeout)
-            self._channel.pump(min(remaining, 0.2))
-        result = parse_cusd(line)
-        if result.status == MORE:
-            # A menu waits for a choice: end the session, or the next code is refused.
-            with contextlib.suppress(CommandError):
-                self._channel.command("AT+CUSD=2")
-        if result.status == NOT_SUPPORTED:
-            raise CommandError(command, None, None, "the network does not support this code")
-        return result.text
+        return ask_ussd(self._channel, code, timeout)
 
     def poll_events(self, timeout: float) -> list[ModemEvent]:
         self._ensure_port()

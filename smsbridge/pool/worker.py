@@ -27,11 +27,22 @@ from smsbridge.bridge import Bridge
 from smsbridge.clock import Clock
 from smsbridge.config.pool import normalize_prefix
 from smsbridge.config.sections import Config, ModemConfig
-from smsbridge.errors import DatabaseError, ModemError, SmsBridgeError
+from smsbridge.errors import (
+    DatabaseError,
+    ModemError,
+    SmsBridgeError,
+)
 from smsbridge.models import to_iso
-from smsbridge.modem.base import Modem, ModemStatus, NewMessage, NewStatusReport, OtherEvent
+from smsbridge.modem.base import (
+    Modem,
+    ModemStatus,
+    NewMessage,
+    NewStatusReport,
+    OtherEvent,
+)
 from smsbridge.pool import routing as pool
-from smsbridge.pool.sending import Outcome, SendResult
+from smsbridge.pool.sending import Outcome
+from smsbridge.pool.stick import Stick
 from smsbridge.privacy import mask_numbers_in, neutralise
 from smsbridge.retry import RetryPolicy
 from smsbridge.store import Store
@@ -121,8 +132,7 @@ class Worker:
         self._next_send = 0.0  # monotonic: the send rate allows the next send from then
         self._capped = False
         self._next_cap_check = 0.0
-        self._health = pool.SendHealth()
-        self._streak: list[int] = []  # the replies of the current run of failed sends
+        self.stick = Stick(modem_config, clock)
         self._prefixes = tuple(p for p in (normalize_prefix(x, config.daemon.country_code)
                                            for x in modem_config.prefixes) if p)
         self.store: Store | None = None
@@ -218,7 +228,7 @@ class Worker:
             log.info("%s is back", self.name)
         self.health.last_error = None
         status = self._refresh_status(modem)
-        known = self._check_identity(status)
+        known = self.stick.check_identity(self.store, status)
         log.info("%s ready: %s %s, signal %s dBm, storage %s/%s", self.name,
                  status.manufacturer or "?", status.model or "?",
                  status.signal_dbm if status.signal_dbm is not None else "?",
@@ -232,39 +242,6 @@ class Worker:
         self._publish(up=True)
         return session
 
-    def _check_identity(self, status: ModemStatus) -> pool.Known:
-        """The stick behind the port is the one this name stands for, or an accepted
-        new one; else ModemError (it is not used: the worker tries again later, and a
-        reload with its IMSI/IMEI in the config lets it join)."""
-        assert self.store is not None
-        state = self.store.state.read()
-        seen = pool.Identity(status.imsi or None, status.imei or None)
-        last = pool.Identity(state.get(self._key("imsi")), state.get(self._key("imei")))
-        cfg = self.modem_config
-        known = pool.judge_identity(seen, last, pool.Identity(cfg.imsi or None,
-                                                             cfg.imei or None),
-                                    join_new=cfg.new_stick == "join")
-        if known is pool.Known.REFUSED:
-            expected = pool.Identity(cfg.imsi or None, cfg.imei or None)
-            if not expected.known:
-                expected = last
-            problem = (f"another stick is on {cfg.port} ({seen}; expected {expected}): not "
-                       f"used until [[modems]] imsi/imei name it (or new_stick = \"join\")")
-            self._state(unknown_stick=neutralise(str(seen)),
-                        unknown_stick_at=to_iso(self.clock.now()))
-            raise ModemError(problem)
-        if known is pool.Known.NEW:
-            log.warning("%s is another stick now (%s; before: %s): it starts afresh, and "
-                        "what the old one held goes back to the queue when its lease runs "
-                        "out", self.name, seen, last)
-            # Its leases are the old stick's: kept from this one's recovery, they return
-            # to the queue when they run out, as a dead stick's do.
-            self.store.leases.disown(self.name, to=f"{self.name} ({last})")
-        if known is not pool.Known.SAME:
-            self._state(imsi=seen.imsi, imei=seen.imei)
-        self._state(unknown_stick=None, unknown_stick_at=None)
-        return known
-
     def _down(self, message: str) -> None:
         self.health.state = "down"
         self._publish(up=False)
@@ -275,7 +252,7 @@ class Worker:
         if self.sends:
             self.board.publish(pool.Sender(self.name, self._prefixes, up=up,
                                            capped=self._capped,
-                                           can_send=self._health.can_send))
+                                           can_send=self.stick.health.can_send))
 
     def _key(self, key: str) -> str:
         return f"modem.{self.name}.{key}"
@@ -350,7 +327,7 @@ class Worker:
             self._check_cap()
             self._next_cap_check = now + CAP_CHECK_SECONDS
         return (not self._capped and now >= self._next_send
-                and self._health.may_try(self.clock.now()))
+                and self.stick.health.may_try(self.clock.now()))
 
     def _check_cap(self) -> None:
         assert self.store is not None
@@ -379,54 +356,20 @@ class Worker:
         routing = pool.Routing(tuple(self.config.pool.route),
                                timedelta(seconds=self.config.pool.failover_seconds))
         me = pool.Sender(self.name, self._prefixes, up=True, capped=self._capped,
-                         can_send=self._health.can_send)
+                         can_send=self.stick.health.can_send)
         senders = [s for s in self.board.senders() if s.name != self.name] + [me]
         order = pool.choose(self.name, waiting, senders, routing, now)
-        result = bridge.sending.send_next(order, trial=not self._health.can_send)
+        result = bridge.sending.send_next(order, trial=not self.stick.health.can_send)
         if not result.tried:
             return False
         if result.outcome is Outcome.SET_ASIDE and result.reason:
             self._record_set_aside([result.reason])
-        self._judge(result)
+        if self.stick.judge(self.store, result):
+            self._publish(up=True)
         self._next_send = time.monotonic() + self._pace.gap_after(max(1, result.parts))
         if self._pace.daily_cap:
             self._next_cap_check = 0.0  # count again before the next one
         return True
-
-    def _judge(self, result: SendResult) -> None:
-        """What a send says about the stick (routing.SendHealth): a run of failures
-        stops it claiming, and the first success brings it back."""
-        assert self.store is not None
-        before = self._health
-        if result.outcome is Outcome.SENT:
-            self._streak.clear()
-            if not before.can_send:
-                log.warning("%s sends again (%s is over)", self.name, before.reason)
-                self._health = before.succeeded()
-                self._state(cannot_send=None, cannot_send_at=None)
-                self._publish(up=True)
-            else:
-                self._health = before.succeeded()
-            return
-        if result.outcome is not Outcome.FAILED:
-            return
-        if result.reply_id is not None:
-            self._streak.append(result.reply_id)
-        cfg = self.modem_config
-        now = self.clock.now()
-        self._health = before.failed(result.reason or "?", now, limit=cfg.send_failures,
-                                     backoff=RetryPolicy(cfg.send_retry_seconds, 3600.0))
-        if self._health.can_send:
-            return
-        if before.can_send:
-            log.error("%s cannot send: %s; the other modems take its replies, and it "
-                      "tries again at %s", self.name, self._health.reason,
-                      to_iso(self._health.retry_at or now))
-            self._state(cannot_send=self._health.reason, cannot_send_at=to_iso(now))
-            self._publish(up=True)
-        # The replies it failed on wait for no retry delay: the others send them now.
-        self.store.leases.due_now(self._streak, at=to_iso(now))
-        self._streak.clear()
 
     # -- the loop of one connection -------------------------------------------------------
 
@@ -436,6 +379,7 @@ class Worker:
         mono = time.monotonic
         need_drain = True  # whatever arrived while we were away
         next_poll = next_housekeeping = next_status = next_beat = next_poll_note = 0.0
+        next_balance = 0.0
         db_failures = 0
         while not self._stop.is_set():
             self._take_config(session)
@@ -464,6 +408,10 @@ class Worker:
                 if now >= next_status:
                     self._refresh_status(modem)
                     next_status = now + MODEM_STATUS_SECONDS
+                if self.modem_config.balance_ussd and now >= next_balance:
+                    if self.stick.check_balance(self.store, modem, sends=self.sends):
+                        self._publish(up=True)
+                    next_balance = now + self.modem_config.balance_check_seconds
                 # One cheap query a turn tells whether a reply may be claimed at all: an
                 # idle pool of four stays under 1 % of a core.
                 due_in = bridge.next_send_due_in() if self.sends else None
@@ -499,7 +447,7 @@ class Worker:
             wait = min(MAX_WAIT, max(0.0, next_poll - mono()))
             if sent:
                 wait = 0.0
-            elif due_in is not None and not self._capped and self._health.can_send:
+            elif due_in is not None and not self._capped and self.stick.health.can_send:
                 # Due later: wake then; due now but not claimed: reserved for another
                 # modem (look again after MAX_WAIT) or this SIM's send rate holds it.
                 if due_in > 0:
