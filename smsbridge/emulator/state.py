@@ -133,6 +133,7 @@ class ModemState:
         self.sms_left = settings.sms_package
         self.active_until = settings.active_until
         self.later: list[tuple[float, bytes]] = []  # (when, URC): answers that come late
+        self.commands_seen = 0  # for settings.drop_one_in
         self.listing_hook: int | None = None  # deliver one message after this many entries
         # (clock time, PDU) of each delivery into storage, i.e. each +CMTI/+CDSI: what
         # benchmarks measure latency from. Bounded, so a long-running emulator stays small.

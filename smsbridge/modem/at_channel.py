@@ -30,6 +30,7 @@ from smsbridge.modem.at import (
 )
 from smsbridge.modem.base import ModemEvent, OtherEvent
 from smsbridge.modem.port import Port, open_port
+from smsbridge.modem.timeouts import AnswerTimes, repeatable
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,14 @@ def error_key(error: CommandError) -> tuple[str | None, int | None]:
     return error.kind, error.code
 
 
+# What the answer times of "> " prompts (AT+CMGS, AT+CMGW) are kept under.
+_PROMPT = "> prompt"
+
+
+class _NoPrompt(ModemTimeout):
+    """No "> " came for a command that takes a PDU: nothing was sent."""
+
+
 class AtChannel:
     """The port to one modem and the AT session on it; one thread uses it."""
 
@@ -60,6 +69,8 @@ class AtChannel:
         self.port: Port | None = None  # None: closed, or dropped when it failed
         self._session = AtSession()
         self.events: deque[ModemEvent] = deque()
+        # Kept across reconnects: the stick answers as fast after a reopen as before.
+        self.answer_times = AnswerTimes()
         self.reboot_hints: Collection[str] = ()  # the profile's URCs that may mean a restart
         # Signs of a restart, for the driver to act on and to clear after re-initialising:
         self.echo_off = False  # set by the driver once ATE0 is answered
@@ -104,25 +115,59 @@ class AtChannel:
 
     def command(self, command: str, *, timeout: float | None = None,
                 pdu_hex: str | None = None, log_as: str | None = None) -> Answer:
-        """Run one command; retry SIM busy for up to ``sim_busy_wait`` seconds."""
+        """Run one command; retry SIM busy for up to ``sim_busy_wait`` seconds.
+
+        Without ``timeout`` the wait is learned from this stick's answers to the same
+        command (``timeouts.py``); a repeatable command left unanswered is asked once
+        more with the whole ``command_timeout``: one dropped command costs about a
+        second, and a stick that went silent still gets its full timeout."""
         deadline = time.monotonic() + self.sim_busy_wait
         while True:
             try:
-                return self._execute(command, timeout or self.command_timeout, pdu_hex,
-                                     log_as or command)
+                return self._timed(command, timeout, pdu_hex, log_as or command)
             except CommandError as exc:
                 if error_key(exc) not in SIM_BUSY or time.monotonic() >= deadline:
                     raise
                 log.info("%s: %s; retrying", log_as or command, exc.name)
                 self.wait(min(BUSY_PAUSE, max(0.0, deadline - time.monotonic())))
 
+    def _timed(self, command: str, timeout: float | None, pdu_hex: str | None,
+               shown: str) -> Answer:
+        learned = timeout is None and pdu_hex is None
+        wait = self.answer_times.timeout(command, self.command_timeout) if learned else (
+            timeout or self.command_timeout)
+        start = time.monotonic()
+        try:
+            answer = self._execute(command, wait, pdu_hex, shown)
+        except _NoPrompt:
+            # No "> " came, so no PDU was written and nothing was sent: ask again, once,
+            # giving the prompt the whole command_timeout this time.
+            log.info("%s: no prompt; asking again", shown)
+            return self._execute(command, wait, pdu_hex, shown, patient=True)
+        except ModemTimeout:
+            if not (learned and wait < self.command_timeout and repeatable(command)):
+                raise
+            log.info("%s: no answer within %.1f s; asking again", shown, wait)
+            start = time.monotonic()
+            answer = self._execute(command, self.command_timeout, pdu_hex, shown)
+        if learned:
+            self.answer_times.record(command, time.monotonic() - start)
+        return answer
+
     def _execute(self, command: str, timeout: float, pdu_hex: str | None,
-                 shown: str) -> Answer:
+                 shown: str, *, patient: bool = False) -> Answer:
         if self.port is None:
             raise PortError("the modem port is closed", port=self.url)
         self.pump(0)  # lines that arrived while idle are unsolicited: file them first
         self._write(self._session.send(command))
-        deadline = time.monotonic() + timeout
+        start = time.monotonic()
+        # A command that takes a PDU waits for its "> " as long as this stick takes to
+        # show one (learned), and for its result from then on as long as ``timeout``.
+        awaiting_prompt = pdu_hex is not None
+        prompt_wait = (self.command_timeout if patient else
+                       self.answer_times.timeout(_PROMPT, self.command_timeout))
+        deadline = start + (prompt_wait if awaiting_prompt else timeout)
+        hard_stop = deadline + 2 * max(timeout, self.command_timeout)
         answer: Answer = []
         while True:
             event = self._session.next_event()
@@ -132,7 +177,10 @@ class AtChannel:
                     if self._session.prompted:
                         self._write(self._session.cancel_prompt())
                     self._session.abort()
-                    raise ModemTimeout(shown, timeout)
+                    if awaiting_prompt and not patient:
+                        self._write(b"\x1b\r")  # a late "> " must not take the next command
+                        raise _NoPrompt(shown, prompt_wait)
+                    raise ModemTimeout(shown, prompt_wait if awaiting_prompt else timeout)
                 self._read_into_session(min(remaining, _READ_SLICE))
                 continue
             if isinstance(event, Final):
@@ -141,7 +189,15 @@ class AtChannel:
                 raise event.error(shown)
             if isinstance(event, Response | PduLine):
                 answer.append(event)
+                # A stick still answering is not silent: a long listing keeps its
+                # command alive line by line (bounded, against a stick that babbles).
+                deadline = min(max(deadline, time.monotonic() + timeout), hard_stop)
             elif isinstance(event, Prompt):
+                if awaiting_prompt:
+                    awaiting_prompt = False
+                    self.answer_times.record(_PROMPT, time.monotonic() - start)
+                    deadline = time.monotonic() + timeout
+                    hard_stop = deadline + 2 * max(timeout, self.command_timeout)
                 self._write(self._session.send_pdu(pdu_hex) if pdu_hex
                             else self._session.cancel_prompt())
             elif isinstance(event, Echo):
