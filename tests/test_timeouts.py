@@ -7,7 +7,8 @@ from smsbridge.modem.timeouts import AnswerTimes, command_key, repeatable
 
 def test_a_command_waits_four_times_its_slowest_recent_answer_within_floor_and_ceiling():
     times = AnswerTimes()
-    assert times.timeout("AT+CPMS?", 10.0) == 10.0  # nothing known yet
+    assert times.timeout("AT+CPMS?", 10.0) == 3.0  # nothing known yet
+    assert times.timeout("AT+CPMS?", 2.0) == 2.0
     for seconds in (0.05, 0.08, 0.1):
         times.record("AT+CPMS?", seconds)
     assert times.timeout("AT+CPMS?", 10.0) == 1.0  # the floor

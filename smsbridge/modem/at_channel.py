@@ -48,6 +48,8 @@ def error_key(error: CommandError) -> tuple[str | None, int | None]:
     return error.kind, error.code
 
 
+# The answer times learned per port URL, for the process's life.
+_LEARNED: dict[str, AnswerTimes] = {}
 # What the answer times of "> " prompts (AT+CMGS, AT+CMGW) are kept under.
 _PROMPT = "> prompt"
 
@@ -69,8 +71,9 @@ class AtChannel:
         self.port: Port | None = None  # None: closed, or dropped when it failed
         self._session = AtSession()
         self.events: deque[ModemEvent] = deque()
-        # Kept across reconnects: the stick answers as fast after a reopen as before.
-        self.answer_times = AnswerTimes()
+        # Kept across reconnects (a new channel on the same port after a reopen): the
+        # stick answers as fast as before, and a drop at connect costs a learned wait.
+        self.answer_times = _LEARNED.setdefault(url, AnswerTimes())
         self.reboot_hints: Collection[str] = ()  # the profile's URCs that may mean a restart
         # Signs of a restart, for the driver to act on and to clear after re-initialising:
         self.echo_off = False  # set by the driver once ATE0 is answered

@@ -15,6 +15,9 @@ FLOOR = 1.0  # seconds: below this a busy stick's scheduling hiccup would look l
 FACTOR = 4.0
 SAMPLES = 20  # answer times kept per command
 NEEDED = 3  # answers seen before the learned timeout is used
+# Before anything is known: long enough for any answer's first line at startup, short
+# enough that a dropped command at connect costs seconds, not the whole timeout.
+FIRST = 3.0
 
 # Commands that must never be asked twice: what they do is not idempotent (an SMS sent,
 # a USSD session, a PIN tried: three wrong tries lock the SIM), or takes its own time.
@@ -36,6 +39,8 @@ def repeatable(command: str) -> bool:
     """A command that may be asked again when its answer did not come (a query, a
     listing, a setting, a delete of a slot)."""
     upper = command.strip().upper()
+    if upper.endswith("?"):
+        return True  # a read or test command ("AT+CPMS?", "AT+CMSS=?") changes nothing
     return not upper.startswith(_ONCE)
 
 
@@ -52,10 +57,10 @@ class AnswerTimes:
 
     def timeout(self, command: str, ceiling: float) -> float:
         """The wait for ``command``'s answer: learned from its own answers, else from
-        the stick's answers to any command, else ``ceiling`` until either is known."""
+        the stick's answers to any command, else ``FIRST`` (never over ``ceiling``)."""
         seen = self._seen.get(command_key(command))
         if not seen or len(seen) < NEEDED:
             seen = self._any
         if len(seen) < NEEDED:
-            return ceiling
+            return min(ceiling, FIRST)
         return min(ceiling, max(FLOOR, FACTOR * max(seen)))

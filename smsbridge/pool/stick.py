@@ -9,6 +9,7 @@ ability to send changed, for the worker to tell the pool.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from smsbridge.clock import Clock
 from smsbridge.config.sections import ModemConfig
@@ -50,17 +51,24 @@ class Stick:
 
     # -- identity --------------------------------------------------------------------
 
-    def check_identity(self, store: Store, status: ModemStatus) -> Known:
+    def check_identity(self, store: Store, status: ModemStatus,
+                       again: Callable[[], ModemStatus]) -> Known:
         """The stick behind the port is the one this name stands for, or an accepted
         new one; else ModemError (it is not used: the worker tries again later, and a
-        reload with its IMSI/IMEI in the config lets it join)."""
+        reload with its IMSI/IMEI in the config lets it join). ``again`` reads the
+        status once more: nothing is recorded or refused on one reading (a line lost
+        to noise must not make a stick a stranger)."""
         state = store.state.read()
-        seen = Identity(status.imsi or None, status.imei or None)
+        seen = _identity(status)
         last = Identity(state.get(f"modem.{self.name}.imsi"),
                         state.get(f"modem.{self.name}.imei"))
         cfg = self.config
         configured = Identity(cfg.imsi or None, cfg.imei or None)
         known = judge_identity(seen, last, configured, join_new=cfg.new_stick == "join")
+        if known is not Known.SAME and _identity(again()) != seen:
+            log.warning("%s: two readings of its IMSI/IMEI disagree; its identity is not "
+                        "judged this time", self.name)
+            return Known.SAME
         if known is Known.REFUSED:
             expected = configured if configured.known else last
             self._state(store, unknown_stick=neutralise(str(seen)),
@@ -162,3 +170,13 @@ class Stick:
             self._state(store, cannot_send=None, cannot_send_at=None)
             return True
         return False
+
+
+def _identity(status: ModemStatus) -> Identity:
+    """What the status says the stick is; an answer not shaped like an IMSI (6 to 15
+    digits) or an IMEI (14 to 17 digits) says nothing."""
+    imsi = status.imsi if status.imsi and status.imsi.isdigit() and \
+        6 <= len(status.imsi) <= 15 else None
+    imei = status.imei if status.imei and status.imei.isdigit() and \
+        14 <= len(status.imei) <= 17 else None
+    return Identity(imsi, imei)

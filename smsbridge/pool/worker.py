@@ -40,6 +40,7 @@ from smsbridge.modem.base import (
     NewStatusReport,
     OtherEvent,
 )
+from smsbridge.modem.port import port_present
 from smsbridge.pool import routing as pool
 from smsbridge.pool.sending import Outcome
 from smsbridge.pool.stick import Stick
@@ -214,7 +215,7 @@ class Worker:
                     modem = None
                 failures += 1
                 reconnect = RetryPolicy(1.0, self.config.daemon.reconnect_max_seconds)
-                self._pause(reconnect.delay(failures))
+                self._pause(reconnect.delay(failures), back=self._port_back())
             finally:
                 if modem is not None:
                     self._close(modem)
@@ -228,7 +229,7 @@ class Worker:
             log.info("%s is back", self.name)
         self.health.last_error = None
         status = self._refresh_status(modem)
-        known = self.stick.check_identity(self.store, status)
+        known = self.stick.check_identity(self.store, status, modem.status)
         log.info("%s ready: %s %s, signal %s dBm, storage %s/%s", self.name,
                  status.manufacturer or "?", status.model or "?",
                  status.signal_dbm if status.signal_dbm is not None else "?",
@@ -275,14 +276,25 @@ class Worker:
             self.health.last_error = message
             self._state(last_error=message, last_error_at=to_iso(self.clock.now()))
 
-    def _pause(self, seconds: float) -> None:
-        """Wait, cut short by a stop; a vanished modem is a state we handle, not a hang,
-        so the worker keeps showing signs of life meanwhile."""
+    def _pause(self, seconds: float, *, back: Callable[[], bool] | None = None) -> None:
+        """Wait, cut short by a stop (or when ``back()`` says the port is back); a
+        vanished modem is a state we handle, not a hang, so the worker keeps showing
+        signs of life meanwhile."""
         deadline = time.monotonic() + seconds
         while not self._stop.is_set() and (left := deadline - time.monotonic()) > 0:
             self.health.beat = time.monotonic()
-            self._stop.wait(min(left, 0.5))
+            if back is not None and back():
+                log.info("%s: its port is back; connecting now", self.name)
+                break
+            self._stop.wait(min(left, 0.2 if back else 0.5))
         self.health.beat = time.monotonic()
+
+    def _port_back(self) -> Callable[[], bool] | None:
+        """For a port that vanished (its path gone): a check that it reappeared, so the
+        reconnect does not wait out the whole backoff. None when it cannot be told."""
+        if port_present(self.modem_config.port) is not False:
+            return None
+        return lambda: bool(port_present(self.modem_config.port))
 
     def _remember_refused_pin(self, modem: Modem) -> None:
         if modem.refused_pin and modem.refused_pin != self._refused_pin:
