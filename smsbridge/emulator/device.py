@@ -206,6 +206,12 @@ class Emulator:
         with self._lock:
             self._core.settings = replace(self._core.settings, refuse_sends=on)
 
+    def drop_commands(self, every: int) -> None:
+        """From now on every ``every``-th command gets no answer at all (0: none)."""
+        with self._lock:
+            self._core.settings = replace(self._core.settings, drop_one_in=every)
+            self._core.commands_seen = 0
+
     @property
     def balance_text(self) -> str:
         with self._lock:

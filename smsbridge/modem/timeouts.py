@@ -3,7 +3,8 @@
 A stick that drops one command in fifty should cost about a second, not the whole
 ``command_timeout`` (10 s): each kind of command (``AT+CPMS?``, ``AT+CMGL``) keeps its
 recent answer times, and once it has a few, it waits ``FACTOR`` times the slowest of
-them, never less than ``FLOOR`` nor more than the configured timeout. Pure: the channel
+them, never less than ``FLOOR`` nor more than the configured timeout (which is also
+the wait of a command not seen yet). Pure: the channel
 measures and asks; nothing here reads a clock.
 """
 
@@ -15,9 +16,6 @@ FLOOR = 1.0  # seconds: below this a busy stick's scheduling hiccup would look l
 FACTOR = 4.0
 SAMPLES = 20  # answer times kept per command
 NEEDED = 3  # answers seen before the learned timeout is used
-# Before anything is known: long enough for any answer's first line at startup, short
-# enough that a dropped command at connect costs seconds, not the whole timeout.
-FIRST = 3.0
 
 # Commands that must never be asked twice: what they do is not idempotent (an SMS sent,
 # a USSD session, a PIN tried: three wrong tries lock the SIM), or takes its own time.
@@ -49,18 +47,15 @@ class AnswerTimes:
 
     def __init__(self) -> None:
         self._seen: dict[str, deque[float]] = {}
-        self._any: deque[float] = deque(maxlen=SAMPLES)
 
     def record(self, command: str, seconds: float) -> None:
         self._seen.setdefault(command_key(command), deque(maxlen=SAMPLES)).append(seconds)
-        self._any.append(seconds)
 
     def timeout(self, command: str, ceiling: float) -> float:
-        """The wait for ``command``'s answer: learned from its own answers, else from
-        the stick's answers to any command, else ``FIRST`` (never over ``ceiling``)."""
+        """The wait for ``command``'s answer: learned from its own answers, else
+        ``ceiling``. Only its own: another command's pace says nothing of this one's
+        (asked again too early, a slow answer would be taken for the next command's)."""
         seen = self._seen.get(command_key(command))
         if not seen or len(seen) < NEEDED:
-            seen = self._any
-        if len(seen) < NEEDED:
-            return min(ceiling, FIRST)
+            return ceiling
         return min(ceiling, max(FLOOR, FACTOR * max(seen)))
