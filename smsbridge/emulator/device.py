@@ -206,6 +206,12 @@ class Emulator:
         with self._lock:
             self._core.settings = replace(self._core.settings, refuse_sends=on)
 
+    def set_latency(self, seconds: float) -> None:
+        """From now on each answer comes ``seconds`` after its command."""
+        with self._lock:
+            self._core.settings = replace(self._core.settings, command_latency=seconds)
+            self._server.settings = self._core.settings
+
     def drop_commands(self, every: int) -> None:
         """From now on every ``every``-th command gets no answer at all (0: none)."""
         with self._lock:

@@ -50,12 +50,15 @@ def error_key(error: CommandError) -> tuple[str | None, int | None]:
 
 # The answer times learned per port URL, for the process's life.
 _LEARNED: dict[str, AnswerTimes] = {}
-# What the answer times of "> " prompts (AT+CMGS, AT+CMGW) are kept under.
-_PROMPT = "> prompt"
 
 
-class _NoPrompt(ModemTimeout):
-    """No "> " came for a command that takes a PDU: nothing was sent."""
+class _Dropped(ModemTimeout):
+    """The stick answered the probe sent behind a command, not the command: it was lost."""
+
+
+def _probe_for(command: str) -> str:
+    """A read every 27.007 modem answers with a line of its own name, unlike ``command``."""
+    return "AT+CSCS?" if "CMEE" in command.upper() else "AT+CMEE?"
 
 
 class AtChannel:
@@ -120,10 +123,10 @@ class AtChannel:
                 pdu_hex: str | None = None, log_as: str | None = None) -> Answer:
         """Run one command; retry SIM busy for up to ``sim_busy_wait`` seconds.
 
-        Without ``timeout`` the wait is learned from this stick's answers to the same
-        command (``timeouts.py``); a repeatable command left unanswered is asked once
-        more with the whole ``command_timeout``: one dropped command costs about a
-        second, and a stick that went silent still gets its full timeout."""
+        Without ``timeout`` a repeatable command left unanswered for as long as this
+        stick's answers to it suggest (``timeouts.py``) is followed by a probe, and
+        asked again when the probe shows it was lost: one dropped command costs about
+        a second, and a stick that went silent still gets its full timeout."""
         deadline = time.monotonic() + self.sim_busy_wait
         while True:
             try:
@@ -137,76 +140,106 @@ class AtChannel:
     def _timed(self, command: str, timeout: float | None, pdu_hex: str | None,
                shown: str) -> Answer:
         learned = timeout is None and pdu_hex is None
-        wait = self.answer_times.timeout(command, self.command_timeout) if learned else (
-            timeout or self.command_timeout)
+        wait = timeout or self.command_timeout
+        quick = None
+        if learned and repeatable(command):
+            quick = self.answer_times.timeout(command, self.command_timeout)
+            if quick >= wait:
+                quick = None
         start = time.monotonic()
         try:
-            answer = self._execute(command, wait, pdu_hex, shown)
-        except _NoPrompt:
-            # No "> " came, so no PDU was written and nothing was sent: ask again, once,
-            # giving the prompt the whole command_timeout this time.
-            log.info("%s: no prompt; asking again", shown)
-            return self._execute(command, wait, pdu_hex, shown, patient=True)
-        except ModemTimeout:
-            if not (learned and wait < self.command_timeout and repeatable(command)):
-                raise
-            log.info("%s: no answer within %.1f s; asking again", shown, wait)
+            answer = self._execute(command, wait, pdu_hex, shown, quick=quick)
+        except _Dropped:
+            log.info("%s: no answer within %.1f s (the stick answered the next command); "
+                     "asking again", shown, quick)
             start = time.monotonic()
-            answer = self._execute(command, self.command_timeout, pdu_hex, shown)
+            answer = self._execute(command, wait, pdu_hex, shown)
         if learned:
             self.answer_times.record(command, time.monotonic() - start)
         return answer
 
     def _execute(self, command: str, timeout: float, pdu_hex: str | None,
-                 shown: str, *, patient: bool = False) -> Answer:
+                 shown: str, *, quick: float | None = None) -> Answer:
+        """Run ``command`` and collect its answer. With ``quick``: when nothing came by
+        then, a probe (a read whose answer cannot be mistaken) is sent behind it. The
+        command's answer, if it was only late, comes before the probe's; if the probe's
+        comes first, the command was lost (nothing done) and _Dropped is raised, so
+        that no late answer is ever taken for the next command's."""
         if self.port is None:
             raise PortError("the modem port is closed", port=self.url)
         self.pump(0)  # lines that arrived while idle are unsolicited: file them first
         self._write(self._session.send(command))
         start = time.monotonic()
-        # A command that takes a PDU waits for its "> " as long as this stick takes to
-        # show one (learned), and for its result from then on as long as ``timeout``.
-        awaiting_prompt = pdu_hex is not None
-        prompt_wait = (self.command_timeout if patient else
-                       self.answer_times.timeout(_PROMPT, self.command_timeout))
-        deadline = start + (prompt_wait if awaiting_prompt else timeout)
+        deadline = start + timeout
         hard_stop = deadline + 2 * max(timeout, self.command_timeout)
+        probe_at = None if quick is None else start + quick
+        probe, probed, probe_seen = _probe_for(command), False, False
         answer: Answer = []
         while True:
             event = self._session.next_event()
             if event is None:
-                remaining = deadline - time.monotonic()
+                now = time.monotonic()
+                if probe_at is not None and not probed and now >= probe_at and not answer:
+                    self._write(f"{probe}\r".encode("ascii"))
+                    probed = True
+                    deadline = max(deadline, now + self.command_timeout)
+                    continue
+                remaining = deadline - now
                 if remaining <= 0:
                     if self._session.prompted:
                         self._write(self._session.cancel_prompt())
                     self._session.abort()
-                    if awaiting_prompt and not patient:
-                        self._write(b"\x1b\r")  # a late "> " must not take the next command
-                        raise _NoPrompt(shown, prompt_wait)
-                    raise ModemTimeout(shown, prompt_wait if awaiting_prompt else timeout)
-                self._read_into_session(min(remaining, _READ_SLICE))
+                    raise ModemTimeout(shown, timeout)
+                wake = remaining if probe_at is None or probed else min(remaining,
+                                                                        probe_at - now)
+                self._read_into_session(max(0.0, min(wake, _READ_SLICE)))
                 continue
             if isinstance(event, Final):
+                if probe_seen:
+                    raise _Dropped(shown, quick or timeout)
+                if probed:
+                    self._finish_probe(probe)
                 if event.ok:
                     return answer
                 raise event.error(shown)
+            if isinstance(event, Urc) and probed and event.name == probe[2:-1].upper():
+                probe_seen = True
+                continue
             if isinstance(event, Response | PduLine):
                 answer.append(event)
                 # A stick still answering is not silent: a long listing keeps its
                 # command alive line by line (bounded, against a stick that babbles).
                 deadline = min(max(deadline, time.monotonic() + timeout), hard_stop)
             elif isinstance(event, Prompt):
-                if awaiting_prompt:
-                    awaiting_prompt = False
-                    self.answer_times.record(_PROMPT, time.monotonic() - start)
-                    deadline = time.monotonic() + timeout
-                    hard_stop = deadline + 2 * max(timeout, self.command_timeout)
                 self._write(self._session.send_pdu(pdu_hex) if pdu_hex
                             else self._session.cancel_prompt())
             elif isinstance(event, Echo):
                 self._on_echo()
             elif isinstance(event, Urc):
                 self._on_urc(event)
+
+    def _finish_probe(self, probe: str) -> None:
+        """The command answered late, after a probe went out behind it: take in the
+        probe's answer now, so that it is not taken for the next command's."""
+        name = probe[2:-1].upper()
+        seen = False
+        deadline = time.monotonic() + self.command_timeout
+        while (left := deadline - time.monotonic()) > 0:
+            event = self._session.next_event()
+            if event is None:
+                self._read_into_session(min(left, _READ_SLICE))
+                continue
+            if isinstance(event, Urc):
+                if event.name == name:
+                    seen = True
+                elif seen and not event.name and event.line.upper() in ("OK", "ERROR"):
+                    return
+                else:
+                    self._on_urc(event)
+            elif isinstance(event, Echo):
+                self._on_echo()
+        log.warning("the probe %s was not answered; the next command may get its answer",
+                    probe)
 
     # -- between commands ----------------------------------------------------------------
 
