@@ -10,6 +10,7 @@ it opens ``/dev/gsm-modem`` and writes its own SQLite database, which this scrip
     python bench/bench_daemon.py idle [--minutes 10]           # (c) RSS and CPU while idle
     python bench/bench_daemon.py gammu [--reports 2000]        # (d) the burst through gammu-smsd
     python bench/bench_daemon.py flood [--reports 1000] [--pace 1]  # a flood of reports
+    python bench/bench_daemon.py faults [--reports 60] [--drop 50]  # a stick that misbehaves
 
 Every scenario prints its figures; ``--keep`` leaves the working directory (config,
 database, daemon log) for a look afterwards.
@@ -522,6 +523,48 @@ def flood(args: argparse.Namespace) -> None:
               f"; {backlog} still queued: at 3 s each, about {backlog * 3 / 60:.0f} min more")
 
 
+# --------------------------------------------------------------------------- faults
+
+
+def faults(args: argparse.Namespace) -> None:
+    """A stick that drops 1 command in 50, spits junk bytes now and then and vanishes
+    once: how long a report waits between the SIM (+CMTI) and the database."""
+    n, gap = args.reports, args.gap
+    settings = dataclasses.replace(REALISTIC, delivery_gap=gap, drop_one_in=args.drop)
+    with rig(settings, keep=args.keep) as (emu, daemon), CommitWatcher(daemon) as watcher:
+        stop = threading.Event()
+
+        def trouble() -> None:
+            started = time.monotonic()
+            vanished = False
+            while not stop.wait(args.junk_every):
+                emu.inject_garbage(b"\x00\xff\x1b[2J\xfe\x80\r\n")
+                if not vanished and time.monotonic() - started > n * gap / 2:
+                    emu.vanish(3.0)
+                    vanished = True
+
+        troublemaker = threading.Thread(target=trouble, daemon=True)
+        troublemaker.start()
+        for i in range(n):
+            emu.inject_text(number(i), REPORT.format(n=i))
+        poll_until(lambda: len(watcher.seen) >= n, timeout=n * gap * 3 + 120, every=0.2)
+        stop.set()
+        troublemaker.join()
+        deliveries = emu.deliveries()
+        poll_until(lambda: len(emu.sent) >= n, timeout=n * 4 + 60, every=0.5)
+        sent = len({s.recipient for s in emu.sent})
+        timeouts = daemon.log_path.read_text(errors="replace").count("asking again")
+    latencies = [watcher.seen[pdu_hash(pdu)] - at for at, pdu in deliveries
+                 if pdu_hash(pdu) in watcher.seen]
+    print(f"faults: {n} reports, one reaching the SIM every {gap:g} s; 1 command in "
+          f"{args.drop} unanswered, junk bytes every {args.junk_every:g} s, one 3 s vanish; "
+          f"115200 Bd, 20 ms command latency, 3 s sends, replies on")
+    print(f"  stored {len(watcher.seen)}/{n}, reporters answered {sent}/{n}; commands asked "
+          f"again after a learned wait: {timeouts}")
+    print(f"  +CMTI -> committed case: median {statistics.median(latencies):.2f} s, "
+          f"p95 {pct(latencies, 0.95):.2f} s, max {max(latencies):.2f} s")
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -552,12 +595,19 @@ def main() -> None:
             p.add_argument("--gap", type=float, default=REALISTIC.delivery_gap,
                            help="seconds between two deliveries (1 s: a flood the 3 s "
                                 "sends cannot keep up with; 6 s: a busy, steady line)")
+    p = sub.add_parser("faults")
+    p.add_argument("--reports", type=int, default=60)
+    p.add_argument("--gap", type=float, default=3.0,
+                   help="seconds between two reports reaching the SIM")
+    p.add_argument("--drop", type=int, default=50, help="1 command in this many unanswered")
+    p.add_argument("--junk-every", type=float, default=7.0)
+    p.add_argument("--keep", action="store_true")
     p = sub.add_parser("idle")
     p.add_argument("--minutes", type=float, default=10.0)
     p.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     {"throughput": throughput, "realistic": realistic, "idle": idle,
-     "gammu": gammu, "flood": flood}[args.scenario](args)
+     "gammu": gammu, "flood": flood, "faults": faults}[args.scenario](args)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ while replies flood out. The real ``smsbridge daemon`` process over emulators on
     python bench/bench_pool.py latency [--pool shared|dedicated] [--backlog 300]
     python bench/bench_pool.py scaling [--modems 1 2 4] [--seconds 120]
     python bench/bench_pool.py idle [--modems 4] [--seconds 60]
+    python bench/bench_pool.py credit [--reports 150] [--pace 1]
 
 crash: reports wait on the SIM; the daemon is started and killed -9 at random moments
 while it answers them (each send takes --send-delay s), --kills times, then left to
@@ -18,6 +19,9 @@ modem, role both; ``dedicated``: a receive modem and a send modem.
 
 scaling: replies per minute with 1, 2, 4 modems sending a queued backlog at 3 s per
 send. idle: the daemon's CPU and RSS with several modems and nothing to do.
+
+credit: three sticks answer a steady stream of reports and one runs out of credit
+midway: replies per minute before and after, and nobody unanswered.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -228,6 +233,75 @@ def scaling(args: argparse.Namespace) -> None:
         print(f"  {count} modem(s): {rate:.1f} replies/min{ratio}")
 
 
+def credit(args: argparse.Namespace) -> None:
+    """Three sticks answer a steady stream of reports; one runs out of credit midway
+    (its sends answer +CMS ERROR: 38 and its balance code says Rp0): replies per minute
+    before and after, and whether anybody was left unanswered."""
+    slow = EmulatorSettings(storage_size=30, baudrate=115200, command_latency=0.02,
+                            send_delay=3.0)
+    n = args.reports
+    directory = Path(tempfile.mkdtemp(prefix="bench-pool-credit-"))
+    try:
+        with contextlib.ExitStack() as stack:
+            emus = [stack.enter_context(Emulator(slow, link=str(directory / f"m{i}")))
+                    for i in range(3)]
+            config = write_pool_config(
+                directory, {f"m{i}": (e.port, "both") for i, e in enumerate(emus)})
+            config.write_text(config.read_text().replace(
+                'role = "both"\n', 'role = "both"\nbalance_ussd = "*888#"\n'
+                f"balance_check_seconds = {args.check:g}\n"), encoding="utf-8")
+            daemon = start(directory, config)
+            try:
+                wait_ready(daemon, 3)
+                t0 = time.monotonic()
+                stop = threading.Event()
+
+                def feed() -> None:
+                    for i in range(n):
+                        stop.wait(max(0.0, t0 + i * args.pace - time.monotonic()))
+                        emus[i % 3].inject_text(number(i), REPORT.format(n=i))
+
+                feeder = threading.Thread(target=feed, daemon=True)
+                feeder.start()
+
+                def sent() -> int:
+                    return sum(len(e.sent) for e in emus)
+
+                time.sleep(args.warmup)
+                before0 = sent()
+                time.sleep(args.seconds)
+                before = (sent() - before0) * 60 / args.seconds
+                lost_at = time.monotonic()
+                emus[2].run_out_of_credit()
+                stranded_from = len(emus[2].sent)
+                time.sleep(args.settle)
+                after0 = sent()
+                time.sleep(args.seconds)
+                after = (sent() - after0) * 60 / args.seconds
+                answered = poll_until(
+                    lambda: len({s.recipient for e in emus for s in e.sent}) >= n,
+                    timeout=n * 3 + 120, every=0.5)
+                done_at = time.monotonic() - t0
+                stop.set()
+                feeder.join()
+                recipients = len({s.recipient for e in emus for s in e.sent})
+                by = [len(e.sent) for e in emus]
+                log_text = daemon.log_path.read_text(errors="replace")
+            finally:
+                daemon.stop()
+    finally:
+        if not args.keep:
+            shutil.rmtree(directory, ignore_errors=True)
+    stopped = "m2 cannot send" in log_text
+    print(f"credit: {n} reports, one every {args.pace:g} s round the three sticks, 3 s per "
+          f"send; m2 runs out of credit {args.warmup + args.seconds:g} s in (balance "
+          f"checked every {args.check:g} s)")
+    print(f"  replies/min: {before:.1f} before, {after:.1f} after ({args.settle:g} s to "
+          f"settle); m2 sent {by[2] - stranded_from} after it ran out; m2 stopped: {stopped}")
+    print(f"  answered {recipients}/{n}{'' if answered else ' (timed out)'} after "
+          f"{done_at:.0f} s (m2 ran out at {lost_at - t0:.0f} s); sent by each: {by}")
+
+
 def idle(args: argparse.Namespace) -> None:
     from bench_daemon import proc_stat
 
@@ -286,6 +360,14 @@ def main() -> None:
     p.add_argument("--warmup", type=float, default=10.0)
     p.add_argument("--seconds", type=float, default=120.0)
     p.add_argument("--keep", action="store_true")
+    p = sub.add_parser("credit")
+    p.add_argument("--reports", type=int, default=150)
+    p.add_argument("--pace", type=float, default=1.0)
+    p.add_argument("--warmup", type=float, default=10.0)
+    p.add_argument("--seconds", type=float, default=45.0)
+    p.add_argument("--settle", type=float, default=10.0)
+    p.add_argument("--check", type=float, default=60.0)
+    p.add_argument("--keep", action="store_true")
     p = sub.add_parser("idle")
     p.add_argument("--modems", type=int, default=4)
     p.add_argument("--seconds", type=float, default=60.0)
@@ -294,7 +376,7 @@ def main() -> None:
     global DAEMON_FROM
     DAEMON_FROM = getattr(args, "daemon_from", None)
     {"crash": crash, "latency": latency, "scaling": scaling,
-     "idle": idle}[args.scenario](args)
+     "idle": idle, "credit": credit}[args.scenario](args)
 
 
 if __name__ == "__main__":

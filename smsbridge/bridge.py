@@ -24,7 +24,7 @@ from smsbridge.fieldwork.bridge import FieldBridge
 from smsbridge.models import Case, InboundRecord, NewCase, to_iso
 from smsbridge.modem.base import STO_SENT, STO_UNSENT, Modem, StoredMessage
 from smsbridge.numbers import normalize, reply_problem
-from smsbridge.pool.sending import Chooser, Sending
+from smsbridge.pool.sending import Outcome, Sending
 from smsbridge.privacy import mask_number, mask_numbers_in
 from smsbridge.replies import ReplyDecision, Templates, parse_command
 from smsbridge.sms import pdu as pdu_codec
@@ -65,8 +65,7 @@ class Bridge:
         self.name = name
         # The modem the replies being queued should prefer (the one the report came in on).
         self._received_on: str | None = name
-        self.sending = Sending(modem, store, config, name=name, clock=clock,
-                               set_aside=lambda reason: self.set_aside.append(reason))
+        self.sending = Sending(modem, store, config, name=name, clock=clock)
         # The daemon's clock (the store's too); a plain () -> datetime still works.
         self.clock = as_clock(clock).now
         # Why each item was set aside since the daemon last asked (take_set_aside).
@@ -448,9 +447,12 @@ class Bridge:
 
     # -- sending ------------------------------------------------------------------------
 
-    def send_one(self, choose: Chooser | None = None) -> bool:
+    def send_one(self) -> bool:
         """Claim the next due SMS of the outbox and send it; True when one was tried."""
-        return self.sending.send_one(choose) is not None
+        result = self.sending.send_one()
+        if result.outcome is Outcome.SET_ASIDE and result.reason:
+            self.set_aside.append(result.reason)
+        return result.tried
 
     def next_send_due_in(self) -> float | None:
         """Seconds until an outbox item may be claimed (0: now), or None when none waits."""

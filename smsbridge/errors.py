@@ -12,6 +12,8 @@ line and exits non-zero, so each message must stand on its own and say what to d
     ├── ModemError             anything between us and the device
     │   ├── PortError          the port cannot be opened, or vanished
     │   ├── ModemTimeout       the modem did not answer a command in time
+    │   │   └── _Dropped       the command was lost, a probe behind it answered
+    │   │                      (modem/at_channel.py: re-asked there, or a ModemTimeout)
     │   ├── CommandError       the modem answered ERROR / +CME ERROR / +CMS ERROR
     │   │   ├── GammuCommandError    libgammu refused (modem/gammu_convert.py)
     │   │   └── AlreadyAnswered      the emulator's own signal (emulator/state.py)

@@ -23,6 +23,24 @@ def to_local(iso: str | None, zone: tzinfo | None = None) -> datetime | None:
     return None if iso is None else datetime.fromisoformat(iso).astimezone(zone)
 
 
+# The outbox's two lanes. Field SMS (dispatches, officers' confirmations), operators'
+# own replies and citizens' status notices go out before automatic acknowledgements:
+# one flood of reports must not hold back the officer it is about.
+FIRST_LANE, AUTO_LANE = 0, 1
+
+
+@dataclass(frozen=True)
+class WaitingReply:
+    """A claimable reply as the pool's routing sees it: its id, number, when it became
+    due, the modem it prefers (its report came in there) and its lane."""
+
+    id: int
+    number: str
+    due_at: datetime
+    prefer: str | None = None
+    lane: int = AUTO_LANE
+
+
 @dataclass(frozen=True)
 class Case:
     """One citizen report. ``reporter`` is the full number: mask it when showing it."""

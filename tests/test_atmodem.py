@@ -382,3 +382,35 @@ def test_a_report_arriving_during_the_listing_does_not_force_a_slot_by_slot_read
     assert not [r for r in caplog.records if "slot by slot" in r.getMessage()]
     emu.hold_network(False)
     assert "empat, tiba saat daftar dibaca" in texts(modem.list_stored())
+
+
+@pytest.mark.slow
+def test_a_dropped_command_costs_about_a_second_not_the_whole_timeout(start):
+    """1 command in 7 gets no answer: a read is followed by a probe after a learned
+    wait; the probe's answer coming first says the command was lost, and it is asked
+    again, so nothing waits out the 10 s command_timeout and nothing fails."""
+    emu, modem = start(modem={"command_timeout": 10.0})
+    for _ in range(3):  # what the stick's answer times are learned from
+        modem.status()
+    emu.drop_commands(7)
+    for _ in range(6):
+        status = modem.status()
+        assert (status.imsi, status.manufacturer) == ("510101234567890", "huawei")
+    learned = modem._channel.answer_times
+    assert 1.0 <= learned.timeout("AT+CSQ", 10.0) < 10.0
+
+
+@pytest.mark.slow
+def test_a_late_answer_is_never_taken_for_the_next_commands(start):
+    """A stick that answers slower than it taught us: the probe behind the command shows
+    the answer was late, not lost, and every later answer still lands on its command."""
+    emu, modem = start(modem={"command_timeout": 10.0})
+    for _ in range(3):
+        modem.status()
+    emu.set_latency(1.5)  # slower than the learned 1 s
+    status = modem.status()
+    emu.set_latency(0.0)
+    again = modem.status()
+    for s in (status, again):
+        assert (s.manufacturer, s.model, s.imei, s.imsi) == (
+            "huawei", "E173", "861234567890123", "510101234567890")

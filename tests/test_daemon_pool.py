@@ -133,3 +133,183 @@ def test_demo_spreads_reports_over_a_pool_and_replies_from_several_modems(tmp_pa
     assert len(senders) >= 2
     # Three modems drain at once: which report got LP-000001 is no longer fixed.
     assert re.search(r"Laporan LP-\d{6} sudah dicek petugas dan benar", result.stdout)
+
+
+def test_with_300_acks_queued_a_dispatch_is_the_next_sms_the_daemon_sends(tmp_path):
+    from smsbridge.store import Store
+
+    officer = "+6281399990001"
+    with Store.open(tmp_path / "cases.db") as store:
+        for i in range(300):
+            store.outbox.add(number(i), f"Laporan diterima. No tiket: LP-{i:06d}", kind="ack",
+                             created_by="smsbridge")
+        store.outbox.add(officer, "TUGAS LP-000007: ada judi di pasar", kind="dispatch",
+                         created_by="sari")
+    with Emulator(EmulatorSettings(send_delay=0.05), link=str(tmp_path / "a")) as a:
+        d = DaemonProcess(tmp_path, a.port, pool_config({"a": a.port}))
+        try:
+            d.start()
+            wait_until(lambda: len(a.sent) >= 3, 60, "the first sends")
+            assert d.terminate() == 0
+        finally:
+            d.stop()
+        assert a.sent[0].recipient == officer
+        # The acknowledgements follow in the order they were queued.
+        assert [s.recipient for s in a.sent[1:3]] == [number(0), number(1)]
+
+
+def test_a_stick_refusing_every_send_loses_its_replies_to_the_other_two(tmp_path):
+    """+CMS ERROR: 38 (network out of order: what a barred or empty SIM answers) to every
+    send on c: after 3 failures in a row c claims nothing, and every reply, those of the
+    reports c received included, goes out from a or b at once."""
+    import subprocess
+    import sys
+
+    settings = EmulatorSettings(storage_size=30, send_delay=0.05)
+    with Emulator(settings, link=str(tmp_path / "a")) as a, \
+            Emulator(settings, link=str(tmp_path / "b")) as b, \
+            Emulator(settings, link=str(tmp_path / "c")) as c:
+        emus = {"a": a, "b": b, "c": c}
+        c.fail_sends(10**6, code=38)
+        d = DaemonProcess(tmp_path, a.port, pool_config({n: e.port for n, e in emus.items()}))
+        try:
+            d.start()
+            reports = 30
+            start = time.monotonic()
+            for i in range(reports):
+                emus["abc"[i % 3]].inject_text(number(i), f"laporan {i}: ada balap liar")
+            wait_until(lambda: len({s.recipient for e in emus.values() for s in e.sent})
+                       >= reports, 60, "every reporter answered")
+            stranded = time.monotonic() - start
+            status = subprocess.run(
+                [sys.executable, "-m", "smsbridge", "--config", str(d.config), "status"],
+                capture_output=True, text=True, timeout=60)
+            assert d.terminate() == 0
+        finally:
+            d.stop()
+        print(f"every reply out {stranded:.1f} s after the reports reached the network")
+        assert c.sent == []
+        per = Counter((s.recipient, s.text) for s in a.sent + b.sent)
+        assert len(per) == reports and max(per.values()) == 1
+        # No reply spent its attempts on c: each failed once at most, and none gave up.
+        assert query(d.db, "SELECT count(*) FROM outbox WHERE state = 'gave_up'") == [(0,)]
+        assert "modem c (both)" in status.stdout
+        assert "cannot send: 3 sends failed in a row" in status.stdout, status.stdout
+        assert "+CMS ERROR 38" in status.stdout
+
+
+def test_last_poll_moves_on_while_the_daemon_works(tmp_path):
+    def last_poll():
+        rows = query(d.db, "SELECT value FROM daemon_state WHERE key = 'modem.a.last_poll'")
+        return rows[0][0] if rows else None
+
+    with Emulator(EmulatorSettings(), link=str(tmp_path / "a")) as a:
+        d = DaemonProcess(tmp_path, a.port, pool_config({"a": a.port}))
+        try:
+            d.start()
+            wait_until(lambda: last_poll() is not None, 30, "a first poll noted")
+            first = last_poll()
+            # Polls every second ([daemon] poll_seconds = 1): noted at most every 3 s.
+            wait_until(lambda: last_poll() != first, 15, "a later poll noted")
+            assert d.terminate() == 0
+        finally:
+            d.stop()
+
+
+def test_another_stick_behind_the_link_after_a_kill_takes_nothing_of_the_old_one(tmp_path):
+    """A pty reused by another device (or a stick swapped into a hub port): the worker
+    compares IMSI and IMEI, runs no slot recovery and releases no lease of the old
+    stick, says so in the journal and `status`, and joins once the config names it."""
+    import subprocess
+    import sys
+
+    from smsbridge.store import Store
+
+    link = str(tmp_path / "a")
+    state = "SELECT value FROM daemon_state WHERE key = ?"
+    old_imsi = EmulatorSettings().imsi
+    with Emulator(EmulatorSettings(), link=link) as old:
+        d = DaemonProcess(tmp_path, old.port, pool_config({"a": link}))
+        try:
+            d.start()
+            wait_until(lambda: query(d.db, state, ("modem.a.imsi",)) == [(old_imsi,)], 30,
+                       "the stick's identity recorded")
+            d.kill9()
+        finally:
+            d.stop()
+    # What the old stick held when the process died: a reply leased to "a", its part
+    # written to the old stick's slot 1.
+    with Store.open(d.db) as store:
+        held = store.outbox.add(number(1), "Laporan diterima. No tiket: LP-000001",
+                                kind="ack", created_by="smsbridge").id
+        store.db.execute("UPDATE outbox SET lease_owner = 'a', lease_until ="
+                         " '2099-01-01T00:00:00+00:00', slots = '[1]' WHERE id = ?", (held,))
+    other = EmulatorSettings(imsi="510019876543210", imei="869999999999999")
+    with Emulator(other, link=link) as new:
+        new.inject_text(number(2), "laporan lewat stick baru: ada tawuran")
+        try:
+            d.start()
+            wait_until(lambda: query(d.db, state, ("modem.a.unknown_stick",)) not in ([],
+                                                                                   [(None,)]),
+                       30, "the other stick noticed")
+            status = subprocess.run(
+                [sys.executable, "-m", "smsbridge", "--config", str(d.config), "status"],
+                capture_output=True, text=True, timeout=60)
+            assert d.terminate() == 0
+            assert new.sent == [] and new.storage_used == 1  # the report waits on it
+            assert query(d.db, "SELECT lease_owner, state FROM outbox WHERE id = ?",
+                         (held,)) == [("a", "queued")]
+            assert "another stick on its port: IMSI 510019876543210" in status.stdout
+            assert "another stick is on" in d.log_text()
+            # The administrator confirms it: it joins as a new stick.
+            d.write_config(link, pool_config({"a": link})
+                           + 'imsi = "510019876543210"\n')
+            d.start()
+            wait_until(lambda: any(s.recipient == number(2) for s in new.sent), 30,
+                       "the confirmed stick answering its report")
+            assert d.terminate() == 0
+        finally:
+            d.stop()
+    # The old stick's reply was never sent from the new one, nor released to it.
+    assert all(s.recipient != number(1) for s in new.sent)
+    [(owner, row_state)] = query(d.db, "SELECT lease_owner, state FROM outbox WHERE id = ?",
+                                 (held,))
+    assert row_state == "queued" and owner.startswith(f"a (IMSI {old_imsi}")
+
+
+def test_a_stick_out_of_credit_stops_sending_until_topped_up(tmp_path):
+    """The balance code answers Rp0 and no SMS package: a claims no reply (b sends them
+    all), status shows its credit and why it cannot send; topped up, it sends again at
+    the next check."""
+    import subprocess
+    import sys
+
+    settings = EmulatorSettings(storage_size=30, send_delay=0.05)
+    with Emulator(settings, link=str(tmp_path / "a")) as a, \
+            Emulator(settings, link=str(tmp_path / "b")) as b:
+        a.run_out_of_credit()
+        config = pool_config({"a": a.port, "b": b.port}).replace(
+            'name = "a"\n', 'name = "a"\nbalance_ussd = "*888#"\nbalance_check_seconds = 5\n')
+        d = DaemonProcess(tmp_path, a.port, config)
+        try:
+            d.start()
+            for i in range(10):
+                a.inject_text(number(i), f"laporan {i}: ada balap liar")
+            wait_until(lambda: len({s.recipient for s in b.sent}) >= 10, 60,
+                       "every reply from b")
+            status = subprocess.run(
+                [sys.executable, "-m", "smsbridge", "--config", str(d.config), "status"],
+                capture_output=True, text=True, timeout=60)
+            assert a.sent == []
+            a.top_up(credit=20_000, sms=100)
+            wait_until(lambda: "a sends again (topped up" in d.log_text(), 30,
+                       "the next balance check")
+            a.inject_text(number(50), "laporan setelah isi pulsa")
+            wait_until(lambda: a.sent, 30, "a sending again after the top-up")
+            assert d.terminate() == 0
+        finally:
+            d.stop()
+    assert "credit: Rp0, 0 SMS in the package, active until 2027-06-30" in status.stdout
+    assert "CREDIT WARNING: credit Rp0 is under Rp5.000" in status.stdout
+    assert "cannot send: no credit and no SMS package left" in status.stdout
+    assert "a credit: credit Rp0 is under Rp5.000" in d.log_text()

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from smsbridge.models import AUTO_LANE, FIRST_LANE
 from smsbridge.pool.routing import (
+    Identity,
+    Known,
     Pace,
     Reply,
     Routing,
     Sender,
+    SendHealth,
     choose,
+    judge_identity,
     local_midnight,
     reservations,
 )
+from smsbridge.retry import RetryPolicy
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 TSEL = ("+62811", "+62812", "+62813")
@@ -95,3 +101,50 @@ def test_a_day_starts_at_local_midnight():
     start = local_midnight(NOW)
     assert start <= NOW and (start.hour, start.minute) == (0, 0)
     assert NOW - start < timedelta(days=1)
+
+
+def test_the_first_lane_goes_before_older_acknowledgements_which_keep_their_order():
+    senders = [Sender("tsel", TSEL)]
+    acks = [Reply(i, "+6281200000001", NOW - timedelta(seconds=300 - i)) for i in range(1, 4)]
+    dispatch = Reply(9, "+6281200000009", NOW, lane=FIRST_LANE)
+    assert choose("tsel", [*acks, dispatch], senders, Routing(), NOW) == [9, 1, 2, 3]
+    assert all(a.lane == AUTO_LANE for a in acks)
+
+
+def test_three_failed_sends_in_a_row_stop_a_stick_until_its_first_success():
+    backoff = RetryPolicy(60.0, 3600.0)
+    health = SendHealth()
+    for _ in range(2):
+        health = health.failed("+CMS ERROR: 38", NOW, limit=3, backoff=backoff)
+        assert health.can_send and health.may_try(NOW)
+    health = health.failed("+CMS ERROR: 38", NOW, limit=3, backoff=backoff)
+    assert not health.can_send and "3 sends failed" in health.reason
+    assert not health.may_try(NOW) and health.may_try(NOW + timedelta(seconds=60))
+    # A failed try doubles the wait; the first success brings it back.
+    later = NOW + timedelta(seconds=60)
+    again = health.failed("+CMS ERROR: 38", later, limit=3, backoff=backoff)
+    assert again.retry_at == later + timedelta(seconds=120) and again.reason == health.reason
+    assert again.succeeded() == SendHealth()
+    # A success between failures starts the count again.
+    assert SendHealth(failures=2).succeeded().failures == 0
+
+
+def test_a_stick_that_cannot_send_loses_even_the_replies_of_its_own_reports():
+    replies = [reply(1, "+6281299999999", prefer="tsel")]
+    tsel = Sender("tsel", TSEL, can_send=False)
+    assert choose("isat", replies, [tsel, Sender("isat", ISAT)], Routing(), NOW) == [1]
+    assert SendHealth().no_credit("pulsa Rp0", NOW, backoff=RetryPolicy(60, 60)).reason \
+        == "pulsa Rp0"
+
+
+def test_a_stick_is_known_by_its_imsi_and_imei_not_its_port_name():
+    old, other = Identity("510101", "8612"), Identity("510011", "8699")
+    none = Identity()
+    assert judge_identity(old, none, none, join_new=False) is Known.FIRST
+    assert judge_identity(old, old, none, join_new=False) is Known.SAME
+    assert judge_identity(Identity(None, "8612"), old, none, join_new=False) is Known.SAME
+    assert judge_identity(other, old, none, join_new=False) is Known.REFUSED
+    assert judge_identity(other, old, none, join_new=True) is Known.NEW
+    # The administrator's word: the configured stick joins as new, any other is refused.
+    assert judge_identity(other, old, Identity("510011"), join_new=False) is Known.NEW
+    assert judge_identity(old, old, Identity("510011"), join_new=True) is Known.REFUSED

@@ -28,6 +28,7 @@ def test_probe_all_probes_every_modem_of_the_pool(tmp_path: Path):
                                          "--json"])
     assert text.exit_code == 1  # isat's SIM asks for a PIN
     assert "== tsel (receive)" in text.output and "== isat (send)" in text.output
+    assert "verdict: READY to receive SMS" in text.output
     assert "TELKOMSEL" in text.output and "INDOSAT" in text.output
     reports = json.loads(data.output)
     assert [(r["name"], r["ready"]) for r in reports] == [("tsel", True), ("isat", False)]
@@ -119,3 +120,59 @@ def test_status_prints_a_line_per_modem(tmp_path: Path):
     assert "(receive): ready, huawei E173" in tsel and "-73 dBm" in tsel
     assert "(send): down" in isat and "sent today 0/500" in isat
     assert "last error: modem: the device vanished" in result.output
+
+
+def test_status_says_what_each_stick_can_do_now_and_why_not():
+    from smsbridge.cli.daemon_cmd import abilities
+
+    ready = {"state": "ready", "last_error": None, "cannot_send": None, "capped": False}
+    assert abilities({**ready, "role": "both"}) == (["receive", "send"], None)
+    assert abilities({**ready, "role": "receive"}) == (["receive"], None)
+    # A send-only stick is never said to receive.
+    assert abilities({**ready, "role": "send"}) == (["send"], None)
+    assert abilities({**ready, "role": "both", "cannot_send": "3 sends failed"}) == (
+        ["receive"], "cannot send: 3 sends failed")
+    assert abilities({**ready, "role": "send", "capped": True}) == (
+        [], "cannot send: its daily cap is reached")
+    assert abilities({**ready, "role": "both", "state": "down",
+                      "last_error": "modem: gone"}) == ([], "down: modem: gone")
+
+
+def test_status_shows_device_strings_neutralised_and_what_each_stick_can_do(tmp_path: Path):
+    from smsbridge.store import Store
+
+    db = tmp_path / "cases.db"
+    config = tmp_path / "config.toml"
+    config.write_text(f'[database]\npath = "{db}"\n'
+                      '[[modems]]\nname = "tsel"\nport = "/dev/a"\nrole = "send"\n'
+                      '[[modems]]\nname = "rx"\nport = "/dev/b"\nrole = "receive"\n',
+                      encoding="utf-8")
+    with Store.open(db) as store:
+        store.state.update({"modem.tsel.state": "ready", "modem.tsel.role": "send",
+                            "modem.tsel.modem": "huawei \x1b[2JE173",
+                            "modem.tsel.operator": "TSEL\x1b]0;owned\x07",
+                            "modem.tsel.cannot_send": "+CMS ERROR 38\x1b[31m",
+                            "modem.tsel.cannot_send_at": "2026-12-01T11:58:00+00:00"})
+    result = CliRunner().invoke(main, ["--config", str(config), "status"])
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert "huawei ␛[2JE173" in result.output
+    assert "can now: neither receive nor send (cannot send: +CMS ERROR 38␛[31m)" in \
+        result.output
+
+
+def test_probe_on_a_pool_probes_every_stick_and_never_calls_a_sender_a_receiver(
+        tmp_path: Path):
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[modem]\ncommand_timeout = 1.0\nsim_busy_wait = 1.0\n'
+        f'[[modems]]\nname = "tsel"\nport = "{tmp_path / "a"}"\nrole = "both"\n'
+        f'[[modems]]\nname = "isat"\nport = "{tmp_path / "b"}"\nrole = "send"\n',
+        encoding="utf-8")
+    with Emulator(EmulatorSettings(operator="TELKOMSEL"), link=str(tmp_path / "a")), \
+            Emulator(EmulatorSettings(operator="INDOSAT\x1b[2J"), link=str(tmp_path / "b")):
+        result = CliRunner().invoke(main, ["--config", str(config), "modem", "probe"])
+    assert result.exit_code == 0, result.output
+    tsel, isat = result.output.split("== isat (send)")
+    assert "== tsel (both)" in tsel and "verdict: READY to receive and send SMS" in tsel
+    assert "verdict: READY to send SMS" in isat and "receive" not in isat
+    assert "\x1b" not in result.output and "INDOSAT" in result.output

@@ -54,18 +54,18 @@ def test_a_claim_is_one_modems_until_its_lease_runs_out(store, clock):
     a, _ = sender(store, clock, "a")
     b, _ = sender(store, clock, "b")
     item_id = queue(store)
-    assert a.claim().id == item_id
-    assert b.claim() is None  # leased to a
+    assert a.claim([item_id]).id == item_id
+    assert b.claim([item_id]) is None  # leased to a
     clock.advance(timedelta(seconds=Config().pool.lease_seconds + 1))
     # a died with it: after the lease the reply is anyone's again.
-    claimed = b.claim()
+    claimed = b.claim([item_id])
     assert claimed.id == item_id and claimed.lease_owner == "b"
 
 
 def test_a_reply_goes_out_once_and_records_the_modem_that_sent_it(store, clock):
     a, fake = sender(store, clock, "a", store_send=True)
     item_id = queue(store)
-    assert a.send_one() is not None and a.send_one() is None
+    assert a.send_one().tried and not a.send_one().tried
     assert [s.recipient for s in fake.sent] == [CITIZEN]
     r = row(store, item_id)
     assert (r["state"], r["sent_by"], r["lease_owner"], r["slots"]) == ("sent", "a", None, None)
@@ -107,10 +107,10 @@ def test_killed_right_after_cmgw_the_slot_is_found_by_recipient_and_text(store, 
     item_id = queue(store)
     long_text = "Petugas sedang menuju lokasi laporan Anda. " * 6  # two parts
     other_id = queue(store, long_text, number="+6281234567002")
-    store.dispatch.record_slots = lambda *a, **k: (_ for _ in ()).throw(Killed())
+    store.leases.record_slots = lambda *a, **k: (_ for _ in ()).throw(Killed())
     with pytest.raises(Killed):
         a.send_one()
-    del store.dispatch.record_slots
+    del store.leases.record_slots
     # A second reply written but not recorded either, and a leftover of a sent one.
     a2 = restart(store, clock, fake)
     item = a2.claim()
@@ -130,7 +130,7 @@ def test_direct_sending_sends_again_what_a_kill_left_unknown(store, clock):
     a.claim()
     restart(store, clock, fake).recover()  # a kill during AT+CMGS: no trace on the modem
     b = restart(store, clock, fake)
-    assert b.send_one().id == item_id and len(fake.sent) == 1
+    assert b.send_one().reply_id == item_id and len(fake.sent) == 1
 
 
 def test_a_modem_that_does_not_mark_cmss_sends_falls_back_to_cmgs(store, clock):
@@ -175,7 +175,7 @@ def test_a_status_report_marks_the_sms_of_the_modem_it_came_back_to(store, clock
     first, second = queue(store), queue(store, "Petugas menuju lokasi")
     for item_id, modem in ((first, "a"), (second, "b")):
         store.outbox.sent(item_id, [7], at="2026-12-01T20:00:00+00:00")
-        store.dispatch.mark_sent_by(item_id, modem)
+        store.leases.mark_sent_by(item_id, modem)
     assert store.outbox.record_delivery(CITIZEN, 7, delivered=True, status=0, at="x",
                                         modem="a")
     assert (row(store, first)["state"], row(store, second)["state"]) == ("delivered", "sent")
@@ -213,5 +213,21 @@ def test_an_operators_reply_prefers_the_modem_its_case_last_came_in_on(store, cl
                                   received_at="2026-12-01T19:00:00+00:00", modem=modem)
         store.inbox.attach([message], case.id)
     store.outbox.add_reply(case.ticket, "Petugas menuju lokasi", operator="budi")
-    [waiting] = store.dispatch.waiting(now="2026-12-01T21:00:00+00:00")
+    [waiting] = store.leases.waiting(now="2026-12-01T21:00:00+00:00")
     assert waiting.prefer == "b"
+
+
+def test_with_300_acks_queued_a_dispatch_is_the_next_sms_sent(store, clock):
+    for i in range(300):
+        queue(store, number=f"+62812{i:08d}")
+    clock.advance(seconds=60)
+    officer = "+6281399990001"
+    dispatch = store.outbox.add(officer, "TUGAS LP-000001 ...", kind="dispatch",
+                                created_by="sari").id
+    notice = store.outbox.add(CITIZEN, "Laporan LP-000001 selesai", kind="notice",
+                              created_by="sari").id
+    a, fake = sender(store, clock)
+    assert a.send_one().reply_id == dispatch and fake.sent[0].recipient == officer
+    assert a.send_one().reply_id == notice
+    # The acknowledgements follow, in the order they were queued.
+    assert [a.send_one().reply_id for _ in range(3)] == [1, 2, 3]

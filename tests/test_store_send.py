@@ -77,7 +77,7 @@ def test_a_modem_whose_cmss_leaves_the_slot_unsent_falls_back_to_cmgs(start, db_
         for i in range(3):
             store.outbox.add(f"+628123456700{i}", "balasan", kind="ack", created_by="x")
         sending = Sending(modem, store, Config(), name="modem")
-        while sending.send_one():
+        while sending.send_one().tried:
             pass
         assert store.db.scalar("SELECT count(*) FROM outbox WHERE state = 'sent'") == 3
     assert len(emu.sent) == 3  # each once: the first through storage, the rest by CMGS
@@ -97,7 +97,7 @@ def test_after_a_restart_the_slots_in_me_tell_what_was_sent(start, db_path):
         for item in (sending.claim(), sending.claim()):
             slots = modem.write(item.number, item.text, reference=item.id & 0xFF)
             if item.id == sent_before.id:
-                store.dispatch.record_slots(item.id, owner="modem", slots=slots)
+                store.leases.record_slots(item.id, owner="modem", slots=slots)
                 modem.send_stored(slots[0])
         leftover = modem.write("+6281234567003", "sisa", reference=7)
         assert len(emu.sent) == 1
@@ -147,7 +147,7 @@ def test_a_reply_accepted_without_its_reference_goes_out_once_and_the_case_says_
         case, _ = _reply_to_a_case(store)
         emu.odd_references(1, kind)
         sending = Sending(modem, store, Config(), name="modem")
-        while sending.send_one():
+        while sending.send_one().tried:
             pass
         sent = store.outbox.listing(operator="x")[0]
         assert (sent.state, sent.refs, sent.attempts) == ("sent", (None,), 1)
@@ -155,7 +155,7 @@ def test_a_reply_accepted_without_its_reference_goes_out_once_and_the_case_says_
                  if e.action == "reply_sent"]
         assert len(notes) == 1 and "sent, reference unknown" in notes[0]
         Sending(modem, store, Config(), name="modem").recover()
-        assert sending.send_one() is None
+        assert not sending.send_one().tried
     assert [s.recipient for s in emu.sent] == [CITIZEN]
     assert emu.stored_status("ME") == {}
 
@@ -169,7 +169,7 @@ def test_a_bare_error_to_cmss_is_settled_by_the_slot_before_anything_is_sent_aga
         sending.send_one()  # the first send learns that this modem marks "STO SENT"
         _reply_to_a_case(store)
         emu.odd_references(1, "error")  # it goes out, and the modem answers ERROR
-        while sending.send_one():
+        while sending.send_one().tried:
             pass
         assert store.outbox.listing(operator="x")[0].state == "sent"
     assert [s.recipient for s in emu.sent] == ["+6281234567009", CITIZEN]

@@ -30,7 +30,7 @@ LAYERS = {
     # 4: carrying decisions out
     "bridge": 4, "hooks": 4, "pool.sending": 4, "fieldwork.bridge": 4, "retention": 4,
     # 5: the process
-    "pool.worker": 5, "daemon": 5,
+    "pool.stick": 4, "pool.worker": 5, "daemon": 5,
     # a package's map (its __init__) imports nothing, so stands anywhere
     "pool": 0, "fieldwork": 0,
     # 6: people

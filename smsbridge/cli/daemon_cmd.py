@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from smsbridge.cli import AppContext, apply_privacy, handle_errors, main, pass_app
+from smsbridge.privacy import neutralise
 
 if TYPE_CHECKING:
     from smsbridge.config.sections import RetentionConfig
@@ -102,7 +103,56 @@ def modem_report(state: dict, name: str, *, sent_today: int, queue: int) -> dict
         "last_poll": get("last_poll"), "last_error": get("last_error"),
         "last_error_at": get("last_error_at"),
         "sim_pin_refused_at": get("sim_pin_refused_at") if get("sim_pin_refused") else None,
+        # Set while the stick claims no replies: its sends keep failing, or no credit.
+        "cannot_send": get("cannot_send"), "cannot_send_at": get("cannot_send_at"),
+        # The stick last accepted on this name, and another one found on its port.
+        "imsi": get("imsi"), "imei": get("imei"),
+        "unknown_stick": get("unknown_stick"), "unknown_stick_at": get("unknown_stick_at"),
+        # The last answer to the balance code ([[modems]] balance_ussd), as parsed.
+        "balance": None if not get("balance_at") else {
+            "credit": _int(get("balance_credit")), "sms_left": _int(get("balance_sms")),
+            "active_until": get("balance_until"), "raw": get("balance_raw"),
+            "checked_at": get("balance_at"), "warning": get("credit_warning")},
+        "balance_error": get("balance_error"),
     }
+
+
+def credit_words(b: dict) -> str:
+    """A balance as ``status`` and ``modem balance`` show it."""
+    said = []
+    if b.get("credit") is not None:
+        said.append(f"Rp{b['credit']:,}".replace(",", "."))
+    if b.get("sms_left") is not None:
+        said.append(f"{b['sms_left']} SMS in the package")
+    if b.get("active_until"):
+        said.append(f"active until {b['active_until']}")
+    if not said:
+        said.append(f"not understood: {neutralise(b.get('raw') or '')!r}")
+    checked = f" (asked {b['checked_at']})" if b.get("checked_at") else ""
+    return ", ".join(said) + checked
+
+
+def abilities(m: dict) -> tuple[list[str], str | None]:
+    """What a stick of ``status`` can do now (receive, send) and, if not all its role
+    asks, why (pure: from ``modem_report``'s keys)."""
+    role = m.get("role") or "both"
+    if m.get("state") != "ready":
+        down = m.get("state") or "not started"
+        if m.get("last_error"):
+            down += f": {m['last_error']}"
+        return [], down
+    can = []
+    why: str | None = None
+    if role in ("receive", "both"):
+        can.append("receive")
+    if role in ("send", "both"):
+        if m.get("cannot_send"):
+            why = f"cannot send: {m['cannot_send']}"
+        elif m.get("capped"):
+            why = "cannot send: its daily cap is reached"
+        else:
+            can.append("send")
+    return can, why
 
 
 def daemon_report(state: dict, backlog: int, *, now: datetime,
@@ -174,9 +224,9 @@ def status_command(app: AppContext, as_json: bool) -> None:
         names = [n for n in (state.get("modems") or "").split(",") if n] or [
             m.name for m in cfg.pool_modems]
         today = to_iso(local_midnight(app.clock.now()))
-        queued = store.dispatch.queued_by_modem()
+        queued = store.leases.queued_by_modem()
         modems = [modem_report(state, name, queue=queued.get(name, 0),
-                               sent_today=store.dispatch.parts_sent(name, since=today))
+                               sent_today=store.leases.parts_sent(name, since=today))
                   for name in names]
         locks = store.field.locked(Roster.from_config(cfg).word_hashes())
         report = daemon_report(state, store.outbox.backlog(), now=app.clock.now(),
@@ -252,7 +302,7 @@ def _print_status(r: dict, *, zone: tzinfo | None = None, width: int = 80) -> No
     say(f"cases:    {r['urgent_open']:,} urgent open, "
         f"{sum(r['overdue'].values()):,} overdue" + (f" ({late})" if late else ""))
     if r["last_error"]:
-        say(f"last error: {r['last_error']} ({at(r['last_error_at'])})")
+        say(f"last error: {neutralise(r['last_error'])} ({at(r['last_error_at'])})")
     if r["sim_pin_refused_at"] and "PIN" in (r["last_error"] or ""):
         say(f"SIM:      refused the configured PIN ({at(r['sim_pin_refused_at'])}); it is "
             "not tried again: put the right PIN in [modem] pin, then "
@@ -266,7 +316,7 @@ def _print_status(r: dict, *, zone: tzinfo | None = None, width: int = 80) -> No
             "word in the config, tell them in person, `systemctl reload smsbridge`")
     if r["last_set_aside"]:
         say(f"set aside: {r['set_aside']} item(s) since the start, the last "
-            f"({at(r['last_set_aside_at'])}): {r['last_set_aside']}")
+            f"({at(r['last_set_aside_at'])}): {neutralise(r['last_set_aside'])}")
     say(f"times in {zone_name(zone)}")
 
 
@@ -278,9 +328,26 @@ def _print_modem(m: dict, say: Callable[[str], None], at: Callable[[str | None],
     cap = f"/{m['daily_cap']}" if m["daily_cap"] else ""
     capped = " (cap reached)" if m["capped"] else ""
     # What the modem has not told yet is left out: the line fits 80 columns more often.
-    known = [m["modem"], m["operator"] and f"operator {m['operator']}"]
+    known = [m["modem"] and neutralise(m["modem"]),
+             m["operator"] and f"operator {neutralise(m['operator'])}"]
     say(f"modem {m['name']} ({m['role'] or '?'}): {m['state'] or 'not started'}, "
         + "".join(f"{k}, " for k in known if k) + f"{signal}, {storage}, "
         f"sent today {m['sent_today']}{cap}{capped}, queue {m['queue']}")
+    can, why = abilities(m)
+    now = " and ".join(can) if can else "neither receive nor send"
+    say(f"    can now: {now}" + (f" ({neutralise(why)})" if why else ""))
+    if m["unknown_stick"]:
+        say(f"    another stick on its port: {neutralise(m['unknown_stick'])} (since "
+            f"{at(m['unknown_stick_at'])}; expected IMSI {m['imsi'] or '?'}, IMEI "
+            f"{m['imei'] or '?'}): not used until [[modems]] imsi/imei name it")
+    if m["balance"]:
+        say(f"    credit: {credit_words(m['balance'])}")
+        if m["balance"]["warning"]:
+            say(f"    CREDIT WARNING: {neutralise(m['balance']['warning'])}")
+    if m["balance_error"]:
+        say(f"    balance code not answered: {neutralise(m['balance_error'])}")
+    if m["cannot_send"]:
+        say(f"    cannot send: {neutralise(m['cannot_send'])} (since "
+            f"{at(m['cannot_send_at'])}); the other modems send its replies")
     if m["last_error"]:
-        say(f"    last error: {m['last_error']} ({at(m['last_error_at'])})")
+        say(f"    last error: {neutralise(m['last_error'])} ({at(m['last_error_at'])})")

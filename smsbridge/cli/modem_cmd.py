@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -9,6 +10,7 @@ import click
 
 from smsbridge.cli import AppContext, handle_errors, main, pass_app
 from smsbridge.modem.probe import ProbeReport, bars
+from smsbridge.privacy import neutralise
 
 
 @main.group("modem")
@@ -34,8 +36,9 @@ def probe_command(app: AppContext, port: str | None, every: bool, as_json: bool)
     """Report maker, model, IMEI, SIM, network, signal, SMSC and storage, and say what to fix.
 
     Uses the configured [modem] backend (AT or gammu); the daemon must not be running
-    (one program at a time owns the port). Exits 0 only when the modem is ready to
-    receive SMS; with --all, only when every modem of the pool is. A PIN the SIM
+    (one program at a time owns the port). Exits 0 only when the modem is ready for
+    its role (to receive, to send, or both); with a pool ([[modems]]) every modem is
+    probed, as with --all, and it exits 0 only when every one is ready. A PIN the SIM
     refused (to the daemon or to a probe) is never sent again: fix [modem] pin first.
 
     \b
@@ -49,6 +52,8 @@ def probe_command(app: AppContext, port: str | None, every: bool, as_json: bool)
 
     if every and port:
         raise click.UsageError("--all probes the configured ports; give --port without it")
+    # A pool's [modem] table holds what its sticks share, not a stick: probe them all.
+    every = every or (bool(app.config.modems) and port is None)
     modems = app.config.pool_modems if every else (app.config.modem,)
     reports = []
     for modem_config in modems:
@@ -65,7 +70,7 @@ def probe_command(app: AppContext, port: str | None, every: bool, as_json: bool)
         for i, (cfg, report) in enumerate(reports):
             if every:
                 click.echo(f"{'' if i == 0 else chr(10)}== {cfg.name} ({cfg.role})")
-            click.echo(format_report(report))
+            click.echo(format_report(report, role=cfg.role))
     if not all(report.ready for _, report in reports):
         raise click.exceptions.Exit(1)
 
@@ -95,6 +100,88 @@ def _remember_refused_pin(app: AppContext, name: str, fingerprint: str) -> None:
         pass  # no database to keep it in: the message says to fix the config first
 
 
+@modem_group.command("balance")
+@click.option("--all", "every", is_flag=True,
+              help="Ask every modem of the pool ([[modems]]), one after the other.")
+@click.option("--code", metavar="USSD",
+              help="The balance code to ask, overriding [[modems]] balance_ussd (*888#).")
+@click.option("--json", "as_json", is_flag=True, help="Print the answers as JSON for scripts.")
+@pass_app
+@handle_errors
+def balance_command(app: AppContext, every: bool, code: str | None, as_json: bool) -> None:
+    """Ask the operator for the SIM's credit, SMS package and active period (USSD).
+
+    Asks each modem's balance_ussd code (or --code) and shows the answer as the
+    operator gave it, what smsbridge understood of it, and the warnings the daemon
+    would give. The daemon must not be running (one program at a time owns the port).
+    Exits 0 when every modem asked answered without a warning, 1 otherwise.
+
+    \b
+    Example:
+        smsbridge modem balance --code '*888#'
+        smsbridge --config /etc/smsbridge/config.toml modem balance --all
+    """
+
+    from smsbridge.cli.daemon_cmd import credit_words
+    from smsbridge.errors import InvalidInput, ModemError
+    from smsbridge.modem import ussd
+    from smsbridge.modem.base import ussd_of
+    from smsbridge.modem.factory import make_modem
+
+    modems = app.config.pool_modems if every or app.config.modems else (app.config.modem,)
+    today = app.clock.now().astimezone().date()
+    shown, fine = [], True
+    for cfg in modems:
+        asked = code or cfg.balance_ussd
+        if not asked:
+            raise InvalidInput(f"no balance code for {cfg.name}: give --code '*888#' or set "
+                               "balance_ussd in its [[modems]] entry")
+        modem = make_modem(cfg)
+        answer: dict[str, Any] = {"name": cfg.name, "code": asked}
+        try:
+            modem.open()
+            asker = ussd_of(modem)
+            if asker is None:
+                raise InvalidInput(f"{cfg.name}: this backend cannot ask USSD codes")
+            text = asker.ussd(asked)
+        except ModemError as exc:
+            answer["error"] = neutralise(str(exc))
+            fine = False
+        else:
+            balance = ussd.parse_balance(text)
+            warnings = ussd.credit_warnings(balance, ussd.CreditLimits(
+                cfg.min_credit, cfg.min_sms, cfg.expiry_warn_days), today)
+            stop = ussd.cannot_send(balance, today)
+            answer.update({
+                "raw": neutralise(text), "credit": balance.credit,
+                "sms_left": balance.sms_left,
+                "active_until": _iso(balance.active_until), "warnings": warnings,
+                "cannot_send": stop})
+            fine = fine and not warnings and not stop
+        finally:
+            with contextlib.suppress(ModemError):
+                modem.close()
+        shown.append(answer)
+    if as_json:
+        click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
+    else:
+        for a in shown:
+            click.echo(f"{a['name']} ({a['code']}): " + (
+                f"no answer: {a['error']}" if "error" in a else credit_words(a)))
+            if "raw" in a:
+                click.echo(f"    the operator said: {a['raw']}")
+                for warning in a["warnings"]:
+                    click.echo(f"    WARNING: {warning}")
+                if a["cannot_send"]:
+                    click.echo(f"    CANNOT SEND: {a['cannot_send']}")
+    if not fine:
+        raise click.exceptions.Exit(1)
+
+
+def _iso(day: object) -> str | None:
+    return None if day is None else str(day)
+
+
 # 27.007 §7.2 +CREG <stat>.
 REGISTRATION = {
     0: "not registered, not searching",
@@ -113,10 +200,17 @@ def registration_words(stat: int | None) -> str:
 
 
 def _or(value: object, missing: str = "unknown") -> str:
-    return missing if value is None else str(value)
+    # What the device and the network say is shown like SMS text: no control characters
+    # reach the terminal.
+    return missing if value is None else neutralise(str(value))
 
 
-def format_report(report: ProbeReport) -> str:
+# What a ready stick is ready for, by its role.
+READY_FOR = {"receive": "READY to receive SMS", "send": "READY to send SMS",
+             "both": "READY to receive and send SMS"}
+
+
+def format_report(report: ProbeReport, *, role: str = "both") -> str:
     """The report as an administrator reads it on a terminal."""
     lines = [f"port:          {report.port}"]
     s = report.status
@@ -139,7 +233,7 @@ def format_report(report: ProbeReport) -> str:
         ]
     lines.append("")
     if report.ready:
-        lines.append("verdict: READY to receive SMS")
+        lines.append(f"verdict: {READY_FOR.get(role, READY_FOR['both'])}")
     else:
         lines.append("verdict: NOT READY; fix:")
         lines += [f"  - {p}" for p in report.problems]

@@ -49,6 +49,27 @@ class ModemConfig:
     # (0: no cap), as its SMS package allows. A long reply counts each of its parts.
     send_per_minute: float = _opt(0.0, lo=0, hi=600)
     daily_cap: int = _opt(0, lo=0, hi=1_000_000)
+    # Sends failed in a row after which this stick stops claiming replies (the others
+    # take them at once); it tries one again after send_retry_seconds, doubling up to
+    # an hour, and sends again from the first success.
+    send_failures: int = _opt(3, lo=1, hi=1000)
+    send_retry_seconds: float = _opt(60.0, lo=0.1, hi=86400)
+    # The stick expected on this port, by its SIM (IMSI) and device (IMEI); empty: the
+    # one last seen on it. Another stick behind the port name (a hub port, a udev name
+    # now pointing elsewhere) is not used until written here, unless new_stick = "join".
+    imsi: str = _opt("")
+    imei: str = _opt("")
+    new_stick: str = _opt("confirm", choices=("confirm", "join"))
+    # The operator's balance code (Telkomsel "*888#", Indosat "*555#", XL "*123#"); empty:
+    # the credit is not watched. Asked at connect and every balance_check_seconds; the
+    # journal and `status` warn under min_credit (rupiah) or min_sms (SMS left in the
+    # package), and expiry_warn_days before the card's active period ends. A SIM with
+    # no credit and no package, or an expired card, stops claiming replies.
+    balance_ussd: str = _opt("")
+    balance_check_seconds: float = _opt(3600.0, lo=5, hi=7 * 86400)
+    min_credit: int = _opt(5000, lo=0, hi=100_000_000)
+    min_sms: int = _opt(20, lo=0, hi=1_000_000)
+    expiry_warn_days: int = _opt(7, lo=0, hi=365)
     backend: str = _opt("at", choices=("at", "gammu"))
     port: str = _opt("/dev/gsm-modem")
     baudrate: int = _opt(115200, lo=300, hi=4_000_000)

@@ -57,7 +57,7 @@ class ModemCore(GeneralCommands, SmsCommands):
             "+CSMS": self._csms, "^CURC": self._accept, "+CSCS": self._cscs,
             "+CMMS": self._cmms, "+CGREG": self._cgreg, "+CGATT": self._cgatt,
             # Call waiting and USSD: a Huawei stick takes Gammu's init switching them off.
-            "+CCWA": self._accept, "+CUSD": self._accept,
+            "+CCWA": self._accept, "+CUSD": self._cusd,
             # Huawei: which port gets URCs; Gammu sends it after ^CURC=0 to any "huawei".
             "^PORTSEL": self._accept,
         }
@@ -73,6 +73,10 @@ class ModemCore(GeneralCommands, SmsCommands):
         text = line.strip()
         if text[:2].upper() != "AT":
             return None  # noise without the AT prefix is ignored, as by real modems
+        self.commands_seen += 1
+        every = self.settings.drop_one_in
+        if every and self.commands_seen % every == 0:
+            return None  # lost on the way: no answer at all, nothing done
         prompt: Prompt | None = None
         try:
             for segment in _split_outside_quotes(text[2:], ";"):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from types import TracebackType
 
@@ -200,6 +201,37 @@ class Emulator:
         with self._lock:
             self._core.odd_references = count
             self._core.odd_reference_kind = kind
+
+    def run_out_of_credit(self) -> None:
+        """The SIM's credit and SMS package are spent: sends answer +CMS ERROR: 38 and
+        the balance code says Rp0 and 0 SMS, until :meth:`top_up`."""
+        self.top_up(credit=0, sms=0)
+
+    def top_up(self, *, credit: int, sms: int = 0) -> None:
+        with self._lock:
+            self._core.credit, self._core.sms_left = credit, sms
+
+    def refuse_sends(self, on: bool = True) -> None:
+        """Every send answers +CMS ERROR: 38 (a barred SIM), whatever its credit."""
+        with self._lock:
+            self._core.settings = replace(self._core.settings, refuse_sends=on)
+
+    def set_latency(self, seconds: float) -> None:
+        """From now on each answer comes ``seconds`` after its command."""
+        with self._lock:
+            self._core.settings = replace(self._core.settings, command_latency=seconds)
+            self._server.settings = self._core.settings
+
+    def drop_commands(self, every: int) -> None:
+        """From now on every ``every``-th command gets no answer at all (0: none)."""
+        with self._lock:
+            self._core.settings = replace(self._core.settings, drop_one_in=every)
+            self._core.commands_seen = 0
+
+    @property
+    def balance_text(self) -> str:
+        with self._lock:
+            return self._core.balance_text()
 
     def sim_busy(self, seconds: float) -> None:
         """SIM commands answer +CMS ERROR 314 / +CME ERROR 14 for ``seconds`` from now."""

@@ -7,8 +7,9 @@ CommandError for a +CME ERROR.
 
 from __future__ import annotations
 
-from smsbridge.emulator.state import AlreadyAnswered, ModemState
+from smsbridge.emulator.state import AlreadyAnswered, ModemState, _block
 from smsbridge.errors import CommandError
+from smsbridge.sms import gsm7
 
 
 class GeneralCommands(ModemState):
@@ -56,6 +57,32 @@ class GeneralCommands(ModemState):
             self.sim.wrong_tries += 1
             raise CommandError("+CPIN", "CME", 16)
         self.sim.unlocked = True
+
+    def _cusd(self, op: str, args: list[str]) -> None:
+        # 27.007 §7.15: AT+CUSD=<n>[,<str>[,<dcs>]]. OK at once; the network's answer
+        # follows a moment later as "+CUSD: <m>,<str>,<dcs>", as on a Huawei stick.
+        if op != "=" or len(args) < 2:
+            return  # AT+CUSD=0/1/2 alone: presentation on/off, cancel
+        self._require_sim("+CUSD", "CME")
+        code = _ussd_string(args[1].strip('"'))
+        if code == self.settings.balance_code:
+            text = self.balance_text()
+        else:
+            text = "Maaf, layanan tidak tersedia."
+        if self.settings.manufacturer.lower() == "huawei":
+            # Huawei sticks give USSD strings as GSM 7-bit packed octets in hex.
+            text = gsm7.pack(gsm7.encode(text) or []).hex().upper()
+        elif self.session.cscs == "UCS2":
+            # 27.007 §5.5: strings in the UCS2 character set are hex of 16-bit units.
+            text = text.encode("utf-16-be").hex().upper()
+        self.later.append((self.clock() + 0.2, _block(f'+CUSD: 0,"{text}",15')))
+
+    def balance_text(self) -> str:
+        """A balance answer the way an Indonesian operator words one."""
+        day = "/".join(reversed(self.active_until.split("-")))
+        pulsa = f"{self.credit:,}".replace(",", ".")
+        return (f"Sisa pulsa Rp{pulsa}. Aktif s.d. {day}. Paket SMS: {max(self.sms_left, 0)} "
+                "SMS. Info *888*1#")
 
     def _csq(self, op: str, args: list[str]) -> None:
         rssi = self.settings.rssi if self.radio_on else 99
@@ -141,3 +168,12 @@ class GeneralCommands(ModemState):
                 self.boot()
                 raise AlreadyAnswered()
             self.radio_on = fun == 1
+
+
+def _ussd_string(value: str) -> str:
+    """A USSD code as typed (``*888#``), or packed GSM 7-bit in hex as libgammu and
+    Huawei's tools send it (``2A1C0E3702``)."""
+    if value and len(value) % 2 == 0 and all(c in "0123456789abcdefABCDEF" for c in value):
+        raw = bytes.fromhex(value)
+        return gsm7.decode(gsm7.unpack(raw, len(raw) * 8 // 7)).rstrip("@\r")
+    return value

@@ -329,7 +329,8 @@ class Server:
             return True
         # AT+CMSS sends like AT+CMGS after its prompt: it takes the network's time.
         delay = self.settings.command_latency + (
-            self.settings.send_delay if text[:8].upper() == "AT+CMSS=" else 0.0)
+            self.settings.send_delay if text[:8].upper() == "AT+CMSS=" and
+            not text.endswith("?") else 0.0)
         if delay > 0:
             self._defer(delay, lambda: self._execute(line, text), line)
         else:

@@ -46,6 +46,16 @@ class EmulatorSettings:
     # them do; cmss_marks_sent False keeps a sent slot "STO UNSENT" (the spec allows it).
     store_send: bool = True
     cmss_marks_sent: bool = True
+    # A prepaid SIM as an Indonesian operator runs it: credit (pulsa, rupiah), an SMS
+    # package, the card's active period; each SMS sent takes one SMS of the package,
+    # else Rp150 of credit, and a SIM with neither answers a send +CMS ERROR: 38.
+    # AT+CUSD with balance_code answers with all three, as *888# does.
+    credit: int = 25_000
+    sms_package: int = 500
+    active_until: str = "2027-06-30"
+    balance_code: str = "*888#"
+    refuse_sends: bool = False  # every send answers +CMS ERROR: 38 (barred, no service)
+    drop_one_in: int = 0  # N: every Nth command gets no answer at all (0: none)
 
 
 # Networks for a pool of emulated modems, one SIM each (23.003 IMSI: MCC 510 and the MNC).

@@ -11,6 +11,8 @@ from smsbridge.emulator.state import AlreadyAnswered, ModemState, Prompt, SentSm
 from smsbridge.errors import CommandError, PduError
 from smsbridge.sms import pdu as pdu_codec
 
+SMS_PRICE = 150  # rupiah: one SMS off the package
+
 
 class SmsCommands(ModemState):
     """27.005 SMS commands: message format, storage, listing, reading, deleting, sending."""
@@ -221,10 +223,17 @@ class SmsCommands(ModemState):
         if self.fail_sends > 0:
             self.fail_sends -= 1
             raise CommandError(command, "CMS", self.fail_code)
+        if self.settings.refuse_sends or (self.sms_left <= 0 and self.credit < SMS_PRICE):
+            # 27.005 §3.2.5 38 "network out of order": what a barred or empty SIM gets.
+            raise CommandError(command, "CMS", 38)
         try:
             info = pdu_codec.decode_submit(pdu, with_smsc=True)
         except PduError:
             raise CommandError(command, "CMS", 304) from None
+        if self.sms_left > 0:
+            self.sms_left -= 1
+        else:
+            self.credit -= SMS_PRICE
         reference = self._next_mr
         self._next_mr = (self._next_mr + 1) % 256
         self.sent.append(SentSms(info.recipient, info.text, pdu, reference, info.concat,

@@ -133,6 +133,11 @@ class ModemState:
         # "missing" leaves it out, "garbage" writes line noise in its place.
         self.odd_references = 0
         self.odd_reference_kind = "missing"
+        self.credit = settings.credit
+        self.sms_left = settings.sms_package
+        self.active_until = settings.active_until
+        self.later: list[tuple[float, bytes]] = []  # (when, URC): answers that come late
+        self.commands_seen = 0  # for settings.drop_one_in
         self.listing_hook: int | None = None  # deliver one message after this many entries
         # (clock time, PDU) of each delivery into storage, i.e. each +CMTI/+CDSI: what
         # benchmarks measure latency from. Bounded, so a long-running emulator stays small.
@@ -191,6 +196,13 @@ class ModemState:
         ``None`` means nothing will become deliverable by time alone (queue empty,
         held, or storage full: a delete or a control call wakes the server).
         """
+        waiting = []
+        for when, urc in self.later:
+            if when <= now:
+                self.sink.urc(urc)
+            else:
+                waiting.append((when, urc))
+        self.later = waiting
         net = self.network
         while net.queue and not net.held and self.powered and self.radio_on:
             if now < net.next_delivery:
@@ -198,7 +210,7 @@ class ModemState:
             if not self._deliver_one():
                 return None
             net.next_delivery = now + self.settings.delivery_gap
-        return None
+        return min((when for when, _ in self.later), default=None)
 
     def _deliver_one(self) -> bool:
         """Hand the oldest queued message to the modem; False while storage is full."""

@@ -30,6 +30,7 @@ from smsbridge.modem.at import (
 )
 from smsbridge.modem.base import ModemEvent, OtherEvent
 from smsbridge.modem.port import Port, open_port
+from smsbridge.modem.timeouts import AnswerTimes, repeatable
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,19 @@ def error_key(error: CommandError) -> tuple[str | None, int | None]:
     return error.kind, error.code
 
 
+# The answer times learned per port URL, for the process's life.
+_LEARNED: dict[str, AnswerTimes] = {}
+
+
+class _Dropped(ModemTimeout):
+    """The stick answered the probe sent behind a command, not the command: it was lost."""
+
+
+def _probe_for(command: str) -> str:
+    """A read every 27.007 modem answers with a line of its own name, unlike ``command``."""
+    return "AT+CSCS?" if "CMEE" in command.upper() else "AT+CMEE?"
+
+
 class AtChannel:
     """The port to one modem and the AT session on it; one thread uses it."""
 
@@ -60,6 +74,9 @@ class AtChannel:
         self.port: Port | None = None  # None: closed, or dropped when it failed
         self._session = AtSession()
         self.events: deque[ModemEvent] = deque()
+        # Kept across reconnects (a new channel on the same port after a reopen): the
+        # stick answers as fast as before, and a drop at connect costs a learned wait.
+        self.answer_times = _LEARNED.setdefault(url, AnswerTimes())
         self.reboot_hints: Collection[str] = ()  # the profile's URCs that may mean a restart
         # Signs of a restart, for the driver to act on and to clear after re-initialising:
         self.echo_off = False  # set by the driver once ATE0 is answered
@@ -104,43 +121,95 @@ class AtChannel:
 
     def command(self, command: str, *, timeout: float | None = None,
                 pdu_hex: str | None = None, log_as: str | None = None) -> Answer:
-        """Run one command; retry SIM busy for up to ``sim_busy_wait`` seconds."""
+        """Run one command; retry SIM busy for up to ``sim_busy_wait`` seconds.
+
+        Without ``timeout`` a repeatable command left unanswered for as long as this
+        stick's answers to it suggest (``timeouts.py``) is followed by a probe, and
+        asked again when the probe shows it was lost: one dropped command costs about
+        a second, and a stick that went silent still gets its full timeout."""
         deadline = time.monotonic() + self.sim_busy_wait
         while True:
             try:
-                return self._execute(command, timeout or self.command_timeout, pdu_hex,
-                                     log_as or command)
+                return self._timed(command, timeout, pdu_hex, log_as or command)
             except CommandError as exc:
                 if error_key(exc) not in SIM_BUSY or time.monotonic() >= deadline:
                     raise
                 log.info("%s: %s; retrying", log_as or command, exc.name)
                 self.wait(min(BUSY_PAUSE, max(0.0, deadline - time.monotonic())))
 
+    def _timed(self, command: str, timeout: float | None, pdu_hex: str | None,
+               shown: str) -> Answer:
+        learned = timeout is None and pdu_hex is None
+        wait = timeout or self.command_timeout
+        quick = None
+        if learned and repeatable(command):
+            quick = self.answer_times.timeout(command, self.command_timeout)
+            if quick >= wait:
+                quick = None
+        start = time.monotonic()
+        try:
+            answer = self._execute(command, wait, pdu_hex, shown, quick=quick)
+        except _Dropped:
+            log.info("%s: no answer within %.1f s (the stick answered the next command); "
+                     "asking again", shown, quick)
+            start = time.monotonic()
+            answer = self._execute(command, wait, pdu_hex, shown)
+        if learned:
+            self.answer_times.record(command, time.monotonic() - start)
+        return answer
+
     def _execute(self, command: str, timeout: float, pdu_hex: str | None,
-                 shown: str) -> Answer:
+                 shown: str, *, quick: float | None = None) -> Answer:
+        """Run ``command`` and collect its answer. With ``quick``: when nothing came by
+        then, a probe (a read whose answer cannot be mistaken) is sent behind it. The
+        command's answer, if it was only late, comes before the probe's; if the probe's
+        comes first, the command was lost (nothing done) and _Dropped is raised, so
+        that no late answer is ever taken for the next command's."""
         if self.port is None:
             raise PortError("the modem port is closed", port=self.url)
         self.pump(0)  # lines that arrived while idle are unsolicited: file them first
         self._write(self._session.send(command))
-        deadline = time.monotonic() + timeout
+        start = time.monotonic()
+        deadline = start + timeout
+        hard_stop = deadline + 2 * max(timeout, self.command_timeout)
+        probe_at = None if quick is None else start + quick
+        probe, probed, probe_seen = _probe_for(command), False, False
         answer: Answer = []
         while True:
             event = self._session.next_event()
             if event is None:
-                remaining = deadline - time.monotonic()
+                now = time.monotonic()
+                if probe_at is not None and not probed and now >= probe_at and not answer:
+                    self._write(f"{probe}\r".encode("ascii"))
+                    probed = True
+                    deadline = max(deadline, now + self.command_timeout)
+                    continue
+                remaining = deadline - now
                 if remaining <= 0:
                     if self._session.prompted:
                         self._write(self._session.cancel_prompt())
                     self._session.abort()
                     raise ModemTimeout(shown, timeout)
-                self._read_into_session(min(remaining, _READ_SLICE))
+                wake = remaining if probe_at is None or probed else min(remaining,
+                                                                        probe_at - now)
+                self._read_into_session(max(0.0, min(wake, _READ_SLICE)))
                 continue
             if isinstance(event, Final):
+                if probe_seen:
+                    raise _Dropped(shown, quick or timeout)
+                if probed:
+                    self._finish_probe(probe)
                 if event.ok:
                     return answer
                 raise event.error(shown)
+            if isinstance(event, Urc) and probed and event.name == probe[2:-1].upper():
+                probe_seen = True
+                continue
             if isinstance(event, Response | PduLine):
                 answer.append(event)
+                # A stick still answering is not silent: a long listing keeps its
+                # command alive line by line (bounded, against a stick that babbles).
+                deadline = min(max(deadline, time.monotonic() + timeout), hard_stop)
             elif isinstance(event, Prompt):
                 self._write(self._session.send_pdu(pdu_hex) if pdu_hex
                             else self._session.cancel_prompt())
@@ -148,6 +217,29 @@ class AtChannel:
                 self._on_echo()
             elif isinstance(event, Urc):
                 self._on_urc(event)
+
+    def _finish_probe(self, probe: str) -> None:
+        """The command answered late, after a probe went out behind it: take in the
+        probe's answer now, so that it is not taken for the next command's."""
+        name = probe[2:-1].upper()
+        seen = False
+        deadline = time.monotonic() + self.command_timeout
+        while (left := deadline - time.monotonic()) > 0:
+            event = self._session.next_event()
+            if event is None:
+                self._read_into_session(min(left, _READ_SLICE))
+                continue
+            if isinstance(event, Urc):
+                if event.name == name:
+                    seen = True
+                elif seen and not event.name and event.line.upper() in ("OK", "ERROR"):
+                    return
+                else:
+                    self._on_urc(event)
+            elif isinstance(event, Echo):
+                self._on_echo()
+        log.warning("the probe %s was not answered; the next command may get its answer",
+                    probe)
 
     # -- between commands ----------------------------------------------------------------
 

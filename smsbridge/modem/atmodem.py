@@ -41,6 +41,7 @@ from smsbridge.modem.at import (
     unquoted,
 )
 from smsbridge.modem.at_channel import BUSY_PAUSE, SIM_BUSY, AtChannel, Opener, error_key
+from smsbridge.modem.at_ussd import ask_ussd
 from smsbridge.modem.base import ModemEvent, ModemStatus, NewMessage, StoredMessage
 from smsbridge.sms.pdu import encode_submit
 
@@ -277,6 +278,11 @@ class AtModem:
             storage_total=storage[2] if storage else None,
             smsc=parse_csca(f"+CSCA: {csca}") if csca else None,
         )
+
+    def ussd(self, code: str, *, timeout: float = 30.0) -> str:
+        """Ask the network ``code`` (27.007 §7.15 AT+CUSD); its answer as text."""
+        self._ensure_ready()
+        return ask_ussd(self._channel, code, timeout)
 
     def poll_events(self, timeout: float) -> list[ModemEvent]:
         self._ensure_port()

@@ -176,3 +176,16 @@ def store_and_send(modem: object) -> StoreAndSend | None:
     if can is None or not can():
         return None
     return modem  # type: ignore[return-value]
+
+
+class Ussd(Protocol):
+    """Optional: USSD (27.007 §7.15 AT+CUSD): what the operator answers a code such as
+    ``*888#`` (the balance)."""
+
+    def ussd(self, code: str, *, timeout: float = 30.0) -> str:
+        """The network's answer to ``code``, as text; ModemError when none came."""
+
+
+def ussd_of(modem: object) -> Ussd | None:
+    """``modem`` as a Ussd when its backend can ask one."""
+    return modem if callable(getattr(modem, "ussd", None)) else None  # type: ignore[return-value]

@@ -103,6 +103,7 @@ class GammuModem:
         self._wanted_open = False
         self._refused_pin = refused_pin  # sim.fingerprint() of a PIN the SIM refused
         self._events: queue.SimpleQueue[ModemEvent] = queue.SimpleQueue()
+        self._ussd: queue.SimpleQueue[str] = queue.SimpleQueue()
         self._incoming = False  # libgammu announces new SMS through our callback
         self._ready = False  # connected and the SIM unlocked
         self._smsc_time = True  # the driver reads a status report's TP-DT
@@ -259,6 +260,30 @@ class GammuModem:
                 events.append(self._events.get(timeout=min(remaining, _POLL_SLICE)))
             events += self._drain_events()
         return events
+
+    def ussd(self, code: str, *, timeout: float = 30.0) -> str:
+        """Ask the network ``code`` (libgammu's DialService: AT+CUSD on the AT driver)
+        and wait for the answer libgammu hands to the incoming callback."""
+        self._ensure_connected()
+        while not self._ussd.empty():
+            self._ussd.get_nowait()  # a late answer to an earlier code
+
+        def dial() -> None:
+            with contextlib.suppress(gammu.GSMError):
+                self._sm.SetIncomingUSSD(True)
+            self._sm.DialService(code)
+
+        self._run(dial, "DialService")
+        deadline = time.monotonic() + timeout
+        while True:
+            with contextlib.suppress(queue.Empty):
+                return self._ussd.get_nowait()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ModemTimeout("DialService", timeout)
+            self._run(lambda: self._sm.ReadDevice(False), "ReadDevice")
+            with contextlib.suppress(queue.Empty):
+                return self._ussd.get(timeout=min(remaining, _POLL_SLICE))
 
     # -- running jobs on the owner thread ---------------------------------------------
 
@@ -449,6 +474,9 @@ class GammuModem:
 
     def _on_incoming(self, _sm: Any, kind: str, data: Any) -> None:
         # Called by libgammu inside a gammu call on the owner thread: queue, nothing more.
+        if kind == "USSD" and isinstance(data, dict):
+            self._ussd.put(str(data.get("Text") or ""))
+            return
         self._events.put(incoming_event(kind, data, self._memory))
 
     def _drain_events(self) -> list[ModemEvent]:

@@ -109,3 +109,14 @@ def _why(path: str, exc: BaseException) -> str | None:
     except OSError:
         return None
     return None if stat.S_ISCHR(mode) else PortError.NOT_SERIAL
+
+
+def port_present(url: str) -> bool | None:
+    """Whether the device a port URL names is there now (its path exists); None for a
+    URL that names no path here (``socket://``, ``rfc2217://``)."""
+    path = url.strip()
+    if path.startswith("spy://"):
+        path = path[len("spy://"):]
+    if not path.startswith("/"):
+        return None
+    return os.path.exists(path)

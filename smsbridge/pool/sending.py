@@ -10,14 +10,18 @@ Two ways to send, chosen per modem:
 - **direct** (AT+CMGS) everywhere else: a kill while a part is in flight sends that
   reply again after the restart (at least once, as before the pool).
 
-The worker calls :meth:`Sending.recover` once per connection, before its first send.
+The worker calls :meth:`Sending.recover` once per connection, before its first send,
+then, each turn, asks routing for the order of the replies it may claim and hands it to
+:meth:`Sending.send_next`, which returns what happened as a :class:`SendResult`.
 """
 
 from __future__ import annotations
 
+import enum
 import json
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from smsbridge.clock import Clock, as_clock
@@ -36,7 +40,6 @@ from smsbridge.privacy import mask_number, mask_numbers_in
 from smsbridge.retry import RetryPolicy
 from smsbridge.sms import pdu as pdu_codec
 from smsbridge.store import Store
-from smsbridge.store.dispatch import Waiting
 
 log = logging.getLogger(__name__)
 
@@ -45,60 +48,83 @@ log = logging.getLogger(__name__)
 # may be claiming the same ones at that moment).
 CLAIM_TRIES = 5
 
-Chooser = Callable[[Sequence[Waiting]], list[int]]
+
+
+class Outcome(enum.Enum):
+    SENT = "sent"  # the modem took every part
+    FAILED = "failed"  # the modem refused or failed: the reply is tried again later
+    SET_ASIDE = "set aside"  # it cannot be sent at all (bad number, unencodable): given up
+    NOTHING = "nothing"  # nothing claimed (none due, or others were quicker)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What one turn of sending did."""
+
+    outcome: Outcome
+    reply_id: int | None = None
+    parts: int = 0  # SMS the reply took (the send rate and the daily cap count them)
+    reason: str | None = None  # why it failed or was set aside
+
+    @property
+    def tried(self) -> bool:
+        return self.outcome is not Outcome.NOTHING
+
+
+NOTHING = SendResult(Outcome.NOTHING)
 
 
 class Sending:
     """The send path of one modem's worker."""
 
     def __init__(self, modem: Modem, store: Store, config: Config, *, name: str,
-                 clock: Clock | Callable[[], datetime] | None = None,
-                 set_aside: Callable[[str], None] | None = None):
+                 clock: Clock | Callable[[], datetime] | None = None):
         self.modem = modem
         self.store = store
         self.config = config
         self.name = name
-        self.clock = as_clock(clock).now
-        self._set_aside = set_aside or (lambda reason: None)
+        self.clock: Clock = as_clock(clock)
         # Asked of the modem once per connection (a Sending lives as long as one); None
         # also once it proved unable to mark what AT+CMSS sent: AT+CMGS from then on.
         self._stored: StoreAndSend | None = None
         self._asked = False
         self._verified = False
         self._recorded = False  # the reply being sent has its slots in the database
-        self.last_parts = 0  # SMS the last reply sent took (the send rate counts them)
 
     # -- claiming ----------------------------------------------------------------------
 
-    def claim(self, choose: Chooser | None = None) -> OutboxItem | None:
-        """Claim the first reply ``choose`` allows (default: the oldest due)."""
-        now = self.clock()
+    def claim(self, order: Sequence[int] | None = None) -> OutboxItem | None:
+        """Claim the first reply of ``order`` (ids, as routing chose them) still free;
+        without one, in the queue's order (the first lane, then oldest due)."""
+        now = self.clock.now()
         at = to_iso(now)
-        waiting = self.store.dispatch.waiting(now=at)
-        if not waiting:
-            return None
-        order = [w.id for w in waiting] if choose is None else choose(waiting)
+        if order is None:
+            order = [w.id for w in self.store.leases.waiting(now=at)]
         until = to_iso(now + timedelta(seconds=self.config.pool.lease_seconds))
         for item_id in order[:CLAIM_TRIES]:
-            item = self.store.dispatch.claim(item_id, owner=self.name, until=until, now=at)
+            item = self.store.leases.claim(item_id, owner=self.name, until=until, now=at)
             if item is not None:
                 return item
         return None
 
-    def send_one(self, choose: Chooser | None = None) -> OutboxItem | None:
-        """Claim and send one reply; the reply tried, or None when none was claimed."""
-        item = self.claim(choose)
-        if item is not None:
-            self.last_parts = 0
-            self.send(item)
-        return item
+    def send_next(self, order: Sequence[int], *, trial: bool = False) -> SendResult:
+        """Claim the first free reply of ``order`` and send it. ``trial``: this modem
+        could not send lately, and a failure now must not cost the reply an attempt
+        (it goes back to the queue, due at once, for the others)."""
+        item = self.claim(order)
+        return NOTHING if item is None else self.send(item, trial=trial)
+
+    def send_one(self) -> SendResult:
+        """Send the first due reply, whatever routing would say (a modem alone)."""
+        item = self.claim()
+        return NOTHING if item is None else self.send(item)
 
     def next_due_in(self) -> float | None:
         """Seconds until a reply may be claimed (0: now), or None when none waits."""
-        due = self.store.dispatch.next_claimable_at()
+        due = self.store.leases.next_claimable_at()
         if due is None:
             return None
-        return max(0.0, (datetime.fromisoformat(due) - self.clock()).total_seconds())
+        return max(0.0, (datetime.fromisoformat(due) - self.clock.now()).total_seconds())
 
     # -- sending -----------------------------------------------------------------------
 
@@ -111,14 +137,13 @@ class Sending:
                      else "directly (AT+CMGS)")
         return self._stored
 
-    def send(self, item: OutboxItem) -> None:
+    def send(self, item: OutboxItem, *, trial: bool = False) -> SendResult:
         """Send a claimed reply and record what happened; ModemError is re-raised after
         the attempt is recorded (the worker reconnects)."""
-        now = self.clock()
+        now = self.clock.now()
         problem = reply_problem(item.number)
         if problem is not None:
-            self._refused(item, f"the number cannot receive SMS: {problem}")
-            return
+            return self._refused(item, f"the number cannot receive SMS: {problem}")
         stored = self._store_path()
         slots: list[int] = []
         self._recorded = False
@@ -130,8 +155,7 @@ class Sending:
                                        status_report=self.config.outbox.status_report,
                                        reference=item.id & 0xFF)
         except (CommandError, PduError) as exc:
-            self._failed(item, str(exc), now)
-            return
+            return self._failed(item, str(exc), now, trial=trial)
         except ModemError as exc:
             if self._recorded:
                 # The modem went silent or away during AT+CMSS: whether the part went out
@@ -141,22 +165,22 @@ class Sending:
                 log.warning("reply %d: %s during the send; its slots are checked when "
                             "%s is back", item.id, exc, self.name)
                 raise
-            self._failed(item, str(exc), now)
+            self._failed(item, str(exc), now, trial=trial)
             raise
         except _LeaseLost:
             log.warning("reply %d: its lease went to another modem before it was sent",
                         item.id)
-            return
+            return NOTHING
         except Exception as exc:
             # Not the modem's trouble (a text or number that cannot be encoded, a bug):
             # trying again cannot help, and it must not stop the replies behind it.
             log.error("reply %d cannot be sent", item.id, exc_info=exc)
-            self._refused(item, f"{type(exc).__name__}: {mask_numbers_in(str(exc))}")
-            return
-        self._done(item, refs)
+            return self._refused(item, f"{type(exc).__name__}: {mask_numbers_in(str(exc))}")
+        result = self._done(item, refs)
         if stored is not None:
             # Only now: until the database said sent, the slots were the proof.
             self._drop_slots(stored, slots)
+        return result
 
     def _send_stored(self, stored: StoreAndSend, item: OutboxItem
                      ) -> tuple[list[int | None], list[int]]:
@@ -165,7 +189,7 @@ class Sending:
                              reference=item.id & 0xFF)
         # The slots are in the database before any is sent: that is what makes a
         # crash during AT+CMSS answerable after the restart.
-        if not self.store.dispatch.record_slots(item.id, owner=self.name, slots=slots):
+        if not self.store.leases.record_slots(item.id, owner=self.name, slots=slots):
             self._drop_slots(stored, slots)
             raise _LeaseLost()
         self._recorded = True
@@ -175,8 +199,8 @@ class Sending:
                 if refs:
                     # Each part may take the whole send timeout: the lease must outlast
                     # a long reply, or another modem would claim it midway.
-                    self.store.dispatch.renew(item.id, owner=self.name, until=to_iso(
-                        self.clock() + timedelta(seconds=self.config.pool.lease_seconds)))
+                    self.store.leases.renew(item.id, owner=self.name, until=to_iso(
+                        self.clock.now() + timedelta(seconds=self.config.pool.lease_seconds)))
                 try:
                     refs.append(stored.send_stored(slot))
                 except CommandError as exc:
@@ -213,13 +237,13 @@ class Sending:
                     "AT+CMGS from now on", self.name)
         self._stored = None
 
-    def _done(self, item: OutboxItem, refs: list[int | None]) -> None:
-        self.last_parts = len(refs)
+    def _done(self, item: OutboxItem, refs: list[int | None]) -> SendResult:
         with self.store.transaction():
-            self.store.outbox.sent(item.id, refs, at=to_iso(self.clock()))
-            self.store.dispatch.mark_sent_by(item.id, self.name)
+            self.store.outbox.sent(item.id, refs, at=to_iso(self.clock.now()))
+            self.store.leases.mark_sent_by(item.id, self.name)
         log.info("sent %s reply %d to %s (%d part(s))", item.kind, item.id,
                  mask_number(item.number), len(refs))
+        return SendResult(Outcome.SENT, item.id, parts=len(refs))
 
     def _drop_slots(self, stored: StoreAndSend, slots: Sequence[int]) -> None:
         for slot in slots:
@@ -229,49 +253,59 @@ class Sending:
                 log.info("slot %d not deleted (%s); it is deleted at the next start", slot,
                          exc)
 
-    def _refused(self, item: OutboxItem, error: str) -> None:
+    def _refused(self, item: OutboxItem, error: str) -> SendResult:
         """Give up at once, with the reason on the case: nothing about a retry differs."""
         with self.store.transaction():
             self.store.outbox.gave_up(item.id, error, attempts=item.attempts + 1)
-            self.store.dispatch.release(item.id)
-        self._set_aside(f"reply {item.id}: {error}")
+            self.store.leases.release(item.id)
         log.error("reply %d to %s set aside: %s", item.id, mask_number(item.number), error)
+        return SendResult(Outcome.SET_ASIDE, item.id, reason=f"reply {item.id}: {error}")
 
-    def _failed(self, item: OutboxItem, error: str, now: datetime) -> None:
+    def _failed(self, item: OutboxItem, error: str, now: datetime, *,
+                trial: bool = False) -> SendResult:
+        failed = SendResult(Outcome.FAILED, item.id, reason=error)
+        if trial:
+            # The modem, not the reply, is in question: the reply keeps its attempts
+            # and is due again at once, for whichever modem can send.
+            self.store.leases.release(item.id)
+            log.info("reply %d: %s still cannot send (%s); it goes to the others",
+                     item.id, self.name, error)
+            return failed
         attempts = item.attempts + 1
         cfg = self.config.outbox
         with self.store.transaction():
-            self.store.dispatch.release(item.id)
+            self.store.leases.release(item.id)
             if attempts >= cfg.max_attempts:
                 self.store.outbox.gave_up(item.id, error, attempts=attempts)
                 log.error("gave up reply %d to %s after %d attempts: %s", item.id,
                           mask_number(item.number), attempts, error)
-                return
+                return failed
             delay = RetryPolicy(cfg.retry_base_seconds, cfg.retry_max_seconds).delay(attempts)
             self.store.outbox.retry(item.id, error, attempts=attempts,
                                     next_at=to_iso(now + timedelta(seconds=delay)))
         log.warning("reply %d to %s failed (attempt %d, next in %gs): %s", item.id,
                     mask_number(item.number), attempts, delay, error)
+        return failed
 
     # -- after a restart -----------------------------------------------------------------
 
     def recover(self) -> None:
         """What this modem held when the process (or its connection) died: replies still
         leased to it, and what its storage holds of them."""
-        held = self.store.dispatch.held_by(self.name)
+        held = self.store.leases.held_by(self.name)
         stored = self._store_path()
         if stored is None:
             for item in held:
                 # Direct sending leaves no trace on the modem: whether the last AT+CMGS
                 # went out is unknown, so it goes out (again) from the queue.
-                self.store.dispatch.release(item.id)
+                self.store.leases.release(item.id)
             return
         outgoing = {m.index: m for m in stored.outgoing()}
         used: set[int] = set()
         for item in held:
             slots = json.loads(item.slots) if item.slots else self._match(item, outgoing, used)
             if not slots or any(slot not in outgoing for slot in slots):
-                self.store.dispatch.release(item.id)
+                self.store.leases.release(item.id)
                 continue
             used.update(slots)
             self._finish_recovered(stored, item, slots, outgoing)
@@ -311,7 +345,7 @@ class Sending:
                     refs.append(stored.send_stored(slot))
         except CommandError as exc:
             self._drop_slots(stored, slots)
-            self._failed(item, str(exc), self.clock())
+            self._failed(item, str(exc), self.clock.now())
             return
         log.info("reply %d recovered after a restart: %d part(s) had gone out, %d sent now",
                  item.id, len(already), len(refs))

@@ -21,26 +21,40 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from smsbridge.bridge import Bridge
 from smsbridge.clock import Clock
 from smsbridge.config.pool import normalize_prefix
 from smsbridge.config.sections import Config, ModemConfig
-from smsbridge.errors import DatabaseError, ModemError, SmsBridgeError
+from smsbridge.errors import (
+    DatabaseError,
+    ModemError,
+    SmsBridgeError,
+)
 from smsbridge.models import to_iso
-from smsbridge.modem.base import Modem, ModemStatus, NewMessage, NewStatusReport, OtherEvent
+from smsbridge.modem.base import (
+    Modem,
+    ModemStatus,
+    NewMessage,
+    NewStatusReport,
+    OtherEvent,
+)
+from smsbridge.modem.port import port_present
 from smsbridge.pool import routing as pool
-from smsbridge.privacy import mask_numbers_in
+from smsbridge.pool.sending import Outcome
+from smsbridge.pool.stick import Stick
+from smsbridge.privacy import mask_numbers_in, neutralise
 from smsbridge.retry import RetryPolicy
 from smsbridge.store import Store
-from smsbridge.store.dispatch import Waiting
 
 log = logging.getLogger(__name__)
 
 HOUSEKEEPING_SECONDS = 60.0
 MODEM_STATUS_SECONDS = 60.0
 HEARTBEAT_SECONDS = 5.0
+# "last poll" is written at most this often: every poll would be a write a second.
+POLL_NOTE_SECONDS = 3.0
 # Longest single wait for the modem, so that a stop, a reload and replies queued by
 # another worker (the receive modem's acknowledgements) are noticed within a second.
 MAX_WAIT = 1.0
@@ -119,6 +133,7 @@ class Worker:
         self._next_send = 0.0  # monotonic: the send rate allows the next send from then
         self._capped = False
         self._next_cap_check = 0.0
+        self.stick = Stick(modem_config, clock)
         self._prefixes = tuple(p for p in (normalize_prefix(x, config.daemon.country_code)
                                            for x in modem_config.prefixes) if p)
         self.store: Store | None = None
@@ -170,7 +185,8 @@ class Worker:
         try:
             self._refused_pin = self.store.state.read().get(self._key("sim_pin_refused"))
             self._state(role=self.modem_config.role, port=self.modem_config.port,
-                        state="connecting", daily_cap=self.modem_config.daily_cap or None)
+                        state="connecting", daily_cap=self.modem_config.daily_cap or None,
+                        cannot_send=None, cannot_send_at=None)
             self._connect_loop()
         finally:
             self.health.state = "stopped"
@@ -199,7 +215,7 @@ class Worker:
                     modem = None
                 failures += 1
                 reconnect = RetryPolicy(1.0, self.config.daemon.reconnect_max_seconds)
-                self._pause(reconnect.delay(failures))
+                self._pause(reconnect.delay(failures), back=self._port_back())
             finally:
                 if modem is not None:
                     self._close(modem)
@@ -213,12 +229,14 @@ class Worker:
             log.info("%s is back", self.name)
         self.health.last_error = None
         status = self._refresh_status(modem)
+        known = self.stick.check_identity(self.store, status, modem.status)
         log.info("%s ready: %s %s, signal %s dBm, storage %s/%s", self.name,
                  status.manufacturer or "?", status.model or "?",
                  status.signal_dbm if status.signal_dbm is not None else "?",
                  status.storage_used, status.storage_total)
-        if self.sends:
-            # What this modem held when the process or the connection died.
+        if self.sends and known is not pool.Known.NEW:
+            # What this modem held when the process or the connection died; a stick
+            # new on this name held nothing, and the slots are another stick's.
             bridge.sending.recover()
         self.health.state = "ready"
         self._state(state="ready", last_error=None)
@@ -234,7 +252,8 @@ class Worker:
     def _publish(self, *, up: bool) -> None:
         if self.sends:
             self.board.publish(pool.Sender(self.name, self._prefixes, up=up,
-                                           capped=self._capped))
+                                           capped=self._capped,
+                                           can_send=self.stick.health.can_send))
 
     def _key(self, key: str) -> str:
         return f"modem.{self.name}.{key}"
@@ -257,14 +276,25 @@ class Worker:
             self.health.last_error = message
             self._state(last_error=message, last_error_at=to_iso(self.clock.now()))
 
-    def _pause(self, seconds: float) -> None:
-        """Wait, cut short by a stop; a vanished modem is a state we handle, not a hang,
-        so the worker keeps showing signs of life meanwhile."""
+    def _pause(self, seconds: float, *, back: Callable[[], bool] | None = None) -> None:
+        """Wait, cut short by a stop (or when ``back()`` says the port is back); a
+        vanished modem is a state we handle, not a hang, so the worker keeps showing
+        signs of life meanwhile."""
         deadline = time.monotonic() + seconds
         while not self._stop.is_set() and (left := deadline - time.monotonic()) > 0:
             self.health.beat = time.monotonic()
-            self._stop.wait(min(left, 0.5))
+            if back is not None and back():
+                log.info("%s: its port is back; connecting now", self.name)
+                break
+            self._stop.wait(min(left, 0.2 if back else 0.5))
         self.health.beat = time.monotonic()
+
+    def _port_back(self) -> Callable[[], bool] | None:
+        """For a port that vanished (its path gone): a check that it reappeared, so the
+        reconnect does not wait out the whole backoff. None when it cannot be told."""
+        if port_present(self.modem_config.port) is not False:
+            return None
+        return lambda: bool(port_present(self.modem_config.port))
 
     def _remember_refused_pin(self, modem: Modem) -> None:
         if modem.refused_pin and modem.refused_pin != self._refused_pin:
@@ -289,10 +319,13 @@ class Worker:
         status = modem.status()
         self.health.signal_dbm = status.signal_dbm
         self.health.storage = f"{status.storage_used}/{status.storage_total}"
+        # What the device and the network say is kept like SMS text: neutralised.
+        model = " ".join(filter(None, [status.manufacturer, status.model]))
         self._state(
-            modem=" ".join(filter(None, [status.manufacturer, status.model])) or None,
+            modem=neutralise(model) if model else None,
             signal_dbm=status.signal_dbm, registration=status.registration,
-            operator=status.operator, storage_used=status.storage_used,
+            operator=neutralise(status.operator) if status.operator else None,
+            storage_used=status.storage_used,
             storage_total=status.storage_total, modem_checked_at=to_iso(self.clock.now()))
         return status
 
@@ -305,14 +338,15 @@ class Worker:
         if now >= self._next_cap_check:
             self._check_cap()
             self._next_cap_check = now + CAP_CHECK_SECONDS
-        return not self._capped and now >= self._next_send
+        return (not self._capped and now >= self._next_send
+                and self.stick.health.may_try(self.clock.now()))
 
     def _check_cap(self) -> None:
         assert self.store is not None
         if not self._pace.daily_cap:
             return
         since = to_iso(pool.local_midnight(self.clock.now()))
-        capped = self._pace.capped(self.store.dispatch.parts_sent(self.name, since=since))
+        capped = self._pace.capped(self.store.leases.parts_sent(self.name, since=since))
         if capped != self._capped:
             self._capped = capped
             if capped:
@@ -323,21 +357,28 @@ class Worker:
             self._state(capped=capped or None)
             self._publish(up=True)
 
-    def _choose(self, waiting: Sequence[Waiting]) -> list[int]:
-        replies = [pool.Reply(w.id, w.number, datetime.fromisoformat(w.due_at), w.prefer)
-                   for w in waiting]
+    def _send(self, bridge: Bridge) -> bool:
+        """Ask routing (pure) which replies this modem may claim, hand the order to
+        sending, and act on what it says happened."""
+        assert self.store is not None
+        now = self.clock.now()
+        waiting = self.store.leases.waiting(now=to_iso(now))
+        if not waiting:
+            return False
         routing = pool.Routing(tuple(self.config.pool.route),
                                timedelta(seconds=self.config.pool.failover_seconds))
-        me = pool.Sender(self.name, self._prefixes, up=True, capped=self._capped)
+        me = pool.Sender(self.name, self._prefixes, up=True, capped=self._capped,
+                         can_send=self.stick.health.can_send)
         senders = [s for s in self.board.senders() if s.name != self.name] + [me]
-        return pool.choose(self.name, replies, senders, routing, self.clock.now())
-
-    def _send(self, bridge: Bridge) -> bool:
-        item = bridge.sending.send_one(self._choose)
-        if item is None:
+        order = pool.choose(self.name, waiting, senders, routing, now)
+        result = bridge.sending.send_next(order, trial=not self.stick.health.can_send)
+        if not result.tried:
             return False
-        parts = max(1, bridge.sending.last_parts)
-        self._next_send = time.monotonic() + self._pace.gap_after(parts)
+        if result.outcome is Outcome.SET_ASIDE and result.reason:
+            self._record_set_aside([result.reason])
+        if self.stick.judge(self.store, result):
+            self._publish(up=True)
+        self._next_send = time.monotonic() + self._pace.gap_after(max(1, result.parts))
         if self._pace.daily_cap:
             self._next_cap_check = 0.0  # count again before the next one
         return True
@@ -349,7 +390,8 @@ class Worker:
         bridge, modem = session.bridge, session.modem
         mono = time.monotonic
         need_drain = True  # whatever arrived while we were away
-        next_poll = next_housekeeping = next_status = next_beat = 0.0
+        next_poll = next_housekeeping = next_status = next_beat = next_poll_note = 0.0
+        next_balance = 0.0
         db_failures = 0
         while not self._stop.is_set():
             self._take_config(session)
@@ -362,8 +404,9 @@ class Worker:
                     result = bridge.drain()
                     need_drain = False
                     next_poll = now + self.config.daemon.poll_seconds
-                    if now >= next_beat:
+                    if now >= next_poll_note:
                         self._state(last_poll=to_iso(self.clock.now()))
+                        next_poll_note = now + POLL_NOTE_SECONDS
                     if result.listed:
                         log.debug("%s: drained %d message(s), %d new case(s)", self.name,
                                   result.listed, len(result.new_cases))
@@ -377,12 +420,17 @@ class Worker:
                 if now >= next_status:
                     self._refresh_status(modem)
                     next_status = now + MODEM_STATUS_SECONDS
+                if self.modem_config.balance_ussd and now >= next_balance:
+                    if self.stick.check_balance(self.store, modem, sends=self.sends):
+                        self._publish(up=True)
+                    next_balance = now + self.modem_config.balance_check_seconds
                 # One cheap query a turn tells whether a reply may be claimed at all: an
                 # idle pool of four stays under 1 % of a core.
                 due_in = bridge.next_send_due_in() if self.sends else None
                 if due_in == 0 and self._may_send_now():
                     sent = self._send(bridge)
-                self._record_set_aside(bridge)
+                self._record_set_aside(bridge.take_set_aside())
+                self._note_budget(bridge)
                 db_failures = 0
             except DatabaseError as exc:
                 # Disk full, database locked for too long, read-only file: nothing was
@@ -411,7 +459,7 @@ class Worker:
             wait = min(MAX_WAIT, max(0.0, next_poll - mono()))
             if sent:
                 wait = 0.0
-            elif due_in is not None and not self._capped:
+            elif due_in is not None and not self._capped and self.stick.health.can_send:
                 # Due later: wake then; due now but not claimed: reserved for another
                 # modem (look again after MAX_WAIT) or this SIM's send rate holds it.
                 if due_in > 0:
@@ -430,11 +478,10 @@ class Worker:
                 self._state(heartbeat=to_iso(self.clock.now()))
                 next_beat = now + HEARTBEAT_SECONDS
 
-    def _record_set_aside(self, bridge: Bridge) -> None:
-        """Tell ``status`` about items the bridge set aside (the line went on), counted
-        over the whole pool, and whether the line's reply budget is spent."""
+    def _record_set_aside(self, reasons: list[str]) -> None:
+        """Tell ``status`` about items set aside (the line went on), counted over the
+        whole pool."""
         assert self.store is not None
-        reasons = bridge.take_set_aside()
         if reasons:
             with self.store.transaction():
                 count = int(self.store.state.read().get("set_aside_count") or 0)
@@ -442,6 +489,10 @@ class Worker:
                     "set_aside_count": str(count + len(reasons)),
                     "last_set_aside": reasons[-1],
                     "last_set_aside_at": to_iso(self.clock.now())})
+
+    def _note_budget(self, bridge: Bridge) -> None:
+        """Tell ``status`` whether the line's reply budget is spent."""
+        assert self.store is not None
         if bridge.over_budget != self._over_budget:
             self._over_budget = bridge.over_budget
             self.store.state.update({"reply_budget_spent": self._over_budget})

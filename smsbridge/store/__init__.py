@@ -14,7 +14,8 @@ per table family, so one ``transaction()`` covers whatever they do together::
 ``cases`` (tickets, history, lists, figures), ``changes`` (the one path for every
 change of a case: ``change_case`` commits the case, its history and the reporters'
 notices together), ``inbox`` (raw inbound messages),
-``outbox`` and ``hooks`` (two retry queues), ``state`` (what the daemon says),
+``outbox`` and ``hooks`` (two retry queues), ``leases`` (the pool's claims on the
+outbox), ``state`` (what the daemon says),
 ``field`` (cases sent to officers, their answers),
 ``audit`` (who looked up or revealed reporters' numbers), ``desk`` (what the operators'
 desk reads beside a page of cases).
@@ -36,10 +37,10 @@ from smsbridge.store.cases import Cases
 from smsbridge.store.changes import CaseChanges
 from smsbridge.store.db import FILE_MODE, Database
 from smsbridge.store.desk import Desk
-from smsbridge.store.dispatch import Dispatch
 from smsbridge.store.field import FieldLog
 from smsbridge.store.hooks import HookQueue
 from smsbridge.store.inbox import Inbox
+from smsbridge.store.leases import Leases
 from smsbridge.store.outbox import Outbox
 from smsbridge.store.retriage import Retriage
 from smsbridge.store.schema import MIGRATION_NAMES, SCHEMA_VERSION, migrations
@@ -72,7 +73,7 @@ class Store:
         self.change_case = self.changes.change_case
         self.field = FieldLog(db, self.cases, self.outbox, self.changes)
         self.state = DaemonState(db)
-        self.dispatch = Dispatch(db)
+        self.leases = Leases(db)
         self.desk = Desk(db, self.cases, self.changes)
         self.retriage = Retriage(db, login=self.audit.login)
 

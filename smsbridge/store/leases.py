@@ -10,41 +10,39 @@ this module only reads the facts for them and writes down the outcome.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from datetime import datetime
 
-from smsbridge.models import OutboxItem
+from smsbridge.models import AUTO_LANE, FIRST_LANE, OutboxItem, WaitingReply
 from smsbridge.store import rows
 from smsbridge.store.db import Database
 
 # A queued reply is claimable when due and not under a live lease (both ? are now).
 _CLAIMABLE = ("{t}state = 'queued' AND {t}next_attempt_at <= ?"
               " AND ({t}lease_until IS NULL OR {t}lease_until <= ?)")
+# The lane of a reply (models.FIRST_LANE, AUTO_LANE): field SMS (dispatches, officers'
+# confirmations), operators' replies and citizens' notices first; automatic answers
+# (acknowledgements, CEK answers, neutral replies) after them.
+_LANE = (f"CASE WHEN o.kind IN ('dispatch', 'operator', 'notice')"
+         f" OR (o.kind = 'field' AND o.case_id IS NOT NULL) THEN {FIRST_LANE}"
+         f" ELSE {AUTO_LANE} END")
 
 
-@dataclass(frozen=True)
-class Waiting:
-    """A claimable reply, as routing sees it."""
-
-    id: int
-    number: str
-    due_at: str
-    prefer: str | None  # the modem its report came in on, if known
-
-
-class Dispatch:
+class Leases:
     def __init__(self, db: Database):
         self._db = db
 
-    def waiting(self, *, now: str, limit: int = 200) -> list[Waiting]:
-        """Claimable replies, oldest due first. An operator's reply prefers the modem
-        the case's last message came in on."""
+    def waiting(self, *, now: str, limit: int = 200) -> list[WaitingReply]:
+        """Claimable replies, the first lane first, then oldest due first. An operator's
+        reply prefers the modem the case's last message came in on."""
         found = self._db.all(
-            "SELECT o.id, o.number, o.next_attempt_at, coalesce(o.prefer_modem,"
+            f"SELECT o.id, o.number, o.next_attempt_at, {_LANE} AS lane,"
+            " coalesce(o.prefer_modem,"
             " (SELECT m.modem FROM messages m WHERE m.case_id = o.case_id AND m.modem != ''"
             "  ORDER BY m.id DESC LIMIT 1)) AS prefer"
             f" FROM outbox o WHERE {_CLAIMABLE.format(t='o.')}"
-            " ORDER BY o.next_attempt_at, o.id LIMIT ?", (now, now, limit))
-        return [Waiting(r["id"], r["number"], r["next_attempt_at"], r["prefer"]) for r in found]
+            " ORDER BY lane, o.next_attempt_at, o.id LIMIT ?", (now, now, limit))
+        return [WaitingReply(r["id"], r["number"], datetime.fromisoformat(r["next_attempt_at"]),
+                             r["prefer"], r["lane"]) for r in found]
 
     def claim(self, item_id: int, *, owner: str, until: str, now: str) -> OutboxItem | None:
         """Take the lease of one reply if it is still claimable; None when another
@@ -89,6 +87,24 @@ class Dispatch:
         with self._db.transaction():
             self._db.execute("UPDATE outbox SET lease_owner = NULL, lease_until = NULL,"
                              " slots = NULL WHERE id = ?", (item_id,))
+
+    def disown(self, owner: str, *, to: str) -> None:
+        """The queued replies leased to ``owner`` belong to another stick now gone from
+        its port: leased to ``to`` until their leases run out, so ``owner``'s new stick
+        never takes them back as its own (its storage holds none of their slots)."""
+        with self._db.transaction():
+            self._db.execute("UPDATE outbox SET lease_owner = ? WHERE lease_owner = ?"
+                             " AND state = 'queued'", (to, owner))
+
+    def due_now(self, item_ids: list[int], *, at: str) -> None:
+        """These queued replies are due at once (the modem that failed them cannot
+        send: the others need not wait out their retry delay)."""
+        if not item_ids:
+            return
+        with self._db.transaction():
+            self._db.executemany(
+                "UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND state = 'queued'"
+                " AND next_attempt_at > ?", [(at, i, at) for i in item_ids])
 
     def next_claimable_at(self) -> str | None:
         """When the next queued reply becomes claimable (due and its lease run out)."""
