@@ -124,7 +124,7 @@ def test_sort_oldest_puts_the_longest_waiting_first(cli, db_path: Path):
 def test_since_takes_days_as_a_desk_says_them(word, days):
     from zoneinfo import ZoneInfo
 
-    from smsbridge.cli.output import parse_when
+    from smsbridge.cli.when import parse_when
 
     zone = ZoneInfo("Asia/Jakarta")
     midnight = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)

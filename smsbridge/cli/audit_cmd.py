@@ -31,10 +31,10 @@ def audit_command(app: AppContext, since: str | None, until: str | None, limit: 
     """
     import shutil
 
-    from smsbridge.cli import output
+    from smsbridge.cli import output, when
     from smsbridge.cli.case_options import open_store
 
-    start, end = output.window(since, until, zone=app.zone)
+    start, end = when.window(since, until, zone=app.zone)
     with open_store(app) as store:
         entries = store.audit.entries(since=start, until=end, limit=limit or None)
     if as_json:

@@ -101,7 +101,7 @@ def cases_list(app: AppContext, statuses: tuple[str, ...], since: str | None,
         smsbridge cases list --since 7d --excel > minggu.csv
         smsbridge cases list --search "judi pasar" --since 2024-05-01 --json
     """
-    from smsbridge.cli import desk, output
+    from smsbridge.cli import desk, output, when
     from smsbridge.models import CaseQuery, to_iso
 
     as_csv = as_csv or excel
@@ -117,7 +117,7 @@ def cases_list(app: AppContext, statuses: tuple[str, ...], since: str | None,
         offset = (page - 1) * limit
     who = operator_name(as_name)
     zone = app.zone
-    start, end = output.window(since, until, zone=zone)
+    start, end = when.window(since, until, zone=zone)
     nobody = assigned is not None and assigned.strip().lower() in ("none", "-", "")
     deadlines, now = app.deadlines, app.clock.now()
     cutoffs = tuple((s, to_iso(t)) for s, t in deadlines.cutoffs(now).items())

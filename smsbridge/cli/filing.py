@@ -47,13 +47,13 @@ def add_case(app: AppContext, new: NewCase, *, operator: str) -> None:
 
 def retriage(app: AppContext, *, since: str | None, redo: bool, batch: int,
              operator: str) -> None:
-    from smsbridge.cli import output
+    from smsbridge.cli import when
     from smsbridge.cli.case_options import open_store
     from smsbridge.store.retriage import Decided
     from smsbridge.triage.rules import Rules, classify
 
     rules = Rules.from_section(app.config.categories, app.config.desk.places)
-    start, _ = output.window(since, None, zone=app.zone)
+    start, _ = when.window(since, None, zone=app.zone)
     key = f"{start or 'all'}:{'redo' if redo else 'fill'}"
     seen = changed = 0
     with open_store(app, migrate=True) as store:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from smsbridge import tickets
-from smsbridge.store.sqlscript import run_script, split_sql, widen_check
+from smsbridge.store.sqlscript import named_migrations, run_script, split_sql, widen_check
 from smsbridge.store.tallies import SCHEMA_14
 
 if TYPE_CHECKING:
@@ -483,20 +483,4 @@ SCHEMA_VERSION = STEPS[-1][0]
 
 def migrations() -> Migrations:
     """The named migrations of the schema, in order (imports sqlite-utils)."""
-    from sqlite_utils.migrations import Migrations
-
-    steps = Migrations("smsbridge")
-    for version, name, step in STEPS:
-        steps(name=name)(_step(step, version))
-    return steps
-
-
-def _step(step: str | Callable[[SqliteUtilsDatabase], None],
-          version: int) -> Callable[[SqliteUtilsDatabase], None]:
-    if callable(step):
-        return step
-
-    def run(db: SqliteUtilsDatabase) -> None:
-        run_script(db, step, version)
-
-    return run
+    return named_migrations(STEPS)

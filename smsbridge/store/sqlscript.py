@@ -11,7 +11,12 @@ import sqlite3
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
     from sqlite_utils import Database as SqliteUtilsDatabase
+    from sqlite_utils.migrations import Migrations
+
+    Step = str | Callable[[SqliteUtilsDatabase], None]
 
 
 def run_script(db: SqliteUtilsDatabase, script: str, version: int) -> None:
@@ -55,3 +60,24 @@ def split_sql(script: str) -> list[str]:
             statements.append(current.strip())
             current = ""
     return [s for s in statements if s]
+
+
+def named_migrations(steps: Sequence[tuple[int, str, Step]]) -> Migrations:
+    """sqlite-utils' named migrations of ``steps`` (version, name, SQL or a function),
+    each SQL text run by :func:`run_script` so that it sets its version."""
+    from sqlite_utils.migrations import Migrations
+
+    named = Migrations("smsbridge")
+    for version, name, step in steps:
+        named(name=name)(_step(step, version))
+    return named
+
+
+def _step(step: Step, version: int) -> Callable[[SqliteUtilsDatabase], None]:
+    if callable(step):
+        return step
+
+    def run(db: SqliteUtilsDatabase) -> None:
+        run_script(db, step, version)
+
+    return run
