@@ -386,10 +386,11 @@ def test_outbox_retries_then_gives_up_with_the_reason_on_the_case(db_path: Path)
         case = add(s)
         item = s.outbox.add(REPORTER, "diterima", kind="ack", created_by="smsbridge",
                             case_id=case.id)
-        assert s.outbox.next_due(at=s.db.now()) == item and s.outbox.backlog() == 1
+        due = [r["id"] for r in s.outbox.queue.due(at=s.db.now(), limit=1)]
+        assert due == [item.id] and s.outbox.backlog() == 1
         later = (T0 + timedelta(seconds=60)).isoformat()
         s.outbox.retry(item.id, "+CMS ERROR 500", attempts=1, next_at=later)
-        assert s.outbox.next_due(at=s.db.now()) is None
+        assert s.outbox.queue.due(at=s.db.now(), limit=1) == []
         assert s.outbox.next_due_at() == later
         s.outbox.gave_up(item.id, "+CMS ERROR 500", attempts=2)
         [gone] = s.cases.detail(case.ticket).outbox

@@ -73,10 +73,6 @@ class Outbox:
             self._cases.touch(case.id)
             return item
 
-    def next_due(self, *, at: str) -> OutboxItem | None:
-        due = self.queue.due(at=at, limit=1)
-        return rows.outbox(due[0]) if due else None
-
     def next_due_at(self) -> str | None:
         return self.queue.next_due_at()
 
