@@ -27,7 +27,8 @@ from smsbridge.hooks import HookRunner
 from smsbridge.models import to_iso
 from smsbridge.modem.base import Modem
 from smsbridge.modem.factory import make_modem
-from smsbridge.pool.worker import HEARTBEAT_SECONDS, Board, Worker, describe
+from smsbridge.pool.stick import Board
+from smsbridge.pool.worker import HEARTBEAT_SECONDS, Worker, describe
 from smsbridge.privacy import neutralise
 from smsbridge.retention import DailyRetention, key_path, load_key
 from smsbridge.sdnotify import Notifier

@@ -33,14 +33,10 @@ from smsbridge.modem.at import (
     answer_fields,
     answer_value,
     message_reference,
-    parse_cops,
     parse_cpms,
-    parse_creg,
-    parse_csca,
-    parse_csq,
-    unquoted,
 )
 from smsbridge.modem.at_channel import BUSY_PAUSE, SIM_BUSY, AtChannel, Opener, error_key
+from smsbridge.modem.at_status import read_status
 from smsbridge.modem.at_ussd import ask_ussd
 from smsbridge.modem.base import ModemEvent, ModemStatus, NewMessage, StoredMessage
 from smsbridge.sms.pdu import encode_submit
@@ -254,30 +250,7 @@ class AtModem:
     def status(self) -> ModemStatus:
         """What the modem says about itself; each unanswerable question stays None."""
         self._ensure_port()
-        sim = self._sim_state()
-        storage = None
-        cpms = self._channel.query("AT+CPMS?")
-        if cpms:
-            storage = parse_cpms(f"+CPMS: {cpms}")
-        creg = self._channel.query("AT+CREG?")
-        cops = self._channel.query("AT+COPS?")
-        csq = self._channel.query("AT+CSQ")
-        csca = self._channel.query("AT+CSCA?")
-        return ModemStatus(
-            manufacturer=unquoted(self._channel.query("AT+CGMI")),
-            model=unquoted(self._channel.query("AT+CGMM")),
-            revision=unquoted(self._channel.query("AT+CGMR")),
-            imei=unquoted(self._channel.query("AT+CGSN")),
-            imsi=unquoted(self._channel.query("AT+CIMI")),
-            sim=sim,
-            registration=parse_creg(f"+CREG: {creg}") if creg else None,
-            operator=parse_cops(f"+COPS: {cops}") if cops else None,
-            rssi=parse_csq(f"+CSQ: {csq}") if csq else None,
-            storage_memory=storage[0] or self._memory if storage else None,
-            storage_used=storage[1] if storage else None,
-            storage_total=storage[2] if storage else None,
-            smsc=parse_csca(f"+CSCA: {csca}") if csca else None,
-        )
+        return read_status(self._channel, sim=self._sim_state(), memory=self._memory)
 
     def ussd(self, code: str, *, timeout: float = 30.0) -> str:
         """Ask the network ``code`` (27.007 §7.15 AT+CUSD); its answer as text."""

@@ -23,7 +23,6 @@ import contextlib
 import logging
 import os
 import queue
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -51,7 +50,7 @@ from smsbridge.modem.gammu_convert import (
     stored_message,
     translate,
 )
-from smsbridge.modem.gammu_owner import DeviceGone, OwnerThread
+from smsbridge.modem.gammu_owner import DeviceGone, OwnerThread, load_defaults
 
 log = logging.getLogger(__name__)
 
@@ -371,7 +370,7 @@ class GammuModem:
             # Connection "none" exists only for gammu's dummy phone (a directory posing
             # as a phone); any other connection lets libgammu detect the model.
             model = "dummy" if s.connection == "none" else ""
-            _load_defaults(sm)
+            load_defaults(sm)
             config = sm.GetConfig(0)
             config.update({"Device": s.device, "Connection": s.connection, "Model": model})
             sm.SetConfig(0, config)
@@ -487,17 +486,3 @@ class GammuModem:
             except queue.Empty:
                 return events
 
-
-def _load_defaults(sm: Any) -> None:
-    """Fill a fresh StateMachine's configuration with libgammu's defaults.
-
-    A fresh StateMachine leaves the settings python-gammu's SetConfig does not expose
-    zeroed, CNMIParams among them; the AT driver then refuses SetIncomingSMS
-    (ERR_NOTSUPPORTED) and no +CMTI is ever announced. Only ReadConfig sets them
-    (to "auto"), and it reads a file: an empty [gammu] section is enough.
-    """
-    with tempfile.TemporaryDirectory(prefix="smsbridge-gammu-") as directory:
-        path = os.path.join(directory, "gammurc")
-        with open(path, "w", encoding="ascii") as f:
-            f.write("[gammu]\n")
-        sm.ReadConfig(Section=0, Configuration=0, Filename=path)

@@ -8,7 +8,9 @@ daemon thread, abandoned with its StateMachine). Knows nothing of gammu itself.
 
 from __future__ import annotations
 
+import os
 import queue
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -74,3 +76,18 @@ class OwnerThread:
                 future.set_result(job())
             except BaseException as exc:  # handed to the caller, who raises it
                 future.set_exception(exc)
+
+
+def load_defaults(sm: Any) -> None:
+    """Fill a fresh StateMachine's configuration with libgammu's defaults.
+
+    A fresh StateMachine leaves the settings python-gammu's SetConfig does not expose
+    zeroed, CNMIParams among them; the AT driver then refuses SetIncomingSMS
+    (ERR_NOTSUPPORTED) and no +CMTI is ever announced. Only ReadConfig sets them
+    (to "auto"), and it reads a file: an empty [gammu] section is enough.
+    """
+    with tempfile.TemporaryDirectory(prefix="smsbridge-gammu-") as directory:
+        path = os.path.join(directory, "gammurc")
+        with open(path, "w", encoding="ascii") as f:
+            f.write("[gammu]\n")
+        sm.ReadConfig(Section=0, Configuration=0, Filename=path)

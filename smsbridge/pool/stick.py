@@ -9,6 +9,7 @@ ability to send changed, for the worker to tell the pool.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 
 from smsbridge.clock import Clock
@@ -17,7 +18,7 @@ from smsbridge.errors import CommandError, DatabaseError, ModemError, ModemTimeo
 from smsbridge.models import to_iso
 from smsbridge.modem import ussd
 from smsbridge.modem.base import Modem, ModemStatus, ussd_of
-from smsbridge.pool.routing import Identity, Known, SendHealth, judge_identity
+from smsbridge.pool.routing import Identity, Known, Sender, SendHealth, judge_identity
 from smsbridge.pool.sending import Outcome, SendResult
 from smsbridge.privacy import neutralise
 from smsbridge.retry import RetryPolicy
@@ -180,3 +181,23 @@ def _identity(status: ModemStatus) -> Identity:
     imei = status.imei if status.imei and status.imei.isdigit() and \
         14 <= len(status.imei) <= 17 else None
     return Identity(imsi, imei)
+
+
+class Board:
+    """What the workers tell each other about the pool's senders (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._senders: dict[str, Sender] = {}
+
+    def publish(self, sender: Sender) -> None:
+        with self._lock:
+            self._senders[sender.name] = sender
+
+    def forget(self, name: str) -> None:
+        with self._lock:
+            self._senders.pop(name, None)
+
+    def senders(self) -> list[Sender]:
+        with self._lock:
+            return list(self._senders.values())

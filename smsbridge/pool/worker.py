@@ -43,7 +43,7 @@ from smsbridge.modem.base import (
 from smsbridge.modem.port import port_present
 from smsbridge.pool import routing as pool
 from smsbridge.pool.sending import Outcome
-from smsbridge.pool.stick import Stick
+from smsbridge.pool.stick import Board, Stick
 from smsbridge.privacy import mask_numbers_in, neutralise
 from smsbridge.retry import RetryPolicy
 from smsbridge.store import Store
@@ -74,26 +74,6 @@ class Session:
 
     modem: Modem
     bridge: Bridge
-
-
-class Board:
-    """What the workers tell each other about the pool's senders (thread-safe)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._senders: dict[str, pool.Sender] = {}
-
-    def publish(self, sender: pool.Sender) -> None:
-        with self._lock:
-            self._senders[sender.name] = sender
-
-    def forget(self, name: str) -> None:
-        with self._lock:
-            self._senders.pop(name, None)
-
-    def senders(self) -> list[pool.Sender]:
-        with self._lock:
-            return list(self._senders.values())
 
 
 @dataclass
