@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 import stat
 from dataclasses import dataclass
@@ -66,6 +67,17 @@ class Progress:
     def __str__(self) -> str:
         return (f"{self.forgotten} numbers of closed cases forgotten, {self.loose} SMS of "
                 f"no case cleared, {self.deleted} closed cases deleted")
+
+    @classmethod
+    def parse(cls, text: str | None) -> Progress | None:
+        """The summary ``str()`` wrote (and the daemon keeps, in English), read back so
+        that the desk can be shown it in its own language; None for any other text."""
+        found = _SUMMARY.fullmatch(text or "")
+        return cls(*(int(n) for n in found.groups())) if found else None
+
+
+_SUMMARY = re.compile(r"(\d+) numbers of closed cases forgotten, (\d+) SMS of no case "
+                      r"cleared, (\d+) closed cases deleted")
 
 
 def key_path(cfg: Config) -> Path:

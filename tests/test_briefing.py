@@ -69,7 +69,7 @@ def test_report_is_one_page_with_every_chart_inline_and_nothing_to_fetch(desk, c
 
 def test_report_names_urgent_and_overdue_cases_with_numbers_masked(desk, cli, tmp_path):
     page = write_report(cli, tmp_path)
-    assert "1 urgent cases open" in page
+    assert "1 urgent case open" in page
     assert "LP-000120" in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "081299998888" not in page and REPORTER not in page

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from smsbridge.cli import AppContext, handle_errors, main, pass_app
+from smsbridge.i18n import _, ngettext
 
 
 @main.command("backup")
@@ -36,12 +37,26 @@ def backup_command(app: AppContext, dest: Path, keep: int | None) -> None:
 
     if keep is not None:
         if not dest.is_dir():
-            raise click.UsageError(f"--keep needs FILE to be a directory; {dest} is not one")
+            raise click.UsageError(_("--keep needs FILE to be a directory; {path} is not "
+                                     "one").format(path=dest))
         directory, dest = dest, dest / timed_name(app.clock.now().astimezone())
     with open_store(app) as store:
         result = backup(store.db, dest)
-    click.echo(f"{result.cases:,} cases backed up to {shown(str(result.path))}: "
-               f"{result.size / 2**20:,.1f} MiB, integrity ok, {result.seconds:.1f} s")
+    from smsbridge.cli.desk import thousands
+    from smsbridge.i18n import pgettext
+
+    point = pgettext("decimal separator", ".")
+    size = f"{result.size / 2**20:,.1f}"
+    seconds = f"{result.seconds:.1f}"
+    if point != ".":  # Indonesian: 1.234,5 MiB
+        size = size.replace(",", "\0").replace(".", point).replace("\0", ".")
+        seconds = seconds.replace(".", point)
+    click.echo(ngettext("{count} case backed up to {file}: {size} MiB, integrity ok, "
+                        "{seconds} s",
+                        "{count} cases backed up to {file}: {size} MiB, integrity ok, "
+                        "{seconds} s", result.cases).format(
+                            count=thousands(result.cases), file=shown(str(result.path)),
+                            size=size, seconds=seconds))
     if keep is not None:
         for gone in rotate(directory, keep):
-            click.echo(f"removed the old backup {shown(str(gone))}")
+            click.echo(_("removed the old backup {file}").format(file=shown(str(gone))))

@@ -13,7 +13,9 @@ from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta, tzinfo
 
 from smsbridge import tickets
+from smsbridge.cli.desk import thousands
 from smsbridge.cli.output import category_shown, duration, fit, local_time, zone_name
+from smsbridge.i18n import N_, _, pgettext
 from smsbridge.models import Stats, to_local
 from smsbridge.privacy import mask_number, neutralise
 
@@ -26,7 +28,12 @@ GROUPS = (
     ("duplicate", "▒", ("duplicate",)),
     ("fake", "░", ("fake",)),
 )
-LEGEND = "█ open  ▓ confirmed/resolved  ▒ duplicate  ░ fake"
+LEGEND = N_("█ open  ▓ confirmed/resolved  ▒ duplicate  ░ fake")
+
+
+def _percent(share: float, digits: int = 0) -> str:
+    """A share as the desk writes it: "12.5%" in English, "12,5%" in Indonesian."""
+    return f"{share:.{digits}%}".replace(".", pgettext("decimal separator", "."))
 
 
 def bar(value: float, largest: float, width: int) -> str:
@@ -41,23 +48,23 @@ def stacked(parts: Sequence[tuple[int, str]], largest: int, width: int) -> str:
     """Counts stacked in one bar, each in its shade: the bar's length is to scale and
     each part gets its share of it (largest remainders), a part of one case at least
     one cell, so a single fake report is never rounded away."""
-    total = sum(n for n, _ in parts)
+    total = sum(n for n, _x in parts)
     if total <= 0 or largest <= 0:
         return ""
     length = max(1, round(total / largest * width))
-    cells = [n * length / total for n, _ in parts]
+    cells = [n * length / total for n, _x in parts]
     sizes = [int(c) for c in cells]
     for i in sorted(range(len(parts)), key=lambda i: cells[i] - sizes[i], reverse=True):
         if sum(sizes) >= length:
             break
         sizes[i] += 1
-    for i, (n, _) in enumerate(parts):
+    for i, (n, _x) in enumerate(parts):
         if n and not sizes[i]:
             biggest = max(range(len(sizes)), key=lambda j: sizes[j])
             if sizes[biggest] > 1:
                 sizes[biggest] -= 1
                 sizes[i] = 1
-    return "".join(symbol * size for (_, symbol), size in zip(parts, sizes, strict=True))
+    return "".join(symbol * size for (_x, symbol), size in zip(parts, sizes, strict=True))
 
 
 def columns(values: Sequence[int], *, height: int = 6, width: int = 3) -> list[str]:
@@ -78,7 +85,7 @@ def columns(values: Sequence[int], *, height: int = 6, width: int = 3) -> list[s
 
 def _group(counts: dict[str, int]) -> list[tuple[int, str]]:
     return [(sum(counts.get(s, 0) for s in statuses), symbol)
-            for _, symbol, statuses in GROUPS]
+            for _x, symbol, statuses in GROUPS]
 
 
 def _days(stats: Stats) -> list[tuple[str, dict[str, int]]]:
@@ -108,89 +115,99 @@ def day_chart(stats: Stats, width: int = 80) -> Iterator[str]:
     days = _days(stats)
     if not days:
         return
-    label = max(len(d) for d, _ in days)
+    label = max(len(d) for d, _x in days)
     room = max(width - label - 2 - 14, 10)
-    largest = max(sum(c.values()) for _, c in days)
+    largest = max(sum(c.values()) for _x, c in days)
     weekly = days[0][0].startswith("w")
-    yield f"Cases per {'week' if weekly else 'day'}: {LEGEND}"
-    yield f"{'':{label}}  {'':{room}} {'cases':>7} {'fake':>5}"
+    title = _("Cases per week: {legend}") if weekly else _("Cases per day: {legend}")
+    yield title.format(legend=_(LEGEND))
+    yield (f"{'':{label}}  {'':{room}} {pgettext('column', 'cases'):>7} "
+           f"{pgettext('column', 'fake'):>5}")
     for day, counts in days:
         total = sum(counts.values())
-        share = f"{counts.get('fake', 0) / total:.0%}" if total else "-"
+        share = _percent(counts.get("fake", 0) / total) if total else "-"
         picture = stacked(_group(counts), largest, room)
-        yield f"{day:<{label}}  {picture:<{room}} {total:>7,} {share:>5}"
+        yield f"{day:<{label}}  {picture:<{room}} {thousands(total):>7} {share:>5}"
 
 
 def hour_chart(stats: Stats, zone: tzinfo | None) -> Iterator[str]:
-    yield f"Cases by hour of day, in {zone_name(zone)}:"
+    yield _("Cases by hour of day, in {zone}:").format(zone=zone_name(zone))
     if not any(stats.by_hour):
-        yield "  (none)"
+        yield "  " + _("(none)")
         return
     for line in columns(stats.by_hour):
         yield "  " + line
     yield "  " + "".join(f"{h:02d}    " if h % 2 == 0 else "" for h in range(24)).rstrip()
     busiest = max(range(24), key=lambda h: stats.by_hour[h])
-    yield (f"  busiest: {busiest:02d}:00-{busiest:02d}:59, "
-           f"{stats.by_hour[busiest]:,} cases")
+    yield "  " + _("busiest: {start}-{end}, {count} cases").format(
+        start=f"{busiest:02d}:00", end=f"{busiest:02d}:59",
+        count=thousands(stats.by_hour[busiest]))
 
 
 def ranking(title: str, rows: Sequence[tuple[str, int]], *, width: int = 80,
-            extra: tuple[str, Sequence[str]] | None = None, unit: str = "cases"
+            extra: tuple[str, Sequence[str]] | None = None, unit: str | None = None
             ) -> Iterator[str]:
     """A title, then names with bars to scale; ``extra`` is a named column after each
     count ("fake", its values)."""
     head, values = extra or ("", ())
-    label = min(max((len(name) for name, _ in rows), default=4), 16)
+    unit = pgettext("column", "cases") if unit is None else unit
+    label = min(max((len(name) for name, _x in rows), default=4), 16)
     tail = max([len(head), *(len(e) for e in values)]) if extra else 0
     room = max(width - label - 4 - 9 - (tail + 1 if tail else 0), 10)
     yield (f"{title:<{label + 3 + room}}{unit:>8}" + (f" {head:>{tail}}" if tail else "")
            if rows else title)
     if not rows:
-        yield "  (none)"
+        yield "  " + _("(none)")
         return
-    largest = max(n for _, n in rows)
+    largest = max(n for _n, n in rows)
     for i, (name, count) in enumerate(rows):
         after = f" {values[i]:>{tail}}" if tail else ""
-        yield f"  {fit(name, label)}  {bar(count, largest, room):<{room}} {count:>8,}{after}"
+        picture = bar(count, largest, room)
+        yield f"  {fit(name, label)}  {picture:<{room}} {thousands(count):>8}{after}"
 
 
 def stats_page(stats: Stats, *, zone: tzinfo | None = None, width: int = 80,
                now: datetime | None = None) -> Iterator[str]:
     """The whole ``stats`` page: figures first, then the pictures."""
     width = max(min(width, 120), 60)
-    since = local_time(stats.since, zone=zone) if stats.since else "the first case"
-    until = local_time(stats.until, zone=zone) if stats.until else "now"
-    yield f"Cases received from {since} to {until}: {stats.total:,}"
-    yield f"(times and days in {zone_name(zone)})"
-    share = "-" if stats.fake_share is None else f"{stats.fake_share:.1%}"
-    yield (f"Fake reports: {share}    Median time from report to first action: "
-           f"{duration(stats.median_first_action_seconds)}")
+    from smsbridge.tickets import status_name
+
+    since = local_time(stats.since, zone=zone) if stats.since else _("the first case")
+    until = local_time(stats.until, zone=zone) if stats.until else _("now")
+    yield _("Cases received from {since} to {until}: {count}").format(
+        since=since, until=until, count=thousands(stats.total))
+    yield _("(times and days in {zone})").format(zone=zone_name(zone))
+    share = "-" if stats.fake_share is None else _percent(stats.fake_share, 1)
+    yield _("Fake reports: {share}    Median time from report to first action: "
+            "{duration}").format(share=share,
+                                 duration=duration(stats.median_first_action_seconds))
     backlog = sum(stats.open_backlog.values())
-    parts = ", ".join(f"{s} {n:,}" for s, n in stats.open_backlog.items())
-    yield f"Open now: {backlog:,} ({parts})"
+    parts = ", ".join(f"{status_name(s)} {thousands(n)}" for s, n in stats.open_backlog.items())
+    yield _("Open now: {count} ({by_status})").format(count=thousands(backlog), by_status=parts)
     if stats.oldest_unhandled:
         ticket, received = stats.oldest_unhandled
         moment = to_local(received, zone)
         waited = ((now or datetime.now(zone)) - moment).total_seconds() if moment else None
-        yield (f"Oldest unhandled: {ticket}, received {local_time(received, zone=zone)} "
-               f"({duration(waited)} ago)")
+        yield _("Oldest unhandled: {ticket}, received {time} ({duration} ago)").format(
+            ticket=ticket, time=local_time(received, zone=zone), duration=duration(waited))
     yield ""
     yield from day_chart(stats, width)
     yield ""
     yield from ranking(
-        "By category:", [(category_shown(c), n) for c, n, _ in stats.by_category],
-        width=width, extra=("fake", [f"{f / n:.0%}" if n else "-"
-                                     for _, n, f in stats.by_category]))
+        _("By category:"), [(category_shown(c), n) for c, n, _x in stats.by_category],
+        width=width, extra=(pgettext("column", "fake"),
+                            [_percent(f / n) if n else "-" for _x, n, f in stats.by_category]))
     yield ""
     yield from hour_chart(stats, zone)
     yield ""
-    yield from ranking("Actions per operator:",
+    yield from ranking(_("Actions per operator:"),
                        [(neutralise(o), n) for o, n in stats.by_operator], width=width,
-                       unit="actions")
+                       unit=pgettext("column", "actions"))
     yield ""
-    yield from ranking("By status:", list(stats.by_status.items()), width=width)
+    yield from ranking(_("By status:"), [(status_name(s), n) for s, n in stats.by_status.items()],
+                       width=width)
     if stats.top_fake_reporters:
         yield ""
-        yield from ranking("Numbers with the most fake reports:",
+        yield from ranking(_("Numbers with the most fake reports:"),
                            [(mask_number(r), n) for r, n in stats.top_fake_reporters],
                            width=width)

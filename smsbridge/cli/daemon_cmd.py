@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from smsbridge.cli import AppContext, apply_privacy, handle_errors, main, pass_app
+from smsbridge.i18n import NP_, _, ngettext, pgettext
 from smsbridge.privacy import neutralise
 
 if TYPE_CHECKING:
@@ -123,13 +124,34 @@ def credit_words(b: dict) -> str:
     if b.get("credit") is not None:
         said.append(f"Rp{b['credit']:,}".replace(",", "."))
     if b.get("sms_left") is not None:
-        said.append(f"{b['sms_left']} SMS in the package")
+        said.append(ngettext("{count} SMS in the package", "{count} SMS in the package",
+                             b["sms_left"]).format(count=b["sms_left"]))
     if b.get("active_until"):
-        said.append(f"active until {b['active_until']}")
+        said.append(_("active until {date}").format(date=b["active_until"]))
     if not said:
-        said.append(f"not understood: {neutralise(b.get('raw') or '')!r}")
-    checked = f" (asked {b['checked_at']})" if b.get("checked_at") else ""
-    return ", ".join(said) + checked
+        said.append(_("not understood: {answer}").format(
+            answer=repr(neutralise(b.get("raw") or ""))))
+    words = ", ".join(said)
+    if b.get("checked_at"):
+        return _("{balance} (asked {time})").format(balance=words, time=b["checked_at"])
+    return words
+
+
+# A modem's state and what it can do, as ``status`` shows them (--json keeps the codes).
+_MODEM_STATES = {"ready": NP_("modem state", "ready"), "down": NP_("modem state", "down"),
+                 "starting": NP_("modem state", "starting"),
+                 "connecting": NP_("modem state", "connecting"),
+                 "stopped": NP_("modem state", "stopped")}
+_ROLES = {"receive": NP_("modem role", "receive"), "send": NP_("modem role", "send"),
+          "both": NP_("modem role", "both")}
+_ABILITIES = {"receive": NP_("ability", "receive"), "send": NP_("ability", "send")}
+
+
+def state_word(state: str | None) -> str:
+    """A modem's state as the operator reads it; "not started" when it has none."""
+    if not state:
+        return _("not started")
+    return pgettext("modem state", _MODEM_STATES[state]) if state in _MODEM_STATES else state
 
 
 def abilities(m: dict) -> tuple[list[str], str | None]:
@@ -137,9 +159,9 @@ def abilities(m: dict) -> tuple[list[str], str | None]:
     asks, why (pure: from ``modem_report``'s keys)."""
     role = m.get("role") or "both"
     if m.get("state") != "ready":
-        down = m.get("state") or "not started"
+        down = state_word(m.get("state"))
         if m.get("last_error"):
-            down += f": {m['last_error']}"
+            down = _("{state}: {error}").format(state=down, error=m["last_error"])
         return [], down
     can = []
     why: str | None = None
@@ -147,9 +169,9 @@ def abilities(m: dict) -> tuple[list[str], str | None]:
         can.append("receive")
     if role in ("send", "both"):
         if m.get("cannot_send"):
-            why = f"cannot send: {m['cannot_send']}"
+            why = _("cannot send: {reason}").format(reason=m["cannot_send"])
         elif m.get("capped"):
-            why = "cannot send: its daily cap is reached"
+            why = _("cannot send: its daily cap is reached")
         else:
             can.append("send")
     return can, why
@@ -193,7 +215,7 @@ def daemon_report(state: dict, backlog: int, *, now: datetime,
             (m["sim_pin_refused_at"] for m in pool if m["sim_pin_refused_at"]), None),
         # Verification words locked after guessing (the config's current words only).
         "locked_words": [{"owners": owners, "at": at, "reason": reason}
-                         for _, owners, at, reason in locks],
+                         for _word, owners, at, reason in locks],
     }
 
 
@@ -257,12 +279,26 @@ def retention_report(section: RetentionConfig, state: dict) -> dict:
 
 def retention_line(r: dict) -> str:
     days, delete = r["forget_numbers_after_days"], r["delete_cases_after_days"]
-    policy = (f"numbers forgotten {days} days after closing" if days
-              else "numbers kept for ever")
+    policy = (ngettext("numbers forgotten {days} day after closing",
+                       "numbers forgotten {days} days after closing", days).format(days=days)
+              if days else _("numbers kept for ever"))
     if delete:
-        policy += f", closed cases deleted after {delete} days"
-    last = f"last run {r['last_run']}: {r['last']}" if r["last_run"] else "not run yet"
-    return f"retention: {policy}; {last}"
+        policy = ngettext("{policy}, closed cases deleted after {days} day",
+                          "{policy}, closed cases deleted after {days} days",
+                          delete).format(policy=policy, days=delete)
+    # What the last run did is the daemon's own (English) summary: read back and said
+    # in the desk's language when it has the daemon's shape, else shown as it is.
+    if r["last_run"]:
+        from smsbridge.retention import Progress
+
+        progress = Progress.parse(r["last"])
+        done = r["last"] if progress is None else _(
+            "{forgotten} numbers of closed cases forgotten, {loose} SMS of no case cleared, "
+            "{deleted} closed cases deleted").format(
+                forgotten=progress.forgotten, loose=progress.loose, deleted=progress.deleted)
+        return _("retention: {policy}; last run {time}: {done}").format(
+            policy=policy, time=r["last_run"], done=done)
+    return _("retention: {policy}; not run yet").format(policy=policy)
 
 
 def desk_pressure(store: Store, deadlines: list[str], now: datetime) -> dict[str, Any]:
@@ -278,7 +314,7 @@ def desk_pressure(store: Store, deadlines: list[str], now: datetime) -> dict[str
 def _print_status(r: dict, *, zone: tzinfo | None = None, width: int = 80) -> None:
     """``status`` as text: every time in the desk's zone, named; lines wrapped to
     ``width`` (an 80-column terminal), a wrapped line's rest indented."""
-    from smsbridge.cli.output import desk_time, zone_name
+    from smsbridge.cli.output import desk_time, times_in
 
     def at(iso: str | None) -> str:
         return desk_time(iso, zone=zone, seconds=True)
@@ -287,67 +323,105 @@ def _print_status(r: dict, *, zone: tzinfo | None = None, width: int = 80) -> No
         click.echo("\n".join(textwrap.wrap(line, max(width, 40), subsequent_indent=" " * 10,
                                            break_on_hyphens=False)))
 
+    from smsbridge.cli.desk import thousands
+    from smsbridge.tickets import status_name
+
     if r["running"]:
-        say(f"daemon:   running (pid {r['pid']}, since {at(r['started_at'])})")
+        say(_("daemon:   running (pid {pid}, since {time})").format(
+            pid=r["pid"], time=at(r["started_at"])))
     elif r["heartbeat_age_seconds"] is None:
-        say("daemon:   never started on this database")
+        say(_("daemon:   never started on this database"))
     else:
         age = r["heartbeat_age_seconds"]
-        say(f"daemon:   NOT running (last sign of life {age:.0f} s ago)")
-    say(f"last poll: {at(r['last_poll']) if r['last_poll'] else '-'}")
+        say(_("daemon:   NOT running (last sign of life {seconds} s ago)").format(
+            seconds=f"{age:.0f}"))
+    say(_("last poll: {time}").format(time=at(r["last_poll"]) if r["last_poll"] else "-"))
     for m in r["modems"]:
         _print_modem(m, say, at)
-    say(f"outbox:   {r['outbox_backlog']} SMS waiting to be sent")
-    late = ", ".join(f"{s} {n:,}" for s, n in r["overdue"].items() if n)
-    say(f"cases:    {r['urgent_open']:,} urgent open, "
-        f"{sum(r['overdue'].values()):,} overdue" + (f" ({late})" if late else ""))
+    say(ngettext("outbox:   {count} SMS waiting to be sent",
+                 "outbox:   {count} SMS waiting to be sent",
+                 r["outbox_backlog"]).format(count=thousands(r["outbox_backlog"])))
+    late = ", ".join(f"{status_name(s)} {thousands(n)}" for s, n in r["overdue"].items() if n)
+    overdue = sum(r["overdue"].values())
+    if late:
+        say(_("cases:    {urgent} urgent open, {overdue} overdue ({by_status})").format(
+            urgent=thousands(r["urgent_open"]), overdue=thousands(overdue), by_status=late))
+    else:
+        say(_("cases:    {urgent} urgent open, {overdue} overdue").format(
+            urgent=thousands(r["urgent_open"]), overdue=thousands(overdue)))
     if r["last_error"]:
-        say(f"last error: {neutralise(r['last_error'])} ({at(r['last_error_at'])})")
+        say(_("last error: {error} ({time})").format(error=neutralise(r["last_error"]),
+                                                     time=at(r["last_error_at"])))
     if r["sim_pin_refused_at"] and "PIN" in (r["last_error"] or ""):
-        say(f"SIM:      refused the configured PIN ({at(r['sim_pin_refused_at'])}); it is "
-            "not tried again: put the right PIN in [modem] pin, then "
-            "`systemctl reload smsbridge`")
+        say(_("SIM:      refused the configured PIN ({time}); it is not tried again: put the "
+              "right PIN in [modem] pin, then `systemctl reload smsbridge`").format(
+                  time=at(r["sim_pin_refused_at"])))
     if r["reply_budget_spent"]:
-        say(f"replies:  NOT acknowledging reports: {r['reply_budget_spent']}; raise "
-            "[abuse] line_replies_per_hour/_per_day if the SIM's plan allows")
+        say(_("replies:  NOT acknowledging reports: {reason}; raise [abuse] "
+              "line_replies_per_hour/_per_day if the SIM's plan allows").format(
+                  reason=r["reply_budget_spent"]))
     for lock in r["locked_words"]:
-        say(f"field:    verification word of {lock['owners']} LOCKED since "
-            f"{lock['at']} ({lock['reason']}): their answers are refused; change the "
-            "word in the config, tell them in person, `systemctl reload smsbridge`")
+        say(_("field:    verification word of {owners} LOCKED since {time} ({reason}): their "
+              "answers are refused; change the word in the config, tell them in person, "
+              "`systemctl reload smsbridge`").format(owners=lock["owners"], time=lock["at"],
+                                                      reason=lock["reason"]))
     if r["last_set_aside"]:
-        say(f"set aside: {r['set_aside']} item(s) since the start, the last "
-            f"({at(r['last_set_aside_at'])}): {neutralise(r['last_set_aside'])}")
-    say(f"times in {zone_name(zone)}")
+        say(ngettext("set aside: {count} item since the start, the last ({time}): {what}",
+                     "set aside: {count} items since the start, the last ({time}): {what}",
+                     r["set_aside"]).format(count=r["set_aside"],
+                                            time=at(r["last_set_aside_at"]),
+                                            what=neutralise(r["last_set_aside"])))
+    say(times_in(zone))
 
 
 def _print_modem(m: dict, say: Callable[[str], None], at: Callable[[str | None], str]
                  ) -> None:
-    signal = f"{m['signal_dbm']} dBm" if m["signal_dbm"] is not None else "signal ?"
-    storage = (f"storage {m['storage_used']}/{m['storage_total']}" if m["storage_total"]
-               else "storage ?")
+    signal = (_("{dbm} dBm").format(dbm=m["signal_dbm"]) if m["signal_dbm"] is not None
+              else _("signal ?"))
+    storage = (_("storage {used}/{total}").format(used=m["storage_used"],
+                                                  total=m["storage_total"])
+               if m["storage_total"] else _("storage ?"))
     cap = f"/{m['daily_cap']}" if m["daily_cap"] else ""
-    capped = " (cap reached)" if m["capped"] else ""
+    sent = _("sent today {count}{cap}").format(count=m["sent_today"], cap=cap)
+    if m["capped"]:
+        sent = _("{sent} (cap reached)").format(sent=sent)
     # What the modem has not told yet is left out: the line fits 80 columns more often.
     known = [m["modem"] and neutralise(m["modem"]),
-             m["operator"] and f"operator {neutralise(m['operator'])}"]
-    say(f"modem {m['name']} ({m['role'] or '?'}): {m['state'] or 'not started'}, "
-        + "".join(f"{k}, " for k in known if k) + f"{signal}, {storage}, "
-        f"sent today {m['sent_today']}{cap}{capped}, queue {m['queue']}")
+             m["operator"] and _("operator {name}").format(name=neutralise(m["operator"]))]
+    parts = [k for k in known if k] + [signal, storage, sent,
+                                       _("queue {count}").format(count=m["queue"])]
+    say(_("modem {name} ({role}): {state}, {details}").format(
+        name=m["name"], role=pgettext("modem role", _ROLES[m["role"]]) if m["role"] in _ROLES
+        else m["role"] or "?",
+        state=state_word(m["state"]), details=", ".join(parts)))
     can, why = abilities(m)
-    now = " and ".join(can) if can else "neither receive nor send"
-    say(f"    can now: {now}" + (f" ({neutralise(why)})" if why else ""))
+    if len(can) == 2:
+        now = _("receive and send")
+    elif can:
+        now = pgettext("ability", _ABILITIES[can[0]])
+    else:
+        now = _("neither receive nor send")
+    if why:
+        say(_("    can now: {abilities} ({why})").format(abilities=now, why=neutralise(why)))
+    else:
+        say(_("    can now: {abilities}").format(abilities=now))
     if m["unknown_stick"]:
-        say(f"    another stick on its port: {neutralise(m['unknown_stick'])} (since "
-            f"{at(m['unknown_stick_at'])}; expected IMSI {m['imsi'] or '?'}, IMEI "
-            f"{m['imei'] or '?'}): not used until [[modems]] imsi/imei name it")
+        say(_("    another stick on its port: {stick} (since {time}; expected IMSI {imsi}, "
+              "IMEI {imei}): not used until [[modems]] imsi/imei name it").format(
+                  stick=neutralise(m["unknown_stick"]), time=at(m["unknown_stick_at"]),
+                  imsi=m["imsi"] or "?", imei=m["imei"] or "?"))
     if m["balance"]:
-        say(f"    credit: {credit_words(m['balance'])}")
+        say(_("    credit: {balance}").format(balance=credit_words(m["balance"])))
         if m["balance"]["warning"]:
-            say(f"    CREDIT WARNING: {neutralise(m['balance']['warning'])}")
+            say(_("    CREDIT WARNING: {warning}").format(
+                warning=neutralise(m["balance"]["warning"])))
     if m["balance_error"]:
-        say(f"    balance code not answered: {neutralise(m['balance_error'])}")
+        say(_("    balance code not answered: {error}").format(
+            error=neutralise(m["balance_error"])))
     if m["cannot_send"]:
-        say(f"    cannot send: {neutralise(m['cannot_send'])} (since "
-            f"{at(m['cannot_send_at'])}); the other modems send its replies")
+        say(_("    cannot send: {reason} (since {time}); the other modems send its "
+              "replies").format(reason=neutralise(m["cannot_send"]),
+                                time=at(m["cannot_send_at"])))
     if m["last_error"]:
-        say(f"    last error: {neutralise(m['last_error'])} ({at(m['last_error_at'])})")
+        say(_("    last error: {error} ({time})").format(error=neutralise(m["last_error"]),
+                                                       time=at(m["last_error_at"])))

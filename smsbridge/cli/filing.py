@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from smsbridge.cli import AppContext
+from smsbridge.i18n import _
 
 if TYPE_CHECKING:
     from smsbridge.models import NewCase
@@ -42,24 +43,26 @@ def add_case(app: AppContext, new: NewCase, *, operator: str) -> None:
             operator=operator)
     click.echo(case.ticket)
     if related:
-        click.echo(f"possibly the same incident as {related}", err=True)
+        click.echo(_("possibly the same incident as {ticket}").format(ticket=related), err=True)
 
 
 def retriage(app: AppContext, *, since: str | None, redo: bool, batch: int,
              operator: str) -> None:
     from smsbridge.cli import when
     from smsbridge.cli.case_options import open_store
+    from smsbridge.cli.desk import thousands
     from smsbridge.store.retriage import Decided
     from smsbridge.triage.rules import Rules, classify
 
     rules = Rules.from_section(app.config.categories, app.config.desk.places)
-    start, _ = when.window(since, None, zone=app.zone)
+    start, _end = when.window(since, None, zone=app.zone)
     key = f"{start or 'all'}:{'redo' if redo else 'fill'}"
     seen = changed = 0
     with open_store(app, migrate=True) as store:
         after = store.retriage.checkpoint(key)
         if after:
-            click.echo(f"going on after case {after:,}", err=True)
+            click.echo(_("going on after case {number}").format(number=thousands(after)),
+                       err=True)
         while rows := store.retriage.batch(after=after, limit=batch, since=start, redo=redo,
                                            daemon=app.config.daemon.operator_name):
             found = [(case_id, classify(text, rules)) for case_id, text in rows]
@@ -70,4 +73,5 @@ def retriage(app: AppContext, *, since: str | None, redo: bool, batch: int,
             seen += len(rows)
             store.retriage.save_checkpoint(key, after)
         store.retriage.save_checkpoint(key, None)
-    click.echo(f"{seen:,} cases read, {changed:,} given a new category or place")
+    click.echo(_("{read} cases read, {changed} given a new category or place").format(
+        read=thousands(seen), changed=thousands(changed)))

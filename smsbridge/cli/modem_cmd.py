@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from smsbridge.cli import AppContext, handle_errors, main, pass_app
+from smsbridge.i18n import N_, NP_, _, pgettext
 from smsbridge.modem.probe import ProbeReport, bars
 from smsbridge.privacy import neutralise
 
@@ -69,9 +70,10 @@ def probe_command(app: AppContext, port: str | None, every: bool, as_json: bool)
     else:
         for i, (cfg, report) in enumerate(reports):
             if every:
-                click.echo(f"{'' if i == 0 else chr(10)}== {cfg.name} ({cfg.role})")
+                role = pgettext("modem role", ROLES[cfg.role]) if cfg.role in ROLES else cfg.role
+                click.echo(f"{'' if i == 0 else chr(10)}== {cfg.name} ({role})")
             click.echo(format_report(report, role=cfg.role))
-    if not all(report.ready for _, report in reports):
+    if not all(report.ready for _cfg, report in reports):
         raise click.exceptions.Exit(1)
 
 
@@ -134,15 +136,16 @@ def balance_command(app: AppContext, every: bool, code: str | None, as_json: boo
     for cfg in modems:
         asked = code or cfg.balance_ussd
         if not asked:
-            raise InvalidInput(f"no balance code for {cfg.name}: give --code '*888#' or set "
-                               "balance_ussd in its [[modems]] entry")
+            raise InvalidInput(_("no balance code for {name}: give --code '*888#' or set "
+                                 "balance_ussd in its [[modems]] entry").format(name=cfg.name))
         modem = make_modem(cfg)
         answer: dict[str, Any] = {"name": cfg.name, "code": asked}
         try:
             modem.open()
             asker = ussd_of(modem)
             if asker is None:
-                raise InvalidInput(f"{cfg.name}: this backend cannot ask USSD codes")
+                raise InvalidInput(_("{name}: this backend cannot ask USSD codes").format(
+                    name=cfg.name))
             text = asker.ussd(asked)
         except ModemError as exc:
             answer["error"] = neutralise(str(exc))
@@ -166,14 +169,16 @@ def balance_command(app: AppContext, every: bool, code: str | None, as_json: boo
         click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
     else:
         for a in shown:
-            click.echo(f"{a['name']} ({a['code']}): " + (
-                f"no answer: {a['error']}" if "error" in a else credit_words(a)))
+            said = (_("no answer: {error}").format(error=a["error"]) if "error" in a
+                    else credit_words(a))
+            click.echo(f"{a['name']} ({a['code']}): {said}")
             if "raw" in a:
-                click.echo(f"    the operator said: {a['raw']}")
+                # The operator's answer, the warnings and the reason are shown as they are.
+                click.echo(_("    the operator said: {answer}").format(answer=a["raw"]))
                 for warning in a["warnings"]:
-                    click.echo(f"    WARNING: {warning}")
+                    click.echo(_("    WARNING: {warning}").format(warning=warning))
                 if a["cannot_send"]:
-                    click.echo(f"    CANNOT SEND: {a['cannot_send']}")
+                    click.echo(_("    CANNOT SEND: {reason}").format(reason=a["cannot_send"]))
     if not fine:
         raise click.exceptions.Exit(1)
 
@@ -182,63 +187,77 @@ def _iso(day: object) -> str | None:
     return None if day is None else str(day)
 
 
-# 27.007 §7.2 +CREG <stat>.
+# 27.007 §7.2 +CREG <stat>. English in --json (registration_text); translated when shown.
 REGISTRATION = {
-    0: "not registered, not searching",
-    1: "registered, home network",
-    2: "not registered, searching",
-    3: "registration denied",
-    4: "unknown",
-    5: "registered, roaming",
+    0: NP_("registration", "not registered, not searching"),
+    1: NP_("registration", "registered, home network"),
+    2: NP_("registration", "not registered, searching"),
+    3: NP_("registration", "registration denied"),
+    4: NP_("registration", "unknown"),
+    5: NP_("registration", "registered, roaming"),
 }
+ROLES = {"receive": NP_("modem role", "receive"), "send": NP_("modem role", "send"),
+         "both": NP_("modem role", "both")}
 
 
-def registration_words(stat: int | None) -> str:
+def registration_words(stat: int | None, *, translate: bool = False) -> str:
     if stat is None:
-        return "unknown (no answer to AT+CREG?)"
-    return REGISTRATION.get(stat, f"unknown ({stat})")
+        words = N_("unknown (no answer to AT+CREG?)")
+        return _(words) if translate else words
+    if stat not in REGISTRATION:
+        return (_("unknown ({code})") if translate else "unknown ({code})").format(code=stat)
+    return pgettext("registration", REGISTRATION[stat]) if translate else REGISTRATION[stat]
 
 
-def _or(value: object, missing: str = "unknown") -> str:
+def _or(value: object, missing: str | None = None) -> str:
     # What the device and the network say is shown like SMS text: no control characters
     # reach the terminal.
-    return missing if value is None else neutralise(str(value))
+    if value is None:
+        return _("unknown") if missing is None else missing
+    return neutralise(str(value))
 
 
 # What a ready stick is ready for, by its role.
-READY_FOR = {"receive": "READY to receive SMS", "send": "READY to send SMS",
-             "both": "READY to receive and send SMS"}
+READY_FOR = {"receive": N_("READY to receive SMS"), "send": N_("READY to send SMS"),
+             "both": N_("READY to receive and send SMS")}
 
 
 def format_report(report: ProbeReport, *, role: str = "both") -> str:
     """The report as an administrator reads it on a terminal."""
-    lines = [f"port:          {report.port}"]
+    def row(label: str, value: str) -> str:
+        return f"{label + ':':<15}{value}".rstrip()
+
+    lines = [row(pgettext("probe", "port"), report.port)]
     s = report.status
     if s is not None:
         dbm = s.signal_dbm
-        signal = (f"{dbm} dBm, {bars(dbm)}/5 bars (+CSQ {s.rssi})" if dbm is not None
-                  else "unknown")
-        storage = (f"{s.storage_used}/{s.storage_total} used ({s.storage_memory})"
-                   if s.storage_total is not None else "unknown")
+        signal = (_("{dbm} dBm, {bars}/5 bars (+CSQ {rssi})").format(
+            dbm=dbm, bars=bars(dbm), rssi=s.rssi) if dbm is not None else _("unknown"))
+        storage = (_("{used}/{total} used ({memory})").format(
+            used=s.storage_used, total=s.storage_total, memory=s.storage_memory)
+            if s.storage_total is not None else _("unknown"))
         lines += [
-            f"modem:         {_or(s.manufacturer)} {_or(s.model, '')}".rstrip(),
-            f"firmware:      {_or(s.revision)}",
-            f"IMEI:          {_or(s.imei)}",
-            f"SIM:           {_or(s.sim)}",
-            f"registration:  {registration_words(s.registration)}",
-            f"operator:      {_or(s.operator, 'none')}",
-            f"signal:        {signal}",
-            f"SMSC:          {_or(s.smsc, 'not set')}",
-            f"storage:       {storage}",
+            row(pgettext("probe", "modem"), f"{_or(s.manufacturer)} {_or(s.model, '')}"),
+            row(pgettext("probe", "firmware"), _or(s.revision)),
+            row("IMEI", _or(s.imei)),
+            row("SIM", _or(s.sim)),
+            row(pgettext("probe", "registration"),
+                registration_words(s.registration, translate=True)),
+            row(pgettext("probe", "operator"), _or(s.operator, _("none"))),
+            row(pgettext("probe", "signal"), signal),
+            row("SMSC", _or(s.smsc, _("not set"))),
+            row(pgettext("probe", "storage"), storage),
         ]
     lines.append("")
+    # The problems and warnings are the probe's own (English) findings, shown as they are.
     if report.ready:
-        lines.append(f"verdict: {READY_FOR.get(role, READY_FOR['both'])}")
+        lines.append(_("verdict: {ready}").format(
+            ready=_(READY_FOR.get(role, READY_FOR["both"]))))
     else:
-        lines.append("verdict: NOT READY; fix:")
+        lines.append(_("verdict: NOT READY; fix:"))
         lines += [f"  - {p}" for p in report.problems]
     if report.warnings:
-        lines.append("warnings:")
+        lines.append(_("warnings:"))
         lines += [f"  - {w}" for w in report.warnings]
     return "\n".join(lines)
 

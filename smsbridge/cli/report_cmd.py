@@ -8,6 +8,7 @@ from datetime import timedelta
 import click
 
 from smsbridge.cli import AppContext, handle_errors, main, pass_app
+from smsbridge.i18n import _, ngettext
 
 DEFAULT_STATS_DAYS = 30
 
@@ -37,7 +38,7 @@ def stats(app: AppContext, since: str | None, until: str | None, all_time: bool,
     from smsbridge.errors import InvalidInput
 
     if all_time and since:
-        raise InvalidInput("choose one of --since and --all")
+        raise InvalidInput(_("choose one of --since and --all"))
     zone = app.zone
     start, end = output.window(
         since, until, zone=zone,
@@ -91,7 +92,7 @@ def report(app: AppContext, html_path: str, since: str | None, until: str | None
         import pygal  # noqa: F401
     except ImportError:
         raise click.ClickException(
-            "the briefing's charts need pygal: pip install 'smsbridge[report]'") from None
+            _("the briefing's charts need pygal: pip install 'smsbridge[report]'")) from None
     from smsbridge.cli.briefing import page
     from smsbridge.cli.cases_cmd import open_store
     from smsbridge.cli.outfile import private_file, shown
@@ -111,7 +112,11 @@ def report(app: AppContext, html_path: str, since: str | None, until: str | None
     text = page(figures, zone=zone)
     with private_file(html_path) as out:
         out.write(text)
-    click.echo(f"briefing of {figures.total:,} cases written to {shown(html_path)}", err=True)
+    from smsbridge.cli.desk import thousands
+
+    click.echo(ngettext("briefing of {count} case written to {file}",
+                        "briefing of {count} cases written to {file}", figures.total).format(
+                            count=thousands(figures.total), file=shown(html_path)), err=True)
 
 
 @main.command("export")
@@ -150,5 +155,6 @@ def export(app: AppContext, fmt: str, since: str | None, until: str | None,
             write = output.write_csv if fmt == "csv" else output.write_json
             count = write(cases, out, reveal=False)
     if out_path:
-        click.echo(f"{count} cases written to {shown(out_path)}", err=True)
+        click.echo(ngettext("{count} case written to {file}", "{count} cases written to {file}",
+                            count).format(count=count, file=shown(out_path)), err=True)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from smsbridge.cli import AppContext, handle_errors, main, pass_app
+from smsbridge.i18n import _, ngettext
 
 
 @main.command("retention")
@@ -36,19 +37,31 @@ def retention_command(app: AppContext, dry_run: bool) -> None:
         with open_store(app) as store:
             found = Retention(store.db, store.audit).due(forget_before=due.forget_before,
                                                          delete_before=due.delete_before)
+        from smsbridge.cli.desk import thousands
+
         if due.forget_before:
-            click.echo(f"would forget the numbers of {found.numbers:,} closed cases (and "
-                       f"clear {found.messages:,} of their SMS) last changed before "
-                       f"{due.forget_before[:10]} ({section.forget_numbers_after_days} days)")
+            days = section.forget_numbers_after_days
+            click.echo(ngettext(
+                "would forget the numbers of {count} closed cases (and clear {messages} of "
+                "their SMS) last changed before {date} ({days} day)",
+                "would forget the numbers of {count} closed cases (and clear {messages} of "
+                "their SMS) last changed before {date} ({days} days)", days).format(
+                    count=thousands(found.numbers), messages=thousands(found.messages),
+                    date=due.forget_before[:10], days=days))
         else:
-            click.echo("numbers are never forgotten (forget_numbers_after_days = 0)")
+            click.echo(_("numbers are never forgotten (forget_numbers_after_days = 0)"))
         if due.delete_before:
-            click.echo(f"would delete {found.cases:,} closed cases last changed before "
-                       f"{due.delete_before[:10]} ({section.delete_cases_after_days} days)")
+            days = section.delete_cases_after_days
+            click.echo(ngettext(
+                "would delete {count} closed cases last changed before {date} ({days} day)",
+                "would delete {count} closed cases last changed before {date} ({days} days)",
+                days).format(count=thousands(found.cases), date=due.delete_before[:10],
+                             days=days))
         else:
-            click.echo("closed cases are never deleted (delete_cases_after_days = 0)")
+            click.echo(_("closed cases are never deleted (delete_cases_after_days = 0)"))
         return
     key = load_key(key_path(app.config), create=False)
     with open_store(app, migrate=True) as store:
         done = run_all(store, app.config, key, now)
-    click.echo(f"retention: {done}")
+    # The summary is the one the daemon writes in its journal and the audit log (English).
+    click.echo(_("retention: {done}").format(done=done))

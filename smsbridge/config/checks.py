@@ -9,6 +9,7 @@ from smsbridge.config.roster import check_roster
 from smsbridge.config.sections import Config
 from smsbridge.config.values import check_one_sms, check_template
 from smsbridge.errors import ConfigError, InvalidInput
+from smsbridge.i18n import _
 from smsbridge.numbers import parse_operator_number
 from smsbridge.triage.urgent import Deadlines
 
@@ -41,7 +42,8 @@ def check(cfg: Config, path: str | None) -> None:
     if cfg.abuse.blocklist:
         for i, entry in enumerate(cfg.abuse.blocklist, start=1):
             try:
-                parse_operator_number(entry, code, what=f"entry {i}")
+                parse_operator_number(entry, code, what=_("entry {number}").format(
+                    number=i))
             except InvalidInput as exc:
                 raise ConfigError(str(exc), path=path, key="abuse.blocklist") from None
     if cfg.outbox.retry_max_seconds < cfg.outbox.retry_base_seconds:

@@ -14,6 +14,7 @@ import re
 from smsbridge.config.sections import NOTICE_STATUSES, Config
 from smsbridge.config.values import check_one_sms, check_template
 from smsbridge.errors import ConfigError, InvalidInput
+from smsbridge.i18n import _
 from smsbridge.numbers import parse_operator_number
 from smsbridge.tickets import ticket_token
 from smsbridge.triage.vocabulary import COMMON_WORDS, DIGIT_WORDS
@@ -70,7 +71,9 @@ def check_roster(cfg: Config, path: str | None) -> None:
         _check_name(officer.name, names, path, f"{where}.name")
         names[officer.name.casefold()] = "an officer"
         try:
-            number = parse_operator_number(officer.number, country_code, what="the number")
+            # Said in the language of "is not a phone number" (English in the daemon).
+            number = parse_operator_number(officer.number, country_code,
+                                           what=_("the number"))
         except InvalidInput as exc:
             raise ConfigError(str(exc), path=path, key=f"{where}.number") from None
         if number in numbers:
