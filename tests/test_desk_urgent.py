@@ -244,3 +244,22 @@ def test_overdue_cases_of_every_status_come_newest_first_page_by_page(db_path: P
         assert store.desk.count(CaseQuery(overdue=cutoffs)) == 5
         assert ids(statuses=("resolved",)) == []
 
+
+
+def test_stats_says_what_is_urgent_and_late_now_and_export_writes_for_a_spreadsheet(
+        cli_env, tmp_path):
+    from rigs import run_smsbridge
+
+    for text in ("orang gila ngamuk bawa parang di pasar", "knalpot brong tiap malam"):
+        assert run_smsbridge("cases", "add", "--reporter", "081234567110", text,
+                             env=cli_env).returncode == 0
+    shown = run_smsbridge("stats", env=cli_env)
+    assert shown.returncode == 0, shown.stderr
+    assert "1 urgent open" in shown.stdout
+    figures = json.loads(run_smsbridge("stats", "--json", env=cli_env).stdout)
+    assert figures["pressure"]["urgent_open"] == 1
+    sheet = run_smsbridge("export", "--excel", env=cli_env)
+    assert sheet.returncode == 0, sheet.stderr
+    assert sheet.stdout.startswith("\ufeffticket;status;")
+    refused = run_smsbridge("export", "--excel", "--format", "json", env=cli_env)
+    assert refused.returncode == 1 and "--excel" in refused.stderr

@@ -301,6 +301,20 @@ def retention_line(r: dict) -> str:
     return _("retention: {policy}; not run yet").format(policy=policy)
 
 
+def pressure_line(r: dict[str, Any]) -> str:
+    """Open urgent cases and overdue ones by status, as ``status`` and ``stats`` say it."""
+    from smsbridge.cli.desk import thousands
+    from smsbridge.tickets import status_name
+
+    late = ", ".join(f"{status_name(s)} {thousands(n)}" for s, n in r["overdue"].items() if n)
+    overdue = sum(r["overdue"].values())
+    if late:
+        return _("cases:    {urgent} urgent open, {overdue} overdue ({by_status})").format(
+            urgent=thousands(r["urgent_open"]), overdue=thousands(overdue), by_status=late)
+    return _("cases:    {urgent} urgent open, {overdue} overdue").format(
+        urgent=thousands(r["urgent_open"]), overdue=thousands(overdue))
+
+
 def desk_pressure(store: Store, deadlines: list[str], now: datetime) -> dict[str, Any]:
     """The desk's part of ``status``: open urgent cases, overdue ones by status."""
     from smsbridge.models import to_iso
@@ -324,7 +338,6 @@ def _print_status(r: dict, *, zone: tzinfo | None = None, width: int = 80) -> No
                                            break_on_hyphens=False)))
 
     from smsbridge.cli.desk import thousands
-    from smsbridge.tickets import status_name
 
     if r["running"]:
         say(_("daemon:   running (pid {pid}, since {time})").format(
@@ -341,14 +354,7 @@ def _print_status(r: dict, *, zone: tzinfo | None = None, width: int = 80) -> No
     say(ngettext("outbox:   {count} SMS waiting to be sent",
                  "outbox:   {count} SMS waiting to be sent",
                  r["outbox_backlog"]).format(count=thousands(r["outbox_backlog"])))
-    late = ", ".join(f"{status_name(s)} {thousands(n)}" for s, n in r["overdue"].items() if n)
-    overdue = sum(r["overdue"].values())
-    if late:
-        say(_("cases:    {urgent} urgent open, {overdue} overdue ({by_status})").format(
-            urgent=thousands(r["urgent_open"]), overdue=thousands(overdue), by_status=late))
-    else:
-        say(_("cases:    {urgent} urgent open, {overdue} overdue").format(
-            urgent=thousands(r["urgent_open"]), overdue=thousands(overdue)))
+    say(pressure_line(r))
     if r["last_error"]:
         say(_("last error: {error} ({time})").format(error=neutralise(r["last_error"]),
                                                      time=at(r["last_error_at"])))

@@ -35,6 +35,7 @@ def stats(app: AppContext, since: str | None, until: str | None, all_time: bool,
     """
     from smsbridge.cli import field_output, output
     from smsbridge.cli.case_options import open_store
+    from smsbridge.cli.daemon_cmd import desk_pressure, pressure_line
     from smsbridge.errors import InvalidInput
 
     if all_time and since:
@@ -50,9 +51,12 @@ def stats(app: AppContext, since: str | None, until: str | None, all_time: bool,
             utc_offset_seconds=int(offset.total_seconds()) if offset else 0,
             daemon=app.config.daemon.operator_name)
         field = store.field.stats(since=start, until=end)
+        # As of now, whatever the window: what the desk has to do first.
+        pressure = desk_pressure(store, app.config.desk.deadlines, app.clock.now())
     if as_json:
         click.echo(output.to_json({**output.stats_dict(result),
-                                   "field": field_output.stats_dict(field)}))
+                                   "field": field_output.stats_dict(field),
+                                   "pressure": pressure}))
         return
     import shutil
 
@@ -63,6 +67,7 @@ def stats(app: AppContext, since: str | None, until: str | None, all_time: bool,
         click.echo(line)
     for line in field_output.stats_text(field):
         click.echo(line)
+    click.echo(pressure_line(pressure))
 
 
 @main.command("report")
@@ -127,10 +132,11 @@ def report(app: AppContext, html_path: str, since: str | None, until: str | None
 @click.option("-o", "--output", "out_path", metavar="FILE", type=click.Path(readable=False),
               help="Write to FILE (mode 0640, complete or not at all; never through a "
                    "symbolic link) instead of standard output.")
+@click.option("--excel", is_flag=True, help="CSV for a spreadsheet: ';' and a BOM.")
 @pass_app
 @handle_errors
 def export(app: AppContext, fmt: str, since: str | None, until: str | None,
-           out_path: str | None) -> None:
+           out_path: str | None, excel: bool) -> None:
     """Export cases, oldest first, reporters' numbers masked.
 
     CSV cells cannot run as spreadsheet formulas and control characters are
@@ -140,6 +146,7 @@ def export(app: AppContext, fmt: str, since: str | None, until: str | None,
     Examples:
         smsbridge export --since 2024-05-01 > mei.csv
         smsbridge export --format json -o cases.json
+        smsbridge export --excel -o november.csv
     """
     import sys
     from contextlib import nullcontext
@@ -147,13 +154,18 @@ def export(app: AppContext, fmt: str, since: str | None, until: str | None,
     from smsbridge.cli import output
     from smsbridge.cli.case_options import open_store
     from smsbridge.cli.outfile import private_file, shown
+    from smsbridge.errors import InvalidInput
 
     start, end = output.window(since, until, zone=app.zone)
     with open_store(app) as store:
         cases = store.cases.stream(since=start, until=end)
         with private_file(out_path) if out_path else nullcontext(sys.stdout) as out:
-            write = output.write_csv if fmt == "csv" else output.write_json
-            count = write(cases, out, reveal=False)
+            if fmt == "csv":
+                count = output.write_csv(cases, out, reveal=False, excel=excel)
+            elif excel:
+                raise InvalidInput(_("--excel is a CSV for spreadsheets; leave out --format json"))
+            else:
+                count = output.write_json(cases, out, reveal=False)
     if out_path:
         click.echo(ngettext("{count} case written to {file}", "{count} cases written to {file}",
                             count).format(count=count, file=shown(out_path)), err=True)
