@@ -11,12 +11,11 @@ replies never lets the SIM fill up.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from smsbridge import intake
-from smsbridge.clock import Clock, as_clock
+from smsbridge.clock import Clock, SystemClock
 from smsbridge.config.sections import Config
 from smsbridge.errors import DatabaseError, PduError
 from smsbridge.fieldwork.answers import FieldFacts
@@ -57,7 +56,7 @@ class Bridge:
     """The daemon's unit of work, over one modem and one store (both injected)."""
 
     def __init__(self, modem: Modem, store: Store, config: Config, *,
-                 clock: Clock | Callable[[], datetime] | None = None, name: str = "modem"):
+                 clock: Clock | None = None, name: str = "modem"):
         self.modem = modem
         self.store = store
         # The pool's name of this modem: what messages record they came in on, and what
@@ -66,8 +65,8 @@ class Bridge:
         # The modem the replies being queued should prefer (the one the report came in on).
         self._received_on: str | None = name
         self.sending = Sending(modem, store, config, name=name, clock=clock)
-        # The daemon's clock (the store's too); a plain () -> datetime still works.
-        self.clock = as_clock(clock).now
+        # The daemon's clock (the store's too).
+        self.clock: Clock = clock or SystemClock()
         # Why each item was set aside since the daemon last asked (take_set_aside).
         self.set_aside: list[str] = []
         # Set while the line's reply budget is spent: what ``status`` shows.
@@ -107,7 +106,7 @@ class Bridge:
         result.listed = sum(1 for m in listed if m.status not in STORED_SUBMIT)
         if not listed:
             return result
-        now = self.clock()
+        now = self.clock.now()
         keep: set[int] = set()
         self._received_on = self.name
         with self.store.transaction():
@@ -237,7 +236,7 @@ class Bridge:
 
     def expire_parts(self) -> list[str]:
         """Turn parts that waited past the timeout into cases marked incomplete."""
-        now = self.clock()
+        now = self.clock.now()
         cutoff = now - timedelta(minutes=self.config.daemon.part_timeout_minutes)
         made: list[str] = []
         with self.store.transaction():

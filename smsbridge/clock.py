@@ -7,7 +7,6 @@ Times are timezone-aware UTC; ``models.to_iso`` turns one into the stored form.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
@@ -45,22 +44,3 @@ class ManualClock:
     def advance(self, delta: timedelta | None = None, **parts: float) -> None:
         """Move on by ``delta`` and/or ``timedelta(**parts)`` (``seconds=2``)."""
         self._now += (delta or timedelta()) + timedelta(**parts)
-
-
-class _CallableClock:
-    """A plain ``() -> datetime`` (what ``Bridge(clock=…)`` took before Clock existed)."""
-
-    def __init__(self, func: Callable[[], datetime]) -> None:
-        self._func = func
-
-    def now(self) -> datetime:
-        return self._func()
-
-
-def as_clock(clock: Clock | Callable[[], datetime] | None) -> Clock:
-    """A Clock from a Clock, a ``() -> datetime`` callable, or None (the system clock)."""
-    if clock is None:
-        return SystemClock()
-    if isinstance(clock, Clock):
-        return clock
-    return _CallableClock(clock)

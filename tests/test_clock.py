@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from smsbridge.clock import Clock, ManualClock, SystemClock, as_clock
+from smsbridge.clock import ManualClock, SystemClock
 
 START = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
 
@@ -35,10 +35,3 @@ def test_manual_clock_keeps_utc_and_refuses_naive_times():
     with pytest.raises(ValueError):
         clock.set(datetime(2024, 5, 1))
 
-
-def test_a_plain_callable_still_serves_as_a_clock():
-    clock = as_clock(lambda: START)
-    assert isinstance(clock, Clock) and clock.now() == START
-    manual = ManualClock(START)
-    assert as_clock(manual) is manual
-    assert isinstance(as_clock(None), SystemClock)

@@ -20,11 +20,11 @@ from __future__ import annotations
 import enum
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from smsbridge.clock import Clock, as_clock
+from smsbridge.clock import Clock, SystemClock
 from smsbridge.config.sections import Config
 from smsbridge.errors import CommandError, ModemError, PduError
 from smsbridge.models import OutboxItem, to_iso
@@ -78,12 +78,12 @@ class Sending:
     """The send path of one modem's worker."""
 
     def __init__(self, modem: Modem, store: Store, config: Config, *, name: str,
-                 clock: Clock | Callable[[], datetime] | None = None):
+                 clock: Clock | None = None):
         self.modem = modem
         self.store = store
         self.config = config
         self.name = name
-        self.clock: Clock = as_clock(clock)
+        self.clock: Clock = clock or SystemClock()
         # Asked of the modem once per connection (a Sending lives as long as one); None
         # also once it proved unable to mark what AT+CMSS sent: AT+CMGS from then on.
         self._stored: StoreAndSend | None = None
