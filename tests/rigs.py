@@ -34,6 +34,14 @@ def run_smsbridge(*args: str, **options) -> subprocess.CompletedProcess:
                           text=True, **options)
 
 
+def run_in_language(env: dict[str, str], language: str, *args: str,
+                    timeout: float = 120) -> subprocess.CompletedProcess:
+    """The command line as a process that reads ``language`` ("id", "en") on a terminal
+    100 columns wide, ``env`` otherwise."""
+    return run_smsbridge(*args, env={**env, "SMSBRIDGE_LANG": language, "COLUMNS": "100"},
+                         timeout=timeout)
+
+
 def number(i: int) -> str:
     return f"+62812{i:08d}"
 

@@ -3,19 +3,13 @@ codes the same in both languages."""
 
 from __future__ import annotations
 
-import subprocess
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from rigs import run_smsbridge
+from rigs import run_in_language as run
 
 from smsbridge import i18n
-
-
-def run(env: dict[str, str], language: str, *args: str) -> subprocess.CompletedProcess:
-    return run_smsbridge(*args, env={**env, "SMSBRIDGE_LANG": language, "COLUMNS": "100"},
-                         timeout=120)
 
 
 @pytest.fixture

@@ -3,13 +3,12 @@ Indonesian; what scripts read (--json, exit codes) is the same byte for byte."""
 
 from __future__ import annotations
 
-import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from conftest import write_config
-from rigs import run_smsbridge
+from rigs import run_in_language as run
 
 from smsbridge import i18n
 from smsbridge.models import NewCase
@@ -17,10 +16,6 @@ from smsbridge.store import Store
 
 YEAR = datetime.now(UTC).year
 
-
-def run(env: dict[str, str], language: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return run_smsbridge(*args, env={**env, "SMSBRIDGE_LANG": language, "COLUMNS": "100"},
-                         timeout=60)
 
 
 @pytest.fixture
