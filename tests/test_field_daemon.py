@@ -119,6 +119,20 @@ def loop(tmp_path: Path, emulator):
     d.stop()
 
 
+@pytest.fixture
+def hooked(tmp_path: Path, emulator):
+    """The loop with a hook that appends each payload to a file: (loop, that file)."""
+    hooks = tmp_path / "hooks.jsonl"
+    d = DaemonProcess(tmp_path, emulator.port, ROSTER + "[hook]\ncommand = '"
+                      f'cat >> "{hooks}"; echo >> "{hooks}"' "'\n")
+    d.start()
+    try:
+        d.wait_running()
+        yield Loop(d, emulator), hooks
+    finally:
+        d.stop()
+
+
 def test_a_dispatch_sms_carries_nothing_of_the_reporter_in_any_form(loop):
     ticket = loop.report("Ada judi sabung ayam di belakang Pasar Kliwon RT 03. Nama saya "
                          "Andi Wijaya, telp 0812-3456-7001 / +62 812 ••••• 01 / 6281234567001 "
@@ -231,95 +245,81 @@ def test_the_notice_goes_out_once_per_status_change_across_kill_9(tmp_path, emul
         d.stop()
 
 
-def test_a_guessing_run_of_300_sms_gets_a_citizens_reply_and_locks_the_word(tmp_path,
+def test_a_guessing_run_of_300_sms_gets_a_citizens_reply_and_locks_the_word(hooked,
                                                                               emulator):
     """One SIM tries words on a real case: 200 SMS from its own number, then 100 with
     the officer's number spoofed. From its own number it is a citizen (one
     acknowledgement, whatever the word); from the officer's, the word locks after the
     fifth wrong one, so the right word at the 42nd is refused; the desk is told."""
-    hooks = tmp_path / "hooks.jsonl"
-    d = DaemonProcess(tmp_path, emulator.port, ROSTER + "[hook]\ncommand = '"
-                      f'cat >> "{hooks}"; echo >> "{hooks}"' "'\n")
-    d.start()
-    try:
-        d.wait_running()
-        loop = Loop(d, emulator)
-        ticket = loop.report("Ada judi togel di warung belakang terminal")
-        code = code_of(loop.dispatch(ticket))
+    loop, hooks = hooked
+    d = loop.daemon
+    ticket = loop.report("Ada judi togel di warung belakang terminal")
+    code = code_of(loop.dispatch(ticket))
 
-        def answered(n: int) -> None:
-            wait_until(lambda: query(d.db, "SELECT count(*) FROM field_answers")[0][0] >= n,
-                       120, f"{n} answers recorded")
+    def answered(n: int) -> None:
+        wait_until(lambda: query(d.db, "SELECT count(*) FROM field_answers")[0][0] >= n,
+                   120, f"{n} answers recorded")
 
-        for i in range(200):
-            word = "mawarku" if i == 120 else f"tebak{i}"
-            emulator.inject_text(STRANGER, f"{word} {ticket} {code} PALSU")
-        answered(200)
-        for i in range(41):
-            emulator.inject_text(BUDI, f"coba{i} {ticket} {code} PALSU")
-        answered(241)
-        for i in range(59):
-            word = "mawarku" if i in (0, 58) else f"coba{41 + i}"
-            emulator.inject_text(BUDI, f"{word} {ticket} {code} PALSU {i}")
-        answered(300)
+    for i in range(200):
+        word = "mawarku" if i == 120 else f"tebak{i}"
+        emulator.inject_text(STRANGER, f"{word} {ticket} {code} PALSU")
+    answered(200)
+    for i in range(41):
+        emulator.inject_text(BUDI, f"coba{i} {ticket} {code} PALSU")
+    answered(241)
+    for i in range(59):
+        word = "mawarku" if i in (0, 58) else f"coba{41 + i}"
+        emulator.inject_text(BUDI, f"{word} {ticket} {code} PALSU {i}")
+    answered(300)
 
-        assert loop.case(ticket)[0] == "checking"
-        assert len(to(emulator, STRANGER)) == 1  # the citizen's acknowledgement, once
-        rows = query(d.db, "SELECT id, attempt, reason FROM field_answers ORDER BY id")
-        assert len(rows) == 300 and not any(r[2] is None for r in rows)
-        guesses = [i for i, (_, attempt, _) in enumerate(rows, 1) if attempt == "guess"]
-        locked_at = guesses[4]  # the fifth wrong word
-        refused_right = [i for i, (_, _, reason) in enumerate(rows, 1)
-                         if "is locked after guessing" in reason]
-        assert locked_at == 205 and refused_right == [242, 300]
-        status = json.loads(loop.desk("status", "--json"))
-        assert [w["owners"] for w in status["locked_words"]] == ["budi"]
-        assert "verification word of budi LOCKED" in d.log_text()
-        wait_until(lambda: hooks.exists() and "LOCKED" in hooks.read_text(), 30, "the hook")
-        alert = [json.loads(line) for line in hooks.read_text().splitlines()
-                 if "alert" in line]
-        assert alert[0]["ticket"] == ticket and "5 wrong words" in alert[0]["alert"]
-        print(f"\nguessing run: 300 SMS, {len(to(emulator, STRANGER))} SMS back to the "
-              f"guessing SIM, {to(emulator, BUDI).count(NEUTRAL)} neutral replies to the "
-              f"officer's real phone, word locked at SMS {locked_at}, the right word "
-              f"refused at {refused_right}")
-    finally:
-        d.stop()
+    assert loop.case(ticket)[0] == "checking"
+    assert len(to(emulator, STRANGER)) == 1  # the citizen's acknowledgement, once
+    rows = query(d.db, "SELECT id, attempt, reason FROM field_answers ORDER BY id")
+    assert len(rows) == 300 and not any(r[2] is None for r in rows)
+    guesses = [i for i, (_, attempt, _) in enumerate(rows, 1) if attempt == "guess"]
+    locked_at = guesses[4]  # the fifth wrong word
+    refused_right = [i for i, (_, _, reason) in enumerate(rows, 1)
+                     if "is locked after guessing" in reason]
+    assert locked_at == 205 and refused_right == [242, 300]
+    status = json.loads(loop.desk("status", "--json"))
+    assert [w["owners"] for w in status["locked_words"]] == ["budi"]
+    assert "verification word of budi LOCKED" in d.log_text()
+    wait_until(lambda: hooks.exists() and "LOCKED" in hooks.read_text(), 30, "the hook")
+    alert = [json.loads(line) for line in hooks.read_text().splitlines()
+             if "alert" in line]
+    assert alert[0]["ticket"] == ticket and "5 wrong words" in alert[0]["alert"]
+    print(f"\nguessing run: 300 SMS, {len(to(emulator, STRANGER))} SMS back to the "
+          f"guessing SIM, {to(emulator, BUDI).count(NEUTRAL)} neutral replies to the "
+          f"officer's real phone, word locked at SMS {locked_at}, the right word "
+          f"refused at {refused_right}")
 
 
-def test_the_word_rests_nowhere_in_clear(tmp_path, emulator):
+def test_the_word_rests_nowhere_in_clear(hooked, emulator):
     """Answers with the word typed twice, in the wrong place, and from another phone:
     no row of the database, no export, no hook payload, no journal line holds it."""
-    hooks = tmp_path / "hooks.jsonl"
-    d = DaemonProcess(tmp_path, emulator.port, ROSTER + "[hook]\ncommand = '"
-                      f'cat >> "{hooks}"; echo >> "{hooks}"' "'\n")
-    d.start()
-    try:
-        d.wait_running()
-        loop = Loop(d, emulator)
-        ticket = loop.report("Ada judi kartu di pos ronda")
-        code = code_of(loop.dispatch(ticket))
-        loop.answer(BUDI, f"Mawarku {ticket} {code} BENAR ada 5 orang, mawarku MAWARKU")
-        loop.answer(BUDI, f"{ticket} mawarku BENAR")
-        loop.emu.inject_text(STRANGER, f"mawarku {ticket} SELESAI dari hp lain, kenanga tahu")
-        wait_until(lambda: len(to(emulator, STRANGER)) == 1, 30, "the stranger's reply")
-        wait_until(lambda: hooks.exists() and hooks.read_text().count("ticket") >= 2, 30,
-                   "both cases' hooks")
-        conn = sqlite3.connect(d.db)
-        dump = "\n".join(conn.iterdump()).casefold()
-        pdus = [p for (p,) in conn.execute("SELECT pdu FROM messages WHERE kind = 'deliver'"
-                                           " AND sender IN (?, ?)",
-                                           (BUDI, STRANGER))]
-        conn.close()
-        exported = loop.desk("export", "--format", "json") + loop.desk(
-            "cases", "show", ticket) + loop.desk("cases", "answers") + loop.desk(
-            "messages", "--limit", "50")
-        for where, text in (("the database", dump), ("the export and the desk", exported),
-                            ("the hooks", hooks.read_text()), ("the journal", d.log_text())):
-            assert "mawarku" not in text.casefold() and "kenanga" not in text.casefold(), where
-        assert len(pdus) == 3 and all(p.startswith("withheld") for p in pdus)
-    finally:
-        d.stop()
+    loop, hooks = hooked
+    d = loop.daemon
+    ticket = loop.report("Ada judi kartu di pos ronda")
+    code = code_of(loop.dispatch(ticket))
+    loop.answer(BUDI, f"Mawarku {ticket} {code} BENAR ada 5 orang, mawarku MAWARKU")
+    loop.answer(BUDI, f"{ticket} mawarku BENAR")
+    loop.emu.inject_text(STRANGER, f"mawarku {ticket} SELESAI dari hp lain, kenanga tahu")
+    wait_until(lambda: len(to(emulator, STRANGER)) == 1, 30, "the stranger's reply")
+    wait_until(lambda: hooks.exists() and hooks.read_text().count("ticket") >= 2, 30,
+               "both cases' hooks")
+    conn = sqlite3.connect(d.db)
+    dump = "\n".join(conn.iterdump()).casefold()
+    pdus = [p for (p,) in conn.execute("SELECT pdu FROM messages WHERE kind = 'deliver'"
+                                       " AND sender IN (?, ?)",
+                                       (BUDI, STRANGER))]
+    conn.close()
+    exported = loop.desk("export", "--format", "json") + loop.desk(
+        "cases", "show", ticket) + loop.desk("cases", "answers") + loop.desk(
+        "messages", "--limit", "50")
+    for where, text in (("the database", dump), ("the export and the desk", exported),
+                        ("the hooks", hooks.read_text()), ("the journal", d.log_text())):
+        assert "mawarku" not in text.casefold() and "kenanga" not in text.casefold(), where
+    assert len(pdus) == 3 and all(p.startswith("withheld") for p in pdus)
 
 
 def test_a_real_word_sent_from_other_phones_is_locked_and_the_desk_told(loop):
