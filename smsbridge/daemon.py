@@ -22,6 +22,8 @@ from typing import ClassVar
 
 from smsbridge.clock import Clock, SystemClock
 from smsbridge.config import load as config_mod
+from smsbridge.door import socket_path
+from smsbridge.door_server import Door
 from smsbridge.errors import DatabaseError, SmsBridgeError
 from smsbridge.hooks import HookRunner
 from smsbridge.models import to_iso
@@ -30,8 +32,9 @@ from smsbridge.modem.factory import make_modem
 from smsbridge.pool.stick import Board
 from smsbridge.pool.worker import HEARTBEAT_SECONDS, Worker, describe
 from smsbridge.privacy import neutralise
-from smsbridge.retention import DailyRetention, key_path, load_key
+from smsbridge.retention import DailyRetention
 from smsbridge.sdnotify import Notifier
+from smsbridge.sealing_run import Sealing
 from smsbridge.store import Store
 
 log = logging.getLogger(__name__)
@@ -154,7 +157,13 @@ class Daemon:
         exposed = config_mod.exposed_secrets(self.config)
         if exposed:
             log.warning("%s", exposed)
+        if self.config.hook.reveal_numbers:
+            log.warning("[hook] reveal_numbers is ignored: a hook never gets a reporter's "
+                        "number, only its mask")
+        self.keys = self.store.db.sealer.keys  # type: ignore[union-attr]
         self.retention = self._start_retention()
+        self.sealing = Sealing(self.store, self.keys, self.clock)
+        self.door = self._open_door()
         try:
             for modem_config in self.config.pool_modems:
                 self._start_worker(modem_config)
@@ -164,6 +173,7 @@ class Daemon:
                 self._supervise()
                 self._report()
                 self._retain()
+                self._seal()
                 self._stop.wait(TICK)
         finally:
             self.notifier.notify(STOPPING=1, STATUS="stopping")
@@ -173,21 +183,39 @@ class Daemon:
             for worker in self.workers.values():
                 worker.join(max(0.0, deadline - time.monotonic()))
             self.hooks.stop()
+            if self.door is not None:
+                self.door.stop()
             self._report()
             self._state(stopped_at=self._utc(), pid=None)
             self.store.close()
             log.info("smsbridge daemon stopped")
         return 0
 
-    def _start_retention(self) -> DailyRetention | None:
-        """[retention]'s daily job, with its key (made now if there is none); without
-        a key the line runs on and says why nothing is forgotten."""
+    def _start_retention(self) -> DailyRetention:
+        """[retention]'s daily job; its pseudonyms are the numbers' tokens."""
+        return DailyRetention(self.store, self.config, self.clock, self.keys.hash_key)
+
+    def _open_door(self) -> Door | None:
+        """The socket operators' commands ask for what needs the keys; without it the
+        line runs on, and those commands say the daemon does not answer."""
+        door = Door(socket_path(self.config),
+                    lambda: Store.from_config(self.config, create=False, clock=self.clock),
+                    self.keys, country_code=self.config.daemon.country_code,
+                    lookups_per_hour=self.config.privacy.lookups_per_hour)
         try:
-            key = load_key(key_path(self.config), create=True)
-        except SmsBridgeError as exc:
-            self._error(f"retention off: {exc}")
+            door.start()
+        except (OSError, SmsBridgeError) as exc:
+            self._error(f"door closed: {exc}")
             return None
-        return DailyRetention(self.store, self.config, self.clock, key)
+        return door
+
+    def _seal(self) -> None:
+        """One batch of the sealing of rows written before version 15, while any is
+        left: a short transaction per turn of the loop."""
+        try:
+            self.sealing.tick()
+        except DatabaseError as exc:
+            self._error(f"sealing: {exc}")
 
     def _retain(self) -> None:
         """One batch of retention when due: a short transaction per turn of the loop."""

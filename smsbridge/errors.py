@@ -23,6 +23,10 @@ line and exits non-zero, so each message must stand on its own and say what to d
     │   ├── DatabaseError      missing, locked, corrupt or read-only database
     │   ├── UnknownTicket      no case has that ticket
     │   └── InvalidTransition  a status change the workflow does not allow
+    ├── KeysError              the key file is missing, not ours or not a key file
+    ├── DaemonNeeded           a clear number or a token is needed and only the daemon
+    │   │                      has the keys (door.py): it does not answer
+    │   └── DoorRefused        the daemon answered and refused (a limit, an unknown row)
     ├── HookFailed             a hook's command or URL failed (retried with backoff)
     └── DemoFailed             `smsbridge demo` could not show the line working
 
@@ -150,6 +154,20 @@ class InvalidTransition(StoreError):
 
 class InvalidInput(SmsBridgeError):
     """What was typed cannot be used: a status, a date, a number, an option's value."""
+
+
+class KeysError(SmsBridgeError):
+    """The key file that seals reporters' numbers is missing, unreadable, someone
+    else's, too open, or not a key file (``sealing.py``)."""
+
+
+class DaemonNeeded(SmsBridgeError):
+    """A clear number, or a typed number's token, is needed, and only the daemon holds
+    the keys: it did not answer (``door.py``)."""
+
+
+class DoorRefused(DaemonNeeded):
+    """The daemon answered, and refused (a limit reached, a request it does not know)."""
 
 
 class HookFailed(SmsBridgeError):

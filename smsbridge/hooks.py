@@ -32,6 +32,7 @@ from smsbridge.errors import HookFailed, SmsBridgeError
 from smsbridge.models import Case, to_iso
 from smsbridge.privacy import mask_number
 from smsbridge.retry import RetryPolicy
+from smsbridge.sealing import MaskOnly
 from smsbridge.store import Store
 
 log = logging.getLogger(__name__)
@@ -43,11 +44,12 @@ BACKOFF = RetryPolicy(base=30.0, cap=3600.0)
 KILL_GRACE = 5.0
 
 
-def case_payload(case: Case, *, reveal: bool) -> dict[str, Any]:
+def case_payload(case: Case) -> dict[str, Any]:
+    """What a hook receives of a case: never the reporter's number, only its mask."""
     return {
         "ticket": case.ticket,
         "status": case.status,
-        "reporter": case.reporter if reveal else mask_number(case.reporter),
+        "reporter": mask_number(case.reporter),
         "channel": case.channel,
         "text": case.text,
         "received_at": case.received_at,
@@ -170,8 +172,9 @@ class HookRunner:
                         # The daemon made the database; the runner only uses it, and
                         # opens it again on the next round if it could not this time.
                         if store is None:
+                            # Without the keys: what the hooks read are masks.
                             store = Store.open(
-                                self._db_path, create=False,
+                                self._db_path, create=False, sealer=MaskOnly(),
                                 busy_timeout=self.config.database.busy_timeout,
                                 clock=self.clock)
                         self.run_due(store)
@@ -192,7 +195,7 @@ class HookRunner:
                 break
             count += 1
             try:
-                data = case_payload(case, reveal=cfg.reveal_numbers)
+                data = case_payload(case)
                 alert = store.hooks.alert_of(hook_id)
                 if alert:
                     data["alert"] = alert  # the desk must act (a verification word locked)

@@ -43,7 +43,8 @@ class WaitingReply:
 
 @dataclass(frozen=True)
 class Case:
-    """One citizen report. ``reporter`` is the full number: mask it when showing it."""
+    """One citizen report. ``reporter`` is the full number where this process holds the
+    keys (mask it when showing it), else its mask."""
 
     id: int
     ticket: str
@@ -67,6 +68,8 @@ class Case:
     incident_id: int | None = None
     # Intake found words of a weapon, an explosive or a person in danger.
     urgent: bool = False
+    # The number's token (``sealing.py``): what finds its other cases and budgets.
+    reporter_token: str = ""
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,7 @@ class OutboxItem:
     slots: str | None = None
     ticket: str | None = None  # the case's, when the query joined it (``outbox list``)
     parts: int = 1  # SMS parts its text takes: what the budgets and daily caps count
+    number_token: str = ""  # the number's token (``sealing.py``)
 
 
 @dataclass(frozen=True)
@@ -173,6 +177,7 @@ class InboundRecord:
     case_id: int | None = None
     handled_at: str | None = None  # NULL while a part of a long SMS waits for its siblings
     modem: str = ""  # the pool's modem it came in on ('' before schema 7)
+    sender_token: str | None = None  # the sender's token (``sealing.py``)
 
 
 @dataclass(frozen=True)

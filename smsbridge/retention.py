@@ -8,25 +8,20 @@ not (``store/retention.py`` says what is kept). The daemon runs this once a day,
 small batch per turn of its loop, so reception never waits for more than a batch;
 ``smsbridge retention`` shows what is due and can run it at once.
 
-The pseudonym's key is a file readable by the daemon's user alone, made at its first
-start: without it the pseudonyms cannot be tried against candidate numbers (a masked
-number leaves only some ten thousand of them).
+The pseudonyms are the numbers' tokens (``sealing.py``), made with the daemon's keys:
+a sealed case already has its own, and forgetting it only destroys its sealed copy. A
+case the sealing has not reached yet gets its token from the number here.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import re
-import secrets
-import stat
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from smsbridge.clock import Clock
 from smsbridge.config.sections import Config, RetentionConfig
-from smsbridge.errors import DatabaseError
 from smsbridge.models import to_iso
 from smsbridge.privacy import pseudonym
 from smsbridge.store import Store
@@ -34,7 +29,6 @@ from smsbridge.store.retention import Retention
 
 log = logging.getLogger(__name__)
 
-KEY_BYTES = 32
 EVERY = timedelta(days=1)
 
 
@@ -78,60 +72,6 @@ class Progress:
 
 _SUMMARY = re.compile(r"(\d+) numbers of closed cases forgotten, (\d+) SMS of no case "
                       r"cleared, (\d+) closed cases deleted")
-
-
-def key_path(cfg: Config) -> Path:
-    return Path(cfg.retention.key_file or Path(cfg.database.path).parent / "retention.key")
-
-
-def load_key(path: Path, *, create: bool) -> bytes:
-    """The pseudonyms' key; with ``create`` a new one is made if there is none (mode
-    0600, never through a symbolic link)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    except FileNotFoundError:
-        if not create:
-            raise DatabaseError(
-                f"{path}: no retention key yet; the daemon makes it when it starts, or "
-                "set [retention] key_file") from None
-        return _make_key(path)
-    except OSError as exc:
-        raise DatabaseError(f"{path}: cannot read the retention key ({exc.strerror}); "
-                            "run this as the daemon's user (sudo -u smsbridge …)") from None
-    try:
-        info = os.fstat(fd)
-        key = os.read(fd, KEY_BYTES + 1)
-    finally:
-        os.close(fd)
-    if info.st_uid != os.geteuid() or info.st_mode & 0o077:
-        # The state directory is group-writable: a key someone else put there is known
-        # to them, and their pseudonyms would be as good as numbers.
-        raise DatabaseError(f"{path}: the retention key must belong to this user with mode "
-                            f"0600 (it belongs to uid {info.st_uid}, mode "
-                            f"{stat.S_IMODE(info.st_mode):04o}); refused")
-    if not stat.S_ISREG(info.st_mode) or len(key) != KEY_BYTES:
-        raise DatabaseError(f"{path}: not a retention key ({KEY_BYTES} bytes); restore it "
-                            "from its backup, or move it away to make a new one (forgotten "
-                            "cases then no longer count with later ones)")
-    return key
-
-
-def _make_key(path: Path) -> bytes:
-    key = secrets.token_bytes(KEY_BYTES)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    except FileExistsError:
-        return load_key(path, create=False)  # another process made it first
-    except OSError as exc:
-        raise DatabaseError(f"{path}: cannot make the retention key: {exc.strerror}") from None
-    try:
-        os.fchmod(fd, 0o600)
-        os.write(fd, key)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    log.info("retention key made at %s; back it up with the config", path)
-    return key
 
 
 def run_batch(store: Store, cfg: Config, key: bytes, now: datetime) -> Progress:

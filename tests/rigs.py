@@ -55,9 +55,19 @@ def wait_until(predicate, timeout: float, what: str, interval: float = 0.05) -> 
 
 
 def query(db: Path, sql: str, params=()) -> list[tuple]:
+    """Rows of ``sql`` on the database file as it is. Numbers are sealed in it: with
+    the daemon's keys beside it, ``clear(x_sealed)`` opens one and ``token(number)``
+    finds one (``WHERE number = token(?)``)."""
     if not db.exists():
         return []
     conn = sqlite3.connect(db, timeout=30)
+    keys_at = db.parent / "smsbridge.key"
+    if keys_at.exists():
+        from smsbridge.sealing import load_keys
+
+        keys = load_keys(keys_at)
+        conn.create_function("clear", 1, lambda v: keys.open(v) if v else None)
+        conn.create_function("token", 1, keys.token)
     try:
         return conn.execute(sql, params).fetchall()
     except sqlite3.OperationalError:
@@ -162,3 +172,36 @@ class BridgeRig:
 
     def events(self, case_id: int) -> list[tuple[str, str | None]]:
         return [(e.action, e.note) for e in self.store.cases.detail(str(case_id)).events]
+
+
+def as_user(uid: int, gid: int, groups: list[int], work, *,
+            hold: tuple[int, int] | None = None) -> tuple[int, int]:
+    """Fork a child that becomes uid/gid with ``groups`` and runs ``work()``; its pid and
+    the read end of a pipe that gets "ok", or what failed, once ``work`` returned. With
+    ``hold`` (a pipe) the child then waits until the parent closes its write end."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.close(read)
+            if hold is not None:
+                os.close(hold[1])
+            os.setgroups(groups)
+            os.setgid(gid)
+            os.setuid(uid)
+            try:
+                work()
+                os.write(write, b"ok\n")
+            except BaseException as exc:
+                os.write(write, f"failed: {exc}\n".encode())
+            if hold is not None:
+                os.read(hold[0], 1)
+        finally:
+            os._exit(0)
+    os.close(write)
+    return pid, read
+
+
+def said(read: int) -> str:
+    with os.fdopen(read) as got:
+        return got.readline().strip()

@@ -94,7 +94,7 @@ def test_burst_of_500_mixed_messages_makes_every_case_and_every_reply_right(daem
     want_replies = len(expected_cases) + queries
     wait_until(lambda: len(emulator.sent) >= want_replies, 240, "every reply",
                interval=0.2)
-    rows = query(daemon.db, "SELECT ticket, reporter, text, status FROM cases")
+    rows = query(daemon.db, "SELECT ticket, clear(reporter_sealed), text, status FROM cases")
     assert len(rows) == len(expected_cases)
     by_reporter = {r[1]: r for r in rows}
     assert {r: row[2] for r, row in by_reporter.items()} == expected_cases
@@ -132,7 +132,7 @@ def test_kill_9_at_random_moments_loses_nothing_and_duplicates_no_case(daemon, e
     daemon.start()
     wait_until(lambda: len({s.recipient for s in emulator.sent}) >= reports, 240,
                "a reply to every reporter", interval=0.2)
-    rows = query(daemon.db, "SELECT ticket, reporter FROM cases")
+    rows = query(daemon.db, "SELECT ticket, clear(reporter_sealed) FROM cases")
     assert len(rows) == reports, "a report was lost or made two cases"
     assert len({r[1] for r in rows}) == reports
     messages = query(daemon.db, "SELECT pdu_hash FROM messages WHERE kind = 'deliver'")

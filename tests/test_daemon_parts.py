@@ -39,7 +39,7 @@ def test_ten_and_255_part_ceks_each_get_one_single_part_reply_charged_one_part(
             assert pdu.parts_needed(sent[0].text) == 1
             assert "..." not in sent[0].text
             # What the budgets count: one part, to this number and for the line.
-            assert query(daemon.db, "SELECT kind, parts FROM outbox WHERE number = ?",
+            assert query(daemon.db, "SELECT kind, parts FROM outbox WHERE number = token(?)",
                          (number,)) == [("ack", 1)]
         assert query(daemon.db, "SELECT count(*), sum(parts) FROM outbox") == [(2, 2)]
     finally:

@@ -99,7 +99,7 @@ def test_urgent_hooks_go_first_and_say_so(rig):
     store.hooks.add(loud.id, at=at)
     due = store.hooks.due(at=at)
     assert [c.ticket for _, _, c in due] == [loud.ticket, calm.ticket]
-    assert case_payload(due[0][2], reveal=False)["urgent"] is True
+    assert case_payload(due[0][2])["urgent"] is True
 
 
 def seed(db_path: Path, texts: list[str], *, received_at: str | None = None) -> None:

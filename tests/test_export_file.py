@@ -81,7 +81,7 @@ def test_export_replaces_an_earlier_file_whole_and_makes_it_private(
     lines = target.read_text().splitlines()
     assert lines[0].startswith("ticket,") and len(lines) == 1501
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o640
-    assert listing(tmp_path) == ["cases.csv", "config.toml", "smsbridge.db"]
+    assert listing(tmp_path) == ["cases.csv", "config.toml", "smsbridge.db", "smsbridge.key"]
 
 
 def test_export_that_fails_midway_leaves_nothing_and_an_earlier_file_whole(
@@ -95,7 +95,8 @@ def test_export_that_fails_midway_leaves_nothing_and_an_earlier_file_whole(
         line = one_clear_line(export(cli_env, "-o", str(target)))
         assert "decode" in line
     assert not fresh.exists() and earlier.read_text() == "the last good export\n"
-    assert listing(tmp_path) == ["config.toml", "earlier.csv", "smsbridge.db"]
+    assert listing(tmp_path) == ["config.toml", "earlier.csv", "smsbridge.db",
+                                 "smsbridge.key"]
 
 
 def unwritable(tmp_path: Path, kind: str) -> tuple[str, str]:

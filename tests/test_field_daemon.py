@@ -309,10 +309,9 @@ def test_the_word_rests_nowhere_in_clear(hooked, emulator):
                "both cases' hooks")
     conn = sqlite3.connect(d.db)
     dump = "\n".join(conn.iterdump()).casefold()
-    pdus = [p for (p,) in conn.execute("SELECT pdu FROM messages WHERE kind = 'deliver'"
-                                       " AND sender IN (?, ?)",
-                                       (BUDI, STRANGER))]
     conn.close()
+    pdus = [p for (p,) in query(d.db, "SELECT pdu FROM messages WHERE kind = 'deliver'"
+                                      " AND sender IN (token(?), token(?))", (BUDI, STRANGER))]
     exported = loop.desk("export", "--format", "json") + loop.desk(
         "cases", "show", ticket) + loop.desk("cases", "answers") + loop.desk(
         "messages", "--limit", "50")

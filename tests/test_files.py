@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from rigs import run_smsbridge
+from rigs import as_user, run_smsbridge, said
 from sqlite_utils import Database as SqliteUtilsDatabase
 
 from smsbridge.errors import DatabaseError
@@ -253,7 +253,8 @@ def test_read_commands_leave_a_quiet_database_byte_for_byte_and_no_wal_behind(
         assert fingerprint(db_path) == before, command
         # A read-write connection removes its -wal and -shm when it is the last one; a
         # read-only one would leave them, owned by the operator, in the daemon's way.
-        assert sorted(os.listdir(db_path.parent)) == ["config.toml", db_path.name], command
+        assert sorted(os.listdir(db_path.parent)) == ["config.toml", db_path.name,
+                                                      "smsbridge.key"], command
 
 
 def test_a_read_sees_what_the_daemon_committed_that_is_still_only_in_its_wal(
@@ -347,39 +348,6 @@ def test_a_device_as_the_database_is_refused_and_left_as_it_is(tmp_path: Path, c
 
 # Made-up ids: a child process takes them on with setuid/setgid, no account needed.
 SERVICE_GROUP, DAEMON_UID, OPERATOR_UID, OPERATOR_GROUP = 61000, 61001, 61002, 61002
-
-
-def as_user(uid: int, gid: int, groups: list[int], work, *,
-            hold: tuple[int, int] | None = None) -> tuple[int, int]:
-    """Fork a child that becomes uid/gid with ``groups`` and runs ``work()``; its pid and
-    the read end of a pipe that gets "ok", or what failed, once ``work`` returned. With
-    ``hold`` (a pipe) the child then waits until the parent closes its write end."""
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child
-        try:
-            os.close(read)
-            if hold is not None:
-                os.close(hold[1])
-            os.setgroups(groups)
-            os.setgid(gid)
-            os.setuid(uid)
-            try:
-                work()
-                os.write(write, b"ok\n")
-            except BaseException as exc:
-                os.write(write, f"failed: {exc}\n".encode())
-            if hold is not None:
-                os.read(hold[0], 1)
-        finally:
-            os._exit(0)
-    os.close(write)
-    return pid, read
-
-
-def said(read: int) -> str:
-    with os.fdopen(read) as got:
-        return got.readline().strip()
 
 
 def daemon_opens(db: Path):

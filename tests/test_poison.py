@@ -46,8 +46,8 @@ def test_report_from_a_21_digit_sender_is_kept_and_the_line_goes_on(daemon, emul
     emulator.inject_text(number(1), "laporan berikutnya")
     wait_until(lambda: acked(emulator, number(1)), 30, "the next reporter's ticket")
     assert daemon.proc.poll() is None
-    [(reporter, case_id)] = query(daemon.db, "SELECT reporter, id FROM cases WHERE reporter"
-                                  " != ?", (number(1),))
+    [(reporter, case_id)] = query(daemon.db, "SELECT clear(reporter_sealed), id FROM cases"
+                                  " WHERE reporter != token(?)", (number(1),))
     assert reporter.endswith(LONG_SENDER[1:])  # kept exactly as it came, for dedupe
     assert not query(daemon.db, "SELECT id FROM outbox WHERE case_id = ?", (case_id,))
     notes = [r[0] for r in query(daemon.db, "SELECT note FROM case_events WHERE case_id = ?",
@@ -71,8 +71,8 @@ def test_part_from_an_alphanumeric_sender_stays_a_service_message_after_the_time
     daemon.start()
     emulator.inject_text(number(2), "laporan setelahnya")
     wait_until(lambda: acked(emulator, number(2)), 30, "the next reporter's ticket")
-    assert query(daemon.db, "SELECT reporter FROM cases") == [(number(2),)]
-    assert query(daemon.db, "SELECT handled_at IS NOT NULL FROM messages WHERE sender = ?",
+    assert query(daemon.db, "SELECT clear(reporter_sealed) FROM cases") == [(number(2),)]
+    assert query(daemon.db, "SELECT handled_at IS NOT NULL FROM messages WHERE sender = token(?)",
                  (" 12345678",)) == [(1,)]
     assert [s.recipient for s in emulator.sent] == [number(2)]
     assert daemon.terminate() == 0
@@ -181,13 +181,13 @@ def test_unexpected_errors_set_one_item_aside_and_later_reports_are_answered(tmp
         daemon.stop()
         runner.join(30)
     db = tmp_path / "cases.db"
-    reporters = {r[0] for r in query(db, "SELECT reporter FROM cases")}
+    reporters = {r[0] for r in query(db, "SELECT clear(reporter_sealed) FROM cases")}
     assert reporters == {number(11), number(12), number(13)}
     [(kind, error)] = query(db, "SELECT kind, error FROM messages WHERE case_id IS NULL"
                                 " AND kind != 'status_report'")
     assert kind == "undecodable" and "set aside: RuntimeError: injected fault" in error
-    [(state, last_error)] = query(db, "SELECT state, last_error FROM outbox WHERE number = ?",
-                                  (number(11),))
+    [(state, last_error)] = query(db, "SELECT state, last_error FROM outbox"
+                                      " WHERE number = token(?)", (number(11),))
     assert state == "gave_up" and "RuntimeError" in last_error
     state_rows = dict(query(db, "SELECT key, value FROM daemon_state"))
     assert int(state_rows["set_aside_count"]) == 2

@@ -16,13 +16,24 @@ if TYPE_CHECKING:
     from smsbridge.store import Store
 
 
-def open_store(app: AppContext, *, create: bool = False, migrate: bool = False) -> Store:
+def open_store(app: AppContext, *, create: bool = False, migrate: bool = False,
+               operator: str | None = None) -> Store:
     """The configured database. Reading never creates one (a wrong path must not look
-    like an empty case list) nor changes its schema: only commands that write migrate."""
+    like an empty case list) nor changes its schema: only commands that write migrate.
+    Makes the keys only as the database's owner (the daemon's user: an operator's
+    keys would lock the daemon out of them); without them, what needs them is asked of
+    the daemon in the name of ``operator`` (``--as``), for this command."""
+    from smsbridge.door import DoorSealer
     from smsbridge.store import Store
 
-    return Store.from_config(app.config, create=create, migrate=migrate or create,
-                             clock=app.clock)
+    store = Store.from_config(app.config, create=create, migrate=migrate or create,
+                              clock=app.clock, make_keys="if-owner")
+    sealer = store.db.sealer
+    if isinstance(sealer, DoorSealer):
+        context = click.get_current_context(silent=True)
+        sealer.operator = operator
+        sealer.purpose = context.command_path if context is not None else ""
+    return store
 
 
 def as_option(fn: Callable[..., Any]) -> Callable[..., Any]:

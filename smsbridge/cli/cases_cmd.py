@@ -101,7 +101,10 @@ def cases_list(app: AppContext, statuses: tuple[str, ...], since: str | None,
         smsbridge cases list --since 7d --excel > minggu.csv
         smsbridge cases list --search "judi pasar" --since 2024-05-01 --json
     """
+    import dataclasses
+
     from smsbridge.cli import desk, output, when
+    from smsbridge.cli import reveal as revealing
     from smsbridge.models import CaseQuery, to_iso
 
     as_csv = as_csv or excel
@@ -130,8 +133,11 @@ def cases_list(app: AppContext, statuses: tuple[str, ...], since: str | None,
         categories=tuple(category_typed(app, c) for group in categories
                          for c in group.split(",") if c.strip()),
         place=place, min_fake=min_fake)
-    with open_store(app) as store:
-        found = store.desk.page(query, operator=who, reveal=reveal, track=not as_csv)
+    with open_store(app, operator=who) as store:
+        found = store.desk.page(query, operator=who, reveal=revealing.locally(store, reveal),
+                                track=not as_csv)
+        if reveal:
+            found = dataclasses.replace(found, cases=revealing.cases(store, found.cases))
     late = desk.lateness(found.cases, deadlines, now)
     if as_csv:
         output.write_csv(found.cases, sys.stdout, reveal=reveal, excel=excel)
@@ -164,12 +170,15 @@ def cases_show(app: AppContext, ticket: str, as_json: bool, reveal: bool,
         smsbridge cases show lp42 --reveal --as budi
     """
     from smsbridge.cli import desk, field_output, output
+    from smsbridge.cli import reveal as revealing
 
     who = operator_name(as_name)
-    with open_store(app) as store:
-        if reveal:
+    with open_store(app, operator=who) as store:
+        if revealing.locally(store, reveal):
             store.cases.record_reveal(ticket, operator=who)
         detail = store.desk.annotate(store.cases.detail(ticket))
+        if reveal:
+            detail = revealing.detail(store, detail)
         loop = store.field.loop(detail.case.id)
     entries = field_output.timeline(detail, *loop, reveal=reveal)
     late = desk.lateness([detail.case], app.deadlines, app.clock.now()).get(detail.case.id)

@@ -60,7 +60,9 @@ def cases_dispatch(app: AppContext, tickets: tuple[str, ...], to: str, note: str
     named = tickets_from(tickets)
     officers, team = Roster.from_config(app.config).resolve(to)
     texts = FieldTexts.from_config(app.config)
-    with open_store(app, migrate=True) as store:
+    with open_store(app, migrate=True, operator=operator_name(as_name)) as store:
+        # The officers' numbers sealed by the daemon first, outside the transaction.
+        store.db.ask_first(*(o.number for o in officers), stored=True)
         drafts = [texts.for_case(store.cases.get(ticket), note, CODE_SLOT) for ticket in named]
         if edit_text:
             if len(drafts) > 1:

@@ -29,18 +29,21 @@ def add_case(app: AppContext, new: NewCase, *, operator: str) -> None:
     found = classify(new.text, Rules.from_section(app.config.categories,
                                                   app.config.desk.places))
     related = None
-    with open_store(app, create=True) as store, store.transaction():
-        if app.config.desk.related_minutes:
-            since = app.clock.now() - timedelta(minutes=app.config.desk.related_minutes)
-            found = relate(found, new.text, store.desk.recent_open(found.category,
-                                                                   since=to_iso(since)),
-                           min_similarity=app.config.desk.related_similarity)
-            if found.related is not None:
-                related = store.cases.by_id(found.related.id).ticket
-        case = store.cases.create(dataclasses.replace(
-            new, category=found.category, place=found.place, incident_id=found.incident_id,
-            urgent=Urgent.from_keywords(app.config.desk.urgent).words_in(new.text)),
-            operator=operator)
+    with open_store(app, create=True, operator=operator) as store:
+        # The number sealed by the daemon first: never while holding the write lock.
+        store.db.ask_first(new.reporter, stored=True)
+        with store.transaction():
+            if app.config.desk.related_minutes:
+                since = app.clock.now() - timedelta(minutes=app.config.desk.related_minutes)
+                found = relate(found, new.text, store.desk.recent_open(found.category,
+                                                                       since=to_iso(since)),
+                               min_similarity=app.config.desk.related_similarity)
+                if found.related is not None:
+                    related = store.cases.by_id(found.related.id).ticket
+            case = store.cases.create(dataclasses.replace(
+                new, category=found.category, place=found.place, incident_id=found.incident_id,
+                urgent=Urgent.from_keywords(app.config.desk.urgent).words_in(new.text)),
+                operator=operator)
     click.echo(case.ticket)
     if related:
         click.echo(_("possibly the same incident as {ticket}").format(ticket=related), err=True)

@@ -49,9 +49,13 @@ def outbox_list(app: AppContext, states: tuple[str, ...], limit: int, as_json: b
 
     who = operator_name(as_name)
     wanted = tuple(s for group in states for s in group.split(",") if s.strip())
-    with open_store(app) as store:
+    from smsbridge.cli import reveal as revealing
+
+    with open_store(app, operator=who) as store:
         items = store.outbox.listing(states=wanted, limit=limit or None, operator=who,
-                                     reveal=reveal)
+                                     reveal=revealing.locally(store, reveal))
+        if reveal:
+            items = revealing.outbox(store, items)
     if as_json:
         click.echo(output.to_json([output.outbox_dict(i, reveal=reveal) for i in items]))
         return

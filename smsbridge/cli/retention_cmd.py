@@ -27,7 +27,7 @@ def retention_command(app: AppContext, dry_run: bool) -> None:
         sudo -u smsbridge smsbridge retention
     """
     from smsbridge.cli.cases_cmd import open_store
-    from smsbridge.retention import cutoffs, key_path, load_key, run_all
+    from smsbridge.retention import cutoffs, run_all
     from smsbridge.store.retention import Retention
 
     section = app.config.retention
@@ -60,8 +60,14 @@ def retention_command(app: AppContext, dry_run: bool) -> None:
         else:
             click.echo(_("closed cases are never deleted (delete_cases_after_days = 0)"))
         return
-    key = load_key(key_path(app.config), create=False)
     with open_store(app, migrate=True) as store:
-        done = run_all(store, app.config, key, now)
+        keys = getattr(store.db.sealer, "keys", None)
+        if keys is None:
+            from smsbridge.errors import KeysError
+
+            raise KeysError(_("retention needs the daemon's keys; run it as the daemon's "
+                              "user (sudo -u smsbridge smsbridge retention), or let the "
+                              "daemon run it daily"))
+        done = run_all(store, app.config, keys.hash_key, now)
     # The summary is the one the daemon writes in its journal and the audit log (English).
     click.echo(_("retention: {done}").format(done=done))

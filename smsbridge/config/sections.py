@@ -119,6 +119,10 @@ class DaemonConfig:
     # Follow-ups stop growing a case's text past this many characters (they stay
     # attached as messages), so one sender cannot make each step slower than the last.
     case_text_max_chars: int = _opt(10_000, lo=500, hi=1_000_000)
+    # The daemon's socket, through which operators' commands get what needs the keys
+    # (--reveal, lookups by number); empty: smsbridge.sock beside the database. Under
+    # systemd: /run/smsbridge/smsbridge.sock (RuntimeDirectory=smsbridge).
+    socket: str = _opt("")
 
 
 @dataclass(frozen=True)
@@ -150,6 +154,8 @@ class HookConfig:
     url: str = _opt("")
     timeout_seconds: float = _opt(10.0, lo=0.1, hi=600)
     max_attempts: int = _opt(5, lo=1, hi=100)
+    # Retired: a hook never gets a reporter's number (accepted, ignored, warned about,
+    # so that an older config still starts the line).
     reveal_numbers: bool = _opt(False)
 
 
@@ -199,6 +205,13 @@ class PrivacyConfig:
     # two digits; less for a line whose reporters are few enough to be told apart.
     mask_prefix: bool = _opt(True)
     mask_last_digits: int = _opt(2, lo=0, hi=2)
+    # The keys that seal reporters' numbers in the database, made by the daemon at its
+    # first start, readable by its user only; empty: smsbridge.key beside the database.
+    # Back it up apart from the database.
+    key_file: str = _opt("")
+    # Numbers one login may look up through the daemon (cases list --reporter,
+    # messages --sender, cases add --reporter) in an hour.
+    lookups_per_hour: int = _opt(60, lo=1, hi=100_000)
 
 
 @dataclass(frozen=True)

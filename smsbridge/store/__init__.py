@@ -49,9 +49,45 @@ from smsbridge.store.state import DaemonState
 
 if TYPE_CHECKING:
     from smsbridge.config.sections import Config
+    from smsbridge.sealing import Sealer
 
 __all__ = ["FILE_MODE", "MIGRATION_NAMES", "SCHEMA_VERSION", "Database", "Store", "fts_query",
-           "migrations"]
+           "migrations", "sealer_for"]
+
+
+def sealer_for(db: Database, cfg: Config | None, *, make_keys: bool | str) -> Sealer:
+    """The keys, made first with ``make_keys`` (the daemon; ``"if-owner"``: when this
+    process owns the database file, i.e. is the daemon's user); else this process's
+    own when it may read them (the daemon's user), else the daemon through its socket.
+
+    Keys are made only for a database that holds nothing sealed yet (a lost key file
+    must be restored, not replaced: new keys would open nothing), and keys that are not
+    the ones the database was sealed with are refused (``sealed.check_keys``)."""
+    from pathlib import Path
+
+    from smsbridge import sealing
+    from smsbridge.door import DoorSealer, socket_path
+    from smsbridge.store.sealed import check_keys
+
+    path = db.path
+    if path == ":memory:":
+        return sealing.LocalSealer(sealing.Keys.generate())
+    keys_at = sealing.key_path(cfg) if cfg else sealing.default_key_path(path)
+    if make_keys == "if-owner":
+        try:
+            make_keys = os.stat(path).st_uid == os.geteuid()
+        except OSError:
+            make_keys = False
+    if make_keys:
+        keys = sealing.load_keys(keys_at, create=not check_keys.sealed_before(db),
+                                 legacy=sealing.legacy_hash_key_path(cfg, path))
+    else:
+        found = sealing.readable_keys(keys_at)
+        if found is None:
+            return DoorSealer(socket_path(cfg) if cfg else Path(path).parent / "smsbridge.sock")
+        keys = found
+    check_keys(db, keys, keys_at)
+    return sealing.LocalSealer(keys)
 
 
 class Store:
@@ -59,8 +95,12 @@ class Store:
     close when done (or use it as a context manager). One per thread."""
 
     def __init__(self, db: Database, *, ticket_prefix: str = "LP", ticket_digits: int = 6,
-                 login: str | None = None):
+                 login: str | None = None, sealer: Sealer | None = None):
         self.db = db
+        if sealer is None and db.sealer is None:
+            sealer = sealer_for(db, None, make_keys="if-owner")
+        if sealer is not None:
+            db.use_sealer(sealer)
         # Whoever opens the store, the OS account is what history and audit lines carry
         # beside the name given; ``login`` is for tests.
         self.audit = AuditLog(db, login or os_login())
@@ -80,20 +120,38 @@ class Store:
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, busy_timeout: float = 30.0,
              create: bool = True, migrate: bool | None = None, ticket_prefix: str = "LP",
-             ticket_digits: int = 6, clock: Clock | None = None) -> Store:
+             ticket_digits: int = 6, clock: Clock | None = None,
+             make_keys: bool | str | None = None, config: Config | None = None,
+             sealer: Sealer | None = None) -> Store:
         """Open the database at ``path``: created and migrated with ``create``, migrated
         with ``migrate``, else only used as it is (see ``Database.open``). Rows are
-        stamped with ``clock`` (default: the system clock)."""
-        return cls(Database.open(path, busy_timeout=busy_timeout, create=create,
-                                 migrate=migrate, clock=clock),
-                   ticket_prefix=ticket_prefix, ticket_digits=ticket_digits)
+        stamped with ``clock`` (default: the system clock). Numbers are sealed with the
+        keys (``sealer_for``): made when missing with ``make_keys`` (default:
+        ``create``), else this process's own or the daemon's through its socket."""
+        db = Database.open(path, busy_timeout=busy_timeout, create=create,
+                           migrate=migrate, clock=clock)
+        try:
+            sealer = sealer or sealer_for(
+                db, config, make_keys=create if make_keys is None else make_keys)
+        except BaseException:
+            db.close()
+            raise
+        return cls(db, ticket_prefix=ticket_prefix, ticket_digits=ticket_digits,
+                   sealer=sealer)
 
     @classmethod
     def from_config(cls, cfg: Config, *, create: bool = True, migrate: bool | None = None,
-                    clock: Clock | None = None) -> Store:
+                    clock: Clock | None = None, make_keys: bool | str | None = None
+                    ) -> Store:
         return cls.open(cfg.database.path, busy_timeout=cfg.database.busy_timeout,
                         create=create, migrate=migrate, ticket_prefix=cfg.tickets.prefix,
-                        ticket_digits=cfg.tickets.digits, clock=clock)
+                        ticket_digits=cfg.tickets.digits, clock=clock, make_keys=make_keys,
+                        config=cfg)
+
+    @property
+    def can_open(self) -> bool:
+        """Whether this process holds the keys (else numbers read are masks)."""
+        return self.db.can_open
 
     @property
     def path(self) -> str:

@@ -16,6 +16,7 @@ from smsbridge.errors import DatabaseError, InvalidInput, UnknownTicket
 from smsbridge.i18n import _
 from smsbridge.models import Case, CaseDetail, CaseQuery, NewCase, Stats
 from smsbridge.privacy import mask_number
+from smsbridge.sealing import StoredNumber
 from smsbridge.store import rows
 from smsbridge.store.audit import AuditLog, found
 from smsbridge.store.db import Database
@@ -93,10 +94,15 @@ class Cases:
                 note: str | None) -> None:
         now = self._db.now()
         values, events = [], []
+        sealed: dict[str, StoredNumber] = {}  # one sealing per number of the batch
         for number, new in enumerate(cases, start=first):
             at = new.received_at or now
+            if new.reporter not in sealed:
+                sealed[new.reporter] = self._db.stored(new.reporter)
+            who = sealed[new.reporter]
             values.append((number, tickets.format_ticket(number, self.prefix, self.digits),
-                           new.status, new.reporter, new.channel, new.text, at, now,
+                           new.status, who.token, who.sealed, who.mask, new.channel,
+                           new.text, at, now,
                            int(new.incomplete), ",".join(new.flags), new.first_action_at, at,
                            new.category, new.place,
                            place_words(new.place) if new.place else None, new.incident_id,
@@ -105,10 +111,11 @@ class Cases:
             events.append((number, now, operator, self.audit.login, "created", None,
                            new.status, "; ".join(filter(None, [said, note])) or None))
         self._db.executemany(
-            "INSERT INTO cases (id, ticket, status, reporter, channel, text, received_at,"
+            "INSERT INTO cases (id, ticket, status, reporter, reporter_sealed, reporter_mask,"
+            " channel, text, received_at,"
             " updated_at, incomplete, flags, first_action_at, last_message_at, category,"
             " place, place_words, incident_id, urgent)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             values,
         )
         # The first case of an incident names itself once a second one joins it.
@@ -122,6 +129,16 @@ class Cases:
         )
 
     # reading -----------------------------------------------------------------------
+
+    def stored_reporter(self, case_id: int) -> StoredNumber:
+        """The case's number as the database keeps it, to queue an SMS to it without
+        opening it (an operator's reply, a notice). A case the sealing has not reached
+        yet gives its old value, which the sealing then reaches in the outbox too."""
+        row = self._db.one("SELECT reporter, reporter_sealed, reporter_mask FROM cases"
+                           " WHERE id = ?", (case_id,))
+        if row is None:
+            raise UnknownTicket(tickets.format_ticket(case_id, self.prefix, self.digits))
+        return StoredNumber(row[0], row[1], row[2])
 
     def by_id(self, number: int) -> Case:
         row = self._db.one(f"SELECT {CASE_COLUMNS} FROM {CASE_FROM} WHERE c.id = ?",
@@ -148,8 +165,10 @@ class Cases:
                 "SELECT * FROM case_events WHERE case_id = ? ORDER BY id", (case.id,))
             outbox = self._db.all(
                 "SELECT * FROM outbox WHERE case_id = ? ORDER BY id", (case.id,))
-        return CaseDetail(case, tuple(map(rows.inbound, messages)),
-                          tuple(map(rows.event, events)), tuple(map(rows.outbox, outbox)))
+        shown, sealer = self._db.shown, self._db.sealer
+        return CaseDetail(case, tuple(rows.inbound(m, shown, sealer) for m in messages),
+                          tuple(map(rows.event, events)),
+                          tuple(rows.outbox(o, shown) for o in outbox))
 
     def query(self, query: CaseQuery) -> list[Case]:
         """Cases matching every filter, newest (highest ticket) first; oldest first
@@ -157,7 +176,7 @@ class Cases:
         by their own index) lead the newest of the others."""
         if query.sort == "urgent":
             return self._urgent_first(query)
-        where, params = rows.case_filters(query)
+        where, params = rows.case_filters(query, self._db.token)
         order = "ASC" if query.sort == "oldest" else "DESC"
         if query.search:
             # FTS5 walks its matches in rowid order itself: the first ``limit`` newest
@@ -176,7 +195,7 @@ class Cases:
             wanted = [(s, cutoff) for s, cutoff in query.overdue
                       if not query.statuses or s in query.statuses]
             where, params = rows.case_filters(
-                dataclasses.replace(query, statuses=(), overdue=None))
+                dataclasses.replace(query, statuses=(), overdue=None), self._db.token)
             walks, params_ = [], []
             for status, cutoff in wanted:
                 column = "received_at" if status == "new" else "updated_at"
@@ -194,7 +213,8 @@ class Cases:
             # The newest ``limit`` of each status, merged: one short index walk per
             # status instead of sorting every case of all of them.
             statuses = [tickets.check_status(s) for s in query.statuses]
-            where, params = rows.case_filters(dataclasses.replace(query, statuses=()))
+            where, params = rows.case_filters(dataclasses.replace(query, statuses=()),
+                                              self._db.token)
             walk = ("SELECT * FROM (SELECT c.id FROM cases c WHERE "
                     + " AND ".join(["c.status = ?", *where]) + f" ORDER BY c.id {order} LIMIT ?)")
             sql = (f"SELECT {CASE_COLUMNS} FROM {CASE_FROM} WHERE c.id IN ("
@@ -273,13 +293,13 @@ class Cases:
             f"SELECT {CASE_COLUMNS} FROM {CASE_FROM} WHERE c.reporter = ?"
             f" AND c.status IN ({sql_list(tickets.OPEN_STATUSES)})"
             " AND c.last_message_at >= ? ORDER BY c.id DESC LIMIT 1",
-            (reporter, since))
+            (self._db.token(reporter), since))
         return rows.case(row) if row else None
 
     def latest_of(self, reporter: str) -> Case | None:
         row = self._db.one(
             f"SELECT {CASE_COLUMNS} FROM {CASE_FROM} WHERE c.reporter = ?"
-            " ORDER BY c.id DESC LIMIT 1", (reporter,))
+            " ORDER BY c.id DESC LIMIT 1", (self._db.token(reporter),))
         return rows.case(row) if row else None
 
     def find_of(self, ticket: str, *, reporter: str) -> Case | None:
@@ -290,7 +310,7 @@ class Cases:
             return None
         row = self._db.one(
             f"SELECT {CASE_COLUMNS} FROM {CASE_FROM} WHERE c.id = ? AND c.reporter = ?",
-            (number, reporter))
+            (number, self._db.token(reporter)))
         return rows.case(row) if row else None
 
     # changing ----------------------------------------------------------------------
@@ -386,6 +406,7 @@ class Cases:
         """
         if not (reveal or query.reporter):
             return self.query(query)
+        self._db.ask_first(query.reporter)
         with self._db.transaction():
             cases = self.query(query)
             shown = found("case", [c.ticket for c in cases])

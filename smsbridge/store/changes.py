@@ -47,10 +47,12 @@ class CaseChanges:
             if after.status != before.status:
                 self._tell(after, after.status, notices, operator=operator)
                 if after.status in INCIDENT_STATUSES:
-                    told = {after.reporter}
+                    # Once per number: its token, not its mask (two numbers may share
+                    # one).
+                    told = {after.reporter_token or after.reporter}
                     for merged in self._merged_into(after.id):
-                        if merged.reporter not in told:
-                            told.add(merged.reporter)
+                        if (merged.reporter_token or merged.reporter) not in told:
+                            told.add(merged.reporter_token or merged.reporter)
                             self._tell(merged, after.status, notices, operator=operator)
             return after
 
@@ -81,7 +83,7 @@ class CaseChanges:
         moment = datetime.fromisoformat(self._db.now())
         hour_ago = to_iso(moment - timedelta(hours=1))
         counts = NoticeCounts(
-            self._outbox.count_notices(case.reporter, since=hour_ago),
+            self._outbox.count_notices(case.reporter_token or case.reporter, since=hour_ago),
             self._outbox.count_auto_replies(since=hour_ago),
             self._outbox.count_auto_replies(since=to_iso(moment - timedelta(days=1))))
         decided = notices.decide(case.reporter, status, case.ticket, counts)
@@ -92,7 +94,8 @@ class CaseChanges:
             self._cases.event(case.id, operator, "notice",
                               note=f"no notice of {status}: {reply.reason}")
             return
-        item = self._outbox.add(case.reporter, text, kind="notice", case_id=case.id,
+        item = self._outbox.add(self._cases.stored_reporter(case.id), text, kind="notice",
+                                case_id=case.id,
                                 created_by=operator)
         whose = "case" if case.status == status else "incident it was merged into"
         self._cases.event(case.id, operator, "notice",

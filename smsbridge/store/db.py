@@ -42,6 +42,7 @@ from smsbridge.i18n import _
 from smsbridge.models import to_iso
 from smsbridge.retry import RetryPolicy
 from smsbridge.store.schema import SCHEMA_VERSION, migrations
+from smsbridge.store.sealed import NumberColumns
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ def explain(path: str, exc: sqlite3.Error, busy_timeout: float) -> DatabaseError
     return err
 
 
-class Database:
+class Database(NumberColumns):
     """One connection to the case database, shared by the small stores of ``Store``.
 
     One per thread (sqlite3 connections are not shared between threads). Writes run
@@ -102,6 +103,7 @@ class Database:
         self.busy_timeout = busy_timeout
         self.clock = clock
         self._depth = 0
+        self.use_sealer(None)  # until the Store says how numbers are sealed
 
     # opening -----------------------------------------------------------------------
 

@@ -60,7 +60,7 @@ class Desk:
 
     def count(self, query: CaseQuery) -> int:
         """How many cases match ``query``'s filters, whatever its limit and offset."""
-        where, params = rows.case_filters(query)
+        where, params = rows.case_filters(query, self._db.token)
         alone = dataclasses.replace(query, search=None, place=None, limit=None, offset=0,
                                     sort="newest", lead=None) == CaseQuery(limit=None)
         if alone and bool(query.search) != bool(query.place):
@@ -109,23 +109,16 @@ class Desk:
                       ) -> dict[int, TrackRecord]:
         """For each case, what its number reported before it (lower tickets): read from
         the index cases_reporter (reporter, status), a count per status, never the
-        table, and from cases_forgotten_key for the ones whose number was forgotten.
-        Cases of no number (``unknown``: an undecodable SMS) have none."""
+        table. ``reporter`` is the number's token, which a case whose number retention
+        forgot keeps. Cases of no number (``unknown``: an undecodable SMS) have none."""
         out: dict[int, TrackRecord] = {}
         for case in cases:
             if case.reporter == unknown or case.id in out:
                 continue
             counts: dict[str, int] = {r[0]: r[1] for r in self._db.all(
                 "SELECT status, count(*) FROM cases INDEXED BY cases_reporter"
-                " WHERE reporter = ? AND id < ? GROUP BY status", (case.reporter, case.id))}
-            # Its number's cases whose number retention forgot: found by the pseudonym
-            # the daemon gave this case ([retention]).
-            for status, n in self._db.all(
-                    "SELECT status, count(*) FROM cases INDEXED BY cases_forgotten_key"
-                    " WHERE forgotten_at IS NOT NULL AND reporter_key = (SELECT reporter_key"
-                    " FROM cases WHERE id = ? AND forgotten_at IS NULL) AND id < ?"
-                    " GROUP BY status", (case.id, case.id)):
-                counts[status] = counts.get(status, 0) + n
+                " WHERE reporter = ? AND id < ? GROUP BY status",
+                (case.reporter_token or case.reporter, case.id))}
             out[case.id] = TrackRecord(
                 earlier=sum(counts.values()),
                 confirmed=counts.get("confirmed", 0) + counts.get("resolved", 0),
@@ -243,7 +236,7 @@ class Desk:
             params += [status, start.get(status, cutoff), cutoff]
         if not terms:
             return []
-        where, more = rows.case_filters(query)
+        where, more = rows.case_filters(query, self._db.token)
         return [rows.case(r) for r in self._db.all(
             f"SELECT {rows.CASE_COLUMNS} FROM {rows.CASE_FROM} WHERE ({' OR '.join(terms)})"
             f"{''.join(' AND ' + w for w in where)} ORDER BY c.id LIMIT ?",
@@ -253,7 +246,7 @@ class Desk:
         """Whether the case ``case_id`` passes ``query``'s filters now."""
         if case_id is None:
             return False
-        where, params = rows.case_filters(query)
+        where, params = rows.case_filters(query, self._db.token)
         return self._db.one("SELECT 1 FROM cases c WHERE c.id = ?"
                             f"{''.join(' AND ' + w for w in where)}",
                             [case_id, *params]) is not None
@@ -270,7 +263,7 @@ class Desk:
                       skip: Sequence[str] = ("reveal",)) -> list[Change]:
         """History lines after ``event_id``, oldest first, of cases that match
         ``query``'s filters now; ``skip`` leaves out actions nobody watches for."""
-        where, params = rows.case_filters(query)
+        where, params = rows.case_filters(query, self._db.token)
         if skip:
             where.append(f"e.action NOT IN ({', '.join('?' * len(skip))})")
             params += list(skip)

@@ -294,7 +294,8 @@ def _seconds(start: str, end: str) -> float:
 
 
 
-_ANSWERS = ("SELECT a.*, o.state AS reply_state, m.sender AS sender, c.ticket AS case_ticket"
+_ANSWERS = ("SELECT a.*, o.state AS reply_state,"
+            " shown(m.sender_sealed, m.sender_mask, m.sender) AS sender, c.ticket AS case_ticket"
             " FROM field_answers a LEFT JOIN outbox o ON o.id = a.reply_id"
             " LEFT JOIN messages m ON m.id = a.message_id LEFT JOIN cases c ON c.id = a.case_id")
 

@@ -46,13 +46,18 @@ class Inbox:
         # Only a multi-part part waits for siblings; anything else is handled in the
         # same transaction that stores it.
         handled = None if concat_total and concat_total > 1 else received_at
+        # The sender and the raw PDU (which carries the sender too) are kept sealed.
+        who = self._db.stored(sender) if sender is not None else None
+        sealed_pdu = self._db.seal_text(pdu) if pdu else pdu
         with self._db.transaction():
             return int(self._db.scalar(
-                "INSERT INTO messages (pdu_hash, pdu, kind, error, sender, sender_toa, smsc,"
+                "INSERT INTO messages (pdu_hash, pdu, kind, error, sender, sender_sealed,"
+                " sender_mask, sender_toa, smsc,"
                 " sent_at, received_at, text, concat_ref, concat_total, concat_seq,"
-                " handled_at, modem) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " handled_at, modem) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " RETURNING id",
-                (pdu_hash, pdu, kind, error, sender, sender_toa, smsc, sent_at, received_at,
+                (pdu_hash, sealed_pdu, kind, error, who and who.token, who and who.sealed,
+                 who.mask if who else "", sender_toa, smsc, sent_at, received_at,
                  text, concat_ref, concat_total, concat_seq, handled, modem)))
 
     def waiting_parts(self, sender: str, reference: int, total: int, *, since: str,
@@ -63,8 +68,8 @@ class Inbox:
         found = self._db.all(
             "SELECT * FROM messages WHERE sender = ? AND concat_ref = ? AND concat_total = ?"
             " AND handled_at IS NULL AND received_at >= ? AND modem IN (?, '') ORDER BY id",
-            (sender, reference, total, since, modem))
-        return [rows.inbound(r) for r in found]
+            (self._db.token(sender), reference, total, since, modem))
+        return [rows.inbound(r, self._db.shown, self._db.sealer) for r in found]
 
     def stale_part_groups(self, *, before: str) -> list[list[InboundRecord]]:
         """Groups of waiting parts whose first part arrived before ``before``."""
@@ -73,8 +78,8 @@ class Inbox:
             " ORDER BY sender, concat_ref, concat_total, id")
         groups: dict[tuple[Any, ...], list[InboundRecord]] = {}
         for row in found:
-            rec = rows.inbound(row)
-            groups.setdefault((rec.sender, rec.concat_ref, rec.concat_total, rec.modem),
+            rec = rows.inbound(row, self._db.shown, self._db.sealer)
+            groups.setdefault((rec.sender_token, rec.concat_ref, rec.concat_total, rec.modem),
                               []).append(rec)
         return [g for g in groups.values() if min(p.received_at for p in g) < before]
 
@@ -99,7 +104,7 @@ class Inbox:
         """SMS received from ``sender`` since then (with exactly this text, if given)."""
         sql = ("SELECT count(*) FROM messages WHERE sender = ? AND received_at >= ?"
                " AND kind = 'deliver'")
-        params: list[Any] = [sender, since]
+        params: list[Any] = [self._db.token(sender), since]
         if text is not None:
             sql += " AND text = ?"
             params.append(text)
@@ -121,13 +126,13 @@ class Inbox:
             params.append(kind)
         if sender is not None:
             where.append("sender = ?")
-            params.append(sender)
+            params.append(self._db.token(sender))
         sql = ("SELECT * FROM messages" + (" WHERE " + " AND ".join(where) if where else "")
                + " ORDER BY id DESC")
         if limit:
             sql += " LIMIT ?"
             params.append(limit)
-        return [rows.inbound(r) for r in self._db.all(sql, params)]
+        return [rows.inbound(r, self._db.shown, self._db.sealer) for r in self._db.all(sql, params)]
 
     def lookup(self, *, operator: str, sender: str | None = None, without_case: bool = False,
                kind: str | None = None, limit: int | None = 50) -> list[InboundRecord]:
@@ -137,6 +142,7 @@ class Inbox:
         if sender is None or mask_number(sender) == sender:
             return self.recent(without_case=without_case, kind=kind, sender=sender,
                                limit=limit)
+        self._db.ask_first(sender)
         with self._db.transaction():
             found_messages = self.recent(without_case=without_case, kind=kind, sender=sender,
                                          limit=limit)

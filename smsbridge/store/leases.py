@@ -35,7 +35,8 @@ class Leases:
         """Claimable replies, the first lane first, then oldest due first. An operator's
         reply prefers the modem the case's last message came in on."""
         found = self._db.all(
-            f"SELECT o.id, o.number, o.next_attempt_at, {_LANE} AS lane,"
+            f"SELECT o.id, shown(o.number_sealed, o.number_mask, o.number) AS number,"
+            f" o.next_attempt_at, {_LANE} AS lane,"
             " coalesce(o.prefer_modem,"
             " (SELECT m.modem FROM messages m WHERE m.case_id = o.case_id AND m.modem != ''"
             "  ORDER BY m.id DESC LIMIT 1)) AS prefer"
@@ -52,12 +53,12 @@ class Leases:
                 f"UPDATE outbox SET lease_owner = ?, lease_until = ?"
                 f" WHERE id = ? AND {_CLAIMABLE.format(t='')} RETURNING *",
                 (owner, until, item_id, now, now))
-        return rows.outbox(row) if row is not None else None
+        return rows.outbox(row, self._db.shown) if row is not None else None
 
     def held_by(self, owner: str) -> list[OutboxItem]:
         """Queued replies whose lease ``owner`` holds or held: after a restart, what its
         modem may have written or sent before the process died."""
-        return [rows.outbox(r) for r in self._db.all(
+        return [rows.outbox(r, self._db.shown) for r in self._db.all(
             "SELECT * FROM outbox WHERE lease_owner = ? AND state = 'queued' ORDER BY id",
             (owner,))]
 

@@ -17,6 +17,7 @@ from smsbridge.i18n import NP_, _, pgettext
 from smsbridge.models import OutboxItem
 from smsbridge.numbers import reply_problem
 from smsbridge.privacy import mask_number, mask_numbers_in
+from smsbridge.sealing import StoredNumber
 from smsbridge.sms import pdu
 from smsbridge.store import rows
 from smsbridge.store.audit import found
@@ -37,20 +38,24 @@ class Outbox:
         self._cases = cases
         self.queue = RetryQueue(db, OUTBOX)
 
-    def add(self, number: str, text: str, *, kind: str, created_by: str,
+    def add(self, number: str | StoredNumber, text: str, *, kind: str, created_by: str,
             case_id: int | None = None, at: str | None = None,
             prefer_modem: str | None = None) -> OutboxItem:
         """Put one SMS in the outbox (state queued, due ``at``, default now);
-        ``prefer_modem``: the pool's modem the citizen texted, to answer from it."""
+        ``prefer_modem``: the pool's modem the citizen texted, to answer from it.
+        ``number``: clear (sealed here, with the keys or through the daemon), or as a
+        case keeps it (``Cases.stored_reporter``: copied, never opened)."""
         if kind not in OUTBOX_KINDS:
             raise InvalidInput(_("outbox kind {kind!r}; expected one of {kinds}").format(
                 kind=kind, kinds=", ".join(OUTBOX_KINDS)))
         now = at or self._db.now()
+        stored = self._db.stored(number) if isinstance(number, str) else number
         return rows.outbox(self.queue.add({
-            "case_id": case_id, "number": number, "text": text, "kind": kind,
+            "case_id": case_id, "number": stored.token, "number_sealed": stored.sealed,
+            "number_mask": stored.mask, "text": text, "kind": kind,
             "state": "queued", "created_at": now, "next_attempt_at": now,
             "created_by": created_by, "prefer_modem": prefer_modem,
-            "parts": pdu.parts_needed(text)}))
+            "parts": pdu.parts_needed(text)}), self._db.shown)
 
     def add_reply(self, ticket: str, text: str, *, operator: str,
                   short_code_max_digits: int = 5) -> OutboxItem:
@@ -62,12 +67,14 @@ class Outbox:
         body = replies.operator_reply_text(text)
         with self._db.transaction():
             case = self._cases.get(ticket)
-            problem = reply_problem(case.reporter, short_code_max_digits=short_code_max_digits)
+            problem = (None if "\u2022" in case.reporter else
+                       reply_problem(case.reporter, short_code_max_digits=short_code_max_digits))
             if problem:
                 raise InvalidInput(_("{ticket} cannot be answered: its reporter's number "
                                      "cannot receive SMS ({problem})").format(
                                          ticket=case.ticket, problem=problem))
-            item = self.add(case.reporter, body, kind="operator", case_id=case.id,
+            item = self.add(self._cases.stored_reporter(case.id), body, kind="operator",
+                            case_id=case.id,
                             created_by=operator)
             self._cases.event(case.id, operator, "reply", note=body)
             self._cases.touch(case.id)
@@ -126,7 +133,7 @@ class Outbox:
                 "SELECT id FROM outbox WHERE number = ? AND state IN ('sent', 'delivered')"
                 " AND EXISTS (SELECT 1 FROM json_each(outbox.refs) WHERE value = ?)"
                 " AND (? IS NULL OR sent_by IS NULL OR sent_by = ?)"
-                " ORDER BY id DESC LIMIT 1", (number, reference, modem, modem))
+                " ORDER BY id DESC LIMIT 1", (self._db.token(number), reference, modem, modem))
             if outbox_id is None:
                 return False
             if delivered:
@@ -150,13 +157,14 @@ class Outbox:
                 f" WHERE {AUTO_REPLIES} AND created_at >= ?", (since,)))
         return int(self._db.scalar(
             "SELECT coalesce(sum(parts), 0) FROM outbox WHERE number = ? AND created_at >= ?"
-            f" AND {AUTO_REPLIES} AND kind != 'notice'", (number, since)))
+            f" AND {AUTO_REPLIES} AND kind != 'notice'", (self._db.token(number), since)))
 
-    def count_notices(self, number: str, *, since: str) -> int:
-        """Parts of the notices to ``number`` queued since then: their own allowance."""
+    def count_notices(self, key: str, *, since: str) -> int:
+        """Parts of the notices to a number queued since then: their own allowance.
+        ``key``: the number as a case keeps it (``Case.reporter_token``)."""
         return int(self._db.scalar(
             "SELECT coalesce(sum(parts), 0) FROM outbox WHERE number = ? AND created_at >= ?"
-            " AND kind = 'notice'", (number, since)))
+            " AND kind = 'notice'", (key, since)))
 
     # operators' management (``smsbridge outbox …``) -------------------------------------
 
@@ -179,9 +187,9 @@ class Outbox:
             sql += " LIMIT ?"
             params.append(limit)
         if not reveal:
-            return [rows.outbox(r) for r in self._db.all(sql, params)]
+            return [rows.outbox(r, self._db.shown) for r in self._db.all(sql, params)]
         with self._db.transaction():
-            items = [rows.outbox(r) for r in self._db.all(sql, params)]
+            items = [rows.outbox(r, self._db.shown) for r in self._db.all(sql, params)]
             for case_id in dict.fromkeys(i.case_id for i in items if i.case_id is not None):
                 self._cases.event(case_id, operator, "reveal", note="number revealed")
             self._cases.audit.record(
@@ -245,7 +253,7 @@ class Outbox:
         if row is None:
             raise InvalidInput(_("no SMS #{id} in the outbox; `smsbridge outbox list` shows "
                                  "their numbers").format(id=outbox_id))
-        return rows.outbox(row)
+        return rows.outbox(row, self._db.shown)
 
     def _record(self, item: OutboxItem, operator: str, action: str, note: str) -> None:
         """On the case's history; an SMS of no case (a CEK answer, a notice) has none,

@@ -1,12 +1,13 @@
 """Forgetting what a closed case no longer needs: every statement of ``[retention]``.
 
-A case closed long enough ago loses its reporter's number and the raw SMS it came in
-(the PDUs carry the number too): the number becomes its masked form followed by a
-keyed pseudonym (``+62 857 ••••• 11 ~kpfmdaobhcje``), so the case still reads the same
-on a screen, and the closed cases of one number still count together (stats' top fake
-reporters, the earlier cases of a forgotten case) without anyone being able to dial or
-look up that number. The replies to it and its history's notes are masked too. The
-case itself, its text, status and times, stays: that is the desk's record.
+A case closed long enough ago loses its reporter's sealed number and the raw SMS it
+came in (the PDUs carry the number too): it keeps its mask and its token (the keyed
+pseudonym ``#kpfmdaobhcje``, ``sealing.py``), so the case still reads the same on a
+screen, and the closed cases of one number still count together (stats' top fake
+reporters, the earlier cases of a forgotten case) without anyone, the daemon included,
+being able to dial or reveal that number. The replies to it lose their sealed copies
+and its history's notes are masked. The case itself, its text, status and times,
+stays: that is the desk's record.
 
 Optionally a whole closed case is deleted after longer, with everything that refers
 to it. Both work in batches, each one short transaction, oldest first.
@@ -17,8 +18,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from smsbridge.privacy import mask_number, mask_numbers_in
+from smsbridge.sealing import TOKEN_MARK, is_token
 from smsbridge.store.audit import AuditLog
 from smsbridge.store.db import Database
 from smsbridge.tickets import CLOSED_STATUSES
@@ -82,17 +85,30 @@ class Retention:
 
     def _forget(self, case_id: int, number: str, pseudonym: Callable[[str], str],
                 operator: str) -> None:
-        masked, key = mask_number(number), pseudonym(number)
-        self._db.execute("UPDATE cases SET reporter = ?, reporter_key = ?, forgotten_at = ?"
-                         " WHERE id = ?", (f"{masked} ~{key}", key, self._db.now(), case_id))
+        # A sealed case keeps its token (the pseudonym with its mark) and its mask and
+        # loses the sealed copy; a case the sealing has not reached gets both now.
+        if is_token(number):
+            key, masked = number[len(TOKEN_MARK):], str(self._db.scalar(
+                "SELECT coalesce(reporter_mask, '') FROM cases WHERE id = ?", (case_id,)))
+        else:
+            key, masked = pseudonym(number), mask_number(number)
+        self._db.execute("UPDATE cases SET reporter = ?, reporter_sealed = NULL,"
+                         " reporter_mask = ?, reporter_key = ?, forgotten_at = ? WHERE id = ?",
+                         (TOKEN_MARK + key, masked, key, self._db.now(), case_id))
         # The raw PDU goes (its hash stays: it only ever matched a message listed again
-        # after a crash, long past); the sender keeps its masked form.
-        for message in self._db.all("SELECT id, sender FROM messages WHERE case_id = ?",
-                                    (case_id,)):
-            self._db.execute("UPDATE messages SET pdu = '', sender = ? WHERE id = ?",
-                             (mask_number(message["sender"]) or None, message["id"]))
-        self._db.execute("UPDATE outbox SET number = ? WHERE case_id = ? AND number = ?",
-                         (masked, case_id, number))
+        # after a crash, long past); the sender keeps its token and masked form.
+        for message in self._db.all("SELECT id, sender, sender_mask FROM messages"
+                                    " WHERE case_id = ?", (case_id,)):
+            self._forget_message(message)
+        for row in self._db.all("SELECT id, number, number_mask FROM outbox"
+                                " WHERE case_id = ?", (case_id,)):
+            old = row["number"] or ""
+            self._db.execute(
+                "UPDATE outbox SET number = ?, number_sealed = NULL, number_mask = ?"
+                " WHERE id = ?",
+                (old if is_token(old) else TOKEN_MARK + pseudonym(old),
+                 row["number_mask"] if row["number_mask"] is not None else mask_number(old),
+                 row["id"]))
         for event in self._db.all("SELECT id, note FROM case_events WHERE case_id = ?"
                                   " AND note IS NOT NULL", (case_id,)):
             note = mask_numbers_in(_OLD_MASK.sub(masked, event["note"]))
@@ -105,6 +121,16 @@ class Retention:
             (case_id, self._db.now(), operator, self._audit.login,
              "reporter's number and raw SMS destroyed ([retention])"))
 
+    def _forget_message(self, row: Any) -> None:
+        sender = row["sender"]
+        if sender is None or is_token(sender):
+            self._db.execute("UPDATE messages SET pdu = '', sender_sealed = NULL,"
+                             " sender_mask = coalesce(sender_mask, '') WHERE id = ?",
+                             (row["id"],))
+        else:  # not sealed yet: only its mask stays
+            self._db.execute("UPDATE messages SET pdu = '', sender = NULL, sender_sealed = NULL,"
+                             " sender_mask = ? WHERE id = ?", (mask_number(sender), row["id"]))
+
     def key_batch(self, limit: int, pseudonym: Callable[[str], str]) -> int:
         """Give up to ``limit`` cases without one their number's pseudonym (new cases,
         oldest first); how many. Cases of no number (``unknown``) get none."""
@@ -113,8 +139,7 @@ class Retention:
                                 " WHERE reporter_key IS NULL ORDER BY id LIMIT ?", (limit,))
             self._db.executemany(
                 "UPDATE cases SET reporter_key = ? WHERE id = ?",
-                [("" if row["reporter"] == _UNKNOWN else pseudonym(row["reporter"]), row["id"])
-                 for row in rows])
+                [(_pseudonym_of(row["reporter"], pseudonym), row["id"]) for row in rows])
         return len(rows)
 
     def forget_loose_batch(self, before: str, limit: int) -> int:
@@ -122,12 +147,12 @@ class Retention:
         (CEK queries, service SMS, officers' answers) received before ``before``."""
         with self._db.transaction():
             rows = self._db.all(
-                "SELECT id, sender FROM messages WHERE case_id IS NULL AND received_at < ?"
-                " AND handled_at IS NOT NULL AND pdu != '' ORDER BY id LIMIT ?",
+                "SELECT id, sender, sender_mask FROM messages WHERE case_id IS NULL"
+                " AND received_at < ? AND handled_at IS NOT NULL"
+                " AND (pdu != '' OR sender_sealed IS NOT NULL) ORDER BY id LIMIT ?",
                 (before, limit))
             for row in rows:
-                self._db.execute("UPDATE messages SET pdu = '', sender = ? WHERE id = ?",
-                                 (mask_number(row["sender"]) or None, row["id"]))
+                self._forget_message(row)
         return len(rows)
 
     # deleting --------------------------------------------------------------------------
@@ -153,3 +178,9 @@ class Retention:
     def record(self, detail: str, *, operator: str) -> None:
         """One line in the audit log for a run that changed something."""
         self._audit.record("retention", detail, operator=operator)
+
+
+def _pseudonym_of(reporter: str, pseudonym: Callable[[str], str]) -> str:
+    if reporter == _UNKNOWN:
+        return ""
+    return reporter[len(TOKEN_MARK):] if is_token(reporter) else pseudonym(reporter)

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from smsbridge import tickets
 from smsbridge.models import Case, CaseEvent, CaseQuery, InboundRecord, OutboxItem
+from smsbridge.store.sealed import Shown, pdu_shown
+
+if TYPE_CHECKING:
+    from smsbridge.sealing import Sealer
 from smsbridge.store.search import fts_query
 from smsbridge.triage.places import place_words
 
 # A case with its duplicate's ticket and its number of messages, in one row.
 CASE_COLUMNS = """
-    c.id, c.ticket, c.status, c.reporter, c.channel, c.text, c.received_at, c.updated_at,
+    c.id, c.ticket, c.status, shown(c.reporter_sealed, c.reporter_mask, c.reporter),
+    c.channel, c.text, c.received_at, c.updated_at,
     c.assigned_to, d.ticket, c.incomplete, c.flags, c.first_action_at, c.last_message_at,
     (SELECT count(*) FROM messages m WHERE m.case_id = c.id), c.category, c.place,
-    c.incident_id, c.urgent
+    c.incident_id, c.urgent, c.reporter
 """
 CASE_FROM = "cases c LEFT JOIN cases d ON d.id = c.duplicate_of"
 
@@ -28,7 +34,7 @@ def case(row: sqlite3.Row | tuple[Any, ...]) -> Case:
         duplicate_of=row[9], incomplete=bool(row[10]),
         flags=tuple(f for f in row[11].split(",") if f), first_action_at=row[12],
         last_message_at=row[13], messages=row[14], category=row[15], place=row[16],
-        incident_id=row[17], urgent=bool(row[18]),
+        incident_id=row[17], urgent=bool(row[18]), reporter_token=row[19] or "",
     )
 
 
@@ -36,18 +42,28 @@ def event(row: sqlite3.Row) -> CaseEvent:
     return CaseEvent(**dict(row))
 
 
-def outbox(row: sqlite3.Row) -> OutboxItem:
+def outbox(row: sqlite3.Row, shown: Shown) -> OutboxItem:
     data = dict(row)
     data["refs"] = tuple(json.loads(data["refs"] or "[]"))
+    data["number_token"] = data["number"]
+    data["number"] = shown(data.pop("number_sealed", None), data.pop("number_mask", None),
+                           data["number"]) or ""
     return OutboxItem(**data)
 
 
-def inbound(row: sqlite3.Row) -> InboundRecord:
-    return InboundRecord(**dict(row))
+def inbound(row: sqlite3.Row, shown: Shown, sealer: Sealer | None) -> InboundRecord:
+    data = dict(row)
+    data["sender_token"] = data["sender"]
+    data["sender"] = shown(data.pop("sender_sealed", None), data.pop("sender_mask", None),
+                           data["sender"])
+    data["pdu"] = pdu_shown(data["pdu"], sealer)
+    return InboundRecord(**data)
 
 
-def case_filters(query: CaseQuery) -> tuple[list[str], list[Any]]:
-    """WHERE terms (on ``cases c``) and their parameters for a query's filters."""
+def case_filters(query: CaseQuery, token: Callable[[str], str] | None = None
+                 ) -> tuple[list[str], list[Any]]:
+    """WHERE terms (on ``cases c``) and their parameters for a query's filters;
+    ``token`` finds a typed reporter's number (``Database.token``)."""
     where: list[str] = []
     params: list[Any] = []
     if query.statuses:
@@ -61,7 +77,12 @@ def case_filters(query: CaseQuery) -> tuple[list[str], list[Any]]:
         params.append(query.until)
     if query.reporter:
         where.append("c.reporter = ?")
-        params.append(query.reporter)
+        if token is None:
+            raise ValueError("a query by number needs its token")
+        # A case whose number retention forgot is no longer found by the number (its
+        # token still counts it in the number's track record).
+        where.append("c.forgotten_at IS NULL")
+        params.append(token(query.reporter))
     if query.assigned:
         where.append("c.assigned_to = ? COLLATE NOCASE")
         params.append(query.assigned)

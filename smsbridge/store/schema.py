@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from smsbridge import tickets
+from smsbridge.store.sealed import SCHEMA_15
 from smsbridge.store.sqlscript import named_migrations, run_script, split_sql, widen_check
 from smsbridge.store.tallies import SCHEMA_14
 
@@ -476,6 +477,7 @@ STEPS: tuple[tuple[int, str, str | Callable[[SqliteUtilsDatabase], None]], ...] 
     (12, "0012_field_codes", _SCHEMA_12),
     (13, "0013_retention", _SCHEMA_13),
     (14, "0014_brief_tallies", SCHEMA_14),
+    (15, "0015_sealed_numbers", SCHEMA_15),
 )
 MIGRATION_NAMES = tuple(name for _, name, _ in STEPS)
 SCHEMA_VERSION = STEPS[-1][0]

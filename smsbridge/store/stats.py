@@ -52,7 +52,8 @@ def case_stats(db: Database, *, since: str | None = None, until: str | None = No
             median = statistics.median(delays) if delays else None
         fakes = " AND ".join([*where, "c.status = 'fake'"])
         top_fake = tuple((r[0], r[1]) for r in db.all(
-            f"SELECT reporter, count(*) AS n FROM {source} WHERE {fakes}"
+            f"SELECT shown(max(reporter_sealed), max(reporter_mask), reporter), count(*) AS n"
+            f" FROM {source} WHERE {fakes}"
             " GROUP BY reporter ORDER BY n DESC, reporter LIMIT ?", [*params, top]))
         by_category = _tallied_categories(db, since, until) if tallied else \
             _counted_categories(db, where, params)
