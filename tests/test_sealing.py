@@ -235,3 +235,17 @@ def test_an_older_database_is_sealed_in_batches_resumably_and_proven_clear(db_pa
         assert store.cases.get("LP-000005").reporter == "+6281234567005"
     assert_no_clear_number(db_path, *(f"+62812345670{i:02d}" for i in range(1, 61)),
                            "+6281299999999")
+
+
+def test_status_says_how_much_is_left_to_seal_and_when_all_was(cli, db_path: Path):
+    legacy = Keys.generate()
+    older_line(db_path, legacy, cases=5)
+    clock = ManualClock(START)
+    with Store.open(db_path, clock=clock) as store:
+        Sealing(store, store.db.sealer.keys, clock, batch=2, time_slice=0).tick()
+    assert "numbers: 10 rows written before sealed numbers are still to seal" in cli(
+        "status", ok=False).output
+    with Store.open(db_path, clock=clock) as store:
+        Sealing(store, store.db.sealer.keys, clock).run_all()
+    assert "numbers: all sealed, none in clear (checked 2026-12-01T20:00:00+00:00)" in cli(
+        "status", ok=False).output

@@ -17,8 +17,6 @@ from smsbridge.privacy import neutralise
 
 if TYPE_CHECKING:
     from smsbridge.config.sections import RetentionConfig
-
-if TYPE_CHECKING:
     from smsbridge.store import Store
 
 # A heartbeat older than this means the daemon is gone or hung (it beats every 5 s).
@@ -255,6 +253,7 @@ def status_command(app: AppContext, as_json: bool) -> None:
                                modems=modems, locks=locks)
         report.update(desk_pressure(store, cfg.desk.deadlines, app.clock.now()))
         report["retention"] = retention_report(cfg.retention, state)
+        report["sealing"] = sealing_report(store, state)
     finally:
         store.close()
     if report["running"] and not _pid_alive(report["pid"]):
@@ -266,8 +265,34 @@ def status_command(app: AppContext, as_json: bool) -> None:
 
         _print_status(report, zone=app.zone, width=shutil.get_terminal_size((80, 24)).columns)
         click.echo(retention_line(report["retention"]))
+        click.echo(sealing_line(report["sealing"]))
     if not report["running"]:
         raise SystemExit(1)
+
+
+def sealing_report(store: Store, state: dict) -> dict:
+    """Whether every number in the database is sealed (``sealing_run.py``)."""
+    from smsbridge.store.sealed import left
+
+    remaining = left(lambda sql: int(store.db.scalar(sql)))
+    return {"done": state.get("sealing") == "done", "done_at": state.get("sealing_done_at"),
+            "left": remaining.total, "problem": None if state.get("sealing") in (None, "done")
+            else state.get("sealing")}
+
+
+def sealing_line(r: dict) -> str:
+    if r["left"]:
+        return ngettext("numbers: {count} row written before sealed numbers is still to seal "
+                        "(the daemon seals them as it runs)",
+                        "numbers: {count} rows written before sealed numbers are still to "
+                        "seal (the daemon seals them as it runs)", r["left"]).format(
+                            count=r["left"])
+    if r["problem"]:
+        return _("numbers: NOT ALL SEALED: {problem}").format(problem=r["problem"])
+    if r["done"]:
+        return _("numbers: all sealed, none in clear (checked {time})").format(
+            time=r["done_at"] or "-")
+    return _("numbers: sealed as they arrive; the daemon checks the rest at its start")
 
 
 def retention_report(section: RetentionConfig, state: dict) -> dict:
