@@ -4,8 +4,8 @@ The order is the product's promise. A message leaves the modem only after the
 transaction holding it (with its case and the reply to send) has committed, so a
 crash at any point loses nothing; a message listed again after a crash is known by
 the hash of its raw PDU, so nothing is stored twice. Sending is a separate, slow
-step (seconds per SMS) that the daemon interleaves with draining, so a backlog of
-replies never lets the SIM fill up.
+step (seconds per SMS, ``pool/sending.py``) that the worker interleaves with draining,
+so a backlog of replies never lets the SIM fill up; the bridge only queues replies.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from smsbridge.fieldwork.bridge import FieldBridge
 from smsbridge.models import Case, InboundRecord, NewCase, to_iso
 from smsbridge.modem.base import STO_SENT, STO_UNSENT, Modem, StoredMessage
 from smsbridge.numbers import normalize, reply_problem
-from smsbridge.pool.sending import Outcome, Sending
 from smsbridge.privacy import mask_number, mask_numbers_in
 from smsbridge.replies import ReplyDecision, Templates, parse_command
 from smsbridge.sms import pdu as pdu_codec
@@ -64,7 +63,6 @@ class Bridge:
         self.name = name
         # The modem the replies being queued should prefer (the one the report came in on).
         self._received_on: str | None = name
-        self.sending = Sending(modem, store, config, name=name, clock=clock)
         # The daemon's clock (the store's too).
         self.clock: Clock = clock or SystemClock()
         # Why each item was set aside since the daemon last asked (take_set_aside).
@@ -81,7 +79,6 @@ class Bridge:
     def reconfigure(self, config: Config) -> None:
         """Take a reloaded config (SIGHUP): templates, windows, limits."""
         self.config = config
-        self.sending.config = config
         self.templates = Templates.from_config(config.replies)
         self.operator = config.daemon.operator_name
         self.blocklist = {normalize(n, config.daemon.country_code) for n in config.abuse.blocklist}
@@ -443,16 +440,3 @@ class Bridge:
                                                     modem=self.name)
         if not matched:
             log.info("status report for an unknown message (ref %d) ignored", report.reference)
-
-    # -- sending ------------------------------------------------------------------------
-
-    def send_one(self) -> bool:
-        """Claim the next due SMS of the outbox and send it; True when one was tried."""
-        result = self.sending.send_one()
-        if result.outcome is Outcome.SET_ASIDE and result.reason:
-            self.set_aside.append(result.reason)
-        return result.tried
-
-    def next_send_due_in(self) -> float | None:
-        """Seconds until an outbox item may be claimed (0: now), or None when none waits."""
-        return self.sending.next_due_in()

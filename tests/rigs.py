@@ -20,6 +20,7 @@ from smsbridge.clock import ManualClock
 from smsbridge.config.sections import Config
 from smsbridge.models import CaseQuery
 from smsbridge.modem.fake import FakeModem
+from smsbridge.pool.sending import Outcome, Sending
 from smsbridge.store import Store
 
 
@@ -150,10 +151,13 @@ class BridgeRig:
         self.store, self.clock = store, clock
         self.config = config or Config()
         self.bridge = Bridge(self.modem, store, self.config, clock=clock)
+        self.sending = Sending(self.modem, store, self.config, name="modem", clock=clock)
+        self._set_aside: list[str] = []  # replies sending set aside, with their reasons
 
     def configure(self, **sections) -> None:
         self.config = self.config.replace(**sections)
         self.bridge.reconfigure(self.config)
+        self.sending.config = self.config
 
     def sms(self, sender: str, text: str) -> list[int]:
         """An SMS from ``sender`` stamped by the network at the test's time."""
@@ -161,8 +165,15 @@ class BridgeRig:
 
     def step(self) -> None:
         self.bridge.drain()
-        while self.bridge.send_one():
-            pass
+        while (result := self.sending.send_one()).tried:
+            if result.outcome is Outcome.SET_ASIDE and result.reason:
+                self._set_aside.append(result.reason)
+
+    def take_set_aside(self) -> list[str]:
+        """Why anything was set aside since the last call: messages (the bridge) and
+        replies (sending), as the worker gathers them for ``status``."""
+        taken, self._set_aside = self.bridge.take_set_aside() + self._set_aside, []
+        return taken
 
     def replies_to(self, number: str) -> list[str]:
         return [s.text for s in self.modem.sent if s.recipient == number]

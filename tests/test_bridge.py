@@ -14,6 +14,7 @@ from smsbridge.config.sections import Config, ModemConfig
 from smsbridge.models import CaseQuery
 from smsbridge.modem.atmodem import AtModem
 from smsbridge.modem.factory import make_modem
+from smsbridge.pool.sending import Sending
 from smsbridge.sms import pdu
 from smsbridge.store import Store
 
@@ -59,16 +60,18 @@ def rig(emulator, store, backend, clock):
             self.emu, self.store, self.modem, self.clock = emulator, store, modem, clock
             self.config = Config()
             self.bridge = Bridge(modem, store, self.config, clock=clock)
+            self.sending = Sending(modem, store, self.config, name="modem", clock=clock)
 
         def configure(self, **sections) -> None:
             self.config = self.config.replace(**sections)
             self.bridge.reconfigure(self.config)
+            self.sending.config = self.config
 
         def step(self, expect_messages: int | None = None) -> None:
             if expect_messages is not None:
                 assert self.emu.wait_for(lambda e: e.storage_used >= expect_messages, 5)
             self.bridge.drain()
-            while self.bridge.send_one():
+            while self.sending.send_one().tried:
                 pass
 
         def replies_to(self, number: str) -> list[str]:

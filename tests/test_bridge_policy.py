@@ -16,6 +16,7 @@ from smsbridge.bridge import Bridge
 from smsbridge.clock import ManualClock
 from smsbridge.errors import PortError
 from smsbridge.modem.fake import FakeModem
+from smsbridge.pool.sending import Sending
 from smsbridge.sms import pdu
 from smsbridge.store import Store
 
@@ -148,14 +149,14 @@ def test_failed_sends_back_off_then_give_up_with_the_reason_on_the_case(rig):
     rig.modem.fail_sends(10)
     rig.sms(REPORTER, "Ada tawuran")
     rig.step()
-    assert rig.bridge.next_send_due_in() == 30.0
+    assert rig.sending.next_due_in() == 30.0
     rig.clock.advance(seconds=30)
     rig.step()
-    assert rig.bridge.next_send_due_in() == 60.0
+    assert rig.sending.next_due_in() == 60.0
     rig.clock.advance(seconds=60)
     rig.step()
     [case] = rig.cases()
-    assert rig.bridge.next_send_due_in() is None and rig.modem.sent == []
+    assert rig.sending.next_due_in() is None and rig.modem.sent == []
     assert any(a == "reply_failed" for a, _ in rig.events(case.id))
 
 
@@ -177,6 +178,7 @@ def test_an_unexpected_error_sets_one_item_aside_and_the_rest_go_on(db_path):
         rig = Rig(store, clock)
         rig.modem = Faulty()
         rig.bridge = Bridge(rig.modem, store, rig.config, clock=clock)
+        rig.sending = Sending(rig.modem, store, rig.config, name="modem", clock=clock)
         rig.sms(REPORTER, "balasannya gagal")
         [slot] = rig.sms("+6281234567002", "gagal dibaca")
         rig.sms("+6281234567003", "laporan biasa")
@@ -191,7 +193,7 @@ def test_an_unexpected_error_sets_one_item_aside_and_the_rest_go_on(db_path):
         assert {c.reporter for c in rig.cases()} == {REPORTER, "+6281234567003"}
         assert rig.replies_to("+6281234567003") and not rig.replies_to(REPORTER)
         assert rig.modem.storage_used == 0
-        reasons = rig.bridge.take_set_aside()
+        reasons = rig.take_set_aside()
         assert len(reasons) == 2 and all("RuntimeError" in r for r in reasons)
         [kept] = store.inbox.recent(without_case=True, kind="undecodable")
         assert kept.error.startswith("set aside: RuntimeError")

@@ -24,6 +24,7 @@ from smsbridge.modem.base import NewMessage
 from smsbridge.modem.factory import make_modem
 from smsbridge.modem.gammu import GammuModem, GammuSettings
 from smsbridge.modem.gammu_convert import GammuCommandError, message_key, translate
+from smsbridge.pool.sending import Sending
 from smsbridge.sms import pdu
 from smsbridge.store import Store
 
@@ -311,7 +312,8 @@ def test_bridge_turns_a_multipart_report_into_one_case_and_replies(phone, modem,
         assert result.deleted == result.listed >= 2 and phone.inbox() == []
         [case] = store.cases.query(CaseQuery(limit=None))
         assert case.text == "Ada sekelompok pemuda mabuk di pos ronda. " * 5
-        while bridge.send_one():
+        sending = Sending(modem, store, Config(), name="modem")
+        while sending.send_one().tried:
             pass
         assert [s.text for s in phone.sent()] == [bridge.templates.render_ack(case.ticket)]
     finally:

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from rigs import run_smsbridge
 
-from smsbridge.bridge import Bridge
 from smsbridge.clock import ManualClock
 from smsbridge.config.sections import Config
 from smsbridge.modem.fake import FakeModem
+from smsbridge.pool.sending import Sending
 from smsbridge.store import Store
 
 NUMBER = "+6281234567110"
@@ -31,11 +31,12 @@ class Daemon:
         self.clock = ManualClock(datetime.now(UTC) + timedelta(days=1))
         self.store = Store.open(db_path, clock=self.clock)
         config = Config().replace(outbox={"max_attempts": max_attempts})
-        self.bridge = Bridge(self.modem, self.store, config, clock=self.clock)
+        self.sending = Sending(self.modem, self.store, config, name="modem",
+                               clock=self.clock)
 
     def send_all(self) -> int:
         tried = 0
-        while self.bridge.send_one():
+        while self.sending.send_one().tried:
             tried += 1
         return tried
 

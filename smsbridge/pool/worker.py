@@ -42,7 +42,7 @@ from smsbridge.modem.base import (
 )
 from smsbridge.modem.port import port_present
 from smsbridge.pool import routing as pool
-from smsbridge.pool.sending import Outcome
+from smsbridge.pool.sending import Outcome, Sending
 from smsbridge.pool.stick import Board, Stick
 from smsbridge.privacy import mask_numbers_in, neutralise
 from smsbridge.retry import RetryPolicy
@@ -73,7 +73,8 @@ class Session:
     makes a new one, so nothing of a dead connection is ever used again."""
 
     modem: Modem
-    bridge: Bridge
+    bridge: Bridge  # what arrives: drained, stored, answered (queued)
+    sending: Sending  # what goes out: claimed replies sent once
 
 
 @dataclass
@@ -204,7 +205,8 @@ class Worker:
         assert self.store is not None
         modem.open()
         bridge = Bridge(modem, self.store, self.config, clock=self.clock, name=self.name)
-        session = Session(modem, bridge)
+        sending = Sending(modem, self.store, self.config, name=self.name, clock=self.clock)
+        session = Session(modem, bridge, sending)
         if self.health.last_error:
             log.info("%s is back", self.name)
         self.health.last_error = None
@@ -217,7 +219,7 @@ class Worker:
         if self.sends and known is not pool.Known.NEW:
             # What this modem held when the process or the connection died; a stick
             # new on this name held nothing, and the slots are another stick's.
-            bridge.sending.recover()
+            sending.recover()
         self.health.state = "ready"
         self._state(state="ready", last_error=None)
         self._publish(up=True)
@@ -294,6 +296,7 @@ class Worker:
         self.config = new
         if session is not None:
             session.bridge.reconfigure(new)
+            session.sending.config = new
 
     def _refresh_status(self, modem: Modem) -> ModemStatus:
         status = modem.status()
@@ -337,7 +340,7 @@ class Worker:
             self._state(capped=capped or None)
             self._publish(up=True)
 
-    def _send(self, bridge: Bridge) -> bool:
+    def _send(self, sending: Sending) -> bool:
         """Ask routing (pure) which replies this modem may claim, hand the order to
         sending, and act on what it says happened."""
         assert self.store is not None
@@ -351,7 +354,7 @@ class Worker:
                          can_send=self.stick.health.can_send)
         senders = [s for s in self.board.senders() if s.name != self.name] + [me]
         order = pool.choose(self.name, waiting, senders, routing, now)
-        result = bridge.sending.send_next(order, trial=not self.stick.health.can_send)
+        result = sending.send_next(order, trial=not self.stick.health.can_send)
         if not result.tried:
             return False
         if result.outcome is Outcome.SET_ASIDE and result.reason:
@@ -406,9 +409,9 @@ class Worker:
                     next_balance = now + self.modem_config.balance_check_seconds
                 # One cheap query a turn tells whether a reply may be claimed at all: an
                 # idle pool of four stays under 1 % of a core.
-                due_in = bridge.next_send_due_in() if self.sends else None
+                due_in = session.sending.next_due_in() if self.sends else None
                 if due_in == 0 and self._may_send_now():
-                    sent = self._send(bridge)
+                    sent = self._send(session.sending)
                 self._record_set_aside(bridge.take_set_aside())
                 self._note_budget(bridge)
                 db_failures = 0
