@@ -15,13 +15,17 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlite_utils import Database as SqliteUtilsDatabase
+
 from smsbridge.bridge import Bridge
 from smsbridge.clock import ManualClock
 from smsbridge.config.sections import Config
 from smsbridge.models import CaseQuery
 from smsbridge.modem.fake import FakeModem
 from smsbridge.pool.sending import Outcome, Sending
-from smsbridge.store import Store
+from smsbridge.sealing import Keys
+from smsbridge.sms.pdu import encode_deliver
+from smsbridge.store import MIGRATION_NAMES, SCHEMA_VERSION, Store, migrations
 
 
 def run_smsbridge(*args: str, **options) -> subprocess.CompletedProcess:
@@ -183,6 +187,55 @@ class BridgeRig:
 
     def events(self, case_id: int) -> list[tuple[str, str | None]]:
         return [(e.action, e.note) for e in self.store.cases.detail(str(case_id)).events]
+
+
+# --- databases an older smsbridge left ------------------------------------------------
+
+
+def older_database(path: Path) -> int:
+    """A smsbridge database one schema version behind, with a case; its version."""
+    version = SCHEMA_VERSION - 1
+    db = SqliteUtilsDatabase(path)
+    migrations().apply(db, stop_before=MIGRATION_NAMES[version])
+    db.execute("UPDATE counters SET value = 1 WHERE name = 'ticket'")
+    db.execute("INSERT INTO cases (id, ticket, reporter, text, received_at, updated_at)"
+               " VALUES (1, 'LP-000001', '+6281234567110', 'jalan rusak',"
+               " '2024-05-01T10:00:00+00:00', '2024-05-01T10:00:00+00:00')")
+    db.conn.commit()
+    db.close()
+    path.chmod(0o660)  # as the daemon would have made it: no warning about its mode
+    return version
+
+
+def older_line(path: Path, legacy_key: Keys, cases: int = 60) -> None:
+    """A database of the version before sealed numbers, as an older smsbridge left it."""
+    # Clear numbers, raw PDUs, replies, and a case whose number retention forgot.
+    db = SqliteUtilsDatabase(path)
+    migrations().apply(db, stop_before=MIGRATION_NAMES[14])
+    at = "2026-11-01T10:00:00+00:00"
+    for i in range(1, cases + 1):
+        number = f"+62812345670{i:02d}"
+        db.execute("INSERT INTO cases (id, ticket, reporter, text, received_at, updated_at,"
+                   " last_message_at) VALUES (?, ?, ?, 'ada judi', ?, ?, ?)",
+                   (i, f"LP-{i:06d}", number, at, at, at))
+        pdu = encode_deliver(number, "ada judi")[0].hex().upper()
+        db.execute("INSERT INTO messages (pdu_hash, pdu, kind, sender, received_at, text,"
+                   " case_id, handled_at, modem) VALUES (?, ?, 'deliver', ?, ?, 'ada judi',"
+                   " ?, ?, '')", (f"h{i}", pdu, number, at, i, at))
+        db.execute("INSERT INTO outbox (case_id, number, text, kind, state, attempts,"
+                   " created_at, created_by) VALUES (?, ?, 'Laporan diterima', 'ack', 'sent',"
+                   " 1, ?, 'smsbridge')", (i, number, at))
+    forgotten = "+6281299999999"
+    pseudonym = legacy_key.pseudonym(forgotten)
+    db.execute("INSERT INTO cases (id, ticket, status, reporter, reporter_key, forgotten_at,"
+               " text, received_at, updated_at) VALUES (?, ?, 'fake', ?, ?, ?, 'palsu', ?, ?)",
+               (cases + 1, f"LP-{cases + 1:06d}",
+                f"+62 812 \u2022\u2022\u2022\u2022\u2022 99 ~{pseudonym}", pseudonym, at, at,
+                at))
+    db.execute("UPDATE counters SET value = ? WHERE name = 'ticket'", (cases + 1,))
+    db.conn.commit()
+    db.close()
+    path.chmod(0o660)
 
 
 def as_user(uid: int, gid: int, groups: list[int], work, *,

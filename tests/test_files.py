@@ -16,12 +16,11 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from rigs import as_user, run_smsbridge, said
-from sqlite_utils import Database as SqliteUtilsDatabase
+from rigs import as_user, older_database, run_smsbridge, said
 
 from smsbridge.errors import DatabaseError
 from smsbridge.models import CaseQuery, NewCase
-from smsbridge.store import MIGRATION_NAMES, SCHEMA_VERSION, Store, migrations
+from smsbridge.store import SCHEMA_VERSION, Store
 
 READ_COMMANDS = [
     ["cases", "list"],
@@ -50,21 +49,6 @@ def mode(path: Path) -> int:
 def add_case(path: Path) -> None:
     with Store.open(path) as store:
         store.cases.create(NewCase("+6281234567110", "ada judi di pasar"), operator="budi")
-
-
-def older_database(path: Path) -> int:
-    """A smsbridge database one schema version behind, with a case; its version."""
-    version = SCHEMA_VERSION - 1
-    db = SqliteUtilsDatabase(path)
-    migrations().apply(db, stop_before=MIGRATION_NAMES[version])
-    db.execute("UPDATE counters SET value = 1 WHERE name = 'ticket'")
-    db.execute("INSERT INTO cases (id, ticket, reporter, text, received_at, updated_at)"
-               " VALUES (1, 'LP-000001', '+6281234567110', 'jalan rusak',"
-               " '2024-05-01T10:00:00+00:00', '2024-05-01T10:00:00+00:00')")
-    db.conn.commit()
-    db.close()
-    path.chmod(0o660)  # as the daemon would have made it: no warning about its mode
-    return version
 
 
 # --- modes ----------------------------------------------------------------------------

@@ -9,16 +9,14 @@ import stat
 from pathlib import Path
 
 import pytest
-from rigs import START, BridgeRig, query
-from sqlite_utils import Database as SqliteUtilsDatabase
+from rigs import START, BridgeRig, older_line, query
 
 from smsbridge.clock import ManualClock
 from smsbridge.errors import KeysError
 from smsbridge.models import CaseQuery
 from smsbridge.sealing import Keys, load_keys
 from smsbridge.sealing_run import Sealing
-from smsbridge.sms.pdu import encode_deliver
-from smsbridge.store import MIGRATION_NAMES, Store, migrations
+from smsbridge.store import Store
 from smsbridge.store.sealed import unsealed_values
 
 REPORTER = "+6285712345611"
@@ -167,37 +165,6 @@ def test_without_the_keys_a_store_shows_masks_and_never_the_number(db_path: Path
 
 
 # --- sealing a database written before --------------------------------------------------
-
-
-def older_line(path: Path, legacy_key: Keys, cases: int = 60) -> None:
-    """A database of the version before sealed numbers, as an older smsbridge left
-    it: clear numbers, raw PDUs, replies, and a case whose number retention forgot."""
-    db = SqliteUtilsDatabase(path)
-    migrations().apply(db, stop_before=MIGRATION_NAMES[14])
-    at = "2026-11-01T10:00:00+00:00"
-    for i in range(1, cases + 1):
-        number = f"+62812345670{i:02d}"
-        db.execute("INSERT INTO cases (id, ticket, reporter, text, received_at, updated_at,"
-                   " last_message_at) VALUES (?, ?, ?, 'ada judi', ?, ?, ?)",
-                   (i, f"LP-{i:06d}", number, at, at, at))
-        pdu = encode_deliver(number, "ada judi")[0].hex().upper()
-        db.execute("INSERT INTO messages (pdu_hash, pdu, kind, sender, received_at, text,"
-                   " case_id, handled_at, modem) VALUES (?, ?, 'deliver', ?, ?, 'ada judi',"
-                   " ?, ?, '')", (f"h{i}", pdu, number, at, i, at))
-        db.execute("INSERT INTO outbox (case_id, number, text, kind, state, attempts,"
-                   " created_at, created_by) VALUES (?, ?, 'Laporan diterima', 'ack', 'sent',"
-                   " 1, ?, 'smsbridge')", (i, number, at))
-    forgotten = "+6281299999999"
-    pseudonym = legacy_key.pseudonym(forgotten)
-    db.execute("INSERT INTO cases (id, ticket, status, reporter, reporter_key, forgotten_at,"
-               " text, received_at, updated_at) VALUES (?, ?, 'fake', ?, ?, ?, 'palsu', ?, ?)",
-               (cases + 1, f"LP-{cases + 1:06d}",
-                f"+62 812 \u2022\u2022\u2022\u2022\u2022 99 ~{pseudonym}", pseudonym, at, at,
-                at))
-    db.execute("UPDATE counters SET value = ? WHERE name = 'ticket'", (cases + 1,))
-    db.conn.commit()
-    db.close()
-    path.chmod(0o660)
 
 
 def test_an_older_database_is_sealed_in_batches_resumably_and_proven_clear(db_path: Path):
