@@ -205,7 +205,27 @@ class HookRunner:
                 self._failed(store, hook_id, attempts + 1, case.ticket, _reason(exc))
                 continue
             store.hooks.done(hook_id, at=to_iso(self.clock.now()))
+        for alert_id, attempts, data in store.hooks.due_alerts(at=to_iso(self.clock.now())):
+            if self._stop.is_set():
+                break
+            count += 1
+            try:
+                self._deliver(cfg, json.dumps(data, ensure_ascii=False).encode())
+            except Exception as exc:  # as a case's hook: its own trouble, retried
+                self._alert_failed(store, alert_id, attempts + 1, _reason(exc))
+                continue
+            store.hooks.alerts.done(alert_id, done_at=to_iso(self.clock.now()))
         return count
+
+    def _alert_failed(self, store: Store, alert_id: int, tries: int, reason: str) -> None:
+        if tries >= self.config.hook.max_attempts:
+            store.hooks.alerts.gave_up(alert_id, reason, attempts=tries)
+            log.error("hook alert %d given up after %d attempts: %s", alert_id, tries, reason)
+        else:
+            next_at = to_iso(self.clock.now()
+                             + timedelta(seconds=self.backoff.delay(tries)))
+            store.hooks.alerts.retry(alert_id, reason, attempts=tries, next_at=next_at)
+            log.warning("hook alert %d failed (attempt %d): %s", alert_id, tries, reason)
 
     def _failed(self, store: Store, hook_id: int, tries: int, ticket: str,
                 reason: str) -> None:

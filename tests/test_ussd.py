@@ -99,3 +99,44 @@ def test_modem_balance_asks_every_stick_and_says_which_cannot_send(tmp_path, cli
         "no credit and no SMS package left"
     assert xl_said["warnings"] == ["credit Rp0 is under Rp5.000",
                                    "0 SMS left in the package, under 20"]
+
+
+def test_a_stick_out_of_credit_tells_the_hook_once_with_no_case_and_no_number(
+        tmp_path, db_path):
+    """The balance check of a stick (over the emulator's pty) that ran out: the hook
+    hears "credit" and "cannot send" once each, about the stick, not about a case."""
+    import json
+    import shlex
+
+    from smsbridge.clock import SystemClock
+    from smsbridge.config.sections import Config
+    from smsbridge.hooks import HookRunner
+    from smsbridge.pool.stick import Stick
+    from smsbridge.store import Store
+
+    out = tmp_path / "hook.jsonl"
+    cfg = Config().replace(hook={"command": f"cat >> {shlex.quote(str(out))}; echo >> "
+                                            f"{shlex.quote(str(out))}"})
+    with Emulator(EmulatorSettings(credit=25_000, sms_package=500),
+                  link=str(tmp_path / "modem")) as emu, Store.open(db_path) as store:
+        modem_cfg = ModemConfig(name="sim1", port=emu.port, command_timeout=3.0,
+                                balance_ussd="*888#")
+        modem = make_modem(modem_cfg)
+        modem.open()
+        try:
+            stick = Stick(modem_cfg, SystemClock())
+            stick.check_balance(store, modem, sends=True)  # all is well: no alert
+            assert store.hooks.due_alerts(at="9999") == []
+            emu.run_out_of_credit()
+            assert stick.check_balance(store, modem, sends=True)  # stops sending
+            stick.check_balance(store, modem, sends=True)  # the same news: no second alert
+        finally:
+            modem.close()
+        runner = HookRunner(cfg, store.path)
+        assert runner.run_due(store) == 2
+        assert runner.run_due(store) == 0  # delivered: done
+    alerts = [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
+    assert [(a["kind"], a["modem"]) for a in alerts] == [("credit", "sim1"),
+                                                         ("cannot_send", "sim1")]
+    assert alerts[0]["alert"].startswith("sim1 credit: credit Rp0 is under Rp5.000")
+    assert "ticket" not in alerts[0] and "reporter" not in alerts[0]

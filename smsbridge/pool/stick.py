@@ -147,6 +147,9 @@ class Stick:
         if warning and warning != self._credit_warning:
             log.warning("%s credit: %s (the operator said: %s)", self.name, warning,
                         neutralise(text))
+            # Whoever listens on the hook (the administrator's phone) hears it too.
+            store.hooks.add_alert("credit", self.name, f"{self.name} credit: {warning}",
+                                  at=to_iso(now))
         elif not warning and self._credit_warning:
             log.info("%s credit is fine again: %s", self.name, neutralise(text))
         self._credit_warning = warning
@@ -162,6 +165,8 @@ class Stick:
             self.health = self.health.no_credit(empty, now, backoff=self._backoff())
             log.error("%s cannot send: %s; the other modems take its replies", self.name,
                       empty)
+            store.hooks.add_alert("cannot_send", self.name,
+                                  f"{self.name} cannot send: {empty}", at=to_iso(now))
             self._state(store, cannot_send=empty, cannot_send_at=to_iso(now))
             return True
         if not empty and not self.health.can_send and self.health.failures == 0:

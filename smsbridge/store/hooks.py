@@ -1,5 +1,7 @@
-"""The hook queue: one row per new case to announce to other systems (a retry queue),
-written in the transaction that creates the case, run by ``smsbridge.hooks``."""
+"""The hook queues, run by ``smsbridge.hooks``: one row per new case to announce to
+other systems, written in the transaction that creates the case, and one row per alert
+about the line itself (a stick low on credit or unable to send), which belongs to no
+case. Both are retry queues."""
 
 from __future__ import annotations
 
@@ -14,11 +16,16 @@ HOOKS = QueueTable("hooks", pending="done_at IS NULL",
                    done="last_error = NULL")
 
 
+ALERTS = QueueTable("hook_alerts", pending="done_at IS NULL", order="id",
+                    done="last_error = NULL")
+
+
 class HookQueue:
     def __init__(self, db: Database, cases: Cases):
         self._cases = cases
         self._db = db
         self.queue = RetryQueue(db, HOOKS)
+        self.alerts = RetryQueue(db, ALERTS)
 
     def add(self, case_id: int, *, at: str, alert: str | None = None) -> None:
         """Announce a new case, or (``alert``) something the desk must act on about it."""
@@ -41,3 +48,16 @@ class HookQueue:
 
     def gave_up(self, hook_id: int, error: str, *, attempts: int) -> None:
         self.queue.gave_up(hook_id, error, attempts=attempts)
+
+    # alerts about the line (no case) ------------------------------------------------------
+
+    def add_alert(self, kind: str, subject: str, text: str, *, at: str) -> None:
+        """Tell the hook about the line: ``kind`` ("credit"), ``subject`` (the modem)."""
+        self.alerts.add({"at": at, "kind": kind, "subject": subject, "text": text,
+                         "next_attempt_at": at})
+
+    def due_alerts(self, *, at: str, limit: int = 50) -> list[tuple[int, int, dict[str, str]]]:
+        """(alert id, attempts so far, what the hook receives) for each alert due."""
+        return [(r["id"], r["attempts"], {"alert": r["text"], "kind": r["kind"],
+                                          "modem": r["subject"], "at": r["at"]})
+                for r in self.alerts.due(at=at, limit=limit)]

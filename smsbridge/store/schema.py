@@ -8,13 +8,12 @@ pending and skip importing sqlite-utils (about 0.2 s, longer than an operator's 
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from smsbridge import tickets
 from smsbridge.store.sealed import SCHEMA_15
-from smsbridge.store.sqlscript import named_migrations, run_script, split_sql, widen_check
+from smsbridge.store.sqlscript import named_migrations, run_script, widen_check
 from smsbridge.store.tallies import SCHEMA_14
 
 if TYPE_CHECKING:
@@ -440,24 +439,34 @@ CREATE INDEX cases_unkeyed ON cases (id) WHERE reporter_key IS NULL;
 
 
 def _modem_pool(db: SqliteUtilsDatabase) -> None:
-    """Version 7, as _SCHEMA_7 defines it: in place when the table allows it (a few
-    seconds on 1.2 million messages instead of a 21 s copy; inplace.py says how),
-    else by the copy."""
-    from smsbridge.store.inplace import NotInPlace, modem_pool_in_place
+    """Version 7, as _SCHEMA_7 defines it (inplace.py says how)."""
+    from smsbridge.store.inplace import modem_pool
 
-    db.execute("SAVEPOINT modem_pool")
-    try:
-        modem_pool_in_place(db, split_sql(_SCHEMA_7))
-    except (sqlite3.DatabaseError, NotInPlace):
-        db.execute("ROLLBACK TO modem_pool")
-        run_script(db, _SCHEMA_7, 7)
-    db.execute("RELEASE modem_pool")
+    modem_pool(db, _SCHEMA_7)
 
 
 def _field_loop(db: SqliteUtilsDatabase) -> None:
     widen_check(db, "outbox", f"CHECK (kind IN ({sql_list(_OUTBOX_KINDS_1)}))",
                  f"CHECK (kind IN ({sql_list(_OUTBOX_KINDS_9)}))")
     run_script(db, _SCHEMA_9, 9)
+
+
+# Version 16: alerts about the line (a stick low on credit, unable to send) for the
+# hook; they belong to no case.
+_SCHEMA_16 = """
+CREATE TABLE hook_alerts (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    text TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT,
+    last_error TEXT,
+    done_at TEXT
+);
+CREATE INDEX hook_alerts_due ON hook_alerts (next_attempt_at) WHERE done_at IS NULL;
+"""
 
 
 # Every version in order: its number, its migration's name, and the SQL it runs or the
@@ -478,6 +487,7 @@ STEPS: tuple[tuple[int, str, str | Callable[[SqliteUtilsDatabase], None]], ...] 
     (13, "0013_retention", _SCHEMA_13),
     (14, "0014_brief_tallies", SCHEMA_14),
     (15, "0015_sealed_numbers", SCHEMA_15),
+    (16, "0016_line_alerts", _SCHEMA_16),
 )
 MIGRATION_NAMES = tuple(name for _, name, _ in STEPS)
 SCHEMA_VERSION = STEPS[-1][0]
