@@ -74,3 +74,31 @@ def cli(config_file: Path, monkeypatch: pytest.MonkeyPatch):
         return result
 
     return run
+
+
+@pytest.fixture
+def at_modem(tmp_path: Path):
+    """``at_modem(**settings, modem={...}, open_modem=True)``: (emulator, AtModem on it)."""
+    # The emulator on tmp_path/gsm-modem; the driver with command_timeout 2 s and
+    # sim_busy_wait 5 s unless ``modem`` says otherwise; both closed at teardown.
+    from smsbridge.emulator import Emulator, EmulatorSettings
+    from smsbridge.modem.atmodem import AtModem
+
+    running: list[tuple[Emulator, AtModem]] = []
+
+    def start(*, modem: dict | None = None, open_modem: bool = True,
+              **settings) -> tuple[Emulator, AtModem]:
+        emu = Emulator(EmulatorSettings(**settings), link=str(tmp_path / "gsm-modem"))
+        emu.start()
+        options = {"command_timeout": 2.0, "sim_busy_wait": 5.0, **(modem or {})}
+        driver = AtModem(emu.port, **options)
+        running.append((emu, driver))
+        if open_modem:
+            driver.open()
+        return emu, driver
+
+    yield start
+    for emu, driver in running:
+        driver.close()
+        emu.stop()
+

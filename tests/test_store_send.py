@@ -4,15 +4,10 @@ mark the slot, send with AT+CMGS."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from smsbridge.bridge import Bridge
 from smsbridge.config.sections import Config
-from smsbridge.emulator import Emulator, EmulatorSettings
-from smsbridge.modem.atmodem import AtModem
 from smsbridge.modem.base import store_and_send
 from smsbridge.pool.sending import Sending
 from smsbridge.store import Store
@@ -20,26 +15,8 @@ from smsbridge.store import Store
 CITIZEN = "+6281234567001"
 
 
-@pytest.fixture
-def start(tmp_path: Path) -> Iterator:
-    running: list[tuple[Emulator, AtModem]] = []
-
-    def _start(**settings) -> tuple[Emulator, AtModem]:
-        emu = Emulator(EmulatorSettings(**settings), link=str(tmp_path / "gsm-modem"))
-        emu.start()
-        driver = AtModem(emu.port, command_timeout=2.0, sim_busy_wait=5.0)
-        running.append((emu, driver))
-        driver.open()
-        return emu, driver
-
-    yield _start
-    for emu, driver in running:
-        driver.close()
-        emu.stop()
-
-
-def test_a_reply_is_written_to_me_sent_from_there_and_marked_sent(start):
-    emu, modem = start()
+def test_a_reply_is_written_to_me_sent_from_there_and_marked_sent(at_modem):
+    emu, modem = at_modem()
     assert store_and_send(modem) is modem
     slots = modem.write(CITIZEN, "Laporan Anda diterima. No tiket: LP-000001")
     assert emu.stored_status("ME") == {slots[0]: 2} and emu.stored_status("SM") == {}
@@ -51,8 +28,8 @@ def test_a_reply_is_written_to_me_sent_from_there_and_marked_sent(start):
     assert emu.stored_status("ME") == {} and modem.outgoing() == []
 
 
-def test_without_me_replies_wait_on_the_sim_and_the_drain_leaves_them(start, db_path):
-    emu, modem = start(memories=("SM",))
+def test_without_me_replies_wait_on_the_sim_and_the_drain_leaves_them(at_modem, db_path):
+    emu, modem = at_modem(memories=("SM",))
     slots = modem.write(CITIZEN, "balasan")
     emu.inject_text("+6281234567002", "ada judi di pasar")
     assert emu.wait_for(lambda e: len(e.stored_status()) == 2, 5)
@@ -62,8 +39,8 @@ def test_without_me_replies_wait_on_the_sim_and_the_drain_leaves_them(start, db_
     assert emu.stored_status() == {slots[0]: 2}  # the report gone, our reply kept
 
 
-def test_a_modem_without_cmgw_and_cmss_sends_with_cmgs(start, db_path):
-    emu, modem = start(store_send=False)
+def test_a_modem_without_cmgw_and_cmss_sends_with_cmgs(at_modem, db_path):
+    emu, modem = at_modem(store_send=False)
     assert store_and_send(modem) is None
     with Store.open(db_path) as store:
         store.outbox.add(CITIZEN, "balasan", kind="ack", created_by="smsbridge")
@@ -71,8 +48,8 @@ def test_a_modem_without_cmgw_and_cmss_sends_with_cmgs(start, db_path):
     assert [s.recipient for s in emu.sent] == [CITIZEN]
 
 
-def test_a_modem_whose_cmss_leaves_the_slot_unsent_falls_back_to_cmgs(start, db_path):
-    emu, modem = start(cmss_marks_sent=False)
+def test_a_modem_whose_cmss_leaves_the_slot_unsent_falls_back_to_cmgs(at_modem, db_path):
+    emu, modem = at_modem(cmss_marks_sent=False)
     with Store.open(db_path) as store:
         for i in range(3):
             store.outbox.add(f"+628123456700{i}", "balasan", kind="ack", created_by="x")
@@ -84,8 +61,8 @@ def test_a_modem_whose_cmss_leaves_the_slot_unsent_falls_back_to_cmgs(start, db_
     assert emu.stored_status("ME") == {}
 
 
-def test_after_a_restart_the_slots_in_me_tell_what_was_sent(start, db_path):
-    emu, modem = start()
+def test_after_a_restart_the_slots_in_me_tell_what_was_sent(at_modem, db_path):
+    emu, modem = at_modem()
     with Store.open(db_path) as store:
         sent_before = store.outbox.add("+6281234567001", "terkirim", kind="ack",
                                        created_by="x")
@@ -113,16 +90,16 @@ def test_after_a_restart_the_slots_in_me_tell_what_was_sent(start, db_path):
 
 
 @pytest.mark.parametrize("kind", ["missing", "garbage"])
-def test_an_ok_without_a_readable_reference_is_sent_reference_unknown(start, kind):
-    emu, modem = start(store_send=False)
+def test_an_ok_without_a_readable_reference_is_sent_reference_unknown(at_modem, kind):
+    emu, modem = at_modem(store_send=False)
     emu.odd_references(1, kind)
     assert modem.send(CITIZEN, "Laporan Anda diterima") == [None]
     assert [s.recipient for s in emu.sent] == [CITIZEN]
 
 
 @pytest.mark.parametrize("kind", ["missing", "garbage"])
-def test_an_ok_to_cmss_without_a_readable_reference_is_sent_reference_unknown(start, kind):
-    emu, modem = start()
+def test_an_ok_to_cmss_without_a_readable_reference_is_sent_reference_unknown(at_modem, kind):
+    emu, modem = at_modem()
     slots = modem.write(CITIZEN, "Laporan Anda diterima")
     emu.odd_references(1, kind)
     assert modem.send_stored(slots[0]) is None
@@ -141,8 +118,8 @@ def _reply_to_a_case(store: Store, number: str = CITIZEN):
 @pytest.mark.parametrize("kind", ["missing", "garbage"])
 @pytest.mark.parametrize("store_send", [True, False], ids=["cmss", "cmgs"])
 def test_a_reply_accepted_without_its_reference_goes_out_once_and_the_case_says_so(
-        start, db_path, kind, store_send):
-    emu, modem = start(store_send=store_send)
+        at_modem, db_path, kind, store_send):
+    emu, modem = at_modem(store_send=store_send)
     with Store.open(db_path) as store:
         case, _ = _reply_to_a_case(store)
         emu.odd_references(1, kind)
@@ -161,8 +138,8 @@ def test_a_reply_accepted_without_its_reference_goes_out_once_and_the_case_says_
 
 
 def test_a_bare_error_to_cmss_is_settled_by_the_slot_before_anything_is_sent_again(
-        start, db_path):
-    emu, modem = start()
+        at_modem, db_path):
+    emu, modem = at_modem()
     with Store.open(db_path) as store:
         sending = Sending(modem, store, Config(), name="modem")
         store.outbox.add("+6281234567009", "pertama", kind="ack", created_by="x")
@@ -176,8 +153,8 @@ def test_a_bare_error_to_cmss_is_settled_by_the_slot_before_anything_is_sent_aga
     assert emu.stored_status("ME") == {}
 
 
-def test_a_clear_refusal_of_cmss_is_tried_again(start, db_path):
-    emu, modem = start()
+def test_a_clear_refusal_of_cmss_is_tried_again(at_modem, db_path):
+    emu, modem = at_modem()
     with Store.open(db_path) as store:
         sending = Sending(modem, store, Config(), name="modem")
         store.outbox.add("+6281234567009", "pertama", kind="ack", created_by="x")
