@@ -105,6 +105,8 @@ _NOTES: list[tuple[str, str, Callable[[re.Match[str]], str]]] = [
                                                            reason=_reason(m["reason"]))),
     ("status", r"by field answer", lambda m: _("by field answer")),
     ("reveal", r"number revealed", lambda m: _("number revealed")),
+    ("linked", r"possibly the same incident: (?P<tickets>.+)",
+     lambda m: _("possibly the same incident: {tickets}").format(tickets=m["tickets"])),
     ("urgent", r"urgent: (?P<words>.+)",
      lambda m: _("urgent: {words}").format(words=m["words"])),
     ("reply_failed", r"SMS not sent after (?P<n>\d+) attempts: (?P<error>.*)", _failed),

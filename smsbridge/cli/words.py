@@ -81,7 +81,7 @@ _ACTIONS = {
     "dispatch": NP_("history", "dispatch"), "reveal": NP_("history", "reveal"),
     "lookup": NP_("history", "lookup"), "flag": NP_("history", "flag"),
     "followup": NP_("history", "followup"), "urgent": NP_("history", "urgent"),
-    "alert": NP_("history", "alert"),
+    "alert": NP_("history", "alert"), "linked": NP_("history", "linked"),
 }
 # What an incoming message is.
 _MESSAGE_KINDS = {"deliver": NP_("message kind", "deliver"),

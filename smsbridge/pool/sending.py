@@ -35,7 +35,7 @@ from smsbridge.modem.base import (
     StoredMessage,
     store_and_send,
 )
-from smsbridge.numbers import reply_problem
+from smsbridge.numbers import normalize, reply_problem
 from smsbridge.privacy import mask_number, mask_numbers_in
 from smsbridge.retry import RetryPolicy
 from smsbridge.sms import pdu as pdu_codec
@@ -90,6 +90,8 @@ class Sending:
         self._asked = False
         self._verified = False
         self._recorded = False  # the reply being sent has its slots in the database
+        self._blocklist: frozenset[str] = frozenset()
+        self._blocklist_of: object = None  # the [abuse] section it was read from
 
     # -- claiming ----------------------------------------------------------------------
 
@@ -106,6 +108,13 @@ class Sending:
             if item is not None:
                 return item
         return None
+
+    def _blocked(self) -> frozenset[str]:
+        abuse, country = self.config.abuse, self.config.daemon.country_code
+        if self._blocklist_of is not abuse:
+            self._blocklist = frozenset(normalize(n, country) for n in abuse.blocklist)
+            self._blocklist_of = abuse
+        return self._blocklist
 
     def send_next(self, order: Sequence[int], *, trial: bool = False) -> SendResult:
         """Claim the first free reply of ``order`` and send it. ``trial``: this modem
@@ -144,6 +153,10 @@ class Sending:
         problem = reply_problem(item.number)
         if problem is not None:
             return self._refused(item, f"the number cannot receive SMS: {problem}")
+        if item.kind in ("ack", "status", "notice") and item.number in self._blocked():
+            # Queued where the number could not be read (an operator's change of the
+            # case, whose notice was decided on its mask): the blocklist holds here.
+            return self._refused(item, "the number is on [abuse] blocklist")
         stored = self._store_path()
         slots: list[int] = []
         self._recorded = False

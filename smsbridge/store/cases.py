@@ -118,10 +118,19 @@ class Cases:
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             values,
         )
-        # The first case of an incident names itself once a second one joins it.
+        # The first case of an incident names itself once a second one joins it, and its
+        # history says which (no status changes: nobody is told anything).
+        joined: dict[int, list[str]] = {}
+        for number, new in enumerate(cases, start=first):
+            if new.incident_id is not None:
+                joined.setdefault(new.incident_id, []).append(
+                    tickets.format_ticket(number, self.prefix, self.digits))
         self._db.executemany(
             "UPDATE cases SET incident_id = id WHERE id = ? AND incident_id IS NULL",
-            {(new.incident_id,) for new in cases if new.incident_id is not None})
+            [(first_id,) for first_id in joined])
+        events += [(first_id, now, operator, self.audit.login, "linked", None, None,
+                    f"possibly the same incident: {', '.join(named)}")
+                   for first_id, named in joined.items()]
         self._db.executemany(
             "INSERT INTO case_events (case_id, at, operator, login, action, old_status,"
             " new_status, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -81,8 +81,10 @@ class FieldLog:
             self._cases.event(case.id, operator, "dispatch",
                               note=f"sent to {names}" + (f" (team {team})" if team else "")
                               + (f": {note}" if note else ""))
-            after = self._cases.update(
-                case.ticket, operator=operator, assign=team or officers[0].name,
+            # Through the one path of every change; checking has no reporter's notice.
+            after = self._changes.change_case(
+                case.ticket, operator=operator, notices=Notices(),
+                assign=team or officers[0].name,
                 status="checking" if case.status == "new" else None)
             self._cases.touch(case.id)
             records = [r for r in self.dispatches(case.id) if r.id in ids]
