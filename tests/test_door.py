@@ -107,6 +107,15 @@ def test_an_operator_gets_numbers_only_from_the_daemon_which_records_who_asked(
         assert code == 0, out
         assert [c["ticket"] for c in json.loads(out)] == ["LP-000001"]
 
+        code, out = operator_runs(state, daemon.config, "messages", "--all", "--sender",
+                                  "085712345611")
+        assert code == 0 and "ada judi di pasar gede" in out, out
+
+        # An export with numbers is a reveal of every case in it.
+        code, out = operator_runs(state, daemon.config, "cases", "list", "--csv",
+                                  "--reveal", "--as", "budi")
+        assert code == 0 and REPORTER in out.splitlines()[1], out
+
         code, out = operator_runs(state, daemon.config, "cases", "add", "--reporter",
                                   "081377788899", "--channel", "phone",
                                   "ada tawuran di stasiun balapan")
