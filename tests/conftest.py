@@ -102,3 +102,51 @@ def at_modem(tmp_path: Path):
         driver.close()
         emu.stop()
 
+
+@pytest.fixture
+def daemon_process(tmp_path: Path, emulator):
+    """``daemon_process(extra, backend)``: a DaemonProcess, not started, on ``emulator``."""
+    # In tmp_path, ``extra`` TOML appended to its config; stopped (killed) at teardown.
+    from rigs import DaemonProcess
+
+    made: list[DaemonProcess] = []
+
+    def make(extra: str = "", backend: str = "at") -> DaemonProcess:
+        made.append(DaemonProcess(tmp_path, emulator.port, extra, backend=backend))
+        return made[-1]
+
+    yield make
+    for daemon in made:
+        daemon.stop()
+
+
+@pytest.fixture
+def pool_daemon(tmp_path: Path):
+    """``pool_daemon(*names, settings=, roles=, extra=, tables=)``: Pool(daemon, emulators)."""
+    # An emulator on tmp_path/NAME per name, a DaemonProcess (not started) with a
+    # [[modems]] table for each (rigs.pool_toml); the daemon, then them, stopped at teardown.
+    from rigs import DaemonProcess, Pool, pool_toml
+
+    from smsbridge.emulator import Emulator, EmulatorSettings
+
+    daemons: list[DaemonProcess] = []
+    running: list[Emulator] = []
+
+    def start(*names: str, settings: EmulatorSettings | None = None,
+              roles: dict[str, str] | None = None, extra: str = "",
+              tables: dict[str, str] | None = None) -> Pool:
+        emus: dict[str, Emulator] = {}
+        for name in names:
+            emu = Emulator(settings or EmulatorSettings(), link=str(tmp_path / name))
+            emu.start()
+            running.append(emu)
+            emus[name] = emu
+        config = pool_toml({n: e.port for n, e in emus.items()}, roles, tables) + extra
+        daemons.append(DaemonProcess(tmp_path, emus[names[0]].port, config))
+        return Pool(daemons[-1], emus)
+
+    yield start
+    for daemon in daemons:
+        daemon.stop()
+    for emu in running:
+        emu.stop()

@@ -14,12 +14,14 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from sqlite_utils import Database as SqliteUtilsDatabase
 
 from smsbridge.bridge import Bridge
 from smsbridge.clock import ManualClock
 from smsbridge.config.sections import Config
+from smsbridge.emulator import Emulator
 from smsbridge.models import CaseQuery
 from smsbridge.modem.fake import FakeModem
 from smsbridge.pool.sending import Outcome, Sending
@@ -140,6 +142,29 @@ class DaemonProcess:
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+# A burst of hundreds of reports is more than the line's default reply budget (300 an
+# hour): the tests of bursts are about every report being answered, so the budget is the
+# burst's.
+BIG_BUDGET = "[abuse]\nline_replies_per_hour = 100000\nline_replies_per_day = 100000\n"
+
+
+def pool_toml(ports: dict[str, str], roles: dict[str, str] | None = None,
+              tables: dict[str, str] | None = None) -> str:
+    """Config TOML for a pool: the big reply budget, a [[modems]] table per name and port."""
+    # A modem's role is "both" unless ``roles`` names it; ``tables`` adds lines to one's table.
+    roles, tables = roles or {}, tables or {}
+    return BIG_BUDGET + "".join(
+        f'[[modems]]\nname = "{name}"\nport = "{port}"\nrole = "{roles.get(name, "both")}"\n'
+        + tables.get(name, "") for name, port in ports.items())
+
+
+class Pool(NamedTuple):
+    """What the ``pool_daemon`` fixture gives: the daemon and its emulators by name."""
+
+    daemon: DaemonProcess
+    emus: dict[str, Emulator]
 
 
 # A whole second: stored times have seconds, so waits computed from them are exact.

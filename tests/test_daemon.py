@@ -15,7 +15,7 @@ import socket
 import time
 
 import pytest
-from rigs import BACKENDS, DaemonProcess, number, query, run_smsbridge, wait_until
+from rigs import BACKENDS, BIG_BUDGET, DaemonProcess, number, query, run_smsbridge, wait_until
 
 from smsbridge.emulator import Emulator, EmulatorSettings
 from smsbridge.sms import pdu
@@ -40,16 +40,10 @@ def backend(request):
     return getattr(request, "param", "at")
 
 
-# A burst of hundreds of reports is more than the line's default reply budget (300 an
-# hour): these tests are about every report being answered, so the budget is the burst's.
-BIG_BUDGET = "[abuse]\nline_replies_per_hour = 100000\nline_replies_per_day = 100000\n"
-
-
 @pytest.fixture
-def daemon(tmp_path, emulator, backend):
-    d = DaemonProcess(tmp_path, emulator.port, BIG_BUDGET, backend=backend)
-    yield d
-    d.stop()
+def daemon(daemon_process, backend):
+    """The daemon (not started) on ``emulator`` and ``backend``, a reply budget per burst."""
+    return daemon_process(BIG_BUDGET, backend=backend)
 
 
 def acks_by_recipient(emu: Emulator) -> dict[str, list[str]]:

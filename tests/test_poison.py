@@ -12,7 +12,7 @@ import sqlite3
 import threading
 
 import pytest
-from rigs import DaemonProcess, number, query, run_smsbridge, wait_until
+from rigs import number, query, run_smsbridge, wait_until
 
 from smsbridge.config import load as config_mod
 from smsbridge.daemon import Daemon
@@ -29,10 +29,9 @@ LONG_SENDER = "08123456789012345678"
 
 
 @pytest.fixture
-def daemon(tmp_path, emulator):
-    d = DaemonProcess(tmp_path, emulator.port)
-    yield d
-    d.stop()
+def daemon(daemon_process):
+    """The daemon (not started) on ``emulator``."""
+    return daemon_process()
 
 
 def acked(emulator: Emulator, reporter: str) -> bool:
