@@ -23,6 +23,7 @@ from smsbridge.clock import ManualClock
 from smsbridge.config.sections import Config
 from smsbridge.emulator import Emulator
 from smsbridge.models import CaseQuery
+from smsbridge.modem.base import Modem
 from smsbridge.modem.fake import FakeModem
 from smsbridge.pool.sending import Outcome, Sending
 from smsbridge.sealing import Keys
@@ -172,11 +173,15 @@ START = datetime(2026, 12, 1, 20, 0, tzinfo=UTC)
 
 
 class BridgeRig:
-    """The bridge over the in-memory modem, a real SQLite store and a held clock;
-    ``step()`` drains and sends everything due."""
+    """The bridge over a modem, a real SQLite store and a held clock; ``step()`` drains and
+    sends everything due."""
 
-    def __init__(self, store: Store, clock: ManualClock, config: Config | None = None):
-        self.modem = FakeModem()
+    # The modem is the in-memory one unless one is given; ``emu`` is the emulator behind a
+    # real modem, which then says what was sent.
+    def __init__(self, store: Store, clock: ManualClock, config: Config | None = None, *,
+                 modem: Modem | None = None, emu: Emulator | None = None):
+        self.modem = modem if modem is not None else FakeModem()
+        self.emu = emu
         self.store, self.clock = store, clock
         self.config = config or Config()
         self.bridge = Bridge(self.modem, store, self.config, clock=clock)
@@ -192,7 +197,11 @@ class BridgeRig:
         """An SMS from ``sender`` stamped by the network at the test's time."""
         return self.modem.inject_text(sender, text, timestamp=self.clock.now())
 
-    def step(self) -> None:
+    def step(self, expect_messages: int | None = None) -> None:
+        """Drain, then send until nothing is due; with ``expect_messages``, first wait
+        until the emulator's storage holds that many."""
+        if expect_messages is not None:
+            assert self.emu.wait_for(lambda e: e.storage_used >= expect_messages, 5)
         self.bridge.drain()
         while (result := self.sending.send_one()).tried:
             if result.outcome is Outcome.SET_ASIDE and result.reason:
@@ -205,7 +214,8 @@ class BridgeRig:
         return taken
 
     def replies_to(self, number: str) -> list[str]:
-        return [s.text for s in self.modem.sent if s.recipient == number]
+        sent = self.emu.sent if self.emu is not None else self.modem.sent
+        return [s.text for s in sent if s.recipient == number]
 
     def cases(self):
         return self.store.cases.query(CaseQuery(limit=None))

@@ -7,14 +7,12 @@ are tested without waiting; everything else is real.
 from __future__ import annotations
 
 import pytest
+from rigs import BridgeRig
 
-from smsbridge.bridge import Bridge
 from smsbridge.clock import ManualClock
-from smsbridge.config.sections import Config, ModemConfig
-from smsbridge.models import CaseQuery
+from smsbridge.config.sections import ModemConfig
 from smsbridge.modem.atmodem import AtModem
 from smsbridge.modem.factory import make_modem
-from smsbridge.pool.sending import Sending
 from smsbridge.sms import pdu
 from smsbridge.store import Store
 
@@ -47,40 +45,14 @@ both_backends = pytest.mark.parametrize(
 
 @pytest.fixture
 def rig(emulator, store, backend, clock):
-    """A bridge wired to the emulator; ``rig.step()`` drains and sends everything due."""
+    """rigs.BridgeRig over the emulator; ``rig.step()`` drains and sends everything due."""
     if backend == "gammu":
         modem = make_modem(ModemConfig(backend="gammu", port=emulator.port,
                                        gammu_connection="at", command_timeout=5))
     else:
         modem = AtModem(emulator.port, command_timeout=5)
     modem.open()
-
-    class Rig:
-        def __init__(self) -> None:
-            self.emu, self.store, self.modem, self.clock = emulator, store, modem, clock
-            self.config = Config()
-            self.bridge = Bridge(modem, store, self.config, clock=clock)
-            self.sending = Sending(modem, store, self.config, name="modem", clock=clock)
-
-        def configure(self, **sections) -> None:
-            self.config = self.config.replace(**sections)
-            self.bridge.reconfigure(self.config)
-            self.sending.config = self.config
-
-        def step(self, expect_messages: int | None = None) -> None:
-            if expect_messages is not None:
-                assert self.emu.wait_for(lambda e: e.storage_used >= expect_messages, 5)
-            self.bridge.drain()
-            while self.sending.send_one().tried:
-                pass
-
-        def replies_to(self, number: str) -> list[str]:
-            return [s.text for s in self.emu.sent if s.recipient == number]
-
-        def cases(self):
-            return self.store.cases.query(CaseQuery(limit=None))
-
-    yield Rig()
+    yield BridgeRig(store, clock, modem=modem, emu=emulator)
     modem.close()
 
 

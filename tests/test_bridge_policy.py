@@ -12,11 +12,9 @@ import pytest
 from rigs import START
 from rigs import BridgeRig as Rig
 
-from smsbridge.bridge import Bridge
 from smsbridge.clock import ManualClock
 from smsbridge.errors import PortError
 from smsbridge.modem.fake import FakeModem
-from smsbridge.pool.sending import Sending
 from smsbridge.sms import pdu
 from smsbridge.store import Store
 
@@ -175,10 +173,7 @@ class _Poison(bytes):
 def test_an_unexpected_error_sets_one_item_aside_and_the_rest_go_on(db_path):
     clock = ManualClock(START)
     with Store.open(db_path, clock=clock) as store:
-        rig = Rig(store, clock)
-        rig.modem = Faulty()
-        rig.bridge = Bridge(rig.modem, store, rig.config, clock=clock)
-        rig.sending = Sending(rig.modem, store, rig.config, name="modem", clock=clock)
+        rig = Rig(store, clock, modem=Faulty())
         rig.sms(REPORTER, "balasannya gagal")
         [slot] = rig.sms("+6281234567002", "gagal dibaca")
         rig.sms("+6281234567003", "laporan biasa")
