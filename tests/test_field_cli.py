@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import write_config
+from rigs import run_smsbridge
 
 from smsbridge.cli import main
 from smsbridge.store import Store
@@ -184,8 +185,8 @@ def test_dispatch_on_a_terminal_shows_the_sms_and_asks_first(tmp_path, db_path):
     config_file = write_config(tmp_path, db_path, ROSTER)
     env = {**os.environ, "SMSBRIDGE_OPERATOR": "sari"}
     base = [sys.executable, "-m", "smsbridge", "--config", str(config_file)]
-    ticket = subprocess.run([*base, "cases", "add", "--reporter", REPORTER, "Ada judi"],
-                            capture_output=True, text=True, env=env, check=True).stdout.strip()
+    ticket = run_smsbridge("--config", str(config_file), "cases", "add", "--reporter",
+                           REPORTER, "Ada judi", env=env, check=True).stdout.strip()
 
     def dispatch(answer: bytes) -> str:
         leader, follower = pty.openpty()

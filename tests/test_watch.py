@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from rigs import run_smsbridge
 
 from smsbridge.cli.watch import MAX_WAIT, MIN_WAIT, watch
 from smsbridge.models import CaseQuery, NewCase
@@ -87,8 +88,7 @@ def _cpu_seconds(pid: int) -> float:
 def test_watch_shows_what_another_process_writes_and_stops_cleanly_on_ctrl_c(
         cli_env: dict[str, str], db_path: Path):
     run = [sys.executable, "-m", "smsbridge"]
-    subprocess.run([*run, "cases", "add", "--reporter", "081234567110", "lama"], env=cli_env,
-                   check=True, capture_output=True, timeout=60)
+    run_smsbridge("cases", "add", "--reporter", "081234567110", "lama", env=cli_env, check=True)
     env = dict(cli_env, COLUMNS="80")
     # As from a terminal: a test run started in the background inherits SIGINT ignored,
     # and Python then never turns Ctrl-C into KeyboardInterrupt.
