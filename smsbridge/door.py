@@ -125,7 +125,7 @@ class DoorSealer:
         if number not in self._stored:
             answer = self._ask("seal", number=number)
             self._stored[number] = StoredNumber(str(answer["token"]), str(answer["sealed"]),
-                                                str(answer["mask"]))
+                                                str(answer["mask"]), answer.get("problem"))
         return self._stored[number]
 
     def open(self, sealed: str) -> str | None:

@@ -32,7 +32,9 @@ from smsbridge.errors import DoorRefused as Refused
 from smsbridge.errors import SmsBridgeError
 from smsbridge.numbers import normalize
 from smsbridge.privacy import mask_number
-from smsbridge.sealing import Keys, KeysError
+from smsbridge.sealing import Keys
+from smsbridge.store.audit import AuditLog, found
+from smsbridge.store.sealed import ROWS
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +42,6 @@ _CLIENT_TIMEOUT = 5.0
 # How many rows one reveal may name (a page of cases is 50; an export a few hundred).
 MAX_REVEAL = 5000
 _HOUR = 3600.0
-_KINDS = {"case": ("cases", "reporter_sealed", "reporter"),
-          "message": ("messages", "sender_sealed", "sender"),
-          "outbox": ("outbox", "number_sealed", "number")}
 
 
 def peer(conn: socket.socket) -> tuple[int, int]:
@@ -180,8 +179,6 @@ class Door:
 
     def answer(self, request: dict[str, Any], *, uid: int, pid: int, store: Any
                ) -> dict[str, Any]:
-        from smsbridge.store.audit import AuditLog
-
         op = request.get("op")
         login = login_of(uid)
         operator = str(request.get("as") or login)[:100]
@@ -196,7 +193,8 @@ class Door:
             if op == "token":
                 return {"token": self._keys.token(number)}
             stored = self._keys.stored(number)
-            return {"token": stored.token, "sealed": stored.sealed, "mask": stored.mask}
+            return {"token": stored.token, "sealed": stored.sealed, "mask": stored.mask,
+                    "problem": stored.problem}
         if op == "reveal":
             return {"numbers": self._reveal(request, audit, store, operator, purpose)}
         raise Refused(f"unknown request {op!r}")
@@ -204,47 +202,22 @@ class Door:
     def _reveal(self, request: dict[str, Any], audit: Any, store: Any, operator: str,
                 purpose: str) -> dict[str, str]:
         kind = str(request.get("kind"))
-        if kind not in _KINDS:
+        if kind not in ROWS:
             raise Refused(f"unknown kind {kind!r}")
         ids = [int(i) for i in request.get("ids", [])]
         if len(ids) > MAX_REVEAL:
             raise Refused(f"at most {MAX_REVEAL} numbers at once")
-        table, sealed, old = _KINDS[kind]
-        case_of = "id" if kind == "case" else "case_id"
-        out: dict[str, str] = {}
-        cases: set[int] = set()
         with store.transaction():
-            for start in range(0, len(ids), 500):
-                chunk = ids[start:start + 500]
-                for row in store.db.all(
-                        f"SELECT id, {sealed} AS sealed, {old} AS old, {case_of} AS case_id"
-                        f" FROM {table} WHERE id IN ({', '.join('?' * len(chunk))})", chunk):
-                    clear = self._open(row["sealed"], row["old"])
-                    if clear is not None:
-                        out[str(row["id"])] = clear
-                        if row["case_id"] is not None:
-                            cases.add(int(row["case_id"]))
+            opened = store.db.open_rows(kind, ids)
+            cases = sorted({case for _, case in opened.values() if case is not None})
             tickets = []
-            for case_id in sorted(cases):
-                ticket = store.db.scalar("SELECT ticket FROM cases WHERE id = ?", (case_id,))
-                tickets.append(ticket)
+            for case_id in cases:
+                tickets.append(store.db.scalar("SELECT ticket FROM cases WHERE id = ?",
+                                               (case_id,)))
                 store.db.execute(
                     "INSERT INTO case_events (case_id, at, operator, login, action, note)"
                     " VALUES (?, ?, ?, ?, 'reveal', 'number revealed')",
                     (case_id, store.db.now(), operator, audit.login))
-            from smsbridge.store.audit import found
-
-            audit.record("reveal", f"{purpose}: {len(out)} numbers of {kind}s, "
+            audit.record("reveal", f"{purpose}: {len(opened)} numbers of {kind}s, "
                                    f"{found('case', tickets)}", operator=operator)
-        return out
-
-    def _open(self, sealed: str | None, old: str | None) -> str | None:
-        if sealed:
-            try:
-                return self._keys.open(sealed)
-            except KeysError as exc:
-                log.warning("door: %s", exc)
-                return None
-        if old and not old.startswith("#") and "\u2022" not in old:
-            return old  # a row the sealing has not reached yet
-        return None
+        return {str(i): clear for i, (clear, _) in opened.items()}

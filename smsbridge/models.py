@@ -70,6 +70,8 @@ class Case:
     urgent: bool = False
     # The number's token (``sealing.py``): what finds its other cases and budgets.
     reporter_token: str = ""
+    # Why no SMS can go to its number, found when it was written (None: one can).
+    reporter_problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,7 @@ class OutboxItem:
     ticket: str | None = None  # the case's, when the query joined it (``outbox list``)
     parts: int = 1  # SMS parts its text takes: what the budgets and daily caps count
     number_token: str = ""  # the number's token (``sealing.py``)
+    number_problem: str | None = None  # why no SMS can go to it, found when written
 
 
 @dataclass(frozen=True)

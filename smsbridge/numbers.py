@@ -75,6 +75,16 @@ def reply_problem(number: str, *, short_code_max_digits: int = 5) -> str | None:
     return None
 
 
+def known_problem(number: str, written: str | None, *,
+                  short_code_max_digits: int = 5) -> str | None:
+    """``reply_problem`` of a number as it was read: from the number itself, or, where
+    only its mask could be read (an operator's command: the number is sealed), what
+    was found when it was written (``sealing.StoredNumber.problem``)."""
+    if "\u2022" in number:  # privacy.HIDDEN: a mask
+        return written
+    return reply_problem(number, short_code_max_digits=short_code_max_digits)
+
+
 def parse_operator_number(text: str, country_code: str = "62", *, what: str = "number") -> str:
     """A phone number an operator typed -> its international form, or InvalidInput.
 

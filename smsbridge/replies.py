@@ -21,7 +21,7 @@ from smsbridge import tickets
 from smsbridge.config.sections import Config, ReplyConfig
 from smsbridge.errors import InvalidInput
 from smsbridge.i18n import _
-from smsbridge.numbers import normalize, reply_problem
+from smsbridge.numbers import known_problem, normalize
 from smsbridge.sms import pdu
 
 STATUSES = ("new", "checking", "confirmed", "resolved", "fake", "duplicate")
@@ -263,10 +263,11 @@ class Notices:
         template = self.templates.get(status)
         return template.format(ticket=ticket) if template else None
 
-    def decide(self, reporter: str, status: str, ticket: str, counts: NoticeCounts
-               ) -> tuple[str, ReplyDecision] | None:
+    def decide(self, reporter: str, status: str, ticket: str, counts: NoticeCounts,
+               *, written_problem: str | None = None) -> tuple[str, ReplyDecision] | None:
         """The notice for a case that just became ``status`` and whether it may go now;
-        None when this status has no notice."""
+        None when this status has no notice. ``written_problem``: what was found of the
+        number when it was written, for a ``reporter`` read masked."""
         text = self.text(status, ticket)
         if text is None:
             return None
@@ -277,7 +278,7 @@ class Notices:
             replies_last_hour=counts.to_number_last_hour,
             replies_per_hour=self.notices_per_hour, identical_texts_last_hour=0,
             loop_threshold=1, enabled=self.enabled,
-            number_problem=reply_problem(reporter,
+            number_problem=known_problem(reporter, written_problem,
                                          short_code_max_digits=self.short_code_max_digits),
             budget_problem=budget)
 

@@ -64,8 +64,11 @@ class StoredNumber:
     """A number as the database keeps it."""
 
     token: str
-    sealed: str
-    mask: str
+    sealed: str | None
+    mask: str | None
+    # Why no SMS can go to it (numbers.reply_problem, [abuse] defaults), found when it
+    # was written: what a reader who only sees the mask goes by.
+    problem: str | None = None
 
 
 _TOKEN = re.compile(r"#[a-p]{12}")
@@ -133,7 +136,10 @@ class Keys:
             raise KeysError(f"a sealed value does not open with these keys ({exc})") from None
 
     def stored(self, number: str) -> StoredNumber:
-        return StoredNumber(self.token(number), self.seal(number), mask_number(number))
+        from smsbridge.numbers import reply_problem
+
+        return StoredNumber(self.token(number), self.seal(number), mask_number(number),
+                            reply_problem(number))
 
 
 class Sealer(Protocol):

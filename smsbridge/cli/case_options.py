@@ -29,6 +29,9 @@ def open_store(app: AppContext, *, create: bool = False, migrate: bool = False,
     store = Store.from_config(app.config, create=create, migrate=migrate or create,
                               clock=app.clock, make_keys="if-owner")
     sealer = store.db.sealer
+    # What the desk reads is masks, even as the daemon's user: a number is opened only
+    # when revealed (``cli/reveal.py``), and so recorded.
+    store.db.use_sealer(sealer, clear=False)
     if isinstance(sealer, DoorSealer):
         context = click.get_current_context(silent=True)
         sealer.operator = operator

@@ -93,7 +93,8 @@ class Cases:
     def _insert(self, first: int, cases: list[NewCase], operator: str,
                 note: str | None) -> None:
         now = self._db.now()
-        values, events = [], []
+        values: list[tuple[Any, ...]] = []
+        events: list[tuple[Any, ...]] = []
         sealed: dict[str, StoredNumber] = {}  # one sealing per number of the batch
         for number, new in enumerate(cases, start=first):
             at = new.received_at or now
@@ -101,7 +102,8 @@ class Cases:
                 sealed[new.reporter] = self._db.stored(new.reporter)
             who = sealed[new.reporter]
             values.append((number, tickets.format_ticket(number, self.prefix, self.digits),
-                           new.status, who.token, who.sealed, who.mask, new.channel,
+                           new.status, who.token, who.sealed, who.mask, who.problem,
+                           new.channel,
                            new.text, at, now,
                            int(new.incomplete), ",".join(new.flags), new.first_action_at, at,
                            new.category, new.place,
@@ -112,10 +114,10 @@ class Cases:
                            new.status, "; ".join(filter(None, [said, note])) or None))
         self._db.executemany(
             "INSERT INTO cases (id, ticket, status, reporter, reporter_sealed, reporter_mask,"
-            " channel, text, received_at,"
+            " reporter_problem, channel, text, received_at,"
             " updated_at, incomplete, flags, first_action_at, last_message_at, category,"
             " place, place_words, incident_id, urgent)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             values,
         )
         # The first case of an incident names itself once a second one joins it, and its
@@ -143,11 +145,11 @@ class Cases:
         """The case's number as the database keeps it, to queue an SMS to it without
         opening it (an operator's reply, a notice). A case the sealing has not reached
         yet gives its old value, which the sealing then reaches in the outbox too."""
-        row = self._db.one("SELECT reporter, reporter_sealed, reporter_mask FROM cases"
-                           " WHERE id = ?", (case_id,))
+        row = self._db.one("SELECT reporter, reporter_sealed, reporter_mask, reporter_problem"
+                           " FROM cases WHERE id = ?", (case_id,))
         if row is None:
             raise UnknownTicket(tickets.format_ticket(case_id, self.prefix, self.digits))
-        return StoredNumber(row[0], row[1], row[2])
+        return StoredNumber(row[0], row[1], row[2], row[3])
 
     def by_id(self, number: int) -> Case:
         row = self._db.one(f"SELECT {CASE_COLUMNS} FROM {CASE_FROM} WHERE c.id = ?",

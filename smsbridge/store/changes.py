@@ -86,7 +86,8 @@ class CaseChanges:
             self._outbox.count_notices(case.reporter_token or case.reporter, since=hour_ago),
             self._outbox.count_auto_replies(since=hour_ago),
             self._outbox.count_auto_replies(since=to_iso(moment - timedelta(days=1))))
-        decided = notices.decide(case.reporter, status, case.ticket, counts)
+        decided = notices.decide(case.reporter, status, case.ticket, counts,
+                                 written_problem=case.reporter_problem)
         if decided is None:
             return
         text, reply = decided

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from smsbridge.errors import InvalidInput
 from smsbridge.i18n import NP_, _, pgettext
 from smsbridge.models import OutboxItem
-from smsbridge.numbers import reply_problem
+from smsbridge.numbers import known_problem
 from smsbridge.privacy import mask_number, mask_numbers_in
 from smsbridge.sealing import StoredNumber
 from smsbridge.sms import pdu
@@ -52,7 +52,8 @@ class Outbox:
         stored = self._db.stored(number) if isinstance(number, str) else number
         return rows.outbox(self.queue.add({
             "case_id": case_id, "number": stored.token, "number_sealed": stored.sealed,
-            "number_mask": stored.mask, "text": text, "kind": kind,
+            "number_mask": stored.mask, "number_problem": stored.problem, "text": text,
+            "kind": kind,
             "state": "queued", "created_at": now, "next_attempt_at": now,
             "created_by": created_by, "prefer_modem": prefer_modem,
             "parts": pdu.parts_needed(text)}), self._db.shown)
@@ -67,8 +68,8 @@ class Outbox:
         body = replies.operator_reply_text(text)
         with self._db.transaction():
             case = self._cases.get(ticket)
-            problem = (None if "\u2022" in case.reporter else
-                       reply_problem(case.reporter, short_code_max_digits=short_code_max_digits))
+            problem = known_problem(case.reporter, case.reporter_problem,
+                                    short_code_max_digits=short_code_max_digits)
             if problem:
                 raise InvalidInput(_("{ticket} cannot be answered: its reporter's number "
                                      "cannot receive SMS ({problem})").format(
@@ -230,7 +231,8 @@ class Outbox:
                                      "cancelled SMS can be queued again ({hint})").format(
                                          id=outbox_id, state=_shown_state(item.state),
                                          hint=hint))
-            problem = reply_problem(item.number, short_code_max_digits=short_code_max_digits)
+            problem = known_problem(item.number, item.number_problem,
+                                    short_code_max_digits=short_code_max_digits)
             if problem:
                 raise InvalidInput(_("SMS #{id} cannot be sent again: the number cannot "
                                      "receive SMS ({problem})").format(id=outbox_id,

@@ -22,7 +22,7 @@ CASE_COLUMNS = """
     c.channel, c.text, c.received_at, c.updated_at,
     c.assigned_to, d.ticket, c.incomplete, c.flags, c.first_action_at, c.last_message_at,
     (SELECT count(*) FROM messages m WHERE m.case_id = c.id), c.category, c.place,
-    c.incident_id, c.urgent, c.reporter
+    c.incident_id, c.urgent, c.reporter, c.reporter_problem
 """
 CASE_FROM = "cases c LEFT JOIN cases d ON d.id = c.duplicate_of"
 
@@ -35,6 +35,7 @@ def case(row: sqlite3.Row | tuple[Any, ...]) -> Case:
         flags=tuple(f for f in row[11].split(",") if f), first_action_at=row[12],
         last_message_at=row[13], messages=row[14], category=row[15], place=row[16],
         incident_id=row[17], urgent=bool(row[18]), reporter_token=row[19] or "",
+        reporter_problem=row[20],
     )
 
 

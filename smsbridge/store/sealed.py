@@ -40,6 +40,8 @@ ALTER TABLE messages ADD COLUMN sender_sealed TEXT;
 ALTER TABLE messages ADD COLUMN sender_mask TEXT;
 ALTER TABLE outbox ADD COLUMN number_sealed TEXT;
 ALTER TABLE outbox ADD COLUMN number_mask TEXT;
+ALTER TABLE cases ADD COLUMN reporter_problem TEXT;
+ALTER TABLE outbox ADD COLUMN number_problem TEXT;
 CREATE INDEX cases_unsealed ON cases (id) WHERE reporter_mask IS NULL;
 CREATE INDEX messages_unsealed ON messages (id) WHERE sender_mask IS NULL;
 CREATE INDEX outbox_unsealed ON outbox (id) WHERE number_mask IS NULL;
@@ -51,11 +53,17 @@ NUMBER_COLUMNS = (("cases", "reporter", "reporter_sealed", "reporter_mask"),
                   ("outbox", "number", "number_sealed", "number_mask"))
 
 Shown = Callable[[str | None, str | None, str | None], str | None]
+# What a reveal may name: (table, sealed column, old column, its case's id column).
+ROWS = {"case": ("cases", "reporter_sealed", "reporter", "id"),
+        "message": ("messages", "sender_sealed", "sender", "case_id"),
+        "outbox": ("outbox", "number_sealed", "number", "case_id")}
 
 
-def shown_with(sealer: Sealer | None) -> Shown:
-    """``shown(sealed, mask, old)``: a number as this process may see it."""
-    can_open = bool(getattr(sealer, "can_open", False))
+def shown_with(sealer: Sealer | None, *, clear: bool = True) -> Shown:
+    """``shown(sealed, mask, old)``: a number as this process may see it; with
+    ``clear`` False, the mask even where it holds the keys (an operator's command that
+    reveals nothing need not open anything)."""
+    can_open = clear and bool(getattr(sealer, "can_open", False))
 
     def shown(sealed: str | None, mask: str | None, old: str | None) -> str | None:
         if sealed and can_open and sealer is not None:
@@ -69,6 +77,17 @@ def shown_with(sealer: Sealer | None) -> Shown:
         return old if can_open else mask_number(old)
 
     return shown
+
+
+def _opened(keys: Keys, sealed: str | None, old: str | None) -> str | None:
+    if sealed:
+        try:
+            return keys.open(sealed)
+        except KeysError:
+            return None  # not ours (a row copied from elsewhere): nothing to show
+    if old and not is_token(old) and "\u2022" not in old:
+        return old  # a row the sealing has not reached yet
+    return None
 
 
 def register(conn: sqlite3.Connection, shown: Shown) -> None:
@@ -96,14 +115,14 @@ class NumberColumns:
     sealer: Sealer | None
     shown: Shown
 
-    def use_sealer(self, sealer: Sealer | None) -> None:
+    def use_sealer(self, sealer: Sealer | None, *, clear: bool = True) -> None:
         self.sealer = sealer
         if sealer is not None and hasattr(sealer, "busy"):
             # The daemon writes its audit line before it answers: asked while this
             # connection holds the write lock, it would wait for us as we wait for it.
             # Callers ask first (``ask_first``); the answers are kept for the command.
             sealer.busy = lambda: self.conn.in_transaction
-        self.shown = shown_with(sealer)
+        self.shown = shown_with(sealer, clear=clear)
         register(self.conn, self.shown)
 
     @property
@@ -116,6 +135,25 @@ class NumberColumns:
             raise DaemonNeeded(_("this needs the daemon, which alone holds the keys to "
                                  "reporters' numbers; start it and try again"))
         return self.sealer
+
+    def open_rows(self, kind: str, ids: list[int]) -> dict[int, tuple[str, int | None]]:
+        """The clear numbers of these rows (``ROWS``) with their cases' ids, opened with
+        this process's keys (rows the sealing has not reached give their old value;
+        forgotten ones nothing). The caller records the look."""
+        keys = getattr(self.sealer, "keys", None)
+        if keys is None:
+            raise DaemonNeeded(_("only the daemon opens reporters' numbers"))
+        table, sealed, old, case_of = ROWS[kind]
+        out: dict[int, tuple[str, int | None]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            for row in self.conn.execute(
+                    f"SELECT id, {sealed}, {old}, {case_of} FROM {table}"
+                    f" WHERE id IN ({', '.join('?' * len(chunk))})", chunk):
+                clear = _opened(keys, row[1], row[2])
+                if clear is not None:
+                    out[int(row[0])] = (clear, row[3])
+        return out
 
     def ask_first(self, *numbers: str | None, stored: bool = False) -> None:
         """Ask the daemon now (outside any transaction) for what a command will need
@@ -180,8 +218,9 @@ def seal_rows(db: Any, keys: Keys, limit: int) -> int:
                         row["id"]))
         else:
             stored = keys.stored(old)
-            db.execute("UPDATE cases SET reporter = ?, reporter_sealed = ?, reporter_mask = ?"
-                       " WHERE id = ?", (stored.token, stored.sealed, stored.mask, row["id"]))
+            db.execute("UPDATE cases SET reporter = ?, reporter_sealed = ?, reporter_mask = ?,"
+                       " reporter_problem = ? WHERE id = ?",
+                       (stored.token, stored.sealed, stored.mask, stored.problem, row["id"]))
         done += 1
     for row in db.all("SELECT id, sender, pdu FROM messages INDEXED BY messages_unsealed"
                       " WHERE sender_mask IS NULL ORDER BY id DESC LIMIT ?", (limit,)):
@@ -204,8 +243,9 @@ def seal_rows(db: Any, keys: Keys, limit: int) -> int:
                        ("#forgotten", number, row["id"]))
         else:
             stored = keys.stored(number)
-            db.execute("UPDATE outbox SET number = ?, number_sealed = ?, number_mask = ?"
-                       " WHERE id = ?", (stored.token, stored.sealed, stored.mask, row["id"]))
+            db.execute("UPDATE outbox SET number = ?, number_sealed = ?, number_mask = ?,"
+                       " number_problem = ? WHERE id = ?",
+                       (stored.token, stored.sealed, stored.mask, stored.problem, row["id"]))
         done += 1
     return done
 
