@@ -79,6 +79,15 @@ def test_min_fake_keeps_cases_whose_number_sent_that_many_fakes_before(history: 
     assert cli("cases", "list", "--min-fake", "0", ok=False).exit_code == 2
 
 
+def test_min_fake_counts_its_matches_only_so_far(history: Path, cli, monkeypatch):
+    # On a big line the count stops at COUNT_CAP (10,000): the page is exact, its total
+    # "at least".
+    monkeypatch.setattr("smsbridge.store.desk.COUNT_CAP", 2)
+    said = cli("cases", "list", "--min-fake", "1", "--limit", "1").stderr
+    assert "1 of 2+ shown, newest first; more with --offset 1" in said
+    assert "1 of 3 shown" in cli("cases", "list", "--status", "new", "--limit", "1").stderr
+
+
 def test_an_undecodable_sms_has_no_record(db_path: Path):
     with Store.open(db_path) as store:
         store.cases.import_many([NewCase(reporter="unknown", text="[undecodable]")] * 2,

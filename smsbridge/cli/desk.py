@@ -105,7 +105,8 @@ def list_text(page: Page, *, as_json: bool, reveal: bool, late: Mapping[int, tim
     return (list(table(cases, reveal=reveal, width=width, zone=zone, earlier=page.earlier,
                        related=page.related, late=late)),
             _("{count}; times in {zone}").format(
-                count=shown_count(len(cases), total, offset, order), zone=zone_name(zone))
+                count=shown_count(len(cases), total, offset, order, capped=page.capped),
+                zone=zone_name(zone))
             + "\n" + _(LEGEND))
 
 
@@ -144,8 +145,9 @@ def thousands(n: int) -> str:
     return text.replace(",", ".") if i18n.language() == "id" else text
 
 
-def shown_count(shown: int, total: int, offset: int, order: str | None = None) -> str:
-    """"50 of 1,284 shown", and how to see the next ones."""
+def shown_count(shown: int, total: int, offset: int, order: str | None = None, *,
+                capped: bool = False) -> str:
+    """"50 of 1,284 shown", and how to see the next ones; ``capped``: "of 10,000+"."""
     if total == 0:
         return _("(no cases match)")
     if shown == total:
@@ -156,8 +158,9 @@ def shown_count(shown: int, total: int, offset: int, order: str | None = None) -
     if last < total:
         return ngettext("{shown} of {total} shown, {order}; more with --offset {next}",
                         "{shown} of {total} shown, {order}; more with --offset {next}",
-                        total).format(shown=where, total=thousands(total), order=order,
-                                      next=last)
+                        total).format(shown=where,
+                                      total=thousands(total) + ("+" if capped else ""),
+                                      order=order, next=last)
     return ngettext("{shown} of {total} shown, {order}", "{shown} of {total} shown, {order}",
                     total).format(shown=where, total=thousands(total), order=order)
 

@@ -33,9 +33,14 @@ T = TypeVar("T")
 class Page:
     query: CaseQuery
     cases: list[Case]
-    total: int  # how many match in all
+    total: int  # how many match in all (with ``capped``: at least this many)
     earlier: dict[int, TrackRecord]
     related: dict[int, int]
+    capped: bool = False
+
+
+# How far ``cases list --min-fake`` counts its matches.
+COUNT_CAP = 10_000
 
 
 class Desk:
@@ -54,12 +59,19 @@ class Desk:
         cases = self._cases.lookup(query, operator=operator, reveal=reveal)
         # A short page tells the total itself; a full one (or none past --offset) asks.
         full = query.limit and (len(cases) == query.limit or (query.offset and not cases))
-        total = self.count(query) if full else query.offset + len(cases)
+        # --min-fake asks, for every case of a number with N fakes, whether its N-th
+        # came before: counting them all is most of the command's time on a big line,
+        # so past COUNT_CAP the desk is told "10,000+" (the page itself is exact).
+        cap = (max(COUNT_CAP, query.offset + (query.limit or 0) + 1)
+               if query.min_fake and not query.search else None)
+        total = self.count(query, at_most=cap) if full else query.offset + len(cases)
         return Page(query, cases, total, self.track_records(cases) if track else {},
-                    self.related_counts(cases) if track else {})
+                    self.related_counts(cases) if track else {},
+                    capped=bool(cap is not None and full and total >= cap))
 
-    def count(self, query: CaseQuery) -> int:
-        """How many cases match ``query``'s filters, whatever its limit and offset."""
+    def count(self, query: CaseQuery, *, at_most: int | None = None) -> int:
+        """How many cases match ``query``'s filters, whatever its limit and offset;
+        with ``at_most``, counted no further than that."""
         where, params = rows.case_filters(query, self._db.token)
         alone = dataclasses.replace(query, search=None, place=None, limit=None, offset=0,
                                     sort="newest", lead=None) == CaseQuery(limit=None)
@@ -83,6 +95,9 @@ class Desk:
             params.append(query.min_fake)
         if not query.search:
             clause = (" WHERE " + " AND ".join(where)) if where else ""
+            if at_most is not None:
+                return int(self._db.scalar(f"SELECT count(*) FROM (SELECT 1 FROM cases c"
+                                           f"{clause} LIMIT ?)", [*params, at_most]))
             return int(self._db.scalar(f"SELECT count(*) FROM cases c{clause}", params))
         sql = ("FROM cases_fts f JOIN cases c ON c.id = f.rowid WHERE cases_fts MATCH ?"
                + "".join(" AND " + w for w in where))
