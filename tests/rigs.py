@@ -227,15 +227,36 @@ class BridgeRig:
 # --- databases an older smsbridge left ------------------------------------------------
 
 
-def older_database(path: Path) -> int:
-    """A smsbridge database one schema version behind, with a case; its version."""
-    version = SCHEMA_VERSION - 1
+def database_at(path: Path, version: int, text: str = "jalan rusak") -> SqliteUtilsDatabase:
+    """A smsbridge database of schema ``version`` with one case (LP-000001, of
+    +6281234567110), still open for more rows."""
     db = SqliteUtilsDatabase(path)
     migrations().apply(db, stop_before=MIGRATION_NAMES[version])
     db.execute("UPDATE counters SET value = 1 WHERE name = 'ticket'")
     db.execute("INSERT INTO cases (id, ticket, reporter, text, received_at, updated_at)"
-               " VALUES (1, 'LP-000001', '+6281234567110', 'jalan rusak',"
-               " '2024-05-01T10:00:00+00:00', '2024-05-01T10:00:00+00:00')")
+               " VALUES (1, 'LP-000001', '+6281234567110', ?,"
+               " '2024-05-01T10:00:00+00:00', '2024-05-01T10:00:00+00:00')", (text,))
+    return db
+
+
+def every_value(db: Path, *, text_indexes: bool = True) -> str:
+    """Every value of every column of every table (the full-text indexes' shadow
+    tables too, unless not ``text_indexes``), as one text."""
+    conn = sqlite3.connect(db)
+    try:
+        tables = [r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")
+            if text_indexes or "fts" not in r[0]]
+        return "\n".join(repr(row) for table in tables
+                         for row in conn.execute(f'SELECT * FROM "{table}"'))
+    finally:
+        conn.close()
+
+
+def older_database(path: Path) -> int:
+    """A smsbridge database one schema version behind, with a case; its version."""
+    version = SCHEMA_VERSION - 1
+    db = database_at(path, version)
     db.conn.commit()
     db.close()
     path.chmod(0o660)  # as the daemon would have made it: no warning about its mode

@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from rigs import database_at
 from sqlite_utils import Database
 
 from smsbridge.models import CaseQuery
@@ -95,12 +96,7 @@ def test_outbox_rebuilt_by_0006_keeps_rows_ids_and_every_index(tmp_path: Path, v
     fresh = tmp_path / "fresh.db"
     Store.open(fresh).close()
     old = tmp_path / "old.db"
-    db = Database(old)
-    migrations().apply(db, stop_before=MIGRATION_NAMES[version])
-    db.execute("UPDATE counters SET value = 1 WHERE name = 'ticket'")
-    db.execute("INSERT INTO cases (id, ticket, reporter, text, received_at, updated_at)"
-               " VALUES (1, 'LP-000001', '+6281234567110', 'judi', '2024-05-01T10:00:00+00:00',"
-               " '2024-05-01T10:00:00+00:00')")
+    db = database_at(old, version, "judi")
     db.execute("INSERT INTO case_events (case_id, at, operator, action)"
                " VALUES (1, '2024-05-01T10:00:00+00:00', 'budi', 'created')")
     rows = [(7, 1, "+6281234567110", "Laporan diterima", "ack", "sent", 1, None, None,

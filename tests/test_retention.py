@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from conftest import write_config
-from rigs import START, BridgeRig, DaemonProcess, query, run_smsbridge, wait_until
+from rigs import (
+    START,
+    BridgeRig,
+    DaemonProcess,
+    every_value,
+    query,
+    run_smsbridge,
+    wait_until,
+)
 
 from smsbridge.clock import ManualClock
 from smsbridge.config.sections import Config
@@ -25,18 +32,6 @@ OLD = "+6281234567001"  # two reports, both closed long ago
 OPEN = "+6281234567002"  # a report still open
 RECENT = "+6281234567003"  # closed last week
 HIDDEN = "1234567001"  # what must be gone: the digits the mask hides, and more
-
-
-def every_text(db: Path) -> str:
-    """Every value of every column of every table, as one text."""
-    conn = sqlite3.connect(db)
-    try:
-        tables = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '%fts%'")]
-        return "\n".join(repr(row) for table in tables
-                         for row in conn.execute(f"SELECT * FROM {table}"))
-    finally:
-        conn.close()
 
 
 def line_with_history(db: Path, clock: ManualClock) -> None:
@@ -96,7 +91,7 @@ def test_a_day_of_retention_forgets_long_closed_numbers_and_keeps_the_record(
     assert first.reporter_token == second.reporter_token
     assert query(db_path, "SELECT count(*) FROM cases WHERE reporter_sealed IS NULL") == [(2,)]
     assert cases["LP-000002"].reporter == OPEN and cases["LP-000004"].reporter == RECENT
-    assert HIDDEN not in every_text(db_path)
+    assert HIDDEN not in every_value(db_path, text_indexes=False)
     assert query(db_path, "SELECT count(*) FROM messages WHERE pdu = ''") == [(3,)]
     assert state["retention_last_run"] and "2 numbers of closed cases forgotten" in (
         state["retention_last"])
@@ -124,11 +119,11 @@ def test_the_job_runs_once_a_day_by_its_clock(db_path: Path, tmp_path: Path,
 def test_dry_run_says_what_would_go_and_changes_nothing(cli, db_path: Path, tmp_path: Path,
                                                         past: ManualClock):
     line_with_history(db_path, past)
-    before = every_text(db_path)
+    before = every_value(db_path, text_indexes=False)
     out = cli("retention", "--dry-run").output
     assert "would forget the numbers of 2 closed cases (and clear 3 of their SMS)" in out
     assert "closed cases are never deleted" in out
-    assert every_text(db_path) == before
+    assert every_value(db_path, text_indexes=False) == before
 
 
 def test_retention_through_the_cli_needs_the_keys_then_forgets_and_status_shows_it(
@@ -142,7 +137,7 @@ def test_retention_through_the_cli_needs_the_keys_then_forgets_and_status_shows_
             refused.output)
         os.chown(keys, 0, 0)
     assert "retention: 2 numbers of closed cases forgotten" in cli("retention").output
-    assert HIDDEN not in every_text(db_path)
+    assert HIDDEN not in every_value(db_path, text_indexes=False)
     status = cli("status", ok=False).output
     assert "retention: numbers forgotten 365 days after closing; last run " in status
     listed = json.loads(cli("cases", "list", "--json", "--status", "fake").output)
@@ -178,7 +173,8 @@ def test_the_daemon_forgets_at_its_first_daily_run(tmp_path: Path, emulator):
         d.stop()
     assert "retention: numbers forgotten 365 days after closing; last run" in status.stdout
     assert "3 numbers of closed cases forgotten" in status.stdout
-    assert HIDDEN not in every_text(db) and "1234567003" not in every_text(db)
+    stored = every_value(db, text_indexes=False)
+    assert HIDDEN not in stored and "1234567003" not in stored
     assert stat.S_IMODE(os.lstat(tmp_path / "smsbridge.key").st_mode) == 0o600
 
 

@@ -9,7 +9,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from rigs import START, BridgeRig, older_line, query
+from rigs import START, BridgeRig, every_value, older_line, query
 
 from smsbridge.clock import ManualClock
 from smsbridge.errors import KeysError
@@ -32,18 +32,6 @@ def forms(number: str) -> list[str]:
     padded = digits + ("F" if len(digits) % 2 else "")
     swapped = "".join(padded[i + 1] + padded[i] for i in range(0, len(padded), 2))
     return [number, digits, national, digits[2:], swapped, swapped.lower()]
-
-
-def every_value(db: Path) -> str:
-    """Every value of every column of every table (full-text shadow tables too)."""
-    conn = sqlite3.connect(db)
-    try:
-        tables = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table'")]
-        return "\n".join(repr(row) for table in tables
-                         for row in conn.execute(f'SELECT * FROM "{table}"'))
-    finally:
-        conn.close()
 
 
 def assert_no_clear_number(db: Path, *numbers: str) -> None:

@@ -217,10 +217,7 @@ def seal_rows(db: Any, keys: Keys, limit: int) -> int:
                        (token_of_pseudonym(row["reporter_key"] or pseudonym), shown,
                         row["id"]))
         else:
-            stored = keys.stored(old)
-            db.execute("UPDATE cases SET reporter = ?, reporter_sealed = ?, reporter_mask = ?,"
-                       " reporter_problem = ? WHERE id = ?",
-                       (stored.token, stored.sealed, stored.mask, stored.problem, row["id"]))
+            _write_sealed(db, "cases", "reporter", row["id"], keys.stored(old))
         done += 1
     for row in db.all("SELECT id, sender, pdu FROM messages INDEXED BY messages_unsealed"
                       " WHERE sender_mask IS NULL ORDER BY id DESC LIMIT ?", (limit,)):
@@ -242,12 +239,16 @@ def seal_rows(db: Any, keys: Keys, limit: int) -> int:
             db.execute("UPDATE outbox SET number = ?, number_mask = ? WHERE id = ?",
                        ("#forgotten", number, row["id"]))
         else:
-            stored = keys.stored(number)
-            db.execute("UPDATE outbox SET number = ?, number_sealed = ?, number_mask = ?,"
-                       " number_problem = ? WHERE id = ?",
-                       (stored.token, stored.sealed, stored.mask, stored.problem, row["id"]))
+            _write_sealed(db, "outbox", "number", row["id"], keys.stored(number))
         done += 1
     return done
+
+
+def _write_sealed(db: Any, table: str, column: str, row_id: int, stored: StoredNumber
+                  ) -> None:
+    db.execute(f"UPDATE {table} SET {column} = ?, {column}_sealed = ?, {column}_mask = ?,"
+               f" {column}_problem = ? WHERE id = ?",
+               (stored.token, stored.sealed, stored.mask, stored.problem, row_id))
 
 
 def unsealed_values(db: Any) -> list[str]:
