@@ -22,8 +22,6 @@ from typing import ClassVar
 
 from smsbridge.clock import Clock, SystemClock
 from smsbridge.config import load as config_mod
-from smsbridge.door import socket_path
-from smsbridge.door_server import Door
 from smsbridge.errors import DatabaseError, SmsBridgeError
 from smsbridge.hooks import HookRunner
 from smsbridge.models import to_iso
@@ -34,7 +32,9 @@ from smsbridge.pool.worker import HEARTBEAT_SECONDS, Worker, describe
 from smsbridge.privacy import neutralise
 from smsbridge.retention import DailyRetention
 from smsbridge.sdnotify import Notifier
-from smsbridge.sealing_run import Sealing
+from smsbridge.sealing.door import socket_path
+from smsbridge.sealing.run import Sealing
+from smsbridge.sealing.server import Door
 from smsbridge.store import Store
 
 log = logging.getLogger(__name__)

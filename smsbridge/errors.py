@@ -25,7 +25,7 @@ line and exits non-zero, so each message must stand on its own and say what to d
     │   └── InvalidTransition  a status change the workflow does not allow
     ├── KeysError              the key file is missing, not ours or not a key file
     ├── DaemonNeeded           a clear number or a token is needed and only the daemon
-    │   │                      has the keys (door.py): it does not answer
+    │   │                      has the keys (sealing/door.py): it does not answer
     │   └── DoorRefused        the daemon answered and refused (a limit, an unknown row)
     ├── HookFailed             a hook's command or URL failed (retried with backoff)
     └── DemoFailed             `smsbridge demo` could not show the line working
@@ -158,12 +158,12 @@ class InvalidInput(SmsBridgeError):
 
 class KeysError(SmsBridgeError):
     """The key file that seals reporters' numbers is missing, unreadable, someone
-    else's, too open, or not a key file (``sealing.py``)."""
+    else's, too open, or not a key file (``sealing/keys.py``)."""
 
 
 class DaemonNeeded(SmsBridgeError):
     """A clear number, or a typed number's token, is needed, and only the daemon holds
-    the keys: it did not answer (``door.py``)."""
+    the keys: it did not answer (``sealing/door.py``)."""
 
 
 class DoorRefused(DaemonNeeded):

@@ -32,7 +32,7 @@ from smsbridge.errors import HookFailed, SmsBridgeError
 from smsbridge.models import Case, to_iso
 from smsbridge.privacy import mask_number
 from smsbridge.retry import RetryPolicy
-from smsbridge.sealing import MaskOnly
+from smsbridge.sealing.keys import MaskOnly
 from smsbridge.store import Store
 
 log = logging.getLogger(__name__)

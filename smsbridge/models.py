@@ -68,7 +68,7 @@ class Case:
     incident_id: int | None = None
     # Intake found words of a weapon, an explosive or a person in danger.
     urgent: bool = False
-    # The number's token (``sealing.py``): what finds its other cases and budgets.
+    # The number's token (``sealing/keys.py``): what finds its other cases and budgets.
     reporter_token: str = ""
     # Why no SMS can go to its number, found when it was written (None: one can).
     reporter_problem: str | None = None
@@ -155,7 +155,7 @@ class OutboxItem:
     slots: str | None = None
     ticket: str | None = None  # the case's, when the query joined it (``outbox list``)
     parts: int = 1  # SMS parts its text takes: what the budgets and daily caps count
-    number_token: str = ""  # the number's token (``sealing.py``)
+    number_token: str = ""  # the number's token (``sealing/keys.py``)
     number_problem: str | None = None  # why no SMS can go to it, found when written
 
 
@@ -180,7 +180,7 @@ class InboundRecord:
     case_id: int | None = None
     handled_at: str | None = None  # NULL while a part of a long SMS waits for its siblings
     modem: str = ""  # the pool's modem it came in on ('' before schema 7)
-    sender_token: str | None = None  # the sender's token (``sealing.py``)
+    sender_token: str | None = None  # the sender's token (``sealing/keys.py``)
 
 
 @dataclass(frozen=True)

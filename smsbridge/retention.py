@@ -8,7 +8,7 @@ not (``store/retention.py`` says what is kept). The daemon runs this once a day,
 small batch per turn of its loop, so reception never waits for more than a batch;
 ``smsbridge retention`` shows what is due and can run it at once.
 
-The pseudonyms are the numbers' tokens (``sealing.py``), made with the daemon's keys:
+The pseudonyms are the numbers' tokens (``sealing/keys.py``), made with the daemon's keys:
 a sealed case already has its own, and forgetting it only destroys its sealed copy. A
 case the sealing has not reached yet gets its token from the number here.
 """

@@ -26,7 +26,7 @@ from smsbridge.models import CaseQuery
 from smsbridge.modem.base import Modem
 from smsbridge.modem.fake import FakeModem
 from smsbridge.pool.sending import Outcome, Sending
-from smsbridge.sealing import Keys
+from smsbridge.sealing.keys import Keys
 from smsbridge.sms.pdu import encode_deliver
 from smsbridge.store import MIGRATION_NAMES, SCHEMA_VERSION, Store, migrations
 
@@ -71,7 +71,7 @@ def query(db: Path, sql: str, params=()) -> list[tuple]:
     conn = sqlite3.connect(db, timeout=30)
     keys_at = db.parent / "smsbridge.key"
     if keys_at.exists():
-        from smsbridge.sealing import load_keys
+        from smsbridge.sealing.keys import load_keys
 
         keys = load_keys(keys_at)
         conn.create_function("clear", 1, lambda v: keys.open(v) if v else None)

@@ -69,7 +69,7 @@ def _preload() -> None:
     import smsbridge.cli.output
     import smsbridge.cli.reveal
     import smsbridge.cli.when
-    import smsbridge.door
+    import smsbridge.sealing.door
     import smsbridge.triage.rules
     import smsbridge.triage.urgent  # noqa: F401
 

@@ -25,7 +25,7 @@ from smsbridge.clock import ManualClock
 from smsbridge.config.sections import Config
 from smsbridge.models import CaseQuery
 from smsbridge.retention import DailyRetention
-from smsbridge.sealing import load_keys
+from smsbridge.sealing.keys import load_keys
 from smsbridge.store import Store
 
 OLD = "+6281234567001"  # two reports, both closed long ago

@@ -14,8 +14,8 @@ from rigs import START, BridgeRig, every_value, older_line, query
 from smsbridge.clock import ManualClock
 from smsbridge.errors import KeysError
 from smsbridge.models import CaseQuery
-from smsbridge.sealing import Keys, load_keys
-from smsbridge.sealing_run import Sealing
+from smsbridge.sealing.keys import Keys, load_keys
+from smsbridge.sealing.run import Sealing
 from smsbridge.store import Store
 from smsbridge.store.sealed import unsealed_values
 

@@ -22,19 +22,20 @@ LAYERS = {
     "smsbridge": 0, "errors": 0, "models": 0, "sms": 0, "clock": 0, "retry": 0,
     "identity": 0, "i18n": 0, "triage.keywords": 0,
     # 1: pure knowledge of the line: numbers, tickets, places, the config's shape
-    "numbers": 1, "privacy": 1, "sealing": 1, "tickets": 1, "config": 1, "triage": 1,
+    "numbers": 1, "privacy": 1, "sealing.keys": 1, "tickets": 1, "config": 1, "triage": 1,
     "pool.routing": 1,
     # 2: what the line says
-    "replies": 2, "door": 2, "fieldwork.answers": 2, "fieldwork.texts": 2, "fieldwork.scrub": 2,
+    "replies": 2, "sealing.door": 2, "fieldwork.answers": 2, "fieldwork.texts": 2,
+    "fieldwork.scrub": 2,
     # 3: decisions, and the outside things: modems, the database, systemd
     "intake": 3, "modem": 3, "store": 3, "emulator": 3, "sdnotify": 3,
     # 4: carrying decisions out
     "bridge": 4, "hooks": 4, "pool.sending": 4, "fieldwork.bridge": 4, "retention": 4,
-    "door_server": 4, "sealing_run": 4,
+    "sealing.server": 4, "sealing.run": 4,
     # 5: the process
     "pool.stick": 4, "pool.worker": 5, "daemon": 5,
     # a package's map (its __init__) imports nothing, so stands anywhere
-    "pool": 0, "fieldwork": 0,
+    "pool": 0, "fieldwork": 0, "sealing": 0,
     # 6: people
     "cli": 6, "__main__": 7,
 }

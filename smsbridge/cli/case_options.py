@@ -23,7 +23,7 @@ def open_store(app: AppContext, *, create: bool = False, migrate: bool = False,
     Makes the keys only as the database's owner (the daemon's user: an operator's
     keys would lock the daemon out of them); without them, what needs them is asked of
     the daemon in the name of ``operator`` (``--as``), for this command."""
-    from smsbridge.door import DoorSealer
+    from smsbridge.sealing.door import DoorSealer
     from smsbridge.store import Store
 
     store = Store.from_config(app.config, create=create, migrate=migrate or create,

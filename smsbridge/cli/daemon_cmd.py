@@ -271,7 +271,7 @@ def status_command(app: AppContext, as_json: bool) -> None:
 
 
 def sealing_report(store: Store, state: dict) -> dict:
-    """Whether every number in the database is sealed (``sealing_run.py``)."""
+    """Whether every number in the database is sealed (``sealing/run.py``)."""
     from smsbridge.store.sealed import left
 
     remaining = left(lambda sql: int(store.db.scalar(sql)))

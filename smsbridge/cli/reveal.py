@@ -2,8 +2,8 @@
 
 A process that holds the keys (the daemon's user) opens the numbers itself, and the
 store records the look in the read's transaction. Any other operator's command asks
-the daemon (``door.py``) for exactly the rows it shows; the daemon writes the history
-lines and the audit line, with the login the kernel gives it.
+the daemon (``sealing/door.py``) for exactly the rows it shows; the daemon writes the
+history lines and the audit line, with the login the kernel gives it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from smsbridge.models import Case, CaseDetail, OutboxItem
 from smsbridge.store import Store
 
 if TYPE_CHECKING:
-    from smsbridge.door import DoorSealer
+    from smsbridge.sealing.door import DoorSealer
 
 
 def locally(store: Store, reveal: bool) -> bool:
@@ -25,7 +25,7 @@ def locally(store: Store, reveal: bool) -> bool:
 
 
 def _door(store: Store) -> DoorSealer:
-    from smsbridge.door import DoorSealer
+    from smsbridge.sealing.door import DoorSealer
 
     sealer = store.db.sealer
     assert isinstance(sealer, DoorSealer)

@@ -49,7 +49,7 @@ from smsbridge.store.state import DaemonState
 
 if TYPE_CHECKING:
     from smsbridge.config.sections import Config
-    from smsbridge.sealing import Sealer
+    from smsbridge.sealing.keys import Sealer
 
 __all__ = ["FILE_MODE", "MIGRATION_NAMES", "SCHEMA_VERSION", "Database", "Store", "fts_query",
            "migrations", "sealer_for"]
@@ -65,8 +65,8 @@ def sealer_for(db: Database, cfg: Config | None, *, make_keys: bool | str) -> Se
     the ones the database was sealed with are refused (``sealed.check_keys``)."""
     from pathlib import Path
 
-    from smsbridge import sealing
-    from smsbridge.door import DoorSealer, socket_path
+    from smsbridge.sealing import keys as sealing
+    from smsbridge.sealing.door import DoorSealer, socket_path
     from smsbridge.store.sealed import check_keys
 
     path = db.path

@@ -16,7 +16,7 @@ from smsbridge.errors import DatabaseError, InvalidInput, UnknownTicket
 from smsbridge.i18n import _
 from smsbridge.models import Case, CaseDetail, CaseQuery, NewCase, Stats
 from smsbridge.privacy import mask_number
-from smsbridge.sealing import StoredNumber
+from smsbridge.sealing.keys import StoredNumber
 from smsbridge.store import rows
 from smsbridge.store.audit import AuditLog, found
 from smsbridge.store.db import Database

@@ -17,7 +17,7 @@ from smsbridge.i18n import NP_, _, pgettext
 from smsbridge.models import OutboxItem
 from smsbridge.numbers import known_problem
 from smsbridge.privacy import mask_number, mask_numbers_in
-from smsbridge.sealing import StoredNumber
+from smsbridge.sealing.keys import StoredNumber
 from smsbridge.sms import pdu
 from smsbridge.store import rows
 from smsbridge.store.audit import found

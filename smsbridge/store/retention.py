@@ -2,7 +2,7 @@
 
 A case closed long enough ago loses its reporter's sealed number and the raw SMS it
 came in (the PDUs carry the number too): it keeps its mask and its token (the keyed
-pseudonym ``#kpfmdaobhcje``, ``sealing.py``), so the case still reads the same on a
+pseudonym ``#kpfmdaobhcje``, ``sealing/keys.py``), so the case still reads the same on a
 screen, and the closed cases of one number still count together (stats' top fake
 reporters, the earlier cases of a forgotten case) without anyone, the daemon included,
 being able to dial or reveal that number. The replies to it lose their sealed copies
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from smsbridge.privacy import mask_number, mask_numbers_in
-from smsbridge.sealing import TOKEN_MARK, is_token
+from smsbridge.sealing.keys import TOKEN_MARK, is_token
 from smsbridge.store.audit import AuditLog
 from smsbridge.store.db import Database
 from smsbridge.tickets import CLOSED_STATUSES

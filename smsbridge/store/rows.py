@@ -12,7 +12,7 @@ from smsbridge.models import Case, CaseEvent, CaseQuery, InboundRecord, OutboxIt
 from smsbridge.store.sealed import Shown, pdu_shown
 
 if TYPE_CHECKING:
-    from smsbridge.sealing import Sealer
+    from smsbridge.sealing.keys import Sealer
 from smsbridge.store.search import fts_query
 from smsbridge.triage.places import place_words
 

@@ -1,4 +1,4 @@
-"""Numbers as the database keeps them (``sealing.py`` says why): columns, reading, and
+"""Numbers as the database keeps them (``sealing/keys.py`` says why): columns, reading, and
 the sealing of a database written before.
 
 Version 15 gives each number column its sealed copy and its mask: ``cases.reporter``,
@@ -23,7 +23,7 @@ from typing import Any
 from smsbridge.errors import KeysError, SmsBridgeError
 from smsbridge.i18n import _
 from smsbridge.privacy import mask_number
-from smsbridge.sealing import (
+from smsbridge.sealing.keys import (
     DaemonNeeded,
     Keys,
     Sealer,

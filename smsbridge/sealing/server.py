@@ -27,12 +27,12 @@ from collections import defaultdict, deque
 from pathlib import Path
 from typing import Any
 
-from smsbridge.door import MAX_MESSAGE
 from smsbridge.errors import DoorRefused as Refused
 from smsbridge.errors import SmsBridgeError
 from smsbridge.numbers import normalize
 from smsbridge.privacy import mask_number
-from smsbridge.sealing import Keys
+from smsbridge.sealing.door import MAX_MESSAGE
+from smsbridge.sealing.keys import Keys
 from smsbridge.store.audit import AuditLog, found
 from smsbridge.store.sealed import ROWS
 

@@ -1,6 +1,6 @@
 """The daemon's door: the one way an operator's command gets a clear number or a token.
 
-Only the daemon's user can read the keys (``sealing.py``), so commands that need a
+Only the daemon's user can read the keys (``sealing/keys.py``), so commands that need a
 reporter's number in clear (``--reveal``) or a typed number's token (``cases list
 --reporter``, ``messages --sender``, ``cases add --reporter``, ``outbox retry --to``)
 ask the daemon over a Unix socket (``[daemon] socket``, mode 0660: the daemon's group).
@@ -11,7 +11,7 @@ lookups_per_hour``): a masked number leaves some ten thousand candidates, and tr
 them one by one through the door is refused long before, and recorded.
 
 One JSON request per connection, one JSON answer. This module is the client (pure
-socket code, no keys); ``door_server.py`` is the daemon's side.
+socket code, no keys); ``sealing/server.py`` is the daemon's side.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from smsbridge.errors import DaemonNeeded, DoorRefused
 from smsbridge.i18n import _
-from smsbridge.sealing import StoredNumber
+from smsbridge.sealing.keys import StoredNumber
 
 if TYPE_CHECKING:
     from smsbridge.config.sections import Config

@@ -14,7 +14,7 @@ import time
 
 from smsbridge.clock import Clock
 from smsbridge.models import to_iso
-from smsbridge.sealing import Keys
+from smsbridge.sealing.keys import Keys
 from smsbridge.store import Store
 from smsbridge.store.sealed import seal_rows, unsealed_values
 
