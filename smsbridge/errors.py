@@ -12,8 +12,9 @@ line and exits non-zero, so each message must stand on its own and say what to d
     ├── ModemError             anything between us and the device
     │   ├── PortError          the port cannot be opened, or vanished
     │   ├── ModemTimeout       the modem did not answer a command in time
-    │   │   └── _Dropped       the command was lost, a probe behind it answered
-    │   │                      (modem/at_channel.py: re-asked there, or a ModemTimeout)
+    │   │   └── CommandLost    the command was lost, a probe behind it answered
+    │   │                      (modem/at_channel.py re-asks a query; a send's caller
+    │   │                      settles from the slot what it did)
     │   ├── CommandError       the modem answered ERROR / +CME ERROR / +CMS ERROR
     │   │   ├── GammuCommandError    libgammu refused (modem/gammu_convert.py)
     │   │   └── AlreadyAnswered      the emulator's own signal (emulator/state.py)
@@ -96,6 +97,12 @@ class ModemTimeout(ModemError):
         self.command = command
         self.seconds = seconds
         super().__init__(f"modem gave no answer to {command} within {seconds:g} s")
+
+
+class CommandLost(ModemTimeout):
+    """The stick answered a probe sent behind the command, not the command: it was
+    lost (or its answer was). A query is asked again; a send is settled by its caller
+    (the storage slot says whether it went out) before anything is sent again."""
 
 
 class CommandError(ModemError):

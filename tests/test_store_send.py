@@ -165,3 +165,48 @@ def test_a_clear_refusal_of_cmss_is_tried_again(at_modem, db_path):
         failed = store.outbox.listing(operator="x")[0]
         assert (failed.state, failed.attempts) == ("queued", 1)
     assert [s.recipient for s in emu.sent] == ["+6281234567009"]
+
+
+def test_a_lost_cmss_costs_its_learned_wait_and_the_slot_decides_once(at_modem, db_path):
+    """1 command in 50 gets no answer on a cheap stick. A lost AT+CMSS used to stall the
+    stick for the whole send timeout (60 s); now a probe behind it shows it lost after
+    a few of its own answer times, and the slot (still unsent) is sent at once, once."""
+    import time
+
+    emu, modem = at_modem(send_delay=0.3)
+    modem.send_timeout = 60.0
+    with Store.open(db_path) as store:
+        sending = Sending(modem, store, Config(), name="modem")
+        for i in range(3):  # the stick's own AT+CMSS times are learned
+            store.outbox.add(f"+628123456701{i}", "terima kasih", kind="ack", created_by="x")
+        while sending.send_one().tried:
+            pass
+        store.outbox.add(CITIZEN, "laporan diterima", kind="ack", created_by="x")
+        emu.drop_next("AT+CMSS")
+        started = time.monotonic()
+        assert sending.send_one().tried
+        took = time.monotonic() - started
+        [item] = [i for i in store.outbox.listing(operator="x") if i.number == CITIZEN]
+    assert item.state == "sent" and item.attempts == 1
+    assert took < 10, f"a lost AT+CMSS stalled the stick for {took:.1f} s"
+    assert [s.recipient for s in emu.sent].count(CITIZEN) == 1
+    assert emu.stored_status("ME") == {}
+
+
+def test_a_cmss_whose_answer_was_lost_after_it_went_out_is_not_sent_again(at_modem,
+                                                                           db_path):
+    """The send went out and only its answer was lost (junk on the line): the probe
+    answers first, the slot reads "STO SENT", and nothing is sent a second time."""
+    emu, modem = at_modem(send_delay=0.3)
+    with Store.open(db_path) as store:
+        sending = Sending(modem, store, Config(), name="modem")
+        for i in range(3):
+            store.outbox.add(f"+628123456701{i}", "terima kasih", kind="ack", created_by="x")
+        while sending.send_one().tried:
+            pass
+        store.outbox.add(CITIZEN, "laporan diterima", kind="ack", created_by="x")
+        emu.odd_references(1, "silent")  # it goes out; no line of its answer arrives
+        assert sending.send_one().tried
+        [item] = [i for i in store.outbox.listing(operator="x") if i.number == CITIZEN]
+    assert item.state == "sent"
+    assert [s.recipient for s in emu.sent].count(CITIZEN) == 1

@@ -77,6 +77,9 @@ class ModemCore(GeneralCommands, SmsCommands):
         every = self.settings.drop_one_in
         if every and self.commands_seen % every == 0:
             return None  # lost on the way: no answer at all, nothing done
+        if self.drop_next and text.upper().startswith(self.drop_next):
+            self.drop_next = None
+            return None
         prompt: Prompt | None = None
         try:
             for segment in _split_outside_quotes(text[2:], ";"):

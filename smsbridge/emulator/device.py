@@ -195,9 +195,9 @@ class Emulator:
     def odd_references(self, count: int, kind: str = "missing") -> None:
         """The next ``count`` sends go out and are answered OK, but with no
         ``+CMGS:``/``+CMSS:`` line ("missing") or line noise instead of it ("garbage");
-        or they go out and are answered a bare ERROR ("error")."""
-        if kind not in ("missing", "garbage", "error"):
-            raise ValueError(f"kind is missing, garbage or error, not {kind!r}")
+        or they go out and are answered a bare ERROR ("error"), or nothing ("silent")."""
+        if kind not in ("missing", "garbage", "error", "silent"):
+            raise ValueError(f"kind is missing, garbage, error or silent, not {kind!r}")
         with self._lock:
             self._core.odd_references = count
             self._core.odd_reference_kind = kind
@@ -221,6 +221,12 @@ class Emulator:
         with self._lock:
             self._core.settings = replace(self._core.settings, command_latency=seconds)
             self._server.settings = self._core.settings
+
+    def drop_next(self, prefix: str) -> None:
+        """The next command starting with ``prefix`` ("AT+CMSS") gets no answer at all
+        and does nothing, as if lost on the line."""
+        with self._lock:
+            self._core.drop_next = prefix.upper()
 
     def drop_commands(self, every: int) -> None:
         """From now on every ``every``-th command gets no answer at all (0: none)."""

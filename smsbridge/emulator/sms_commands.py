@@ -217,6 +217,8 @@ class SmsCommands(ModemState):
             self._info("\xff#~%\xa7&@ ZZ")
         elif self.odd_reference_kind == "error":
             raise CommandError(command)
+        elif self.odd_reference_kind == "silent":
+            raise AlreadyAnswered()  # it went out; every line of its answer is lost
 
     def _transmit(self, command: str, pdu: bytes) -> int:
         """Hand an SMS-SUBMIT (SMSC part first) to the network; its TP-MR."""

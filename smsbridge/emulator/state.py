@@ -138,6 +138,7 @@ class ModemState:
         self.active_until = settings.active_until
         self.later: list[tuple[float, bytes]] = []  # (when, URC): answers that come late
         self.commands_seen = 0  # for settings.drop_one_in
+        self.drop_next: str | None = None  # the next command starting so is lost
         self.listing_hook: int | None = None  # deliver one message after this many entries
         # (clock time, PDU) of each delivery into storage, i.e. each +CMTI/+CDSI: what
         # benchmarks measure latency from. Bounded, so a long-running emulator stays small.

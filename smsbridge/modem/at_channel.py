@@ -15,7 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Collection
 
-from smsbridge.errors import CommandError, ModemTimeout, PortError
+from smsbridge.errors import CommandError, CommandLost, ModemTimeout, PortError
 from smsbridge.modem.at import (
     Answer,
     AtSession,
@@ -50,10 +50,6 @@ def error_key(error: CommandError) -> tuple[str | None, int | None]:
 
 # The answer times learned per port URL, for the process's life.
 _LEARNED: dict[str, AnswerTimes] = {}
-
-
-class _Dropped(ModemTimeout):
-    """The stick answered the probe sent behind a command, not the command: it was lost."""
 
 
 def _probe_for(command: str) -> str:
@@ -120,17 +116,21 @@ class AtChannel:
         return answer_value(answer, command[2:].split("=")[0].rstrip("?").upper())
 
     def command(self, command: str, *, timeout: float | None = None,
-                pdu_hex: str | None = None, log_as: str | None = None) -> Answer:
+                pdu_hex: str | None = None, log_as: str | None = None,
+                settled_by_caller: bool = False) -> Answer:
         """Run one command; retry SIM busy for up to ``sim_busy_wait`` seconds.
 
         Without ``timeout`` a repeatable command left unanswered for as long as this
         stick's answers to it suggest (``timeouts.py``) is followed by a probe, and
         asked again when the probe shows it was lost: one dropped command costs about
-        a second, and a stick that went silent still gets its full timeout."""
+        a second, and a stick that went silent still gets its full timeout. A command
+        that must not be asked twice (AT+CMSS: a send) is probed the same way with
+        ``settled_by_caller``, and CommandLost tells the caller, who reads what it did."""
         deadline = time.monotonic() + self.sim_busy_wait
         while True:
             try:
-                return self._timed(command, timeout, pdu_hex, log_as or command)
+                return self._timed(command, timeout, pdu_hex, log_as or command,
+                                   settled_by_caller)
             except CommandError as exc:
                 if error_key(exc) not in SIM_BUSY or time.monotonic() >= deadline:
                     raise
@@ -138,18 +138,21 @@ class AtChannel:
                 self.wait(min(BUSY_PAUSE, max(0.0, deadline - time.monotonic())))
 
     def _timed(self, command: str, timeout: float | None, pdu_hex: str | None,
-               shown: str) -> Answer:
-        learned = timeout is None and pdu_hex is None
+               shown: str, settled_by_caller: bool = False) -> Answer:
+        learned = (timeout is None and pdu_hex is None) or (settled_by_caller
+                                                            and pdu_hex is None)
         wait = timeout or self.command_timeout
         quick = None
-        if learned and repeatable(command):
-            quick = self.answer_times.timeout(command, self.command_timeout)
+        if learned and (repeatable(command) or settled_by_caller):
+            quick = self.answer_times.timeout(command, wait)
             if quick >= wait:
                 quick = None
         start = time.monotonic()
         try:
             answer = self._execute(command, wait, pdu_hex, shown, quick=quick)
-        except _Dropped:
+        except CommandLost:
+            if settled_by_caller:
+                raise
             log.info("%s: no answer within %.1f s (the stick answered the next command); "
                      "asking again", shown, quick)
             start = time.monotonic()
@@ -163,7 +166,7 @@ class AtChannel:
         """Run ``command`` and collect its answer. With ``quick``: when nothing came by
         then, a probe (a read whose answer cannot be mistaken) is sent behind it. The
         command's answer, if it was only late, comes before the probe's; if the probe's
-        comes first, the command was lost (nothing done) and _Dropped is raised, so
+        comes first, the command was lost (nothing done) and CommandLost is raised, so
         that no late answer is ever taken for the next command's."""
         if self.port is None:
             raise PortError("the modem port is closed", port=self.url)
@@ -196,7 +199,7 @@ class AtChannel:
                 continue
             if isinstance(event, Final):
                 if probe_seen:
-                    raise _Dropped(shown, quick or timeout)
+                    raise CommandLost(shown, quick or timeout)
                 if probed:
                     self._finish_probe(probe)
                 if event.ok:

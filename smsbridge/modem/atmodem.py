@@ -210,9 +210,11 @@ class AtModem:
 
     def send_stored(self, slot: int) -> int | None:
         """AT+CMSS (27.005 §3.5.2): send a slot of <mem2>; its TP-MR (None: accepted
-        without a readable one)."""
+        without a readable one). CommandLost when the stick answered a probe sent behind
+        it instead: whether it went out is the slot's to say (``pool/sending.py``)."""
         self._ensure_ready()
-        answer = self._channel.command(f"AT+CMSS={slot}", timeout=self.send_timeout)
+        answer = self._channel.command(f"AT+CMSS={slot}", timeout=self.send_timeout,
+                                       settled_by_caller=True)
         return self._reference_of(answer, "+CMSS")
 
     def _reference_of(self, answer: Answer, prefix: str) -> int | None:

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 
 from smsbridge.clock import Clock, SystemClock
 from smsbridge.config.sections import Config
-from smsbridge.errors import CommandError, ModemError, PduError
+from smsbridge.errors import CommandError, CommandLost, ModemError, PduError
 from smsbridge.models import OutboxItem, to_iso
 from smsbridge.modem.base import (
     STO_SENT,
@@ -215,7 +215,7 @@ class Sending:
                     self.store.leases.renew(item.id, owner=self.name, until=to_iso(
                         self.clock.now() + timedelta(seconds=self.config.pool.lease_seconds)))
                 try:
-                    refs.append(stored.send_stored(slot))
+                    refs.append(self._send_slot(stored, item, slot))
                 except CommandError as exc:
                     # A bare ERROR says nothing clear: the slot says whether it went out.
                     if exc.kind is not None or not self._went_out(stored, slot):
@@ -230,6 +230,25 @@ class Sending:
         if not self._verified:
             self._verify_marking(stored, slots)
         return refs, slots
+
+    def _send_slot(self, stored: StoreAndSend, item: OutboxItem, slot: int) -> int | None:
+        """AT+CMSS of one slot. Lost (the stick answered a probe behind it, not it): on
+        a modem known to mark what it sent, the slot says whether it went out, and
+        only an unsent one is sent again, at once, instead of waiting out the whole
+        send timeout; elsewhere the loss is a timeout (the slots are read after the
+        reconnect)."""
+        try:
+            return stored.send_stored(slot)
+        except CommandLost as exc:
+            if not self._verified:
+                raise
+            if self._went_out(stored, slot):
+                log.warning("reply %d: %s, but slot %d reads \"STO SENT\": sent", item.id,
+                            exc, slot)
+                return None
+            log.info("reply %d: AT+CMSS=%d was lost and the slot is unsent: sending it "
+                     "again", item.id, slot)
+            return stored.send_stored(slot)
 
     def _went_out(self, stored: StoreAndSend, slot: int) -> bool:
         if not self._verified:
