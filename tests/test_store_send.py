@@ -210,3 +210,27 @@ def test_a_cmss_whose_answer_was_lost_after_it_went_out_is_not_sent_again(at_mod
         [item] = [i for i in store.outbox.listing(operator="x") if i.number == CITIZEN]
     assert item.state == "sent"
     assert [s.recipient for s in emu.sent].count(CITIZEN) == 1
+
+
+def test_a_lost_cmgw_costs_its_learned_wait_and_writes_nothing_twice(at_modem, db_path):
+    """AT+CMGW lost before its prompt: ESC and a probe after a few of its own prompt
+    times, then asked again; the SIM holds no slot written twice."""
+    import time
+
+    emu, modem = at_modem()
+    with Store.open(db_path) as store:
+        sending = Sending(modem, store, Config(), name="modem")
+        for i in range(3):  # the stick's own prompt times are learned
+            store.outbox.add(f"+628123456701{i}", "terima kasih", kind="ack", created_by="x")
+        while sending.send_one().tried:
+            pass
+        store.outbox.add(CITIZEN, "laporan diterima", kind="ack", created_by="x")
+        emu.drop_next("AT+CMGW")
+        started = time.monotonic()
+        assert sending.send_one().tried
+        took = time.monotonic() - started
+        [item] = [i for i in store.outbox.listing(operator="x") if i.number == CITIZEN]
+    assert item.state == "sent" and item.attempts == 1
+    assert took < 5, f"a lost AT+CMGW stalled the stick for {took:.1f} s"
+    assert [s.recipient for s in emu.sent].count(CITIZEN) == 1
+    assert emu.stored_status("ME") == {}

@@ -52,6 +52,10 @@ def error_key(error: CommandError) -> tuple[str | None, int | None]:
 _LEARNED: dict[str, AnswerTimes] = {}
 
 
+# What the wait for a command's prompt is learned under (beside its whole answer's).
+_PROMPT = ">"
+
+
 def _probe_for(command: str) -> str:
     """A read every 27.007 modem answers with a line of its own name, unlike ``command``."""
     return "AT+CSCS?" if "CMEE" in command.upper() else "AT+CMEE?"
@@ -78,6 +82,7 @@ class AtChannel:
         self.echo_off = False  # set by the driver once ATE0 is answered
         self.restarted = False  # an echo although echo_off: everything was lost
         self.settings_suspect = False  # a reboot hint came: check whether settings were lost
+        self._prompt_after: float | None = None  # seconds to the last command's prompt
 
     # -- the port ------------------------------------------------------------------------
 
@@ -145,8 +150,12 @@ class AtChannel:
         quick = None
         if learned and (repeatable(command) or settled_by_caller):
             quick = self.answer_times.timeout(command, wait)
-            if quick >= wait:
-                quick = None
+        elif pdu_hex is not None:
+            # A command that takes a PDU is probed only until its prompt: ESC first, so
+            # a prompt that comes late takes nothing, and nothing was written or sent.
+            quick = self.answer_times.timeout(_PROMPT + command, self.command_timeout)
+        if quick is not None and quick >= wait:
+            quick = None
         start = time.monotonic()
         try:
             answer = self._execute(command, wait, pdu_hex, shown, quick=quick)
@@ -159,6 +168,8 @@ class AtChannel:
             answer = self._execute(command, wait, pdu_hex, shown)
         if learned:
             self.answer_times.record(command, time.monotonic() - start)
+        if pdu_hex is not None and self._prompt_after is not None:
+            self.answer_times.record(_PROMPT + command, self._prompt_after)
         return answer
 
     def _execute(self, command: str, timeout: float, pdu_hex: str | None,
@@ -173,6 +184,8 @@ class AtChannel:
         self.pump(0)  # lines that arrived while idle are unsolicited: file them first
         self._write(self._session.send(command))
         start = time.monotonic()
+        self._prompt_after = None
+        escaped = False  # ESC went out before a prompt: whatever comes, nothing was done
         deadline = start + timeout
         hard_stop = deadline + 2 * max(timeout, self.command_timeout)
         probe_at = None if quick is None else start + quick
@@ -182,7 +195,13 @@ class AtChannel:
             event = self._session.next_event()
             if event is None:
                 now = time.monotonic()
-                if probe_at is not None and not probed and now >= probe_at and not answer:
+                if (probe_at is not None and not probed and now >= probe_at and not answer
+                        and self._prompt_after is None):
+                    if pdu_hex is not None:
+                        # No prompt yet: ESC (and a line end, which a modem in command
+                        # mode takes for an empty line) cancels one that is on its way.
+                        self._write(b"\x1b\r")
+                        escaped = True
                     self._write(f"{probe}\r".encode("ascii"))
                     probed = True
                     deadline = max(deadline, now + self.command_timeout)
@@ -202,6 +221,8 @@ class AtChannel:
                     raise CommandLost(shown, quick or timeout)
                 if probed:
                     self._finish_probe(probe)
+                if escaped:
+                    raise CommandLost(shown, quick or timeout)  # cancelled: asked again
                 if event.ok:
                     return answer
                 raise event.error(shown)
@@ -214,7 +235,9 @@ class AtChannel:
                 # command alive line by line (bounded, against a stick that babbles).
                 deadline = min(max(deadline, time.monotonic() + timeout), hard_stop)
             elif isinstance(event, Prompt):
-                self._write(self._session.send_pdu(pdu_hex) if pdu_hex
+                if self._prompt_after is None:
+                    self._prompt_after = time.monotonic() - start
+                self._write(self._session.send_pdu(pdu_hex) if pdu_hex and not escaped
                             else self._session.cancel_prompt())
             elif isinstance(event, Echo):
                 self._on_echo()
