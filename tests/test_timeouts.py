@@ -27,3 +27,14 @@ def test_only_idempotent_commands_are_asked_again():
     for command in ("AT+CMGS=23", "AT+CMSS=4", "AT+CUSD=1,\"*888#\",15", "AT+CPIN=1234",
                     "AT+CFUN=1,1"):
         assert not repeatable(command), command
+
+
+def test_a_command_not_seen_yet_waits_as_the_sticks_quick_answers_suggest():
+    # The identity questions are asked once per connection: never enough of their own.
+    times = AnswerTimes()
+    for command in ("AT+CPMS?", "AT+CSQ", "AT+CMGL=4"):
+        times.record(command, 0.05, quick=True)
+    assert times.timeout("AT+CGMM", 10.0) == 10.0  # only its own, unless asked
+    assert times.timeout("AT+CGMM", 10.0, stick_wide=True) == 1.0  # the floor
+    times.record("AT+CMSS=1", 3.0)  # a send is not a quick answer
+    assert times.timeout("AT+CGSN", 10.0, stick_wide=True) == 1.0

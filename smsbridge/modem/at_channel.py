@@ -144,16 +144,20 @@ class AtChannel:
 
     def _timed(self, command: str, timeout: float | None, pdu_hex: str | None,
                shown: str, settled_by_caller: bool = False) -> Answer:
-        learned = (timeout is None and pdu_hex is None) or (settled_by_caller
-                                                            and pdu_hex is None)
+        # A repeatable command is probed whatever its timeout (a listing's is its own):
+        # the probe tells a lost command from a slow one, so a probe too early costs an
+        # extra command, never a mistaken answer.
+        learned = pdu_hex is None and (timeout is None or settled_by_caller
+                                       or repeatable(command))
         wait = timeout or self.command_timeout
         quick = None
         if learned and (repeatable(command) or settled_by_caller):
-            quick = self.answer_times.timeout(command, wait)
+            quick = self.answer_times.timeout(command, wait, stick_wide=not settled_by_caller)
         elif pdu_hex is not None:
             # A command that takes a PDU is probed only until its prompt: ESC first, so
             # a prompt that comes late takes nothing, and nothing was written or sent.
-            quick = self.answer_times.timeout(_PROMPT + command, self.command_timeout)
+            quick = self.answer_times.timeout(_PROMPT + command, self.command_timeout,
+                                              stick_wide=True)
         if quick is not None and quick >= wait:
             quick = None
         start = time.monotonic()
@@ -167,9 +171,10 @@ class AtChannel:
             start = time.monotonic()
             answer = self._execute(command, wait, pdu_hex, shown)
         if learned:
-            self.answer_times.record(command, time.monotonic() - start)
+            self.answer_times.record(command, time.monotonic() - start,
+                                     quick=not settled_by_caller)
         if pdu_hex is not None and self._prompt_after is not None:
-            self.answer_times.record(_PROMPT + command, self._prompt_after)
+            self.answer_times.record(_PROMPT + command, self._prompt_after, quick=True)
         return answer
 
     def _execute(self, command: str, timeout: float, pdu_hex: str | None,

@@ -3,9 +3,12 @@
 A stick that drops one command in fifty should cost about a second, not the whole
 ``command_timeout`` (10 s): each kind of command (``AT+CPMS?``, ``AT+CMGL``) keeps its
 recent answer times, and once it has a few, it waits ``FACTOR`` times the slowest of
-them, never less than ``FLOOR`` nor more than the configured timeout (which is also
-the wait of a command not seen yet). Pure: the channel
-measures and asks; nothing here reads a clock.
+them, never less than ``FLOOR`` nor more than the configured timeout. A command not
+seen often enough yet (the identity questions, asked once per connection) waits as
+long as the stick's slowest quick answer suggests (``stick_wide``): the channel probes
+behind a command instead of asking it again blindly, so a probe sent too early costs
+one extra command, never a mistaken answer. Pure: the channel measures and asks;
+nothing here reads a clock.
 """
 
 from __future__ import annotations
@@ -47,15 +50,19 @@ class AnswerTimes:
 
     def __init__(self) -> None:
         self._seen: dict[str, deque[float]] = {}
+        self._quick: deque[float] = deque(maxlen=4 * SAMPLES)  # every quick answer's time
 
-    def record(self, command: str, seconds: float) -> None:
+    def record(self, command: str, seconds: float, *, quick: bool = False) -> None:
         self._seen.setdefault(command_key(command), deque(maxlen=SAMPLES)).append(seconds)
+        if quick:
+            self._quick.append(seconds)
 
-    def timeout(self, command: str, ceiling: float) -> float:
-        """The wait for ``command``'s answer: learned from its own answers, else
-        ``ceiling``. Only its own: another command's pace says nothing of this one's
-        (asked again too early, a slow answer would be taken for the next command's)."""
+    def timeout(self, command: str, ceiling: float, *, stick_wide: bool = False) -> float:
+        """The wait for ``command``'s answer: learned from its own answers, else (with
+        ``stick_wide``) from every quick answer of this stick, else ``ceiling``."""
         seen = self._seen.get(command_key(command))
         if not seen or len(seen) < NEEDED:
-            return ceiling
+            if not stick_wide or len(self._quick) < NEEDED:
+                return ceiling
+            seen = self._quick
         return min(ceiling, max(FLOOR, FACTOR * max(seen)))
