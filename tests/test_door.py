@@ -101,6 +101,12 @@ def test_an_operator_gets_numbers_only_from_the_daemon_which_records_who_asked(
         code, out = operator_runs(state, daemon.config, "cases", "show", "LP-000001",
                                   "--reveal", "--as", "budi")
         assert code == 0 and REPORTER in out, out
+        # One look, one record: the case, its messages and its replies in one line.
+        shows = query(daemon.db, "SELECT detail FROM audit_log WHERE action = 'reveal'"
+                                 " AND detail LIKE '%cases show%'")
+        assert len(shows) == 1, shows
+        assert "numbers of 1 reporters, 1 senders, 1 recipients; 1 case: LP-000001" in (
+            shows[0][0])
 
         code, out = operator_runs(state, daemon.config, "cases", "list", "--json",
                                   "--reporter", "085712345611")

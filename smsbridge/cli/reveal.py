@@ -32,32 +32,36 @@ def _door(store: Store) -> DoorSealer:
     return sealer
 
 
-def _numbers(store: Store, kind: str, ids: list[int]) -> dict[int, str]:
+def _numbers(store: Store, rows: dict[str, list[int]]) -> dict[str, dict[int, str]]:
     """Opened here when this process holds the keys (the store recorded the look with
-    the read), else by the daemon (which records it)."""
-    if not ids:
-        return {}
+    the read), else by the daemon (which records it, once for the whole look)."""
     if store.can_open:
-        return {i: clear for i, (clear, _) in store.db.open_rows(kind, ids).items()}
-    return _door(store).reveal(kind, ids)
+        return {kind: {i: clear for i, (clear, _) in store.db.open_rows(kind, ids).items()}
+                for kind, ids in rows.items()}
+    return _door(store).reveal(rows)
 
 
 def cases(store: Store, found: Sequence[Case]) -> list[Case]:
     """``found`` with their reporters' numbers in clear."""
-    numbers = _numbers(store, "case", [c.id for c in found])
+    numbers = _numbers(store, {"case": [c.id for c in found]})["case"]
     return [dataclasses.replace(c, reporter=numbers.get(c.id, c.reporter)) for c in found]
 
 
 def outbox(store: Store, items: Sequence[OutboxItem]) -> list[OutboxItem]:
-    numbers = _numbers(store, "outbox", [i.id for i in items])
+    numbers = _numbers(store, {"outbox": [i.id for i in items]})["outbox"]
     return [dataclasses.replace(i, number=numbers.get(i.id, i.number)) for i in items]
 
 
 def detail(store: Store, shown: CaseDetail) -> CaseDetail:
-    """A case's reporter, its messages' senders and its replies' numbers in clear."""
-    case = cases(store, [shown.case])[0]
-    senders = _numbers(store, "message", [m.id for m in shown.messages])
-    messages = tuple(dataclasses.replace(m, sender=senders.get(m.id, m.sender))
+    """A case's reporter, its messages' senders and its replies' numbers in clear: one
+    look, one record."""
+    numbers = _numbers(store, {"case": [shown.case.id],
+                               "message": [m.id for m in shown.messages],
+                               "outbox": [o.id for o in shown.outbox]})
+    case = dataclasses.replace(shown.case, reporter=numbers["case"].get(
+        shown.case.id, shown.case.reporter))
+    messages = tuple(dataclasses.replace(m, sender=numbers["message"].get(m.id, m.sender))
                      for m in shown.messages)
-    return dataclasses.replace(shown, case=case, messages=messages,
-                               outbox=tuple(outbox(store, shown.outbox)))
+    replies = tuple(dataclasses.replace(o, number=numbers["outbox"].get(o.id, o.number))
+                    for o in shown.outbox)
+    return dataclasses.replace(shown, case=case, messages=messages, outbox=replies)

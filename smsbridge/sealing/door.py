@@ -131,10 +131,13 @@ class DoorSealer:
     def open(self, sealed: str) -> str | None:
         return None
 
-    def reveal(self, kind: str, ids: list[int]) -> dict[int, str]:
-        """The clear numbers of these rows (``case``: reporters; ``message``: senders;
-        ``outbox``: recipients), recorded by the daemon as revealed by this caller."""
-        if not ids:
-            return {}
-        answer = self._ask("reveal", kind=kind, ids=ids)
-        return {int(k): str(v) for k, v in dict(answer.get("numbers", {})).items()}
+    def reveal(self, rows: dict[str, list[int]]) -> dict[str, dict[int, str]]:
+        """The clear numbers of these rows by kind (``case``: reporters; ``message``:
+        senders; ``outbox``: recipients), recorded by the daemon, once, as revealed by
+        this caller."""
+        if not any(rows.values()):
+            return {kind: {} for kind in rows}
+        answer = self._ask("reveal", rows=rows)
+        found = dict(answer.get("numbers", {}))
+        return {kind: {int(k): str(v) for k, v in dict(found.get(kind, {})).items()}
+                for kind in rows}

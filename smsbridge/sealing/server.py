@@ -89,6 +89,10 @@ def bind(path: Path) -> socket.socket:
     return sock
 
 
+# Whose numbers a reveal of each kind of row shows, as the audit line says it.
+_WHOSE = {"case": "reporters", "message": "senders", "outbox": "recipients"}
+
+
 class Door:
     """The door's thread: ``start()`` once the keys and the database are there,
     ``stop()`` when the daemon stops."""
@@ -200,16 +204,17 @@ class Door:
         raise Refused(f"unknown request {op!r}")
 
     def _reveal(self, request: dict[str, Any], audit: Any, store: Any, operator: str,
-                purpose: str) -> dict[str, str]:
-        kind = str(request.get("kind"))
-        if kind not in ROWS:
-            raise Refused(f"unknown kind {kind!r}")
-        ids = [int(i) for i in request.get("ids", [])]
-        if len(ids) > MAX_REVEAL:
+                purpose: str) -> dict[str, dict[str, str]]:
+        asked = dict(request.get("rows") or {})
+        if any(kind not in ROWS for kind in asked):
+            raise Refused(f"unknown kind among {sorted(asked)}")
+        wanted = {kind: [int(i) for i in ids] for kind, ids in asked.items()}
+        if sum(len(ids) for ids in wanted.values()) > MAX_REVEAL:
             raise Refused(f"at most {MAX_REVEAL} numbers at once")
         with store.transaction():
-            opened = store.db.open_rows(kind, ids)
-            cases = sorted({case for _, case in opened.values() if case is not None})
+            opened = {kind: store.db.open_rows(kind, ids) for kind, ids in wanted.items()}
+            cases = sorted({case for rows in opened.values() for _, case in rows.values()
+                            if case is not None})
             tickets = []
             for case_id in cases:
                 tickets.append(store.db.scalar("SELECT ticket FROM cases WHERE id = ?",
@@ -218,6 +223,8 @@ class Door:
                     "INSERT INTO case_events (case_id, at, operator, login, action, note)"
                     " VALUES (?, ?, ?, ?, 'reveal', 'number revealed')",
                     (case_id, store.db.now(), operator, audit.login))
-            audit.record("reveal", f"{purpose}: {len(opened)} numbers of {kind}s, "
-                                   f"{found('case', tickets)}", operator=operator)
-        return {str(i): clear for i, (clear, _) in opened.items()}
+            shown = ", ".join(f"{len(rows)} {_WHOSE[kind]}" for kind, rows in opened.items())
+            audit.record("reveal", f"{purpose}: numbers of {shown}; {found('case', tickets)}",
+                         operator=operator)
+        return {kind: {str(i): clear for i, (clear, _) in rows.items()}
+                for kind, rows in opened.items()}
