@@ -52,9 +52,12 @@ def case_stats(db: Database, *, since: str | None = None, until: str | None = No
             median = statistics.median(delays) if delays else None
         fakes = " AND ".join([*where, "c.status = 'fake'"])
         top_fake = tuple((r[0], r[1]) for r in db.all(
-            f"SELECT shown(max(reporter_sealed), max(reporter_mask), reporter), count(*) AS n"
-            f" FROM {source} WHERE {fakes}"
-            " GROUP BY reporter ORDER BY n DESC, reporter LIMIT ?", [*params, top]))
+            # Counted on the covering index by token; only the top few are then read
+            # for the mask to show.
+            "SELECT (SELECT shown(x.reporter_sealed, x.reporter_mask, x.reporter) FROM cases x"
+            " INDEXED BY cases_reporter WHERE x.reporter = t.reporter LIMIT 1), t.n FROM"
+            f" (SELECT reporter, count(*) AS n FROM {source} WHERE {fakes}"
+            " GROUP BY reporter ORDER BY n DESC, reporter LIMIT ?) t", [*params, top]))
         by_category = _tallied_categories(db, since, until) if tallied else \
             _counted_categories(db, where, params)
         hours = [0] * 24
