@@ -62,6 +62,7 @@ import statistics
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -81,7 +82,7 @@ from smsbridge.sms.pdu import encode_deliver
 from smsbridge.store import MIGRATION_NAMES, SCHEMA_VERSION, Store, migrations
 from smsbridge.store.sealed import NUMBER_COLUMNS, unsealed_values
 
-DEFAULT_DIR = Path("/tmp/bench-sealing")
+DEFAULT_DIR = Path(tempfile.gettempdir()) / "bench-sealing"
 ACK = ("Laporan Anda diterima. No tiket: {ticket}. Identitas Anda dirahasiakan. "
        "Cek status: kirim CEK {ticket}")
 DISTINCT_PDUS = 3000
