@@ -219,6 +219,10 @@ def test_failed_sends_are_retried_until_the_reply_goes_out(tmp_path, emulator):
         d.start()
         emulator.inject_text(number(1), "ada maling motor")
         wait_until(lambda: len(emulator.sent) >= 1, 60, "the reply after two failures")
+        # The emulator has the SMS a moment before the worker's commit records it sent.
+        wait_until(lambda: query(d.db, "SELECT state FROM outbox") in ([("sent",)],
+                                                                      [("delivered",)]),
+                   10, "the reply recorded sent")
         [(attempts, state)] = query(d.db, "SELECT attempts, state FROM outbox")
         assert attempts == 3 and state in ("sent", "delivered")
         assert d.terminate() == 0
