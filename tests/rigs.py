@@ -282,7 +282,7 @@ def older_line(path: Path, legacy_key: Keys, cases: int = 60) -> None:
                    " created_at, created_by) VALUES (?, ?, 'Laporan diterima', 'ack', 'sent',"
                    " 1, ?, 'smsbridge')", (i, number, at))
     forgotten = "+6281299999999"
-    pseudonym = legacy_key.pseudonym(forgotten)
+    pseudonym = legacy_key.token(forgotten)[1:]  # what retention kept: the token, unmarked
     db.execute("INSERT INTO cases (id, ticket, status, reporter, reporter_key, forgotten_at,"
                " text, received_at, updated_at) VALUES (?, ?, 'fake', ?, ?, ?, 'palsu', ?, ?)",
                (cases + 1, f"LP-{cases + 1:06d}",

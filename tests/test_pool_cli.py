@@ -13,13 +13,20 @@ from smsbridge.cli.daemon_cmd import daemon_report, modem_report
 from smsbridge.emulator import Emulator, EmulatorSettings
 
 
-def test_probe_all_probes_every_modem_of_the_pool(tmp_path: Path):
+def probe_config(tmp_path: Path, *, tsel: str) -> Path:
+    """A pool of two for `modem probe`: tsel (on link a, in role ``tsel``) and isat, a
+    sender (on link b), answering within a second."""
     config = tmp_path / "config.toml"
     config.write_text(
         '[modem]\ncommand_timeout = 1.0\nsim_busy_wait = 1.0\n'
-        f'[[modems]]\nname = "tsel"\nport = "{tmp_path / "a"}"\nrole = "receive"\n'
+        f'[[modems]]\nname = "tsel"\nport = "{tmp_path / "a"}"\nrole = "{tsel}"\n'
         f'[[modems]]\nname = "isat"\nport = "{tmp_path / "b"}"\nrole = "send"\n',
         encoding="utf-8")
+    return config
+
+
+def test_probe_all_probes_every_modem_of_the_pool(tmp_path: Path):
+    config = probe_config(tmp_path, tsel="receive")
     with Emulator(EmulatorSettings(operator="TELKOMSEL"), link=str(tmp_path / "a")), \
             Emulator(EmulatorSettings(operator="INDOSAT", pin="1234"),
                      link=str(tmp_path / "b")):
@@ -162,12 +169,7 @@ def test_status_shows_device_strings_neutralised_and_what_each_stick_can_do(tmp_
 
 def test_probe_on_a_pool_probes_every_stick_and_never_calls_a_sender_a_receiver(
         tmp_path: Path):
-    config = tmp_path / "config.toml"
-    config.write_text(
-        '[modem]\ncommand_timeout = 1.0\nsim_busy_wait = 1.0\n'
-        f'[[modems]]\nname = "tsel"\nport = "{tmp_path / "a"}"\nrole = "both"\n'
-        f'[[modems]]\nname = "isat"\nport = "{tmp_path / "b"}"\nrole = "send"\n',
-        encoding="utf-8")
+    config = probe_config(tmp_path, tsel="both")
     with Emulator(EmulatorSettings(operator="TELKOMSEL"), link=str(tmp_path / "a")), \
             Emulator(EmulatorSettings(operator="INDOSAT\x1b[2J"), link=str(tmp_path / "b")):
         result = CliRunner().invoke(main, ["--config", str(config), "modem", "probe"])

@@ -204,3 +204,34 @@ def test_status_says_how_much_is_left_to_seal_and_when_all_was(cli, db_path: Pat
         Sealing(store, store.db.sealer.keys, clock).run_all()
     assert "numbers: all sealed, none in clear (checked 2026-12-01T20:00:00+00:00)" in cli(
         "status", ok=False).output
+
+
+def test_the_door_answers_a_bad_request_with_one_line_and_stays_open(tmp_path: Path,
+                                                                     db_path: Path):
+    """Garbage, a request of another shape, a number no phone has: each gets its error,
+    and the next good request is answered (a real socket, the daemon's door thread)."""
+    import json
+    import socket as sockets
+
+    from smsbridge.sealing.door import call
+    from smsbridge.sealing.server import Door
+
+    with Store.open(db_path) as store:
+        keys = store.db.sealer.keys
+    door = Door(tmp_path / "door.sock", lambda: Store.open(db_path, create=False), keys,
+                country_code="62", lookups_per_hour=100)
+    door.start()
+    try:
+        for raw in (b"\\xff\\x00 not json\\n", b"[1, 2]\\n",
+                    json.dumps({"op": "reveal", "rows": [1]}).encode(),
+                    json.dumps({"op": "token"}).encode(),
+                    json.dumps({"op": "reveal", "rows": {"case": ["x"]}}).encode()):
+            with sockets.socket(sockets.AF_UNIX) as client:
+                client.connect(str(tmp_path / "door.sock"))
+                client.sendall(raw)
+                client.shutdown(sockets.SHUT_WR)
+                assert "error" in json.loads(client.recv(65536))
+        assert call(tmp_path / "door.sock", {"op": "token", "number": REPORTER})["token"] == (
+            keys.token(REPORTER))
+    finally:
+        door.stop()

@@ -4,6 +4,9 @@ mark the slot, send with AT+CMGS."""
 
 from __future__ import annotations
 
+import time
+from contextlib import contextmanager
+
 import pytest
 
 from smsbridge.bridge import Bridge
@@ -167,28 +170,48 @@ def test_a_clear_refusal_of_cmss_is_tried_again(at_modem, db_path):
     assert [s.recipient for s in emu.sent] == ["+6281234567009"]
 
 
-def test_a_lost_cmss_costs_its_learned_wait_and_the_slot_decides_once(at_modem, db_path):
-    """1 command in 50 gets no answer on a cheap stick. A lost AT+CMSS used to stall the
-    stick for the whole send timeout (60 s); now a probe behind it shows it lost after
-    a few of its own answer times, and the slot (still unsent) is sent at once, once."""
-    import time
-
-    emu, modem = at_modem(send_delay=0.3)
-    modem.send_timeout = 60.0
+@contextmanager
+def after_three_replies(at_modem, db_path, **settings):
+    """(emu, store, sending) once three replies went out (the stick's own send and
+    prompt times learned) and a reply to CITIZEN waits, for a test to spoil its send."""
+    emu, modem = at_modem(**settings)
     with Store.open(db_path) as store:
         sending = Sending(modem, store, Config(), name="modem")
-        for i in range(3):  # the stick's own AT+CMSS times are learned
+        for i in range(3):
             store.outbox.add(f"+628123456701{i}", "terima kasih", kind="ack", created_by="x")
         while sending.send_one().tried:
             pass
         store.outbox.add(CITIZEN, "laporan diterima", kind="ack", created_by="x")
-        emu.drop_next("AT+CMSS")
-        started = time.monotonic()
-        assert sending.send_one().tried
-        took = time.monotonic() - started
-        [item] = [i for i in store.outbox.listing(operator="x") if i.number == CITIZEN]
+        yield emu, store, sending
+
+
+def send_timed(sending: Sending) -> float:
+    """Seconds the next send took, which must have been tried."""
+    started = time.monotonic()
+    assert sending.send_one().tried
+    return time.monotonic() - started
+
+
+def the_reply(store: Store):
+    [item] = [i for i in store.outbox.listing(operator="x") if i.number == CITIZEN]
+    return item
+
+
+@pytest.mark.parametrize(("command", "settings", "at_most"), [
+    ("AT+CMSS", {"send_delay": 0.3}, 10), ("AT+CMGW", {}, 5)])
+def test_a_lost_send_command_costs_its_learned_wait_and_goes_out_once(
+        at_modem, db_path, command, settings, at_most):
+    """1 command in 50 gets no answer on a cheap stick. A lost AT+CMSS used to stall the
+    stick for the whole send timeout (60 s), a lost AT+CMGW for the command timeout
+    (10 s). Now a probe (for AT+CMGW, ESC first: a late prompt takes nothing) shows it
+    lost after a few of the stick's own times; the slot, still unsent, is sent once, and
+    no slot is written twice."""
+    with after_three_replies(at_modem, db_path, **settings) as (emu, store, sending):
+        emu.drop_next(command)
+        took = send_timed(sending)
+        item = the_reply(store)
     assert item.state == "sent" and item.attempts == 1
-    assert took < 10, f"a lost AT+CMSS stalled the stick for {took:.1f} s"
+    assert took < at_most, f"a lost {command} stalled the stick for {took:.1f} s"
     assert [s.recipient for s in emu.sent].count(CITIZEN) == 1
     assert emu.stored_status("ME") == {}
 
@@ -197,40 +220,9 @@ def test_a_cmss_whose_answer_was_lost_after_it_went_out_is_not_sent_again(at_mod
                                                                            db_path):
     """The send went out and only its answer was lost (junk on the line): the probe
     answers first, the slot reads "STO SENT", and nothing is sent a second time."""
-    emu, modem = at_modem(send_delay=0.3)
-    with Store.open(db_path) as store:
-        sending = Sending(modem, store, Config(), name="modem")
-        for i in range(3):
-            store.outbox.add(f"+628123456701{i}", "terima kasih", kind="ack", created_by="x")
-        while sending.send_one().tried:
-            pass
-        store.outbox.add(CITIZEN, "laporan diterima", kind="ack", created_by="x")
+    with after_three_replies(at_modem, db_path, send_delay=0.3) as (emu, store, sending):
         emu.odd_references(1, "silent")  # it goes out; no line of its answer arrives
-        assert sending.send_one().tried
-        [item] = [i for i in store.outbox.listing(operator="x") if i.number == CITIZEN]
+        send_timed(sending)
+        item = the_reply(store)
     assert item.state == "sent"
     assert [s.recipient for s in emu.sent].count(CITIZEN) == 1
-
-
-def test_a_lost_cmgw_costs_its_learned_wait_and_writes_nothing_twice(at_modem, db_path):
-    """AT+CMGW lost before its prompt: ESC and a probe after a few of its own prompt
-    times, then asked again; the SIM holds no slot written twice."""
-    import time
-
-    emu, modem = at_modem()
-    with Store.open(db_path) as store:
-        sending = Sending(modem, store, Config(), name="modem")
-        for i in range(3):  # the stick's own prompt times are learned
-            store.outbox.add(f"+628123456701{i}", "terima kasih", kind="ack", created_by="x")
-        while sending.send_one().tried:
-            pass
-        store.outbox.add(CITIZEN, "laporan diterima", kind="ack", created_by="x")
-        emu.drop_next("AT+CMGW")
-        started = time.monotonic()
-        assert sending.send_one().tried
-        took = time.monotonic() - started
-        [item] = [i for i in store.outbox.listing(operator="x") if i.number == CITIZEN]
-    assert item.state == "sent" and item.attempts == 1
-    assert took < 5, f"a lost AT+CMGW stalled the stick for {took:.1f} s"
-    assert [s.recipient for s in emu.sent].count(CITIZEN) == 1
-    assert emu.stored_status("ME") == {}

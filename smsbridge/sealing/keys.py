@@ -29,8 +29,6 @@ tokens of their numbers.
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import logging
 import os
 import re
@@ -41,7 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from smsbridge.errors import DaemonNeeded, KeysError
-from smsbridge.privacy import mask_number
+from smsbridge.privacy import mask_number, pseudonym
 
 if TYPE_CHECKING:
     from smsbridge.config.sections import Config
@@ -52,11 +50,6 @@ KEY_BYTES = 32
 TOKEN_MARK = "#"
 SEALED_MARK = "s1."
 # Hex digits as letters: a token has no run of digits a mask would take for a number.
-_AS_LETTERS = str.maketrans("0123456789abcdef", "abcdefghijklmnop")
-# 48 bits: enough to keep a line's reporters apart (two of a million share one with a
-# chance of 2 in 1000, and then only their track records meet), and the length the
-# retention pseudonyms already had, so a forgotten case's pseudonym is its token.
-_TOKEN_HEX = 12
 
 
 @dataclass(frozen=True)
@@ -112,12 +105,10 @@ class Keys:
         return self._box
 
     def token(self, number: str) -> str:
-        digest = hmac.new(self.hash_key, number.encode(), hashlib.sha256).hexdigest()
-        return TOKEN_MARK + digest[:_TOKEN_HEX].translate(_AS_LETTERS)
-
-    def pseudonym(self, number: str) -> str:
-        """The token without its mark: what retention kept of forgotten numbers."""
-        return self.token(number)[len(TOKEN_MARK):]
+        # The retention pseudonym (privacy.pseudonym: 48 bits, two of a million numbers
+        # share one with a chance of 2 in 1000, and then only their track records
+        # meet), marked: a case whose number was forgotten keeps its token.
+        return TOKEN_MARK + pseudonym(self.hash_key, number)
 
     def seal(self, text: str) -> str:
         box = self._secretbox()

@@ -166,6 +166,9 @@ class Door:
         except OSError as exc:
             log.warning("door: a caller went away: %s", exc)
             return
+        except Exception as exc:  # one caller's trouble, whatever it is, closes nothing
+            log.error("door: a request failed", exc_info=exc)
+            answer = {"error": f"the daemon could not answer ({type(exc).__name__})"}
         try:
             conn.sendall(json.dumps(answer).encode() + b"\n")
         except OSError as exc:

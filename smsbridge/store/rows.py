@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any
 from smsbridge import tickets
 from smsbridge.models import Case, CaseEvent, CaseQuery, InboundRecord, OutboxItem
 from smsbridge.store.sealed import Shown, pdu_shown
+from smsbridge.store.search import fts_query
+from smsbridge.triage.places import place_words
 
 if TYPE_CHECKING:
     from smsbridge.sealing.keys import Sealer
-from smsbridge.store.search import fts_query
-from smsbridge.triage.places import place_words
 
 # A case with its duplicate's ticket and its number of messages, in one row.
 CASE_COLUMNS = """
